@@ -1,0 +1,273 @@
+//! The HuJSON syntax tree.
+//!
+//! Every value keeps the exact bytes around it (whitespace and comments, called *extra*), so
+//! `pack()` reproduces the input byte for byte and edits keep comments. The shape follows
+//! Tailscale's own `hujson` package, which is what makes the formatter byte-identical to theirs:
+//! a value has extra *before* it and extra *after* it (up to the next `:`, `,` or closing
+//! bracket), and an object or array has extra before its closing bracket.
+
+use std::ops::Range;
+
+/// Byte range of a value in the source it was parsed from. Synthesised values have an empty
+/// span at 0.
+pub type Span = Range<usize>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    pub before: Vec<u8>,
+    pub span: Span,
+    pub node: Node,
+    pub after: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// `null`, `true`, `false`, a number or a string, exactly as written (strings with quotes).
+    Literal(Vec<u8>),
+    Object(Object),
+    Array(Array),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Object {
+    pub members: Vec<Member>,
+    /// Extra before the closing `}`.
+    pub after: Vec<u8>,
+    /// Whether a comma follows the last member. When false, the last value's `after` is empty:
+    /// its extra belongs to `after` here.
+    pub trailing_comma: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub name: Value,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Array {
+    pub elements: Vec<Value>,
+    pub after: Vec<u8>,
+    pub trailing_comma: bool,
+}
+
+impl Value {
+    /// A value with no surrounding extra, for values built by tailgrant rather than parsed.
+    pub fn new(node: Node) -> Self {
+        Value { before: Vec::new(), span: 0..0, node, after: Vec::new() }
+    }
+
+    pub fn string(s: &str) -> Self {
+        Value::new(Node::Literal(super::strings::encode(s).into_bytes()))
+    }
+
+    pub fn as_object(&self) -> Option<&Object> {
+        match &self.node {
+            Node::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn as_object_mut(&mut self) -> Option<&mut Object> {
+        match &mut self.node {
+            Node::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&Array> {
+        match &self.node {
+            Node::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_array_mut(&mut self) -> Option<&mut Array> {
+        match &mut self.node {
+            Node::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The decoded string, if this value is a string literal.
+    pub fn as_str(&self) -> Option<String> {
+        match &self.node {
+            Node::Literal(l) if l.first() == Some(&b'"') => super::strings::decode(l),
+            _ => None,
+        }
+    }
+
+    /// What kind of JSON value this is, as a user would name it in an error message.
+    pub fn kind_name(&self) -> &'static str {
+        match &self.node {
+            Node::Object(_) => "an object",
+            Node::Array(_) => "a list",
+            Node::Literal(l) => match l.first() {
+                Some(b'"') => "a string",
+                Some(b'n') => "null",
+                Some(b't' | b'f') => "a boolean",
+                _ => "a number",
+            },
+        }
+    }
+
+    /// The bytes of this value with all its extra, exactly as they would be written.
+    pub fn pack(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.pack_into(&mut out);
+        out
+    }
+
+    fn pack_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.before);
+        match &self.node {
+            Node::Literal(l) => out.extend_from_slice(l),
+            Node::Object(o) => {
+                out.push(b'{');
+                for (i, m) in o.members.iter().enumerate() {
+                    m.name.pack_into(out);
+                    out.push(b':');
+                    m.value.pack_into(out);
+                    if i + 1 < o.members.len() || o.trailing_comma {
+                        out.push(b',');
+                    }
+                }
+                out.extend_from_slice(&o.after);
+                out.push(b'}');
+            }
+            Node::Array(a) => {
+                out.push(b'[');
+                for (i, e) in a.elements.iter().enumerate() {
+                    e.pack_into(out);
+                    if i + 1 < a.elements.len() || a.trailing_comma {
+                        out.push(b',');
+                    }
+                }
+                out.extend_from_slice(&a.after);
+                out.push(b']');
+            }
+        }
+        out.extend_from_slice(&self.after);
+    }
+
+    /// Standard JSON of this value alone: no comments, no trailing commas, no extra.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut v = self.clone();
+        v.minimize();
+        v.pack()
+    }
+
+    fn minimize(&mut self) {
+        self.before.clear();
+        self.after.clear();
+        match &mut self.node {
+            Node::Literal(_) => {}
+            Node::Object(o) => {
+                for m in &mut o.members {
+                    m.name.minimize();
+                    m.value.minimize();
+                }
+                o.after.clear();
+                o.trailing_comma = false;
+            }
+            Node::Array(a) => {
+                for e in &mut a.elements {
+                    e.minimize();
+                }
+                a.after.clear();
+                a.trailing_comma = false;
+            }
+        }
+    }
+
+    /// The same bytes with every comment and trailing comma replaced by spaces, so that byte
+    /// offsets (and so line and column) of the standard JSON are those of the source.
+    pub fn standardize(&self) -> Vec<u8> {
+        let mut out = self.pack();
+        self.blank_nonstandard(&mut out, 0);
+        out
+    }
+
+    /// Walks the value as `pack` lays it out from `at` and blanks comments and trailing commas
+    /// in `out`. Returns the offset after the value.
+    fn blank_nonstandard(&self, out: &mut [u8], mut at: usize) -> usize {
+        at = blank_extra(out, at, self.before.len());
+        match &self.node {
+            Node::Literal(l) => at += l.len(),
+            Node::Object(o) => {
+                at += 1;
+                for (i, m) in o.members.iter().enumerate() {
+                    at = m.name.blank_nonstandard(out, at) + 1;
+                    at = m.value.blank_nonstandard(out, at);
+                    if i + 1 < o.members.len() {
+                        at += 1;
+                    } else if o.trailing_comma {
+                        out[at] = b' ';
+                        at += 1;
+                    }
+                }
+                at = blank_extra(out, at, o.after.len()) + 1;
+            }
+            Node::Array(a) => {
+                at += 1;
+                for (i, e) in a.elements.iter().enumerate() {
+                    at = e.blank_nonstandard(out, at);
+                    if i + 1 < a.elements.len() {
+                        at += 1;
+                    } else if a.trailing_comma {
+                        out[at] = b' ';
+                        at += 1;
+                    }
+                }
+                at = blank_extra(out, at, a.after.len()) + 1;
+            }
+        }
+        blank_extra(out, at, self.after.len())
+    }
+
+    /// True when the value has no comments and no trailing commas anywhere.
+    pub fn is_standard(&self) -> bool {
+        if has_comment(&self.before) || has_comment(&self.after) {
+            return false;
+        }
+        match &self.node {
+            Node::Literal(_) => true,
+            Node::Object(o) => {
+                !o.trailing_comma
+                    && !has_comment(&o.after)
+                    && o.members.iter().all(|m| m.name.is_standard() && m.value.is_standard())
+            }
+            Node::Array(a) => !a.trailing_comma && !has_comment(&a.after) && a.elements.iter().all(Value::is_standard),
+        }
+    }
+}
+
+fn blank_extra(out: &mut [u8], at: usize, len: usize) -> usize {
+    for b in &mut out[at..at + len] {
+        if !matches!(*b, b' ' | b'\t' | b'\r' | b'\n') {
+            *b = b' ';
+        }
+    }
+    at + len
+}
+
+/// True if the extra holds anything but whitespace.
+pub fn has_comment(extra: &[u8]) -> bool {
+    extra.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+impl Object {
+    /// The member whose name equals `key` ignoring ASCII case, as Tailscale matches policy keys.
+    pub fn get_ci(&self, key: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.name.as_str().is_some_and(|n| n.eq_ignore_ascii_case(key)))
+    }
+
+    pub fn get_ci_mut(&mut self, key: &str) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| m.name.as_str().is_some_and(|n| n.eq_ignore_ascii_case(key)))
+    }
+
+    /// The member named exactly `key`.
+    pub fn get(&self, key: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.name.as_str().as_deref() == Some(key))
+    }
+}

@@ -1,0 +1,11 @@
+//! Parse: bytes to a HuJSON syntax tree that keeps every comment and the span of every value,
+//! and back (pack, standardise, format).
+
+pub mod ast;
+pub mod format;
+pub mod parser;
+pub mod strings;
+
+pub use ast::{Array, Member, Node, Object, Span, Value};
+pub use format::{format, format_bytes};
+pub use parser::{MAX_DEPTH, SyntaxError, line_column, parse};
