@@ -8,4 +8,4 @@ pub mod strings;
 
 pub use ast::{Array, Member, Node, Object, Span, Value};
 pub use format::{format, format_bytes};
-pub use parser::{MAX_DEPTH, SyntaxError, line_column, parse};
+pub use parser::{MAX_DEPTH, SyntaxError, is_blank, line_column, parse};

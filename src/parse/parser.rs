@@ -273,6 +273,13 @@ pub fn line_column(src: &[u8], offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// True when `src` holds nothing but whitespace and comments (Tailscale's parser then fails
+/// with "unexpected EOF"; tailgrant names the real problem).
+pub fn is_blank(src: &[u8]) -> bool {
+    let p = Parser { b: src, depth: 0 };
+    matches!(p.extra(0), Ok(n) if n == src.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,82 @@
+//! Check: everything `tailgrant check` reports about a repository at an instant. Loading and
+//! rendering contribute their findings; the checks here add what needs the whole picture.
+
+mod windows;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::finding::{self, Code, Finding};
+use crate::load::Repository;
+use crate::merge::{self, Rendered};
+use crate::model::Status;
+
+/// What `check` found.
+#[derive(Debug)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub fragments: FragmentCounts,
+    pub tests: TestCounts,
+    /// The policy rendered at the instant checked, when the base loaded.
+    pub rendered: Option<Rendered>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct FragmentCounts {
+    pub active: usize,
+    pub expired: usize,
+    pub pending: usize,
+}
+
+/// ACL test results. Until the evaluator lands, tests are counted but not run: `skipped`
+/// says how many, so nobody mistakes "0 failed" for "all passed".
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct TestCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+
+    /// True when some input could not be read at all (exit code 2 rather than 1).
+    pub fn has_unreadable_input(&self) -> bool {
+        self.findings.iter().any(|f| f.code == Code::Unreadable)
+    }
+}
+
+/// Checks the repository as it stands at `at`.
+pub fn check(repo: &Repository, at: Timestamp) -> Report {
+    let mut findings = repo.findings.clone();
+    let mut fragments = FragmentCounts::default();
+    for f in &repo.fragments {
+        match f.fragment.status(at) {
+            Status::Active => fragments.active += 1,
+            Status::Expired => fragments.expired += 1,
+            Status::Pending => fragments.pending += 1,
+        }
+        windows::check(f, at, &repo.config, &mut findings);
+    }
+    let rendered = merge::render(repo, at);
+    let mut tests = TestCounts::default();
+    if let Some(r) = &rendered {
+        findings.extend(r.findings.iter().cloned());
+        if let Some(p) = &repo.policy {
+            let fragment_tests: usize = r
+                .active
+                .iter()
+                .map(|&i| {
+                    let f = &repo.fragments[i].fragment;
+                    f.tests.as_ref().map_or(0, Vec::len) + f.ssh_tests.as_ref().map_or(0, Vec::len)
+                })
+                .sum();
+            tests.skipped = p.tests.len() + p.ssh_tests.len() + fragment_tests;
+        }
+    }
+    finding::sort(&mut findings);
+    findings.dedup();
+    Report { findings, fragments, tests, rendered }
+}

@@ -1,0 +1,90 @@
+//! Every flag of every command, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+
+#[derive(Debug, Parser)]
+#[command(name = "tailgrant", version, about = "Run a Tailscale policy from git: check, render and format it.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// The policies directory (holds policy.hujson, tailgrant.hujson, grants/, teams/).
+    #[arg(long, global = true, default_value = "policies", env = "TAILGRANT_DIR")]
+    pub dir: PathBuf,
+    /// The instant to evaluate at, RFC 3339 (e.g. 2026-11-23T09:00:00Z). Default: now.
+    #[arg(long, global = true, value_parser = parse_at)]
+    pub at: Option<Timestamp>,
+}
+
+impl Common {
+    pub fn at(&self) -> Timestamp {
+        self.at.unwrap_or_else(Timestamp::now)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load, validate and merge the policies; print findings.
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+    },
+    /// Print (or write with -o) the policy file active at --at.
+    Render {
+        #[command(flatten)]
+        common: Common,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Format HuJSON files in place exactly as Tailscale's formatter does, comments kept.
+    Fmt {
+        #[command(flatten)]
+        common: Common,
+        /// Change nothing; list the files that are not formatted and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Files to format. Default: the config, the base policy and every fragment.
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Github,
+}
+
+impl From<FormatArg> for tailgrant::report::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Human => tailgrant::report::Format::Human,
+            FormatArg::Json => tailgrant::report::Format::Json,
+            FormatArg::Github => tailgrant::report::Format::Github,
+        }
+    }
+}
+
+fn parse_at(s: &str) -> Result<Timestamp, String> {
+    s.parse().map_err(|_| format!("`{s}` is not an RFC 3339 instant; write it like 2026-11-23T09:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

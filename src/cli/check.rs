@@ -1,0 +1,33 @@
+//! `tailgrant check`
+
+use std::io::IsTerminal;
+
+use tailgrant::report::{self, Format};
+
+use super::{ExitStatus, args::Common};
+
+pub fn run(common: &Common, format: Format) -> ExitStatus {
+    let repo = match super::load(common) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let report = tailgrant::check::check(&repo, common.at());
+    match format {
+        Format::Human => {
+            let color = super::color(std::io::stdout().is_terminal());
+            let mut text = String::new();
+            for f in &report.findings {
+                text.push_str(&report::human::finding(f, repo.source(&f.location.file), color));
+                text.push('\n');
+            }
+            text.push_str(&report::human::summary(&report));
+            super::out(&text);
+        }
+        Format::Json => super::out(&report::json::render(&report)),
+        Format::Github => {
+            super::out(&report::github::render(&report.findings));
+            super::out(&report::human::summary(&report));
+        }
+    }
+    super::status_of(&report)
+}

@@ -1,0 +1,88 @@
+//! `tailgrant fmt`
+
+use std::path::{Path, PathBuf};
+
+use tailgrant::load::{self, SourceFile};
+
+use super::{ExitStatus, args::Common};
+
+pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
+    let paths = if files.is_empty() {
+        match default_files(&common.dir) {
+            Ok(p) => p,
+            Err(s) => return s,
+        }
+    } else {
+        files.to_vec()
+    };
+    let color = super::stderr_color();
+    let mut status = ExitStatus::Clean;
+    let mut unformatted = Vec::new();
+    for path in &paths {
+        let shown = path.to_string_lossy().into_owned();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                super::err(&format!("error: cannot read {shown}: {e}\n"));
+                status = ExitStatus::Usage;
+                continue;
+            }
+        };
+        let parsed = load::read_source(shown.clone(), shown.clone(), bytes).and_then(load::parse_document);
+        let doc = match parsed {
+            Ok(d) => d,
+            Err(f) => {
+                let src = SourceFile {
+                    path: shown.clone(),
+                    rel: shown.clone(),
+                    text: std::fs::read_to_string(path).unwrap_or_default(),
+                };
+                super::err(&tailgrant::report::human::finding(&f, Some(&src), color));
+                status = status.max_with(ExitStatus::Findings);
+                continue;
+            }
+        };
+        let mut tree = doc.tree;
+        tailgrant::parse::format(&mut tree);
+        let formatted = tree.pack();
+        if formatted == doc.file.text.as_bytes() {
+            continue;
+        }
+        unformatted.push(shown.clone());
+        if !check && let Err(e) = tailgrant::write_atomically(path, &formatted) {
+            super::err(&format!("error: cannot write {shown}: {e}\n"));
+            status = ExitStatus::Usage;
+        }
+    }
+    for f in &unformatted {
+        super::out(&format!("{}{f}\n", if check { "not formatted: " } else { "formatted: " }));
+    }
+    if check && !unformatted.is_empty() {
+        super::err("run `tailgrant fmt` to format them\n");
+        status = status.max_with(ExitStatus::Findings);
+    }
+    status
+}
+
+/// The config, the base and every fragment the config's globs match.
+fn default_files(dir: &Path) -> Result<Vec<PathBuf>, ExitStatus> {
+    let repo = super::load(&Common { dir: dir.to_path_buf(), at: None })?;
+    let mut out = Vec::new();
+    let base = repo.config.base.clone();
+    if dir.join(load::CONFIG_FILE).is_file() {
+        out.push(dir.join(load::CONFIG_FILE));
+    }
+    out.push(dir.join(&base));
+    let mut ignored = Vec::new();
+    for rel in load::discover(dir, &repo.config, &[load::CONFIG_FILE, &base], &mut ignored) {
+        out.push(dir.join(rel));
+    }
+    Ok(out)
+}
+
+impl ExitStatus {
+    /// The more severe of two statuses.
+    fn max_with(self, other: ExitStatus) -> ExitStatus {
+        if (other as u8) > (self as u8) { other } else { self }
+    }
+}

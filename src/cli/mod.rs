@@ -1,0 +1,75 @@
+//! The command-line layer: each command loads through the library, prints, and returns an
+//! exit status. Nothing here decides policy questions.
+
+pub mod args;
+mod check;
+mod fmt;
+mod render;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use args::{Cli, Command};
+
+/// Exit statuses (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Clean; warnings allowed.
+    Clean = 0,
+    /// Findings at error level, or failed tests.
+    Findings = 1,
+    /// Usage error or unreadable input.
+    Usage = 2,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        ExitCode::from(s as u8)
+    }
+}
+
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Check { common, format } => check::run(&common, format.into()),
+        Command::Render { common, output } => render::run(&common, output.as_deref()),
+        Command::Fmt { common, check, files } => fmt::run(&common, check, &files),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`tailgrant render | head`) is not an error.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+pub fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Colour only for a terminal, and never when NO_COLOR is set.
+pub fn color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn stderr_color() -> bool {
+    color(std::io::stderr().is_terminal())
+}
+
+/// Loads the repository or explains why not (exit 2).
+pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitStatus> {
+    tailgrant::load::Repository::load(&common.dir).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        ExitStatus::Usage
+    })
+}
+
+/// The exit status a check report calls for.
+pub fn status_of(report: &tailgrant::check::Report) -> ExitStatus {
+    if report.has_unreadable_input() {
+        ExitStatus::Usage
+    } else if report.has_errors() || report.tests.failed > 0 {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    }
+}

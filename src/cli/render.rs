@@ -1,0 +1,34 @@
+//! `tailgrant render`
+
+use std::path::Path;
+
+use super::{ExitStatus, args::Common};
+
+pub fn run(common: &Common, output: Option<&Path>) -> ExitStatus {
+    let repo = match super::load(common) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let report = tailgrant::check::check(&repo, common.at());
+    let status = super::status_of(&report);
+    // Never write a policy that check rejects: print why instead.
+    if status != ExitStatus::Clean || report.rendered.is_none() {
+        let color = super::stderr_color();
+        for f in report.findings.iter().filter(|f| f.is_error()) {
+            super::err(&tailgrant::report::human::finding(f, repo.source(&f.location.file), color));
+        }
+        super::err("error: not rendered: fix the errors above (`tailgrant check` lists them all)\n");
+        return if status == ExitStatus::Clean { ExitStatus::Findings } else { status };
+    }
+    let Some(rendered) = report.rendered else { return ExitStatus::Findings };
+    match output {
+        None => super::out(&rendered.text),
+        Some(path) => {
+            if let Err(e) = tailgrant::write_atomically(path, rendered.text.as_bytes()) {
+                super::err(&format!("error: cannot write {}: {e}\n", path.display()));
+                return ExitStatus::Usage;
+            }
+        }
+    }
+    ExitStatus::Clean
+}

@@ -1,0 +1,77 @@
+//! Findings: what `check` reports. A finding is a value, not an error: checks collect them and
+//! keep going, and the report layer renders them in the format asked for.
+
+mod codes;
+
+pub use codes::Code;
+
+use crate::load::SourceFile;
+use crate::parse::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A place in a file: the display path, the byte span, and its 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub span: Span,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    pub fn new(file: &SourceFile, span: Span) -> Self {
+        let (line, column) = crate::parse::line_column(file.text.as_bytes(), span.start);
+        Location { file: file.path.clone(), span, line, column }
+    }
+
+    /// A location for a whole file, when there is nothing more precise to point at.
+    pub fn file(path: &str) -> Self {
+        Location { file: path.to_owned(), span: 0..0, line: 1, column: 1 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub help: String,
+    pub location: Location,
+    /// Other places the finding concerns (the base's definition in a conflict, say).
+    pub related: Vec<(Location, String)>,
+}
+
+impl Finding {
+    pub fn new(code: Code, location: Location, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            help: help.into(),
+            location,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn related(mut self, location: Location, label: impl Into<String>) -> Self {
+        self.related.push((location, label.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts findings by file, position and code, so output does not depend on check order.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.location.file, a.location.span.start, a.code).cmp(&(&b.location.file, b.location.span.start, b.code))
+    });
+}

@@ -1,0 +1,70 @@
+//! Finding fragment files by the config's globs, in sorted path order.
+
+use std::path::Path;
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::finding::{Code, Finding, Location};
+use crate::model::Config;
+
+/// Relative paths (with `/`) of the files under `dir` that the config's `fragments` globs
+/// match and its `exclude` globs do not, sorted. `skip` lists paths that are never fragments.
+/// Symlinked directories are not followed, so a symlink loop cannot trap the walk.
+pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<Finding>) -> Vec<String> {
+    let config_path = super::display_path(dir, super::CONFIG_FILE);
+    let include = build(&config.fragments, &config_path, findings);
+    let exclude = build(&config.exclude, &config_path, findings);
+    let mut out = Vec::new();
+    walk(dir, "", &mut |rel| {
+        if include.is_match(rel) && !exclude.is_match(rel) && !skip.contains(&rel) {
+            out.push(rel.to_owned());
+        }
+    });
+    out.sort();
+    out
+}
+
+/// Compiles globs with `/` matched only by `/` and `**`.
+pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+fn build(patterns: &[String], config_path: &str, findings: &mut Vec<Finding>) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        match glob(p) {
+            Ok(g) => {
+                b.add(g);
+            }
+            Err(e) => findings.push(Finding::new(
+                Code::InvalidGlob,
+                Location::file(config_path),
+                format!("invalid glob `{p}`: {}", e.kind()),
+                "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, relative to the policies directory",
+            )),
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+fn walk(root: &Path, rel: &str, visit: &mut dyn FnMut(&str)) {
+    let Ok(entries) = std::fs::read_dir(if rel.is_empty() { root.to_path_buf() } else { root.join(rel) }) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            if !child.starts_with(".git") {
+                walk(root, &child, visit);
+            }
+        } else {
+            // Files, symlinks (to files, or broken or looping: reading them reports why) and
+            // anything else a glob names.
+            visit(&child);
+        }
+    }
+}

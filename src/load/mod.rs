@@ -1,0 +1,236 @@
+//! Load: find the config, the base policy and the fragments in a policies directory, read
+//! them, parse them and decode them. Problems become findings; loading goes on past a bad file
+//! so one run reports everything.
+
+mod discover;
+
+use std::path::{Path, PathBuf};
+
+use crate::finding::{Code, Finding, Location};
+use crate::model::{Config, Fragment, Policy, shape};
+use crate::parse::{self, Node, Value};
+
+pub use discover::discover;
+
+/// The name of the optional config file inside the policies directory.
+pub const CONFIG_FILE: &str = "tailgrant.hujson";
+
+/// A file's text and the paths it is known by.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as shown to users: the policies directory joined with `rel`.
+    pub path: String,
+    /// Path relative to the policies directory, with `/` separators (what globs match).
+    pub rel: String,
+    pub text: String,
+}
+
+/// A parsed HuJSON file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: SourceFile,
+    pub tree: Value,
+}
+
+/// A fragment file that parsed and decoded.
+#[derive(Debug, Clone)]
+pub struct FragmentFile {
+    pub doc: Document,
+    pub fragment: Fragment,
+}
+
+/// Everything in a policies directory, as far as it could be read.
+#[derive(Debug)]
+pub struct Repository {
+    pub dir: PathBuf,
+    pub config: Config,
+    pub base: Option<Document>,
+    /// The base decoded, when it decodes.
+    pub policy: Option<Policy>,
+    /// In path order.
+    pub fragments: Vec<FragmentFile>,
+    /// Problems met while loading: unreadable files, syntax, unknown keys, wrong types.
+    pub findings: Vec<Finding>,
+    /// Files that were read but did not parse or decode, kept so findings can quote them.
+    pub rejected: Vec<SourceFile>,
+    pub config_file: Option<SourceFile>,
+}
+
+impl Repository {
+    /// The text of a file loaded from this repository, by its display path.
+    pub fn source(&self, path: &str) -> Option<&SourceFile> {
+        let docs = self.base.iter().chain(self.fragments.iter().map(|f| &f.doc)).map(|d| &d.file);
+        docs.chain(&self.rejected).chain(&self.config_file).find(|f| f.path == path)
+    }
+
+    /// Loads the policies directory `dir`. Fails only when `dir` itself is unusable.
+    pub fn load(dir: &Path) -> Result<Repository, LoadError> {
+        let meta = std::fs::metadata(dir).map_err(|source| LoadError::Dir { path: dir.to_path_buf(), source })?;
+        if !meta.is_dir() {
+            return Err(LoadError::NotADir(dir.to_path_buf()));
+        }
+        let mut findings = Vec::new();
+        let mut rejected = Vec::new();
+        let mut config_file = None;
+        let config = match read_document(dir, CONFIG_FILE, &mut findings, &mut rejected, true) {
+            Some(doc) => {
+                let config = crate::model::decode::decode::<Config>(&doc, shape::CONFIG, &mut findings);
+                config_file = Some(doc.file);
+                config.unwrap_or_default()
+            }
+            None => Config::default(),
+        };
+        let base_rel = normalize_rel(&config.base);
+        let base = read_document(dir, &base_rel, &mut findings, &mut rejected, false);
+        let policy = base.as_ref().and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut findings));
+        let mut fragments = Vec::new();
+        for rel in discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut findings) {
+            let Some(doc) = read_document(dir, &rel, &mut findings, &mut rejected, false) else { continue };
+            match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut findings) {
+                Some(fragment) => fragments.push(FragmentFile { doc, fragment }),
+                None => rejected.push(doc.file),
+            }
+        }
+        Ok(Repository { dir: dir.to_path_buf(), config, base, policy, fragments, findings, rejected, config_file })
+    }
+}
+
+/// Why a policies directory could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot open the policies directory {}: {source}", path.display())]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a directory; --dir takes the directory that holds policy.hujson", .0.display())]
+    NotADir(PathBuf),
+}
+
+/// Joins the directory and a relative path into the path users see.
+pub fn display_path(dir: &Path, rel: &str) -> String {
+    let d = dir.to_string_lossy();
+    if d.is_empty() || d == "." { rel.to_owned() } else { format!("{}/{rel}", d.trim_end_matches('/')) }
+}
+
+fn normalize_rel(p: &str) -> String {
+    p.trim_start_matches("./").replace('\\', "/")
+}
+
+/// Reads and parses one file. `optional` files that do not exist are silently absent.
+fn read_document(
+    dir: &Path,
+    rel: &str,
+    findings: &mut Vec<Finding>,
+    rejected: &mut Vec<SourceFile>,
+    optional: bool,
+) -> Option<Document> {
+    let path = display_path(dir, rel);
+    let bytes = match std::fs::read(dir.join(rel)) {
+        Ok(b) => b,
+        Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            findings.push(unreadable(&path, &e));
+            return None;
+        }
+    };
+    let file = match read_source(path, rel.to_owned(), bytes) {
+        Ok(f) => f,
+        Err(f) => {
+            findings.push(*f);
+            return None;
+        }
+    };
+    match parse_document(file.clone()) {
+        Ok(doc) => Some(doc),
+        Err(f) => {
+            findings.push(*f);
+            rejected.push(file);
+            None
+        }
+    }
+}
+
+fn unreadable(path: &str, e: &std::io::Error) -> Finding {
+    let (what, help) = match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            ("does not exist", "create it, or point `base` in tailgrant.hujson at the right file")
+        }
+        std::io::ErrorKind::IsADirectory => ("is a directory, not a file", "rename the directory or fix the path"),
+        std::io::ErrorKind::PermissionDenied => ("cannot be read (permission denied)", "check the file's permissions"),
+        _ if e.raw_os_error() == Some(40) => ("is a symlink loop", "point the symlink at a real file"),
+        _ => ("cannot be read", "check that the path names a readable file"),
+    };
+    Finding::new(Code::Unreadable, Location::file(path), format!("{path} {what}: {e}"), help)
+}
+
+/// Turns bytes into text, refusing invalid UTF-8 with a located finding.
+pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFile, Box<Finding>> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile { path, rel, text }),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let file = SourceFile { path, rel, text };
+            let (line, column) = parse::line_column(bytes, at);
+            Err(Box::new(Finding {
+                location: Location { file: file.path.clone(), span: at..at, line, column },
+                ..Finding::new(
+                    Code::InvalidUtf8,
+                    Location::file(&file.path),
+                    format!("invalid UTF-8 (byte 0x{:02x})", bytes[at]),
+                    "save the file as UTF-8",
+                )
+            }))
+        }
+    }
+}
+
+/// Parses a file's text as HuJSON whose top level is an object.
+pub fn parse_document(file: SourceFile) -> Result<Document, Box<Finding>> {
+    let bytes = file.text.as_bytes();
+    if parse::is_blank(bytes) {
+        let what = if file.text.trim().is_empty() { "empty" } else { "only comments" };
+        return Err(Box::new(Finding::new(
+            Code::EmptyFile,
+            Location::new(&file, bytes.len()..bytes.len()),
+            format!("the file is {what}"),
+            "write at least `{}`, or delete the file",
+        )));
+    }
+    match parse::parse(bytes) {
+        Ok(tree) if matches!(tree.node, Node::Object(_)) => Ok(Document { file, tree }),
+        Ok(tree) => Err(Box::new(Finding::new(
+            Code::NotAnObject,
+            Location::new(&file, tree.span.clone()),
+            format!("the top level is {}, not an object", tree.kind_name()),
+            "wrap the content in `{ ... }`; a fragment's rules go in sections such as `\"grants\": [...]`",
+        ))),
+        Err(e) => {
+            let help = syntax_help(&e.reason);
+            let end = (e.offset + 1).min(bytes.len()).max(e.offset);
+            Err(Box::new(Finding::new(Code::Syntax, Location::new(&file, e.offset..end), e.reason, help)))
+        }
+    }
+}
+
+fn syntax_help(reason: &str) -> String {
+    if reason.starts_with("parsing comment") {
+        "close the comment: a `//` comment needs a newline after it (add one at the end of the file), a `/*` needs `*/`"
+            .into()
+    } else if reason.contains("after object value") || reason.contains("after array value") {
+        "a comma is probably missing before this point".into()
+    } else if reason.contains("at start of object name") {
+        "object keys must be double-quoted strings".into()
+    } else if reason.contains("','") && reason.contains("at start of value") {
+        "remove the extra comma: HuJSON allows one trailing comma, not an empty entry".into()
+    } else if reason.contains("unexpected EOF") {
+        "the file ends too early: a bracket, brace or quote is not closed".into()
+    } else if reason.contains("nested deeper") {
+        "flatten the structure; policy files never need this depth".into()
+    } else if reason.contains("\\ufeff") {
+        "remove the byte-order mark at the start of the file".into()
+    } else if reason.contains("'\\''") {
+        "HuJSON strings use double quotes".into()
+    } else {
+        "HuJSON is JSON with comments and trailing commas; fix the syntax at this point".into()
+    }
+}

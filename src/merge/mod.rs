@@ -1,0 +1,282 @@
+//! Merge and render: the policy active at an instant, as one HuJSON file.
+//!
+//! Merging edits the base file's syntax tree, so every comment of the base is kept and each
+//! merged entry can carry a comment naming where it came from. The result is formatted exactly
+//! as Tailscale formats HuJSON and starts with a header holding the SHA-256 of the rest, which
+//! `apply` uses to tell whether the live policy was edited elsewhere.
+
+mod header;
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+use crate::finding::{Code, Finding, Location};
+use crate::load::{FragmentFile, Repository};
+use crate::model::{Status, shape};
+use crate::parse::{self, Array, Member, Node, Object, Value};
+
+pub use header::{HEADER_HASH_PREFIX, HeaderState, verify_header};
+
+/// A rendered policy.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The whole file: header and formatted body.
+    pub text: String,
+    /// Hex SHA-256 of the body (everything after the header).
+    pub body_hash: String,
+    /// Indices into `Repository::fragments` of the fragments merged, in order.
+    pub active: Vec<usize>,
+    /// Conflicts and references to undefined groups.
+    pub findings: Vec<Finding>,
+}
+
+const LIST_SECTIONS: &[&str] = &["acls", "grants", "ssh", "nodeAttrs", "tests", "sshTests"];
+const MAP_SECTIONS: &[&str] = &["hosts", "tagOwners", "ipsets", "postures"];
+
+/// Renders the policy active at `at`, or `None` when the base policy did not load.
+pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
+    let base = repo.base.as_ref()?;
+    let mut merger = Merger {
+        tree: base.tree.clone(),
+        base_file: &base.file,
+        allow_new_groups: repo.config.allow_new_groups,
+        origins: HashMap::new(),
+        findings: Vec::new(),
+    };
+    let mut active = Vec::new();
+    for (i, f) in repo.fragments.iter().enumerate() {
+        if f.fragment.status(at) == Status::Active {
+            merger.merge(f);
+            active.push(i);
+        }
+    }
+    let Merger { mut tree, findings, .. } = merger;
+    restore_comma_invariant(&mut tree);
+    parse::format(&mut tree);
+    let body = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let (text, body_hash) = header::prepend(&base.file.rel, &body);
+    Some(Rendered { text, body_hash, active, findings })
+}
+
+struct Merger<'a> {
+    tree: Value,
+    base_file: &'a crate::load::SourceFile,
+    allow_new_groups: bool,
+    /// Where a map entry added by a fragment came from, by (section, key), to name both
+    /// places in a conflict.
+    origins: HashMap<(String, String), Location>,
+    findings: Vec<Finding>,
+}
+
+impl Merger<'_> {
+    fn merge(&mut self, f: &FragmentFile) {
+        let label = label(f);
+        let Some(obj) = f.doc.tree.as_object() else { return };
+        for m in &obj.members {
+            let Some(name) = m.name.as_str() else { continue };
+            let Some((section, _)) = shape::FRAGMENT.field(&name) else { continue };
+            match section {
+                s if LIST_SECTIONS.contains(&s) => {
+                    let Some(items) = m.value.as_array() else { continue };
+                    let list = self.section(s, Node::Array(Array::default()));
+                    if let Some(list) = list.as_array_mut() {
+                        list.elements.extend(items.elements.iter().map(|e| labelled(e.clone(), &label)));
+                    }
+                }
+                s if MAP_SECTIONS.contains(&s) => {
+                    let Some(entries) = m.value.as_object() else { continue };
+                    self.merge_map(&[s], entries, f, &label);
+                }
+                "groups" => self.merge_groups(&m.value, f, &label),
+                "autoApprovers" => {
+                    let Some(aa) = m.value.as_object() else { continue };
+                    for sub in &aa.members {
+                        match sub.name.as_str().as_deref().and_then(|n| shape::AUTO_APPROVERS.field(n)) {
+                            Some(("exitNode", _)) => {
+                                self.add_members(&["autoApprovers", "exitNode"], &sub.value, &label);
+                            }
+                            Some((key, _)) => {
+                                if let Some(entries) = sub.value.as_object() {
+                                    self.merge_map(&["autoApprovers", key], entries, f, &label);
+                                }
+                            }
+                            None => {}
+                        }
+                    }
+                }
+                _ => {} // fragment metadata and posture attributes are not policy
+            }
+        }
+    }
+
+    /// The base's section (found case-insensitively), created empty at the end if absent.
+    fn section(&mut self, name: &str, empty: Node) -> &mut Value {
+        section_in(&mut self.tree, name, empty)
+    }
+
+    fn merge_map(&mut self, path: &[&str], entries: &Object, f: &FragmentFile, label: &str) {
+        let base_file = self.base_file;
+        let mut target = &mut self.tree;
+        for p in path {
+            target = section_in(target, p, Node::Object(Object::default()));
+        }
+        let Some(map) = target.as_object_mut() else { return };
+        for e in &entries.members {
+            let Some(key) = e.name.as_str() else { continue };
+            let here = Location::new(&f.doc.file, e.name.span.clone());
+            let origin_key = (path.join("."), key.clone());
+            match map.get(&key) {
+                Some(existing) if existing.value.to_json() == e.value.to_json() => {}
+                Some(existing) => {
+                    let there = self
+                        .origins
+                        .get(&origin_key)
+                        .cloned()
+                        .unwrap_or_else(|| Location::new(base_file, existing.name.span.clone()));
+                    self.findings.push(
+                        Finding::new(
+                            Code::ConflictingDefinition,
+                            here,
+                            format!("`{key}` in {} is already defined with another value", path.join(".")),
+                            "use a new name here, or change the existing definition in its own reviewed change",
+                        )
+                        .related(there, "defined here"),
+                    );
+                }
+                None => {
+                    map.members.push(Member {
+                        name: labelled(Value::string(&key), label),
+                        value: strip_extra(e.value.clone()),
+                    });
+                    self.origins.insert(origin_key, here);
+                }
+            }
+        }
+    }
+
+    fn merge_groups(&mut self, groups: &Value, f: &FragmentFile, label: &str) {
+        let Some(groups) = groups.as_object() else { return };
+        for g in &groups.members {
+            let Some(name) = g.name.as_str() else { continue };
+            let defined = self.tree.as_object().and_then(|o| o.get_ci("groups")).and_then(|s| s.value.as_object());
+            if defined.and_then(|d| d.get(&name)).is_none() && !self.allow_new_groups {
+                self.findings.push(Finding::new(
+                    Code::UnknownGroup,
+                    Location::new(&f.doc.file, g.name.span.clone()),
+                    format!("{name} is not defined in the base policy; a fragment can only add members to it"),
+                    "define the group in the base policy first, or set \"allowNewGroups\": true in tailgrant.hujson",
+                ));
+                continue;
+            }
+            self.add_members(&["groups", &name], &g.value, label);
+        }
+    }
+
+    /// Appends the strings of `items` to the list at `path` (created if absent), skipping
+    /// those already there.
+    fn add_members(&mut self, path: &[&str], items: &Value, label: &str) {
+        let Some(items) = items.as_array() else { return };
+        let mut target = &mut self.tree;
+        for (i, p) in path.iter().enumerate() {
+            let empty =
+                if i + 1 == path.len() { Node::Array(Array::default()) } else { Node::Object(Object::default()) };
+            target = if i == 0 { section_in(target, p, empty) } else { entry_in(target, p, empty) };
+        }
+        let Some(list) = target.as_array_mut() else { return };
+        for item in &items.elements {
+            let s = item.as_str();
+            if s.is_some() && list.elements.iter().any(|e| e.as_str() == s) {
+                continue;
+            }
+            list.elements.push(labelled(item.clone(), label));
+        }
+    }
+}
+
+/// The member `name` of an object value, matched case-insensitively (policy keys), created
+/// with `empty` if absent.
+fn section_in<'v>(v: &'v mut Value, name: &str, empty: Node) -> &'v mut Value {
+    find_or_add(v, name, empty, true)
+}
+
+/// Like `section_in`, but user-chosen names (a group, a route) match exactly.
+fn entry_in<'v>(v: &'v mut Value, name: &str, empty: Node) -> &'v mut Value {
+    find_or_add(v, name, empty, false)
+}
+
+fn find_or_add<'v>(v: &'v mut Value, name: &str, empty: Node, ci: bool) -> &'v mut Value {
+    if !matches!(v.node, Node::Object(_)) {
+        v.node = Node::Object(Object::default());
+    }
+    let Node::Object(obj) = &mut v.node else { unreachable!("made an object above") };
+    let found = obj
+        .members
+        .iter()
+        .position(|m| m.name.as_str().is_some_and(|n| if ci { n.eq_ignore_ascii_case(name) } else { n == name }));
+    let i = match found {
+        Some(i) => i,
+        None => {
+            let mut key = Value::string(name);
+            key.before = b"\n".to_vec();
+            obj.members.push(Member { name: key, value: Value::new(empty) });
+            obj.members.len() - 1
+        }
+    };
+    &mut obj.members[i].value
+}
+
+/// A fragment's entry with a comment naming its source above the entry's own comments.
+fn labelled(mut v: Value, label: &str) -> Value {
+    let own = v.before.trim_ascii_start();
+    let mut before = format!("\n// {label}\n").into_bytes();
+    before.extend_from_slice(own);
+    v.before = before;
+    v
+}
+
+fn strip_extra(mut v: Value) -> Value {
+    v.before.clear();
+    v.after.clear();
+    v
+}
+
+/// `tailgrant: grants/x.hujson, expires 2026-11-23T17:00:00Z, approved by bob@example.com`
+fn label(f: &FragmentFile) -> String {
+    let mut s = format!("tailgrant: {}", f.doc.file.rel);
+    match f.fragment.expires {
+        Some(t) => s.push_str(&format!(", expires {t}")),
+        None => s.push_str(", permanent"),
+    }
+    if !f.fragment.approvers.is_empty() {
+        s.push_str(&format!(", approved by {}", f.fragment.approvers.join(", ")));
+    }
+    s
+}
+
+/// Appending to a list can leave a last value with extra after it but no trailing comma, a
+/// state the parser never produces (it files such extra under the closing bracket). Put it
+/// back where the parser would, so formatting behaves as it does on parsed text.
+fn restore_comma_invariant(v: &mut Value) {
+    let (last_after, after, trailing) = match &mut v.node {
+        Node::Literal(_) => return,
+        Node::Object(o) => {
+            for m in &mut o.members {
+                restore_comma_invariant(&mut m.value);
+            }
+            (o.members.last_mut().map(|m| &mut m.value.after), &mut o.after, o.trailing_comma)
+        }
+        Node::Array(a) => {
+            a.elements.iter_mut().for_each(restore_comma_invariant);
+            (a.elements.last_mut().map(|e| &mut e.after), &mut a.after, a.trailing_comma)
+        }
+    };
+    if let Some(last_after) = last_after
+        && !trailing
+        && !last_after.is_empty()
+    {
+        let mut moved = std::mem::take(last_after);
+        moved.append(after);
+        *after = moved;
+    }
+}

@@ -1,0 +1,166 @@
+//! `tailgrant.hujson`: where the files are and which guardrails apply to which fragments.
+
+use std::fmt;
+
+use jiff::{SignedDuration, SpanRelativeTo};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[schemars(title = "tailgrant configuration")]
+pub struct Config {
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The base policy file, relative to the policies directory.
+    pub base: String,
+    /// Globs (relative to the policies directory) of the fragment files, merged in path order.
+    pub fragments: Vec<String>,
+    /// Globs of files the fragment globs match but that are not fragments.
+    pub exclude: Vec<String>,
+    /// The tailnet name for the API; `-` is the API key's own tailnet.
+    pub tailnet: String,
+    /// Rules for fragments whose path matches; every matching rule applies.
+    pub guardrails: Vec<Guardrail>,
+    /// Warn about active fragments that expire within this window (e.g. `72h`, `3d`).
+    pub warn_before: Duration,
+    /// Let fragments add groups the base policy does not define.
+    pub allow_new_groups: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            schema: None,
+            base: "policy.hujson".into(),
+            fragments: ["grants/**/*.hujson", "grants/**/*.json", "teams/**/*.hujson", "teams/**/*.json"]
+                .map(String::from)
+                .to_vec(),
+            exclude: Vec::new(),
+            tailnet: "-".into(),
+            guardrails: vec![Guardrail::default_for_grants()],
+            warn_before: Duration(SignedDuration::from_hours(72)),
+            allow_new_groups: false,
+        }
+    }
+}
+
+/// What fragments at matching paths may do.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Guardrail {
+    /// Glob over fragment paths relative to the policies directory, e.g. `grants/**`.
+    #[serde(rename = "match")]
+    pub matches: String,
+    #[serde(default)]
+    pub require_expiry: bool,
+    /// Longest allowed window, counted from `max(notBefore, now)` to `expires`.
+    #[serde(default)]
+    pub max_duration: Option<Duration>,
+    /// Policy sections a matching fragment may contain (absent: any).
+    #[serde(default)]
+    pub allow_sections: Option<Vec<String>>,
+    #[serde(default)]
+    pub forbid_wildcards: bool,
+    #[serde(default)]
+    pub require_approvers: bool,
+    #[serde(default)]
+    pub approvers_must_own_tags: bool,
+    #[serde(default)]
+    pub forbid_self_approval: bool,
+    #[serde(default)]
+    pub require_description: bool,
+}
+
+impl Guardrail {
+    /// The default for `grants/**`: every guardrail on, at most 30 days.
+    pub fn default_for_grants() -> Self {
+        Guardrail {
+            matches: "grants/**".into(),
+            require_expiry: true,
+            max_duration: Some(Duration(SignedDuration::from_hours(30 * 24))),
+            allow_sections: Some(
+                ["grants", "acls", "ssh", "groups", "tests", "sshTests", "postureAttributes"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            forbid_wildcards: true,
+            require_approvers: true,
+            approvers_must_own_tags: true,
+            forbid_self_approval: true,
+            require_description: true,
+        }
+    }
+}
+
+/// A length of time written as `72h`, `30d`, `1h30m` (a day is 24 hours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub SignedDuration);
+
+impl std::str::FromStr for Duration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let span: jiff::Span =
+            s.parse().map_err(|_| format!("`{s}` is not a duration; write it like `8h`, `72h` or `30d`"))?;
+        let d = span
+            .to_duration(SpanRelativeTo::days_are_24_hours())
+            .map_err(|_| format!("`{s}` uses months or years; write it in days, like `30d`"))?;
+        if d.is_negative() {
+            return Err(format!("`{s}` is negative"));
+        }
+        Ok(Duration(d))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs();
+        match secs {
+            s if s % 86_400 == 0 && s > 0 => write!(f, "{}d", s / 86_400),
+            s if s % 3_600 == 0 => write!(f, "{}h", s / 3_600),
+            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A length of time such as `8h`, `72h`, `30d` or `1h30m`.",
+            "examples": ["72h", "30d"]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations() {
+        let h = |s: &str| s.parse::<Duration>().map(|d| d.0.as_secs() / 3600);
+        assert_eq!(h("72h"), Ok(72));
+        assert_eq!(h("30d"), Ok(720));
+        assert_eq!(h("1d12h"), Ok(36));
+        assert!(h("soon").is_err());
+        assert!(h("1mo").is_err());
+        assert_eq!("30d".parse::<Duration>().unwrap().to_string(), "30d");
+    }
+}

@@ -1,0 +1,97 @@
+//! A fragment (grant file): who gets what, why, approved by whom, and for how long.
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::policy::{Acl, AclTest, AutoApprovers, Grant, NamedLists, NodeAttr, SshRule, SshTest};
+
+/// A time-bounded (or permanent) addition to the base policy, one file each.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[schemars(title = "tailgrant fragment (grant file)")]
+pub struct Fragment {
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Why the access is needed (a ticket or incident reference helps reviewers).
+    pub description: Option<String>,
+    /// Who asked for the access.
+    pub requester: Option<String>,
+    /// Who approved it.
+    pub approvers: Vec<String>,
+    /// RFC 3339; the fragment is inactive before this instant.
+    pub not_before: Option<Timestamp>,
+    /// RFC 3339; the fragment is inactive from this instant on. Absent means permanent.
+    pub expires: Option<Timestamp>,
+    /// Members added to groups the base policy defines.
+    pub groups: Option<NamedLists>,
+    pub hosts: Option<indexmap::IndexMap<String, String>>,
+    pub tag_owners: Option<NamedLists>,
+    pub ipsets: Option<NamedLists>,
+    pub postures: Option<NamedLists>,
+    pub auto_approvers: Option<AutoApprovers>,
+    pub acls: Option<Vec<Acl>>,
+    pub grants: Option<Vec<Grant>>,
+    pub ssh: Option<Vec<SshRule>>,
+    pub node_attrs: Option<Vec<NodeAttr>>,
+    pub tests: Option<Vec<AclTest>>,
+    pub ssh_tests: Option<Vec<SshTest>>,
+    /// Device posture attributes that `apply` sets while the fragment is active.
+    pub posture_attributes: Vec<PostureAttribute>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PostureAttribute {
+    /// Device name, hostname or node ID.
+    pub device: String,
+    /// A custom attribute key, `custom:NAME`.
+    pub key: String,
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Where a fragment stands at a given instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// `notBefore` is still in the future.
+    Pending,
+    Active,
+    Expired,
+}
+
+impl Fragment {
+    /// Active when `notBefore <= at < expires`; a missing bound is open.
+    pub fn status(&self, at: Timestamp) -> Status {
+        if self.not_before.is_some_and(|nb| at < nb) {
+            Status::Pending
+        } else if self.expires.is_some_and(|exp| at >= exp) {
+            Status::Expired
+        } else {
+            Status::Active
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_is_half_open() {
+        let f = Fragment {
+            not_before: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+            expires: Some("2026-01-02T00:00:00Z".parse().unwrap()),
+            ..Fragment::default()
+        };
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(f.status(at("2025-12-31T23:59:59Z")), Status::Pending);
+        assert_eq!(f.status(at("2026-01-01T00:00:00Z")), Status::Active);
+        assert_eq!(f.status(at("2026-01-01T23:59:59Z")), Status::Active);
+        assert_eq!(f.status(at("2026-01-02T00:00:00Z")), Status::Expired);
+        assert_eq!(Fragment::default().status(at("2030-01-01T00:00:00Z")), Status::Active);
+    }
+}

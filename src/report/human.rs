@@ -1,0 +1,81 @@
+//! Findings for people: the source line with the span underlined, the help, and a summary.
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+
+use crate::check::Report;
+use crate::finding::{Finding, Severity};
+use crate::load::SourceFile;
+
+/// Renders one finding with a snippet of `source`, if there is one.
+pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String {
+    let mut help = f.help.clone();
+    let mut labels = Vec::new();
+    let span = f.location.span.clone();
+    labels.push(LabeledSpan::new_primary_with_span(Some(f.code.name().to_owned()), span.start..span.end));
+    for (loc, label) in &f.related {
+        if loc.file == f.location.file {
+            labels.push(LabeledSpan::new_with_span(Some(label.clone()), loc.span.start..loc.span.end));
+        } else {
+            help.push_str(&format!("\n{label}: {}:{}:{}", loc.file, loc.line, loc.column));
+        }
+    }
+    let diag = MietteDiagnostic::new(f.message.clone())
+        .with_code(f.code.as_str())
+        .with_severity(match f.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+        .with_help(help);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let mut out = String::new();
+    let rendered = match source {
+        Some(src) if span.end <= src.text.len() => {
+            let diag = diag.with_labels(labels);
+            let report = miette::Report::new(diag).with_source_code(NamedSource::new(&src.path, src.text.clone()));
+            handler.render_report(&mut out, report.as_ref())
+        }
+        _ => {
+            let diag = diag
+                .with_help(format!("{}\n  at {}:{}:{}", f.help, f.location.file, f.location.line, f.location.column));
+            handler.render_report(&mut out, &diag)
+        }
+    };
+    if rendered.is_err() {
+        out = format!(
+            "{}:{}:{}: {} {}\n",
+            f.location.file,
+            f.location.line,
+            f.location.column,
+            f.code.as_str(),
+            f.message
+        );
+    }
+    out
+}
+
+/// The closing summary line of `check`.
+pub fn summary(report: &Report) -> String {
+    let errors = report.findings.iter().filter(|f| f.is_error()).count();
+    let warnings = report.findings.len() - errors;
+    let fr = report.fragments;
+    let t = report.tests;
+    let mut tests = format!("tests: {} passed, {} failed", t.passed, t.failed);
+    if t.skipped > 0 {
+        tests.push_str(&format!(", {} not evaluated (the evaluator is not built yet)", t.skipped));
+    }
+    format!(
+        "{} {}, {} {}; fragments: {} active, {} expired, {} pending; {tests}\n",
+        errors,
+        plural(errors, "error"),
+        warnings,
+        plural(warnings, "warning"),
+        fr.active,
+        fr.expired,
+        fr.pending
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { word.to_owned() } else { format!("{word}s") }
+}

@@ -1,0 +1,17 @@
+//! Report: findings rendered for people (`human`), scripts (`json`) and CI (`github`).
+//! One module per format, all over the same `Finding`s.
+
+pub mod github;
+pub mod human;
+pub mod json;
+
+use serde::Serialize;
+
+/// The output formats of commands that print findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
