@@ -75,3 +75,28 @@ pub fn sort(findings: &mut [Finding]) {
         (&a.location.file, a.location.span.start, a.code).cmp(&(&b.location.file, b.location.span.start, b.code))
     });
 }
+
+/// `docs/rules.md`: every code with its documentation, generated from the registry so the two
+/// cannot drift (a test compares them).
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "# Finding codes\n\nGenerated from `src/finding/codes.rs` by `TAILGRANT_UPDATE=1 cargo test --test generated`; \
+         do not edit by hand. Codes are permanent: a code is never renumbered or reused.\n\n\
+         | code | name | severity |\n| --- | --- | --- |\n",
+    );
+    for c in Code::ALL {
+        let sev = match c.default_severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!("| [{}](#{}) | {} | {sev} |\n", c.as_str(), c.as_str().to_lowercase(), c.name()));
+    }
+    for c in Code::ALL {
+        out.push_str(&format!("\n## {}\n\n`{}`\n\n", c.as_str(), c.name()));
+        for line in c.doc().lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -6,15 +6,33 @@ use sha2::{Digest, Sha256};
 /// The header line that carries the body's hash.
 pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
 
-/// Prepends the header to a formatted body; returns the file and the body's hash.
-pub fn prepend(base_rel: &str, body: &str) -> (String, String) {
-    let hash = sha256_hex(body.as_bytes());
-    let text = format!(
+/// Placeholder the hash replaces once the body is known; same length as a hex SHA-256.
+const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Puts the header comment above the tree's own leading comments. It goes in before
+/// formatting because comments change how Tailscale's formatter lays out a plain-JSON file
+/// (trailing commas), and the rendered file must be a fixed point of that formatter.
+pub fn attach(tree: &mut crate::parse::Value, base_rel: &str) {
+    let mut before = format!(
         "// Rendered by tailgrant from {base_rel} and the fragments active when it was applied.\n\
          // Edit those files in git, not this policy: tailgrant refuses to overwrite edits made elsewhere.\n\
-         {HEADER_HASH_PREFIX}{hash}\n{body}"
-    );
-    (text, hash)
+         {HEADER_HASH_PREFIX}{UNSEALED}\n"
+    )
+    .into_bytes();
+    before.extend_from_slice(tree.before.trim_ascii_start());
+    tree.before = before;
+}
+
+/// Fills in the hash of the body (everything after the hash line) in a formatted file.
+pub fn seal(text: String) -> (String, String) {
+    let marker = format!("{HEADER_HASH_PREFIX}{UNSEALED}\n");
+    let Some(at) = text.find(&marker) else {
+        let hash = sha256_hex(text.as_bytes());
+        return (text, hash);
+    };
+    let hash = sha256_hex(&text.as_bytes()[at + marker.len()..]);
+    let sealed = format!("{}{HEADER_HASH_PREFIX}{hash}\n{}", &text[..at], &text[at + marker.len()..]);
+    (sealed, hash)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -59,7 +77,10 @@ mod tests {
 
     #[test]
     fn detects_edits() {
-        let (text, hash) = prepend("policy.hujson", "{\"acls\": []}\n");
+        let mut tree = crate::parse::parse(b"{\"acls\": []}").unwrap();
+        attach(&mut tree, "policy.hujson");
+        crate::parse::format(&mut tree);
+        let (text, hash) = seal(String::from_utf8(tree.pack()).unwrap());
         assert_eq!(verify_header(&text), HeaderState::Intact { hash });
         let edited = text.replace("[]", "[1]");
         assert!(matches!(verify_header(&edited), HeaderState::Edited { .. }));

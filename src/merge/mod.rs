@@ -53,9 +53,10 @@ pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
     }
     let Merger { mut tree, findings, .. } = merger;
     restore_comma_invariant(&mut tree);
+    header::attach(&mut tree, &base.file.rel);
     parse::format(&mut tree);
-    let body = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let (text, body_hash) = header::prepend(&base.file.rel, &body);
+    let text = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let (text, body_hash) = header::seal(text);
     Some(Rendered { text, body_hash, active, findings })
 }
 

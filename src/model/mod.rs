@@ -10,3 +10,13 @@ pub use config::{Config, Duration, Guardrail};
 pub use fragment::{Fragment, PostureAttribute, Status};
 pub use policy::Policy;
 pub mod decode;
+
+/// The JSON Schemas of the files users write, as `(file name, pretty JSON)`. `schemas/` holds
+/// them; a test fails when they are stale.
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let pretty = |s: schemars::Schema| serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
+    vec![
+        ("fragment.schema.json", pretty(schemars::schema_for!(Fragment))),
+        ("config.schema.json", pretty(schemars::schema_for!(Config))),
+    ]
+}

@@ -225,6 +225,44 @@ impl Value {
         blank_extra(out, at, self.after.len())
     }
 
+    /// Every comment in the value, in order, as written.
+    pub fn comments(&self) -> Vec<String> {
+        let mut extras: Vec<&[u8]> = Vec::new();
+        self.collect_extras(&mut extras);
+        let mut out = Vec::new();
+        for mut e in extras {
+            while !e.is_empty() {
+                match super::parser::comment_len(e) {
+                    Some(n) if n > 0 => {
+                        out.push(String::from_utf8_lossy(&e[..n]).into_owned());
+                        e = &e[n..];
+                    }
+                    _ => e = &e[1..],
+                }
+            }
+        }
+        out
+    }
+
+    fn collect_extras<'a>(&'a self, out: &mut Vec<&'a [u8]>) {
+        out.push(&self.before);
+        match &self.node {
+            Node::Literal(_) => {}
+            Node::Object(o) => {
+                for m in &o.members {
+                    m.name.collect_extras(out);
+                    m.value.collect_extras(out);
+                }
+                out.push(&o.after);
+            }
+            Node::Array(a) => {
+                a.elements.iter().for_each(|e| e.collect_extras(out));
+                out.push(&a.after);
+            }
+        }
+        out.push(&self.after);
+    }
+
     /// True when the value has no comments and no trailing commas anywhere.
     pub fn is_standard(&self) -> bool {
         if has_comment(&self.before) || has_comment(&self.after) {
