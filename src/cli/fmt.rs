@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tailgrant::load::{self, SourceFile};
+use tailgrant::load;
 
 use super::{ExitStatus, args::Common};
 
@@ -28,24 +28,25 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
                 continue;
             }
         };
-        let parsed = load::read_source(shown.clone(), shown.clone(), bytes).and_then(load::parse_document);
-        let doc = match parsed {
-            Ok(d) => d,
-            Err(f) => {
-                let src = SourceFile {
-                    path: shown.clone(),
-                    rel: shown.clone(),
-                    text: std::fs::read_to_string(path).unwrap_or_default(),
-                };
-                super::err(&tailgrant::report::human::finding(&f, Some(&src), color));
+        let file = match load::read_source(shown.clone(), shown.clone(), bytes) {
+            Ok(f) => f,
+            Err((f, lossy)) => {
+                super::err(&tailgrant::report::human::finding(&f, Some(&lossy), color));
                 status = status.max_with(ExitStatus::Findings);
                 continue;
             }
         };
-        let mut tree = doc.tree;
+        let mut tree = match load::parse_hujson(&file) {
+            Ok(t) => t,
+            Err(f) => {
+                super::err(&tailgrant::report::human::finding(&f, Some(&file), color));
+                status = status.max_with(ExitStatus::Findings);
+                continue;
+            }
+        };
         tailgrant::parse::format(&mut tree);
         let formatted = tree.pack();
-        if formatted == doc.file.text.as_bytes() {
+        if formatted == file.text.as_bytes() {
             continue;
         }
         unformatted.push(shown.clone());

@@ -133,8 +133,9 @@ fn read_document(
     };
     let file = match read_source(path, rel.to_owned(), bytes) {
         Ok(f) => f,
-        Err(f) => {
+        Err((f, lossy)) => {
             findings.push(*f);
+            rejected.push(lossy);
             return None;
         }
     };
@@ -161,8 +162,9 @@ fn unreadable(path: &str, e: &std::io::Error) -> Finding {
     Finding::new(Code::Unreadable, Location::file(path), format!("{path} {what}: {e}"), help)
 }
 
-/// Turns bytes into text, refusing invalid UTF-8 with a located finding.
-pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFile, Box<Finding>> {
+/// Turns bytes into text, refusing invalid UTF-8 with a located finding (and the text with
+/// the bad bytes replaced, for quoting).
+pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFile, (Box<Finding>, SourceFile)> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile { path, rel, text }),
         Err(e) => {
@@ -171,45 +173,51 @@ pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFi
             let text = String::from_utf8_lossy(bytes).into_owned();
             let file = SourceFile { path, rel, text };
             let (line, column) = parse::line_column(bytes, at);
-            Err(Box::new(Finding {
-                location: Location { file: file.path.clone(), span: at..at, line, column },
+            let finding = Finding {
+                location: Location { file: file.path.clone(), span: at..at + 1, line, column },
                 ..Finding::new(
                     Code::InvalidUtf8,
                     Location::file(&file.path),
                     format!("invalid UTF-8 (byte 0x{:02x})", bytes[at]),
-                    "save the file as UTF-8",
+                    "save the file as UTF-8 (it may be Latin-1 or UTF-16)",
                 )
-            }))
+            };
+            Err((Box::new(finding), file))
         }
     }
 }
 
 /// Parses a file's text as HuJSON whose top level is an object.
 pub fn parse_document(file: SourceFile) -> Result<Document, Box<Finding>> {
+    let tree = parse_hujson(&file)?;
+    if !matches!(tree.node, Node::Object(_)) {
+        return Err(Box::new(Finding::new(
+            Code::NotAnObject,
+            Location::new(&file, tree.span.clone()),
+            format!("the top level is {}, not an object", tree.kind_name()),
+            "wrap the content in `{ ... }`; a fragment's rules go in sections such as `\"grants\": [...]`",
+        )));
+    }
+    Ok(Document { file, tree })
+}
+
+/// Parses a file's text as any HuJSON value, naming empty files and syntax errors precisely.
+pub fn parse_hujson(file: &SourceFile) -> Result<Value, Box<Finding>> {
     let bytes = file.text.as_bytes();
     if parse::is_blank(bytes) {
         let what = if file.text.trim().is_empty() { "empty" } else { "only comments" };
         return Err(Box::new(Finding::new(
             Code::EmptyFile,
-            Location::new(&file, bytes.len()..bytes.len()),
+            Location::new(file, bytes.len()..bytes.len()),
             format!("the file is {what}"),
             "write at least `{}`, or delete the file",
         )));
     }
-    match parse::parse(bytes) {
-        Ok(tree) if matches!(tree.node, Node::Object(_)) => Ok(Document { file, tree }),
-        Ok(tree) => Err(Box::new(Finding::new(
-            Code::NotAnObject,
-            Location::new(&file, tree.span.clone()),
-            format!("the top level is {}, not an object", tree.kind_name()),
-            "wrap the content in `{ ... }`; a fragment's rules go in sections such as `\"grants\": [...]`",
-        ))),
-        Err(e) => {
-            let help = syntax_help(&e.reason);
-            let end = (e.offset + 1).min(bytes.len()).max(e.offset);
-            Err(Box::new(Finding::new(Code::Syntax, Location::new(&file, e.offset..end), e.reason, help)))
-        }
-    }
+    parse::parse(bytes).map_err(|e| {
+        let help = syntax_help(&e.reason);
+        let end = (e.offset + 1).min(bytes.len()).max(e.offset);
+        Box::new(Finding::new(Code::Syntax, Location::new(file, e.offset..end), e.reason, help))
+    })
 }
 
 fn syntax_help(reason: &str) -> String {

@@ -24,15 +24,23 @@ pub fn decode<T: DeserializeOwned>(doc: &Document, shape: Shape, findings: &mut 
             bytes[span].copy_from_slice(quoted.as_bytes());
         }
     }
-    match serde_json::from_slice(&bytes) {
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => Some(v),
         Err(e) => {
+            let path = e.path().clone();
+            let e = e.into_inner();
             let msg = e.to_string();
             let msg = msg.rfind(" at line ").map_or(&msg[..], |i| &msg[..i]);
             // The walk has already reported unknown and duplicate keys, with better hints.
             if !msg.starts_with("unknown field") && !msg.starts_with("duplicate field") {
-                let offset = offset_of(&bytes, e.line(), e.column());
-                let span = innermost(&doc.tree, offset).unwrap_or(offset..offset);
+                // The path names the value precisely; serde_json's own position is only
+                // reliable for syntax-level errors (it reports custom errors after the
+                // enclosing object).
+                let span = at_path(&doc.tree, &path).unwrap_or_else(|| {
+                    let offset = offset_of(&bytes, e.line(), e.column());
+                    innermost(&doc.tree, offset).unwrap_or(offset..offset)
+                });
                 findings.push(Finding::new(
                     Code::InvalidValue,
                     Location::new(&doc.file, span),
@@ -117,6 +125,22 @@ impl Walker<'_> {
             .related(Location::new(&self.doc.file, first.span.clone()), "first defined here"),
         );
     }
+}
+
+/// The span of the value a serde path leads to. Keys match case-insensitively, as the
+/// decoder saw them after canonicalisation.
+fn at_path(tree: &Value, path: &serde_path_to_error::Path) -> Option<Span> {
+    use serde_path_to_error::Segment;
+    let mut v = tree;
+    for seg in path.iter() {
+        v = match (seg, &v.node) {
+            (Segment::Map { key }, Node::Object(o)) => &o.get_ci(key)?.value,
+            (Segment::Seq { index }, Node::Array(a)) => a.elements.get(*index)?,
+            (Segment::Unknown, _) => return None,
+            _ => return None,
+        };
+    }
+    Some(v.span.clone())
 }
 
 /// Byte offset of serde_json's 1-based line and (byte) column.

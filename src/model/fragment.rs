@@ -21,8 +21,10 @@ pub struct Fragment {
     /// Who approved it.
     pub approvers: Vec<String>,
     /// RFC 3339; the fragment is inactive before this instant.
+    #[serde(deserialize_with = "rfc3339")]
     pub not_before: Option<Timestamp>,
     /// RFC 3339; the fragment is inactive from this instant on. Absent means permanent.
+    #[serde(deserialize_with = "rfc3339")]
     pub expires: Option<Timestamp>,
     /// Members added to groups the base policy defines.
     pub groups: Option<NamedLists>,
@@ -51,6 +53,16 @@ pub struct PostureAttribute {
     pub value: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// An RFC 3339 instant with an offset, with an error message that says how to write one.
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    let Some(s) = Option::<String>::deserialize(d)? else { return Ok(None) };
+    s.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not an RFC 3339 timestamp; write a date, time and offset, like 2026-11-23T17:00:00Z"
+        ))
+    })
 }
 
 /// Where a fragment stands at a given instant.

@@ -19,8 +19,7 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
             help.push_str(&format!("\n{label}: {}:{}:{}", loc.file, loc.line, loc.column));
         }
     }
-    let diag = MietteDiagnostic::new(f.message.clone())
-        .with_code(f.code.as_str())
+    let diag = MietteDiagnostic::new(format!("{}: {}", f.code.as_str(), f.message))
         .with_severity(match f.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -30,7 +29,7 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     let rendered = match source {
-        Some(src) if span.end <= src.text.len() => {
+        Some(src) if span.end <= src.text.len() && line_len(&src.text, span.start) <= MAX_SNIPPET_LINE => {
             let diag = diag.with_labels(labels);
             let report = miette::Report::new(diag).with_source_code(NamedSource::new(&src.path, src.text.clone()));
             handler.render_report(&mut out, report.as_ref())
@@ -52,6 +51,16 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
         );
     }
     out
+}
+
+/// Lines longer than this are not quoted (a minified or generated file would flood the
+/// terminal); the finding still names file, line and column.
+const MAX_SNIPPET_LINE: usize = 300;
+
+fn line_len(text: &str, offset: usize) -> usize {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    end - start
 }
 
 /// The closing summary line of `check`.

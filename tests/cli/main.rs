@@ -1,0 +1,9 @@
+//! End-to-end tests of the `tailgrant` binary, one module per command (a single test binary
+//! links once, which matters on a small CI machine).
+
+mod support;
+
+mod bad_input; // inputs that must give a located finding, never a panic or a partial file
+mod check;
+mod fmt;
+mod render;
