@@ -1,0 +1,78 @@
+//! Times each stage of the pipeline on a policies directory:
+//! `cargo bench --bench pipeline -- DIR [--at RFC3339]` (bench/run.sh drives it).
+//!
+//! "read+parse" is the floor the pipeline is measured against: reading every file and parsing
+//! it as HuJSON, nothing else. The targets are render <= 2x and check <= 3x that floor.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tailgrant::load::{self, Repository};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let dir = PathBuf::from(args.first().map_or("policies", String::as_str));
+    let at: jiff::Timestamp = args
+        .iter()
+        .position(|a| a == "--at")
+        .and_then(|i| args.get(i + 1))
+        .map_or("2026-11-22T12:00:00Z", String::as_str)
+        .parse()
+        .expect("--at takes an RFC 3339 instant");
+    let files = files(&dir);
+    let bytes: usize = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len() as usize)).sum();
+    println!("{}: {} files, {:.1} MB, at {at}", dir.display(), files.len(), bytes as f64 / 1e6);
+
+    let floor = time("read+parse", || {
+        for f in &files {
+            let b = std::fs::read(f).unwrap();
+            std::hint::black_box(tailgrant::parse::parse(&b).unwrap());
+        }
+    });
+    time("load (read, parse, decode)", || {
+        std::hint::black_box(Repository::load(&dir).unwrap());
+    });
+    let render = time("render (load + merge + format)", || {
+        let repo = Repository::load(&dir).unwrap();
+        std::hint::black_box(tailgrant::merge::render(&repo, at).unwrap());
+    });
+    let check = time("check (load + checks + render)", || {
+        let repo = Repository::load(&dir).unwrap();
+        let report = tailgrant::check::check(&repo, at);
+        assert!(!report.has_errors(), "the benchmark repository has errors: {:?}", &report.findings[..1]);
+    });
+    let ratio = |d: Duration| d.as_secs_f64() / floor.as_secs_f64();
+    println!("render / read+parse = {:.2}x (target <= 2x)", ratio(render));
+    println!("check  / read+parse = {:.2}x", ratio(check));
+}
+
+/// The files `check` reads: config, base and fragments.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let repo = Repository::load(dir).expect("a policies directory");
+    let mut out = vec![dir.join(&repo.config.base)];
+    if dir.join(load::CONFIG_FILE).exists() {
+        out.push(dir.join(load::CONFIG_FILE));
+    }
+    let mut findings = Vec::new();
+    out.extend(
+        load::discover(dir, &repo.config, &[load::CONFIG_FILE, &repo.config.base], &mut findings)
+            .into_iter()
+            .map(|r| dir.join(r)),
+    );
+    out
+}
+
+/// Runs `f` until at least 2 s or 5 runs have passed; prints and returns the median.
+fn time(name: &str, mut f: impl FnMut()) -> Duration {
+    f(); // warm the page cache
+    let mut runs = Vec::new();
+    let start = Instant::now();
+    while runs.len() < 5 || (start.elapsed() < Duration::from_secs(2) && runs.len() < 200) {
+        let t = Instant::now();
+        f();
+        runs.push(t.elapsed());
+    }
+    runs.sort();
+    let median = runs[runs.len() / 2];
+    println!("{name:32} {:>9.2} ms  (median of {})", median.as_secs_f64() * 1e3, runs.len());
+    median
+}

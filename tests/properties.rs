@@ -1,0 +1,151 @@
+//! Property tests for parse, format, merge and render. `PROPTEST_CASES=100000 cargo test
+//! --release --test properties` runs them longer (see the README).
+use proptest::prelude::*;
+use serde_json::Value as Json;
+
+/// JSON values of the kinds policies hold.
+fn json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        any::<i32>().prop_map(|n| Json::from(n)),
+        "[a-z:@.*/\\\\\"\u{e9}\u{1f600}\n\t -]{0,12}".prop_map(Json::String),
+    ];
+    leaf.prop_recursive(5, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
+            prop::collection::vec(("[a-zA-Z:$]{1,8}", inner), 0..6)
+                .prop_map(|kv| Json::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+fn extra(noise: &mut impl Iterator<Item = u8>, out: &mut String) {
+    match noise.next().unwrap_or(0) % 8 {
+        0 => out.push_str(" // note\n"),
+        1 => out.push_str("/* c */"),
+        2 => out.push_str("\n\t\t"),
+        3 => out.push_str("\r\n"),
+        4 => out.push_str("\n\n\n  /* multi\n     * line\n     */\n"),
+        _ => out.push(' '),
+    }
+}
+
+/// Writes `v` as HuJSON with whitespace, comments and trailing commas chosen by `noise`.
+fn write_hujson(v: &Json, noise: &mut impl Iterator<Item = u8>, out: &mut String) {
+    match v {
+        Json::Array(a) => {
+            out.push('[');
+            for (i, e) in a.iter().enumerate() {
+                extra(noise, out);
+                write_hujson(e, noise, out);
+                if i + 1 < a.len() {
+                    out.push(',');
+                }
+            }
+            if !a.is_empty() && noise.next().unwrap_or(0) % 2 == 0 {
+                out.push(',');
+            }
+            extra(noise, out);
+            out.push(']');
+        }
+        Json::Object(o) => {
+            out.push('{');
+            for (i, (k, e)) in o.iter().enumerate() {
+                extra(noise, out);
+                out.push_str(&serde_json::to_string(k).unwrap());
+                extra(noise, out);
+                out.push(':');
+                extra(noise, out);
+                write_hujson(e, noise, out);
+                if i + 1 < o.len() {
+                    out.push(',');
+                }
+            }
+            if !o.is_empty() && noise.next().unwrap_or(0) % 2 == 0 {
+                out.push(',');
+            }
+            extra(noise, out);
+            out.push('}');
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap()),
+    }
+}
+
+fn json_of(text: &[u8]) -> Json {
+    serde_json::from_slice(&tailgrant::parse::parse(text).unwrap().to_json()).unwrap()
+}
+
+proptest! {
+    #[test]
+    fn parse_round_trips_and_format_keeps_meaning(v in json(), noise in prop::collection::vec(any::<u8>(), 0..200)) {
+        let mut text = String::new();
+        let mut it = noise.into_iter().cycle();
+        write_hujson(&v, &mut it, &mut text);
+        text.push('\n');
+        let tree = tailgrant::parse::parse(text.as_bytes()).unwrap();
+        prop_assert_eq!(tree.pack(), text.as_bytes());
+        prop_assert_eq!(json_of(text.as_bytes()), v.clone());
+        let formatted = tailgrant::parse::format_bytes(text.as_bytes()).unwrap();
+        prop_assert_eq!(json_of(&formatted), v);
+        prop_assert_eq!(tailgrant::parse::format_bytes(&formatted).unwrap(), formatted.clone(), "not idempotent");
+        let comments = tree.comments().len();
+        let kept = tailgrant::parse::parse(&formatted).unwrap().comments().len();
+        prop_assert_eq!(kept, comments, "comments were lost or invented");
+    }
+
+    #[test]
+    fn parser_never_panics_on_mutations(v in json(), cuts in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+        let mut bytes = serde_json::to_vec(&v).unwrap();
+        for (at, b) in cuts {
+            let i = at.index(bytes.len() + 1);
+            match b % 3 {
+                0 => bytes.truncate(i),
+                1 => bytes.insert(i, b"{}[],:\"/*\n\\"[b as usize % 11]),
+                _ => { if i < bytes.len() { bytes.remove(i); } }
+            }
+        }
+        if let Ok(tree) = tailgrant::parse::parse(&bytes) {
+            prop_assert_eq!(tree.pack(), bytes.clone());
+            let formatted = tailgrant::parse::format_bytes(&bytes).unwrap();
+            prop_assert!(tailgrant::parse::parse(&formatted).is_ok());
+        }
+    }
+
+    #[test]
+    fn render_merges_exactly_the_active_fragments(
+        grants in prop::collection::vec(("[a-z]{1,6}", 0u16..2000, 0i64..6), 0..8),
+        base_noise in prop::collection::vec(any::<u8>(), 0..50),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let base = serde_json::json!({
+            "groups": {"group:eng": ["a@example.com"]},
+            "grants": [{"src": ["group:eng"], "dst": ["tag:x"], "ip": ["tcp:1"]}],
+        });
+        let mut text = String::new();
+        write_hujson(&base, &mut base_noise.into_iter().cycle(), &mut text);
+        text.push('\n');
+        std::fs::write(dir.path().join("policy.hujson"), &text).unwrap();
+        std::fs::create_dir(dir.path().join("grants")).unwrap();
+        let at: jiff::Timestamp = "2026-11-23T00:00:00Z".parse().unwrap();
+        let mut expected = base["grants"].as_array().unwrap().clone();
+        for (i, (user, port, days)) in grants.iter().enumerate() {
+            // Expiry `days` from a day before `at`: 0 means already expired.
+            let expires = at.checked_add(jiff::SignedDuration::from_hours(24 * days - 24)).unwrap();
+            let grant = serde_json::json!({"src": [format!("{user}@example.com")], "dst": ["tag:x"], "ip": [format!("tcp:{port}")]});
+            let frag = serde_json::json!({"expires": expires.to_string(), "grants": [grant.clone()]});
+            std::fs::write(dir.path().join(format!("grants/{i:02}.hujson")), serde_json::to_string_pretty(&frag).unwrap()).unwrap();
+            if expires > at {
+                expected.push(grant);
+            }
+        }
+        let repo = tailgrant::load::Repository::load(dir.path()).unwrap();
+        prop_assert!(repo.findings.is_empty(), "{:?}", repo.findings);
+        let out = tailgrant::merge::render(&repo, at).unwrap();
+        let rendered = json_of(out.text.as_bytes());
+        prop_assert_eq!(&rendered["grants"], &Json::Array(expected));
+        prop_assert_eq!(&rendered["groups"], &base["groups"]);
+        prop_assert_eq!(tailgrant::parse::format_bytes(out.text.as_bytes()).unwrap(), out.text.as_bytes());
+        prop_assert_eq!(tailgrant::merge::render(&repo, at).unwrap().text, out.text);
+    }
+}
