@@ -8,7 +8,7 @@ fn json() -> impl Strategy<Value = Json> {
     let leaf = prop_oneof![
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
-        any::<i32>().prop_map(|n| Json::from(n)),
+        any::<i32>().prop_map(Json::from),
         "[a-z:@.*/\\\\\"\u{e9}\u{1f600}\n\t -]{0,12}".prop_map(Json::String),
     ];
     leaf.prop_recursive(5, 48, 6, |inner| {
@@ -43,7 +43,7 @@ fn write_hujson(v: &Json, noise: &mut impl Iterator<Item = u8>, out: &mut String
                     out.push(',');
                 }
             }
-            if !a.is_empty() && noise.next().unwrap_or(0) % 2 == 0 {
+            if !a.is_empty() && noise.next().unwrap_or(0).is_multiple_of(2) {
                 out.push(',');
             }
             extra(noise, out);
@@ -62,7 +62,7 @@ fn write_hujson(v: &Json, noise: &mut impl Iterator<Item = u8>, out: &mut String
                     out.push(',');
                 }
             }
-            if !o.is_empty() && noise.next().unwrap_or(0) % 2 == 0 {
+            if !o.is_empty() && noise.next().unwrap_or(0).is_multiple_of(2) {
                 out.push(',');
             }
             extra(noise, out);
