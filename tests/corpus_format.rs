@@ -1,9 +1,9 @@
 //! The formatter against Tailscale's own: every real-world policy file formatted by Tailscale's
 //! HuJSON formatter (`corpus/hujson-format/`), and the formatter's own test vectors.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn corpus() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus").leak()
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus")
 }
 
 #[test]
