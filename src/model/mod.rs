@@ -20,3 +20,4 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("config.schema.json", pretty(schemars::schema_for!(Config))),
     ]
 }
+pub mod selector;

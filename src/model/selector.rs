@@ -1,0 +1,312 @@
+//! The selector grammar of the policy file: what a string in `src`, `dst`, `users`, `target`…
+//! names, and the `host:ports`, port-range and protocol forms. Pure functions: the checks say
+//! where a form is legal, the evaluator says what it matches.
+
+use std::net::IpAddr;
+
+/// What a selector string names, classified in Tailscale's order: wildcard, address, range,
+/// prefixed kinds, then users (contain `@`), then host aliases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector<'s> {
+    Wildcard,
+    Ip(IpAddr),
+    Cidr(IpAddr, u8),
+    /// `a-b` of two addresses: legal only in ipsets.
+    Range,
+    Tag(&'s str),
+    Group(&'s str),
+    Autogroup(&'s str),
+    Ipset(&'s str),
+    Service(&'s str),
+    Posture(&'s str),
+    /// `user:*@domain`
+    UserDomain(&'s str),
+    /// `host:NAME` (ipsets)
+    HostRef(&'s str),
+    /// `localpart:*@domain` (SSH users)
+    Localpart(&'s str),
+    User(&'s str),
+    Host(&'s str),
+}
+
+/// Autogroups Tailscale knows. `members` is the legacy spelling of `member`.
+pub const AUTOGROUPS: &[&str] = &[
+    "member",
+    "members",
+    "tagged",
+    "self",
+    "internet",
+    "danger-all",
+    "shared",
+    "nonroot",
+    "admin",
+    "owner",
+    "network-admin",
+    "it-admin",
+    "billing-admin",
+    "auditor",
+];
+
+/// The autogroups that stand for people holding a role.
+pub const ROLE_AUTOGROUPS: &[&str] = &["admin", "owner", "network-admin", "it-admin", "billing-admin", "auditor"];
+
+pub fn classify(s: &str) -> Selector<'_> {
+    let s = s.trim();
+    if s == "*" {
+        return Selector::Wildcard;
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Selector::Ip(ip);
+    }
+    if let Some((ip, len)) = parse_cidr(s) {
+        return Selector::Cidr(ip, len);
+    }
+    if let Some((a, b)) = s.split_once('-')
+        && a.parse::<IpAddr>().is_ok()
+        && b.parse::<IpAddr>().is_ok()
+    {
+        return Selector::Range;
+    }
+    if let Some((prefix, rest)) = s.split_once(':') {
+        match prefix {
+            "tag" => return Selector::Tag(rest),
+            "group" => return Selector::Group(rest),
+            "autogroup" => return Selector::Autogroup(rest),
+            "ipset" => return Selector::Ipset(rest),
+            "svc" => return Selector::Service(rest),
+            "posture" => return Selector::Posture(rest),
+            "host" => return Selector::HostRef(rest),
+            "localpart" => return Selector::Localpart(rest),
+            _ => {}
+        }
+    }
+    if let Some(domain) = s.strip_prefix("user:*@") {
+        return Selector::UserDomain(domain);
+    }
+    if s.contains('@') {
+        return Selector::User(s);
+    }
+    Selector::Host(s)
+}
+
+/// `10.0.0.0/8` → (10.0.0.0, 8). Host bits may be set (checked elsewhere).
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let ip: IpAddr = ip.parse().ok()?;
+    if len.is_empty() || (len.len() > 1 && len.starts_with('0')) {
+        return None;
+    }
+    let len: u8 = len.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((ip, len))
+}
+
+/// Checks a tag name as Tailscale's `CheckTag` does: `tag:` then a letter, then letters,
+/// digits and dashes.
+pub fn check_tag_name(tag: &str) -> Result<(), &'static str> {
+    let Some(name) = tag.strip_prefix("tag:") else { return Err("tags must start with 'tag:'") };
+    let mut chars = name.chars();
+    match chars.next() {
+        None => Err("tag names must not be empty"),
+        Some(c) if !c.is_ascii_alphabetic() => Err("tag names must start with a letter, after 'tag:'"),
+        _ if !chars.all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            Err("tag names can only contain numbers, letters, or dashes")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An inclusive port range.
+pub type PortRange = (u16, u16);
+
+/// Parses a port spec: `*`, or a comma list of `N` and `N-M`.
+pub fn parse_ports(spec: &str) -> Result<Vec<PortRange>, String> {
+    if spec == "*" {
+        return Ok(vec![(0, 65535)]);
+    }
+    let mut out = Vec::new();
+    for item in spec.split(',') {
+        let parts: Vec<&str> = item.split('-').collect();
+        let num = |s: &str, which: &str| -> Result<u16, String> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("port range {spec:?}: invalid {which} integer"));
+            }
+            s.parse::<u16>().map_err(|_| format!("port range {spec:?}: port number out of range"))
+        };
+        let range = match parts[..] {
+            [one] => {
+                let p = num(one, "first")?;
+                if p == 0 {
+                    return Err(format!("port range {spec:?}: first port must be >0, or use '*' for wildcard"));
+                }
+                (p, p)
+            }
+            [a, b] => {
+                let (a, b) = (num(a, "first")?, num(b, "last")?);
+                if a > b {
+                    return Err(format!("port range {spec:?}: invalid port range: first port is greater than last port"));
+                }
+                (a, b)
+            }
+            _ => return Err(format!("port range {spec:?}: invalid port range format")),
+        };
+        out.push(range);
+    }
+    Ok(out)
+}
+
+/// A `host:ports` destination of an ACL, split at the last colon (IPv6 in brackets).
+pub fn split_host_ports(dst: &str) -> Result<(&str, &str), String> {
+    if let Some(rest) = dst.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return Err(format!("dst={dst:?}: missing ']'"));
+        };
+        let addr = inside.split('/').next().unwrap_or(inside);
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("dst={dst:?}: square brackets are only valid around IPv6 addresses"));
+        }
+        let Some(ports) = after.strip_prefix(':') else {
+            return Err(format!("dst={dst:?}: hostport must contain a colon"));
+        };
+        return Ok((inside, ports));
+    }
+    match dst.rsplit_once(':') {
+        Some((host, ports)) => Ok((host, ports)),
+        None => Err(format!("dst={dst:?}: hostport must contain a colon")),
+    }
+}
+
+/// IANA protocol numbers of the names Tailscale accepts.
+pub const PROTOCOLS: &[(&str, u8)] = &[
+    ("icmp", 1),
+    ("igmp", 2),
+    ("ipv4", 4),
+    ("ip-in-ip", 4),
+    ("tcp", 6),
+    ("egp", 8),
+    ("igp", 9),
+    ("udp", 17),
+    ("gre", 47),
+    ("esp", 50),
+    ("ah", 51),
+    ("ipv6-icmp", 58),
+    ("sctp", 132),
+    ("fc", 133),
+];
+
+/// A protocol name or number.
+pub fn parse_protocol(s: &str) -> Result<u8, String> {
+    if let Some((_, n)) = PROTOCOLS.iter().find(|(name, _)| *name == s) {
+        return Ok(*n);
+    }
+    if let Some((name, _)) = PROTOCOLS.iter().find(|(name, _)| name.eq_ignore_ascii_case(s)) {
+        return Err(format!("proto name {s:?} must be lowercase: {name:?}"));
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        if s.len() > 1 && s.starts_with('0') || s == "0" {
+            return Err(format!("leading 0 not permitted in protocol number: {s:?}"));
+        }
+        return s.parse::<u8>().map_err(|_| format!("protocol number {s:?} is out of range (1-255)"));
+    }
+    Err(format!("proto name {s:?} not known; use protocol number 0-255 or protocol name (icmp, tcp, udp, etc.)"))
+}
+
+/// Only these protocols carry ports; rules for others need `*`.
+pub fn protocol_has_ports(proto: u8) -> bool {
+    matches!(proto, 6 | 17 | 132)
+}
+
+/// A grant's `ip` entry: `*`, `PORTS`, `PROTO:PORTS` or `PROTO:*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpSpec {
+    /// `None`: the default set (TCP, UDP, ICMP).
+    pub proto: Option<u8>,
+    pub ports: Vec<PortRange>,
+}
+
+pub fn parse_ip_spec(s: &str) -> Result<IpSpec, String> {
+    if s == "*" {
+        return Ok(IpSpec { proto: None, ports: vec![(0, 65535)] });
+    }
+    match s.split(':').collect::<Vec<_>>()[..] {
+        [ports] => Ok(IpSpec { proto: None, ports: parse_ports(ports)? }),
+        [proto, ports] => {
+            let p = parse_protocol(proto)?;
+            if ports != "*" && !protocol_has_ports(p) {
+                return Err(format!("protocol does not support specific ports: {proto:?}, only \"*\" is allowed"));
+            }
+            Ok(IpSpec { proto: Some(p), ports: parse_ports(ports)? })
+        }
+        _ => Err(format!("{s:?}: expected only one colon in Internet protocol and port type")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_in_tailscale_order() {
+        assert_eq!(classify("*"), Selector::Wildcard);
+        assert!(matches!(classify("100.64.0.1"), Selector::Ip(_)));
+        assert!(matches!(classify("fd7a:115c:a1e0::1"), Selector::Ip(_)));
+        assert_eq!(classify("10.0.0.0/8"), Selector::Cidr("10.0.0.0".parse().unwrap(), 8));
+        assert_eq!(classify("10.0.0.1-10.0.0.9"), Selector::Range);
+        assert_eq!(classify("tag:web"), Selector::Tag("web"));
+        // A synced IdP group contains `@` but is a group: prefixes come first.
+        assert_eq!(classify("group:sec@example.com"), Selector::Group("sec@example.com"));
+        assert_eq!(classify("user:*@example.com"), Selector::UserDomain("example.com"));
+        assert_eq!(classify("alice@github"), Selector::User("alice@github"));
+        assert_eq!(classify("db"), Selector::Host("db"));
+        assert_eq!(classify(" tag:web "), Selector::Tag("web"));
+    }
+
+    #[test]
+    fn tag_names() {
+        assert!(check_tag_name("tag:prod-db2").is_ok());
+        assert!(check_tag_name("tag:1x").is_err());
+        assert!(check_tag_name("tag:a_b").is_err());
+        assert!(check_tag_name("tag:").is_err());
+        assert!(check_tag_name("tag:сервер").is_err());
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_ports("22"), Ok(vec![(22, 22)]));
+        assert_eq!(parse_ports("80,443"), Ok(vec![(80, 80), (443, 443)]));
+        assert_eq!(parse_ports("1000-2000"), Ok(vec![(1000, 2000)]));
+        assert_eq!(parse_ports("*"), Ok(vec![(0, 65535)]));
+        assert_eq!(parse_ports("0-10"), Ok(vec![(0, 10)]));
+        assert!(parse_ports("0").unwrap_err().contains("first port must be >0"));
+        assert!(parse_ports("ssh").unwrap_err().contains("invalid first integer"));
+        assert!(parse_ports("99999").unwrap_err().contains("out of range"));
+        assert!(parse_ports("20-10").unwrap_err().contains("greater than last"));
+        assert!(parse_ports("1-2-3").unwrap_err().contains("format"));
+        assert!(parse_ports("").is_err());
+    }
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(split_host_ports("tag:web:80,443"), Ok(("tag:web", "80,443")));
+        assert_eq!(split_host_ports("[fd7a::1]:22"), Ok(("fd7a::1", "22")));
+        assert_eq!(split_host_ports("autogroup:self"), Ok(("autogroup", "self")));
+        assert!(split_host_ports("web").is_err());
+        assert!(split_host_ports("[web]:22").unwrap_err().contains("square brackets"));
+    }
+
+    #[test]
+    fn protocols_and_ip_specs() {
+        assert_eq!(parse_protocol("tcp"), Ok(6));
+        assert_eq!(parse_protocol("6"), Ok(6));
+        assert!(parse_protocol("TCP").unwrap_err().contains("lowercase"));
+        assert!(parse_protocol("0").is_err());
+        assert!(parse_protocol("*").is_err());
+        assert_eq!(parse_ip_spec("tcp:443"), Ok(IpSpec { proto: Some(6), ports: vec![(443, 443)] }));
+        assert_eq!(parse_ip_spec("icmp:*").map(|s| s.proto), Ok(Some(1)));
+        assert!(parse_ip_spec("icmp").unwrap_err().contains("invalid first integer"));
+        assert!(parse_ip_spec("icmp:22").unwrap_err().contains("does not support specific ports"));
+        assert!(parse_ip_spec("tcp:0").unwrap_err().contains(">0"));
+        assert!(parse_ip_spec("tcp:1:2").unwrap_err().contains("only one colon"));
+        assert_eq!(parse_ip_spec("47").map(|s| s.ports), Ok(vec![(47, 47)]));
+    }
+}
