@@ -31,7 +31,9 @@ pub fn seal(text: String) -> (String, String) {
         return (text, hash);
     };
     let hash = sha256_hex(&text.as_bytes()[at + marker.len()..]);
-    let sealed = format!("{}{HEADER_HASH_PREFIX}{hash}\n{}", &text[..at], &text[at + marker.len()..]);
+    let mut sealed = text;
+    let start = at + HEADER_HASH_PREFIX.len();
+    sealed.replace_range(start..start + UNSEALED.len(), &hash);
     (sealed, hash)
 }
 

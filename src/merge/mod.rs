@@ -214,7 +214,7 @@ fn find_or_add<'v>(v: &'v mut Value, name: &str, empty: Node, ci: bool) -> &'v m
     let found = obj
         .members
         .iter()
-        .position(|m| m.name.as_str().is_some_and(|n| if ci { n.eq_ignore_ascii_case(name) } else { n == name }));
+        .position(|m| m.name.as_cow().is_some_and(|n| if ci { n.eq_ignore_ascii_case(name) } else { n == name }));
     let i = match found {
         Some(i) => i,
         None => {

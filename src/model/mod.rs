@@ -20,4 +20,5 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("config.schema.json", pretty(schemars::schema_for!(Config))),
     ]
 }
+pub mod de;
 pub mod selector;

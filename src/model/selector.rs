@@ -144,7 +144,9 @@ pub fn parse_ports(spec: &str) -> Result<Vec<PortRange>, String> {
             [a, b] => {
                 let (a, b) = (num(a, "first")?, num(b, "last")?);
                 if a > b {
-                    return Err(format!("port range {spec:?}: invalid port range: first port is greater than last port"));
+                    return Err(format!(
+                        "port range {spec:?}: invalid port range: first port is greater than last port"
+                    ));
                 }
                 (a, b)
             }

@@ -89,6 +89,21 @@ impl Value {
         }
     }
 
+    /// The decoded string, borrowed when it has no escapes (the common case for keys).
+    pub fn as_cow(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match &self.node {
+            Node::Literal(l) if l.first() == Some(&b'"') => {
+                let inner = &l[1..l.len().saturating_sub(1).max(1)];
+                if !inner.contains(&b'\\') {
+                    // Literals were validated when parsed; invalid UTF-8 never gets here.
+                    return std::str::from_utf8(inner).ok().map(std::borrow::Cow::Borrowed);
+                }
+                super::strings::decode(l).map(std::borrow::Cow::Owned)
+            }
+            _ => None,
+        }
+    }
+
     /// The decoded string, if this value is a string literal.
     pub fn as_str(&self) -> Option<String> {
         match &self.node {

@@ -298,7 +298,8 @@ fn format_extra(b: &mut Vec<u8>, depth: usize, opts: Opts) {
         *b = replace(b, b"\r", b" ");
     }
     let mut input: &[u8] = b;
-    let mut out = Vec::with_capacity(input.len() + depth + 2);
+    // Most extras are empty or a newline and indentation: do not allocate up front.
+    let mut out = if input.is_empty() { Vec::new() } else { Vec::with_capacity(input.len() + depth + 2) };
     if opts.ensure_leading_newline && !has_newline(input) {
         out.push(b'\n');
     }
@@ -350,7 +351,9 @@ fn format_extra(b: &mut Vec<u8>, depth: usize, opts: Opts) {
     if opts.append_space_if_empty && out.is_empty() {
         out.push(b' ');
     }
-    *b = out;
+    if *b != out {
+        *b = out;
+    }
 }
 
 /// Re-indents a multi-line block comment: the lines' common leading whitespace is replaced by

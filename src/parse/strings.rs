@@ -82,10 +82,31 @@ pub fn encode(s: &str) -> String {
 /// True if `lit` is one of the JSON literals: a string, a number, `true`, `false` or `null`.
 pub fn is_valid_literal(lit: &[u8]) -> bool {
     match lit.first() {
-        Some(b'"') => decode(lit).is_some(),
+        Some(b'"') => is_valid_string(lit),
         Some(b'-' | b'0'..=b'9') => is_number(lit),
         _ => matches!(lit, b"true" | b"false" | b"null"),
     }
+}
+
+/// Whether a quoted literal is a valid JSON string, without decoding it.
+fn is_valid_string(lit: &[u8]) -> bool {
+    let Some(inner) = lit.strip_prefix(b"\"").and_then(|l| l.strip_suffix(b"\"")) else { return false };
+    if std::str::from_utf8(inner).is_err() {
+        return false;
+    }
+    let mut i = 0;
+    while i < inner.len() {
+        match inner[i] {
+            b'"' | 0..=0x1f => return false,
+            b'\\' => match inner.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u') if inner.len() >= i + 6 && inner[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit) => i += 6,
+                _ => return false,
+            },
+            _ => i += 1,
+        }
+    }
+    true
 }
 
 fn is_number(b: &[u8]) -> bool {
@@ -136,6 +157,13 @@ mod tests {
         assert_eq!(decode(br#""\ud83d x""#).as_deref(), Some("\u{FFFD} x"));
         assert_eq!(decode(br#""\x""#), None);
         assert_eq!(decode(b"\"a\tb\""), None, "raw control characters are not allowed");
+    }
+
+    #[test]
+    fn validation_agrees_with_decoding() {
+        for lit in [&br#""a""#[..], br#""\u00e9\n""#, br#""\x""#, b"\"a\tb\"", br#""\u12""#, br#""a\""#, b"\"\xff\""] {
+            assert_eq!(is_valid_literal(lit), decode(lit).is_some(), "{}", String::from_utf8_lossy(lit));
+        }
     }
 
     #[test]

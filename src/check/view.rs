@@ -1,0 +1,178 @@
+//! The policy as the rules see it: the base and every fragment that is active or still
+//! pending, entry by entry, each entry with the file it came from. Pending fragments are
+//! included so that a pull request adding next week's grant is checked today; expired ones
+//! contribute nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+
+use crate::finding::Location;
+use crate::load::{FragmentFile, Repository, SourceFile};
+use crate::model::{Status, shape};
+use crate::parse::{Node, Value};
+
+/// Where an entry was written.
+#[derive(Clone, Copy)]
+pub struct Origin<'a> {
+    pub file: &'a SourceFile,
+    pub fragment: Option<&'a FragmentFile>,
+}
+
+impl Origin<'_> {
+    pub fn at(&self, v: &Value) -> Location {
+        Location::new(self.file, v.span.clone())
+    }
+}
+
+/// An entry of a list section (an ACL, a grant, a test…).
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    pub origin: Origin<'a>,
+    pub value: &'a Value,
+}
+
+/// A named definition of a map section (a group, a tag's owners, a host…).
+#[derive(Clone)]
+pub struct Named<'a> {
+    pub origin: Origin<'a>,
+    pub key: &'a Value,
+    pub name: String,
+    pub value: &'a Value,
+}
+
+#[derive(Default)]
+pub struct View<'a> {
+    pub acls: Vec<Entry<'a>>,
+    pub grants: Vec<Entry<'a>>,
+    pub ssh: Vec<Entry<'a>>,
+    pub node_attrs: Vec<Entry<'a>>,
+    pub tests: Vec<Entry<'a>>,
+    pub ssh_tests: Vec<Entry<'a>>,
+    pub groups: Vec<Named<'a>>,
+    pub tag_owners: Vec<Named<'a>>,
+    pub hosts: Vec<Named<'a>>,
+    pub ipsets: Vec<Named<'a>>,
+    pub postures: Vec<Named<'a>>,
+    /// The `autoApprovers` objects.
+    pub auto_approvers: Vec<Entry<'a>>,
+    /// The `defaultSrcPosture` lists.
+    pub default_src_posture: Vec<Entry<'a>>,
+    tags: HashSet<String>,
+    group_names: HashSet<String>,
+    host_values: HashMap<String, String>,
+    ipset_names: HashSet<String>,
+    posture_names: HashSet<String>,
+}
+
+impl<'a> View<'a> {
+    pub fn build(repo: &'a Repository, at: Timestamp) -> View<'a> {
+        let mut view = View::default();
+        if let Some(base) = &repo.base {
+            view.add(Origin { file: &base.file, fragment: None }, &base.tree);
+        }
+        for f in &repo.fragments {
+            if f.fragment.status(at) != Status::Expired {
+                view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
+            }
+        }
+        view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
+        view.group_names = view.groups.iter().map(|n| n.name.clone()).collect();
+        view.host_values =
+            view.hosts.iter().filter_map(|n| Some((n.name.clone(), n.value.as_str()?.trim().to_owned()))).collect();
+        view.ipset_names = view.ipsets.iter().map(|n| n.name.clone()).collect();
+        view.posture_names = view.postures.iter().map(|n| n.name.clone()).collect();
+        view
+    }
+
+    fn add(&mut self, origin: Origin<'a>, tree: &'a Value) {
+        let Some(obj) = tree.as_object() else { return };
+        for m in &obj.members {
+            let Some(name) = m.name.as_str() else { continue };
+            let Some((section, _)) = shape::POLICY.field(&name) else { continue };
+            let list = |v: &'a Value| -> Vec<Entry<'a>> {
+                v.as_array().map_or(Vec::new(), |a| a.elements.iter().map(|value| Entry { origin, value }).collect())
+            };
+            let named = |v: &'a Value| -> Vec<Named<'a>> {
+                v.as_object().map_or(Vec::new(), |o| {
+                    o.members
+                        .iter()
+                        .filter_map(|e| Some(Named { origin, key: &e.name, name: e.name.as_str()?, value: &e.value }))
+                        .collect()
+                })
+            };
+            match section {
+                "acls" => self.acls.extend(list(&m.value)),
+                "grants" => self.grants.extend(list(&m.value)),
+                "ssh" => self.ssh.extend(list(&m.value)),
+                "nodeAttrs" => self.node_attrs.extend(list(&m.value)),
+                "tests" => self.tests.extend(list(&m.value)),
+                "sshTests" => self.ssh_tests.extend(list(&m.value)),
+                "groups" => self.groups.extend(named(&m.value)),
+                "tagOwners" => self.tag_owners.extend(named(&m.value)),
+                "hosts" => self.hosts.extend(named(&m.value)),
+                "ipsets" => self.ipsets.extend(named(&m.value)),
+                "postures" => self.postures.extend(named(&m.value)),
+                "autoApprovers" => self.auto_approvers.push(Entry { origin, value: &m.value }),
+                "defaultSrcPosture" => self.default_src_posture.push(Entry { origin, value: &m.value }),
+                _ => {}
+            }
+        }
+    }
+
+    pub fn tag_defined(&self, tag: &str) -> bool {
+        self.tags.contains(tag)
+    }
+
+    pub fn group_defined(&self, group: &str) -> bool {
+        self.group_names.contains(group)
+    }
+
+    pub fn host(&self, name: &str) -> Option<&str> {
+        self.host_values.get(name).map(String::as_str)
+    }
+
+    pub fn ipset_defined(&self, name: &str) -> bool {
+        self.ipset_names.contains(name)
+    }
+
+    pub fn posture_defined(&self, name: &str) -> bool {
+        self.posture_names.contains(name)
+    }
+
+    /// Members of a group, from the base and every fragment that adds to it.
+    pub fn group_members(&self, group: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for g in self.groups.iter().filter(|g| g.name == group) {
+            for (s, _) in strings(g.value) {
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    /// The owners listed for a tag, with their origins.
+    pub fn tag_owner_list(&self, tag: &str) -> Vec<String> {
+        self.tag_owners.iter().filter(|t| t.name == tag).flat_map(|t| strings(t.value).into_iter().map(|(s, _)| s)).collect()
+    }
+}
+
+/// The string elements of a list value, decoded, with the value each came from.
+pub fn strings(v: &Value) -> Vec<(String, &Value)> {
+    match &v.node {
+        Node::Array(a) => a.elements.iter().filter_map(|e| Some((e.as_str()?, e))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A field of an entry, matched case-insensitively.
+pub fn field<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
+    entry.as_object()?.get_ci(key).map(|m| &m.value)
+}
+
+/// The key of a field, for findings about its presence or absence.
+pub fn field_key<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
+    entry.as_object()?.get_ci(key).map(|m| &m.name)
+}
