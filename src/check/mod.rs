@@ -1,6 +1,8 @@
 //! Check: everything `tailgrant check` reports about a repository at an instant. Loading and
 //! rendering contribute their findings; the checks here add what needs the whole picture.
 
+mod policy;
+pub mod view;
 mod windows;
 
 use jiff::Timestamp;
@@ -60,6 +62,8 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
         }
         windows::check(f, at, &repo.config, &mut findings);
     }
+    let view = view::View::build(repo, at);
+    policy::check(&view, &mut findings);
     let rendered = merge::render(repo, at);
     let mut tests = TestCounts::default();
     if let Some(r) = &rendered {

@@ -63,11 +63,13 @@ pub struct View<'a> {
     host_values: HashMap<String, String>,
     ipset_names: HashSet<String>,
     posture_names: HashSet<String>,
+    /// The tailnet's login domains, from the config (empty: unknown).
+    pub domains: Vec<String>,
 }
 
 impl<'a> View<'a> {
     pub fn build(repo: &'a Repository, at: Timestamp) -> View<'a> {
-        let mut view = View::default();
+        let mut view = View { domains: repo.config.domains.clone(), ..View::default() };
         if let Some(base) = &repo.base {
             view.add(Origin { file: &base.file, fragment: None }, &base.tree);
         }
@@ -155,7 +157,11 @@ impl<'a> View<'a> {
 
     /// The owners listed for a tag, with their origins.
     pub fn tag_owner_list(&self, tag: &str) -> Vec<String> {
-        self.tag_owners.iter().filter(|t| t.name == tag).flat_map(|t| strings(t.value).into_iter().map(|(s, _)| s)).collect()
+        self.tag_owners
+            .iter()
+            .filter(|t| t.name == tag)
+            .flat_map(|t| strings(t.value).into_iter().map(|(s, _)| s))
+            .collect()
     }
 }
 

@@ -120,6 +120,239 @@ codes! {
     /// The fragment is active and expires within the config's `warnBefore` window (72 hours by
     /// default). Renew it with a new pull request if the access is still needed.
     ExpiresSoon = "TG054", "expires-soon", Warning;
+    /// A tag is used (in a rule, a test, an owner list, an auto-approver, a node attribute)
+    /// but not defined in `tagOwners`. The control plane rejects the policy (`tag not found`).
+    ///
+    /// Bad: `"dst": ["tag:prod-dbb"]` with only `tag:prod-db` in `tagOwners`
+    ///
+    /// Good: define the tag in `tagOwners`, or fix the spelling.
+    UndefinedTag = "TG101", "undefined-tag", Error;
+    /// A tag name is malformed. Tags are `tag:` then a letter, then letters, digits and dashes.
+    ///
+    /// Bad: `"tag:1-web"`, `"tag:web_01"`, `"tag:сервер"`
+    ///
+    /// Good: `"tag:web-01"`
+    InvalidTagName = "TG102", "invalid-tag-name", Error;
+    /// A `tagOwners` entry lists something that cannot own a tag: an IP address, a host, `*`.
+    /// Owners are users, groups, tags and the autogroups for roles, members and tagged devices.
+    ///
+    /// Bad: `"tag:web": ["100.64.0.1"]`
+    ///
+    /// Good: `"tag:web": ["group:sre", "tag:ci"]`
+    InvalidTagOwner = "TG103", "invalid-tag-owner", Error;
+    /// A group is used but not defined in `groups`. The control plane rejects the policy.
+    ///
+    /// Bad: `"src": ["group:opps"]`
+    ///
+    /// Good: `"src": ["group:ops"]`, with `group:ops` defined.
+    UndefinedGroup = "TG104", "undefined-group", Error;
+    /// A `groups` key does not start with `group:`.
+    ///
+    /// Bad: `"groups": {"admins": [...]}`
+    ///
+    /// Good: `"groups": {"group:admins": [...]}`
+    InvalidGroupName = "TG105", "invalid-group-name", Error;
+    /// A group lists another group. Tailscale groups cannot be nested (`group members cannot be
+    /// recursive`).
+    ///
+    /// Bad: `"group:all": ["group:eng", "group:ops"]`
+    ///
+    /// Good: list the people, or use both groups where the rule needs them.
+    NestedGroup = "TG106", "nested-group", Error;
+    /// A group member is not a user (it has no `@`): tags, autogroups and addresses cannot be
+    /// group members.
+    ///
+    /// Bad: `"group:eng": ["tag:ci", "alice"]`
+    ///
+    /// Good: `"group:eng": ["alice@example.com"]`
+    InvalidGroupMember = "TG107", "invalid-group-member", Error;
+    /// A name that is read as a host alias is not defined in `hosts`. Anything without a known
+    /// prefix and without `@` is a host alias, so this is often a misspelt tag or user.
+    ///
+    /// Bad: `"dst": ["databse:5432"]`
+    ///
+    /// Good: `"dst": ["database:5432"]` with `"hosts": {"database": "100.64.0.5"}`
+    UndefinedHost = "TG108", "undefined-host", Error;
+    /// A `hosts` entry is malformed: its name contains `@`, or its value is not an IP address or
+    /// CIDR.
+    ///
+    /// Bad: `"hosts": {"db": "10.0"}`
+    ///
+    /// Good: `"hosts": {"db": "10.0.0.5"}`
+    InvalidHost = "TG109", "invalid-host", Error;
+    /// An IP set is malformed or undefined: its key lacks `ipset:`, an operation is not `add` or
+    /// `remove`, or an `ipset:` reference names no defined set.
+    ///
+    /// Bad: `"dst": ["ipset:office"]` with no `ipset:office`
+    InvalidIpset = "TG110", "invalid-ipset", Error;
+    /// A selector is used where Tailscale does not allow it: `autogroup:self` as a source,
+    /// `autogroup:internet` outside destinations, an IP address as an SSH destination, a CIDR
+    /// in a test, a non-tag in `via`, and so on (Tailscale's "targets and selectors" matrix).
+    ///
+    /// Bad: `"ssh": [{"src": ["group:sre"], "dst": ["100.64.0.5"], ...}]`
+    ///
+    /// Good: `"dst": ["tag:prod"]`
+    SelectorNotAllowed = "TG111", "selector-not-allowed", Error;
+    /// An `autogroup:` that Tailscale does not know.
+    ///
+    /// Bad: `"autogroup:members-all"`
+    ///
+    /// Good: `"autogroup:member"`
+    UnknownAutogroup = "TG112", "unknown-autogroup", Error;
+    /// A port specification is malformed: not `*`, `N`, `N-M` or a comma list of those, out of
+    /// range, a single `0`, a range whose first port is above its last, or a destination with no
+    /// port at all (ACL destinations are `host:ports`; test destinations one `host:port`).
+    ///
+    /// Bad: `"dst": ["tag:web:https"]`, `"dst": ["tag:web"]` (in an ACL)
+    ///
+    /// Good: `"dst": ["tag:web:443"]`
+    InvalidPort = "TG113", "invalid-port", Error;
+    /// A protocol is not known, not written in lowercase, or carries specific ports although
+    /// only TCP, UDP and SCTP have ports.
+    ///
+    /// Bad: `"proto": "ICMP"`, `"ip": ["icmp:22"]`
+    ///
+    /// Good: `"proto": "icmp"` with `:*` ports, `"ip": ["icmp:*"]`
+    InvalidProtocol = "TG114", "invalid-protocol", Error;
+    /// A rule's `action` is not one Tailscale accepts: ACLs take only `accept` (there is no
+    /// deny: access is denied unless a rule allows it); SSH rules take `accept` or `check`.
+    /// Values are case-sensitive.
+    ///
+    /// Bad: `"action": "deny"`, `"action": "Accept"`
+    ///
+    /// Good: `"action": "accept"`
+    InvalidAction = "TG115", "invalid-action", Error;
+    /// A grant has neither `ip` nor `app`, or both are empty, so it grants nothing.
+    ///
+    /// Bad: `{"src": ["group:eng"], "dst": ["tag:web"]}`
+    ///
+    /// Good: `{"src": ["group:eng"], "dst": ["tag:web"], "ip": ["tcp:443"]}`
+    GrantWithoutAccess = "TG116", "grant-without-access", Error;
+    /// `autogroup:self` as a destination needs sources that are people: users, groups or
+    /// `autogroup:member`. Tags, addresses and, in grants, `*` are rejected.
+    ///
+    /// Bad: `{"src": ["tag:ci"], "dst": ["autogroup:self"], ...}`
+    ///
+    /// Good: `{"src": ["autogroup:member"], "dst": ["autogroup:self"], ...}`
+    InvalidSelfDestination = "TG117", "invalid-self-destination", Error;
+    /// An application capability is malformed or not grantable: it must be `domain/path` with
+    /// no scheme, Tailscale's own `tailscale.com/cap/...` capabilities other than the few meant
+    /// for grants are reserved, and app grants cannot target `autogroup:internet`.
+    ///
+    /// Bad: `"app": {"https://example.com/cap/x": [{}]}`
+    ///
+    /// Good: `"app": {"example.com/cap/x": [{}]}`
+    InvalidAppCapability = "TG118", "invalid-app-capability", Error;
+    /// All addresses written as a CIDR: Tailscale rejects `0.0.0.0/0` and `::/0` as grant
+    /// destinations, asking for `*` or `autogroup:internet` so the intent is explicit.
+    ///
+    /// Bad: `"dst": ["0.0.0.0/0"]`
+    ///
+    /// Good: `"dst": ["autogroup:internet"]`
+    AllAddressesCidr = "TG119", "all-addresses-cidr", Error;
+    /// An SSH rule's `users` is missing, empty, or holds `""` or `*`; `acceptEnv` holds `""`.
+    ///
+    /// Bad: `"users": ["*"]`
+    ///
+    /// Good: `"users": ["autogroup:nonroot", "root"]`
+    InvalidSshUsers = "TG120", "invalid-ssh-users", Error;
+    /// An SSH `checkPeriod` is not a duration, negative, or above the maximum of 168h.
+    ///
+    /// Bad: `"checkPeriod": "2w"`
+    ///
+    /// Good: `"checkPeriod": "12h"`, or `"always"`
+    InvalidCheckPeriod = "TG121", "invalid-check-period", Error;
+    /// An SSH rule pairs sources and destinations Tailscale forbids: tags reaching
+    /// user-owned devices, or a user destination whose source is not that same user alone.
+    ///
+    /// Bad: `{"src": ["tag:ci"], "dst": ["autogroup:self"], ...}`
+    ///
+    /// Good: `{"src": ["autogroup:member"], "dst": ["autogroup:self"], ...}`
+    InvalidSshRule = "TG122", "invalid-ssh-rule", Error;
+    /// A test or SSH test is malformed: no `src`, nothing to assert, a destination that is not
+    /// one address and one port (lists, ranges, `*` and CIDRs are rejected even when a rule
+    /// matches them), or a source that is `*` or an autogroup.
+    ///
+    /// Bad: `{"src": "alice@example.com", "accept": ["tag:web:80,443"]}`
+    ///
+    /// Good: `{"src": "alice@example.com", "accept": ["tag:web:80", "tag:web:443"]}`
+    InvalidTest = "TG123", "invalid-test", Error;
+    /// A posture is undefined or malformed: `srcPosture` names no defined posture, a `postures`
+    /// key lacks `posture:`, or a condition is not `attribute OPERATOR value`.
+    ///
+    /// Bad: `"srcPosture": ["posture:latest"]` with no `posture:latest`
+    InvalidPosture = "TG124", "invalid-posture", Error;
+    /// A legacy spelling that Tailscale still accepts: `autogroup:members`, an ACL's
+    /// `users`/`ports`, a test's `user`/`allow`. Prefer the current names.
+    ///
+    /// Bad: `{"action": "accept", "users": ["group:eng"], "ports": ["tag:web:443"]}`
+    ///
+    /// Good: `{"action": "accept", "src": ["group:eng"], "dst": ["tag:web:443"]}`
+    LegacySpelling = "TG125", "legacy-spelling", Warning;
+    /// A rule has an empty `src` or `dst`; Tailscale accepts it, but it allows nothing.
+    EmptyRule = "TG126", "empty-rule", Warning;
+    /// A selector has spaces around it. Tailscale trims them; tailgrant warns because the
+    /// same name then reads differently in different places.
+    ///
+    /// Bad: `"src": [" group:eng"]`
+    WhitespaceInSelector = "TG127", "whitespace-in-selector", Warning;
+    /// A node attribute entry is malformed: an `ipPool` that is not a CIDR inside
+    /// 100.64.0.0/10 or overlaps a reserved range.
+    InvalidNodeAttr = "TG128", "invalid-node-attr", Error;
+    /// An auto-approver route is not a CIDR, or an approver is of a kind that cannot approve.
+    ///
+    /// Bad: `"routes": {"10.0.0.0": ["group:sre"]}`
+    ///
+    /// Good: `"routes": {"10.0.0.0/8": ["group:sre"]}`
+    InvalidAutoApprover = "TG129", "invalid-auto-approver", Error;
+    /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
+    /// must end by itself.
+    ///
+    /// Good: `"expires": "2026-11-29T17:00:00Z"`
+    MissingExpiry = "TG201", "missing-expiry", Error;
+    /// A fragment's window is longer than the guardrail's `maxDuration`, counted from
+    /// `max(notBefore, now)` to `expires`.
+    ///
+    /// Bad: a grant file valid for 90 days under `"maxDuration": "30d"`
+    MaxDurationExceeded = "TG202", "max-duration-exceeded", Error;
+    /// A fragment touches a section its guardrail does not allow (`allowSections`). By default
+    /// grant files cannot change `tagOwners`, `autoApprovers`, `nodeAttrs`, `hosts`, `ipsets` or
+    /// `postures`: those decide who controls devices, and belong in the reviewed base.
+    SectionNotAllowed = "TG203", "section-not-allowed", Error;
+    /// A fragment under `forbidWildcards` grants `*` (as a source, a destination or all ports),
+    /// `autogroup:danger-all`, or everyone in the tailnet. Temporary access names what it needs.
+    ///
+    /// Bad: `{"src": ["alice@example.com"], "dst": ["*"], "ip": ["*"]}`
+    ///
+    /// Good: `{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}`
+    WildcardForbidden = "TG204", "wildcard-forbidden", Error;
+    /// A fragment under `requireApprovers` lists no approvers.
+    MissingApprovers = "TG205", "missing-approvers", Error;
+    /// An approver does not own a tag the fragment grants access to. Ownership is read from
+    /// `tagOwners`, with groups expanded and tag-owns-tag followed (whoever can create the
+    /// owning tag's devices can create this tag's). Access also counts when the fragment adds
+    /// someone to a group that rules already let reach the tag.
+    ///
+    /// Bad: `"approvers": ["bob@example.com"]` for `tag:prod-db` owned by `group:dba` without bob
+    ApproverNotOwner = "TG206", "approver-not-owner", Error;
+    /// The requester, or someone the fragment grants access to, approves it. Nobody approves
+    /// their own access.
+    ///
+    /// Bad: `"requester": "alice@example.com", "approvers": ["alice@example.com"]`
+    SelfApproval = "TG207", "self-approval", Error;
+    /// A fragment under `requireDescription` has no `description`: reviewers and the audit
+    /// trail need to know why.
+    MissingDescription = "TG208", "missing-description", Error;
+    /// A requester or approver is not one person's login (`name@domain`): groups, tags and
+    /// roles cannot request or approve.
+    ///
+    /// Bad: `"approvers": ["group:dba"]`
+    ///
+    /// Good: `"approvers": ["bob@example.com"]`
+    InvalidPerson = "TG209", "invalid-person", Error;
+    /// Ownership could not be verified offline (the owner is a synced group or a role
+    /// autogroup, whose members are not in the repository). A reviewer must confirm it.
+    OwnershipUnverified = "TG210", "ownership-unverified", Warning;
 }
 
 #[cfg(test)]

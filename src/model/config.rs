@@ -26,6 +26,9 @@ pub struct Config {
     pub warn_before: Duration,
     /// Let fragments add groups the base policy does not define.
     pub allow_new_groups: bool,
+    /// The tailnet's own login domains. When set, `user:*@DOMAIN` and `localpart:*@DOMAIN`
+    /// must name one of them, as the control plane requires.
+    pub domains: Vec<String>,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             guardrails: vec![Guardrail::default_for_grants()],
             warn_before: Duration(SignedDuration::from_hours(72)),
             allow_new_groups: false,
+            domains: Vec::new(),
         }
     }
 }

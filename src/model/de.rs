@@ -94,13 +94,49 @@ impl<'de> Deserializer<'de> for TreeDe<'_> {
         }
     }
 
+    // Go's decoder, which Tailscale uses, reads `null` as the zero value: an empty list or
+    // object, an empty string, false.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.v.node {
+            Node::Literal(l) if l == b"null" => visitor.visit_seq(Elements { iter: [].iter(), renames: self.renames }),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.v.node {
+            Node::Literal(l) if l == b"null" => {
+                visitor.visit_map(Members { iter: [].iter(), value: None, renames: self.renames })
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.v.node {
+            Node::Literal(l) if l == b"null" => visitor.visit_str(""),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.v.node {
+            Node::Literal(l) if l == b"null" => visitor.visit_bool(false),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf unit unit_struct tuple tuple_struct struct enum identifier ignored_any
     }
 }
 
@@ -156,5 +192,9 @@ mod tests {
         let err = from_tree::<HashMap<String, Vec<u32>>>(&tree, &Renames::new()).unwrap_err();
         assert_eq!(&src[err.span.unwrap()], b"\"x\"");
         assert!(err.message.contains("invalid type: string \"x\""), "{}", err.message);
+        // null is the zero value, as in Go.
+        let tree = crate::parse::parse(b"{\"a\": null, \"b\": null}").unwrap();
+        let v: HashMap<String, Vec<u32>> = from_tree(&tree, &Renames::new()).unwrap();
+        assert_eq!(v["a"], Vec::<u32>::new());
     }
 }

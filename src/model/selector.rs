@@ -232,6 +232,8 @@ pub fn parse_ip_spec(s: &str) -> Result<IpSpec, String> {
     }
     match s.split(':').collect::<Vec<_>>()[..] {
         [ports] => Ok(IpSpec { proto: None, ports: parse_ports(ports)? }),
+        // `*:PORTS` (any protocol) appears in real policies that the control plane took.
+        ["*", ports] => Ok(IpSpec { proto: None, ports: parse_ports(ports)? }),
         [proto, ports] => {
             let p = parse_protocol(proto)?;
             if ports != "*" && !protocol_has_ports(p) {

@@ -184,6 +184,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("guardrails", Shape::List(&GUARDRAIL)),
     ("warnBefore", Shape::Any),
     ("allowNewGroups", Shape::Any),
+    ("domains", STRINGS),
 ]);
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ fn order_does_not_depend_on_file_creation() {
         a.write(
             f,
             grant(&format!(
-                r#""grants": [{{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:{i}"]}}]"#
+                r#""grants": [{{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:100{i}"]}}]"#
             )),
         );
     }
@@ -40,13 +40,16 @@ fn order_does_not_depend_on_file_creation() {
         b.write(
             f,
             grant(&format!(
-                r#""grants": [{{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:{i}"]}}]"#
+                r#""grants": [{{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:100{i}"]}}]"#
             )),
         );
     }
-    let out = a.run(&["render", AT]).stdout;
+    let run = a.run(&["render", AT]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let out = run.stdout;
     assert_eq!(out, b.run(&["render", AT]).stdout);
-    let (p0, p1, p2) = (out.find("tcp:0").unwrap(), out.find("tcp:1").unwrap(), out.find("tcp:2").unwrap());
+    let pos = |p: &str| out.find(p).unwrap_or_else(|| panic!("{p} missing from:\n{out}"));
+    let (p0, p1, p2) = (pos("tcp:1000"), pos("tcp:1001"), pos("tcp:1002"));
     assert!(p0 < p1 && p1 < p2, "fragments merge in path order");
 }
 

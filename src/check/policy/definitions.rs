@@ -1,0 +1,319 @@
+//! The named definitions: groups, tag owners, hosts, IP sets, postures, auto-approvers and
+//! node attributes.
+
+use super::{Ctx, Place, selectors};
+use crate::check::view::{field, strings};
+use crate::finding::Code;
+use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
+use crate::parse::Node;
+
+pub fn check(ctx: &mut Ctx<'_, '_>) {
+    groups(ctx);
+    tag_owners(ctx);
+    hosts(ctx);
+    ipsets(ctx);
+    postures(ctx);
+    auto_approvers(ctx);
+    node_attrs(ctx);
+}
+
+fn groups(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for g in &view.groups {
+        if !g.name.starts_with("group:") {
+            ctx.report(
+                Code::InvalidGroupName,
+                g.origin,
+                g.key,
+                format!("group must start with 'group:', got: {:?}", g.name),
+                format!("rename it to \"group:{}\"", g.name),
+            );
+        }
+        for (member, at) in strings(g.value) {
+            match classify(&member) {
+                Selector::Group(_) => ctx.report(
+                    Code::NestedGroup,
+                    g.origin,
+                    at,
+                    format!("groups[{:?}]: {member:?}: group members cannot be recursive", g.name),
+                    "list that group's members here instead, or use both groups in the rules",
+                ),
+                Selector::User(_) => {}
+                _ => ctx.report(
+                    Code::InvalidGroupMember,
+                    g.origin,
+                    at,
+                    format!("group members must be users (user@domain), got: {member:?}"),
+                    "tags, autogroups and addresses go in rules, not in groups",
+                ),
+            }
+        }
+    }
+}
+
+fn tag_owners(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for t in &view.tag_owners {
+        if let Err(why) = check_tag_name(&t.name) {
+            ctx.report(
+                Code::InvalidTagName,
+                t.origin,
+                t.key,
+                format!("tagOwners[{:?}]: {why}", t.name),
+                "tag names are `tag:` then a letter, then letters, digits and dashes",
+            );
+        }
+        for (owner, at) in strings(t.value) {
+            match classify(owner.trim()) {
+                Selector::User(_)
+                | Selector::Group(_)
+                | Selector::Tag(_)
+                | Selector::Autogroup(_)
+                | Selector::UserDomain(_) => {
+                    selectors::check(ctx, t.origin, at, &owner, Place::TagOwner);
+                }
+                _ => ctx.report(
+                    Code::InvalidTagOwner,
+                    t.origin,
+                    at,
+                    format!("{owner:?} cannot own a tag"),
+                    "tag owners are users, groups, tags and autogroups",
+                ),
+            }
+        }
+    }
+}
+
+fn hosts(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for h in &view.hosts {
+        if h.name.contains('@') {
+            ctx.report(
+                Code::InvalidHost,
+                h.origin,
+                h.key,
+                format!("host names cannot include an @, please change the name for {:?}", h.name),
+                "names with @ are read as users",
+            );
+        }
+        let Some(value) = h.value.as_str() else { continue };
+        let ok = value.parse::<std::net::IpAddr>().is_ok() || parse_cidr(&value).is_some();
+        if !ok {
+            ctx.report(
+                Code::InvalidHost,
+                h.origin,
+                h.value,
+                format!("hostname contains invalid IP address: hostname {:?} address {value:?}", h.name),
+                "a host is one IP address (100.64.0.5) or a CIDR (10.0.0.0/24)",
+            );
+        }
+    }
+}
+
+fn ipsets(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for s in &view.ipsets {
+        if !s.name.starts_with("ipset:") {
+            ctx.report(
+                Code::InvalidIpset,
+                s.origin,
+                s.key,
+                format!("ipset must start with 'ipset:', got: {:?}", s.name),
+                format!("rename it to \"ipset:{}\"", s.name),
+            );
+        }
+        for (entry, at) in strings(s.value) {
+            let target = match entry.split_once(' ') {
+                Some(("add" | "remove", rest)) => rest.trim(),
+                Some((op, _)) => {
+                    ctx.report(
+                        Code::InvalidIpset,
+                        s.origin,
+                        at,
+                        format!("unknown ipset operation {op:?}"),
+                        "operations are `add` and `remove`",
+                    );
+                    continue;
+                }
+                None => entry.as_str(),
+            };
+            let sel = classify(target);
+            let ok = match &sel {
+                Selector::Ip(_) | Selector::Cidr(..) | Selector::Range => true,
+                Selector::Autogroup("internet") => true,
+                Selector::HostRef(h) => ctx.view.host(h).is_some(),
+                Selector::Ipset(_) => ctx.view.ipset_defined(target),
+                _ => false,
+            };
+            if !ok {
+                ctx.report(
+                    Code::InvalidIpset,
+                    s.origin,
+                    at,
+                    format!("{target:?} cannot be part of an IP set"),
+                    "IP sets hold addresses, CIDRs, ranges, host:NAME, ipset:NAME and autogroup:internet (all defined)",
+                );
+            }
+        }
+    }
+}
+
+fn postures(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for p in &view.postures {
+        if !p.name.starts_with("posture:") {
+            ctx.report(
+                Code::InvalidPosture,
+                p.origin,
+                p.key,
+                format!("posture must start with 'posture:', got: {:?}", p.name),
+                format!("rename it to \"posture:{}\"", p.name),
+            );
+        }
+        for (cond, at) in strings(p.value) {
+            if !posture_condition_ok(&cond) {
+                ctx.report(
+                    Code::InvalidPosture,
+                    p.origin,
+                    at,
+                    format!("posture condition {cond:?} is not `attribute OPERATOR value`"),
+                    "for example \"node:os IN ['macos', 'linux']\" or \"custom:managed == true\"",
+                );
+            }
+        }
+    }
+    // Every srcPosture and defaultSrcPosture reference names a defined posture.
+    let lists = view
+        .acls
+        .iter()
+        .chain(&view.grants)
+        .chain(&view.ssh)
+        .filter_map(|e| Some((e.origin, field(e.value, "srcPosture")?)));
+    let lists: Vec<_> = lists.chain(view.default_src_posture.iter().map(|e| (e.origin, e.value))).collect();
+    for (origin, list) in lists {
+        for (name, at) in strings(list) {
+            match classify(&name) {
+                Selector::Posture(_) if view.posture_defined(name.trim()) => {}
+                Selector::Posture(_) => ctx.report(
+                    Code::InvalidPosture,
+                    origin,
+                    at,
+                    format!("posture not found: {name:?}"),
+                    "define it in postures",
+                ),
+                _ => ctx.report(
+                    Code::InvalidPosture,
+                    origin,
+                    at,
+                    format!("{name:?} is not a posture"),
+                    "srcPosture lists posture:NAME entries",
+                ),
+            }
+        }
+    }
+}
+
+/// `ATTR OP VALUE`, or a bare attribute (read as "is true").
+fn posture_condition_ok(cond: &str) -> bool {
+    let cond = cond.trim();
+    let attr_ok = |a: &str| a.contains(':') && !a.contains(' ') && !a.is_empty();
+    for op in [" NOT IN ", " IN ", "==", "!=", "<=", ">=", "<", ">"] {
+        if let Some((attr, value)) = cond.split_once(op) {
+            return attr_ok(attr.trim()) && !value.trim().is_empty();
+        }
+    }
+    attr_ok(cond)
+}
+
+fn auto_approvers(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for e in &view.auto_approvers {
+        if let Some(routes) = field(e.value, "routes").and_then(|r| r.as_object()) {
+            for r in &routes.members {
+                let Some(route) = r.name.as_str() else { continue };
+                if parse_cidr(&route).is_none() && route.parse::<std::net::IpAddr>().is_err() {
+                    ctx.report(
+                        Code::InvalidAutoApprover,
+                        e.origin,
+                        &r.name,
+                        format!("route {route:?} is not a CIDR"),
+                        "write routes as CIDRs, e.g. 10.0.0.0/8",
+                    );
+                }
+                for (approver, at) in strings(&r.value) {
+                    selectors::check(ctx, e.origin, at, &approver, Place::AutoApprover);
+                }
+            }
+        }
+        if let Some(exit) = field(e.value, "exitNode") {
+            for (approver, at) in strings(exit) {
+                selectors::check(ctx, e.origin, at, &approver, Place::AutoApprover);
+            }
+        }
+        if let Some(services) = field(e.value, "services").and_then(|r| r.as_object()) {
+            for s in &services.members {
+                for (approver, at) in strings(&s.value) {
+                    selectors::check(ctx, e.origin, at, &approver, Place::AutoApprover);
+                }
+            }
+        }
+    }
+}
+
+fn node_attrs(ctx: &mut Ctx<'_, '_>) {
+    let view = ctx.view;
+    for e in &view.node_attrs {
+        if let Some(targets) = field(e.value, "target") {
+            for (t, at) in strings(targets) {
+                selectors::check(ctx, e.origin, at, &t, Place::NodeAttrTarget);
+            }
+        }
+        if let Some(pool) = field(e.value, "ipPool") {
+            for (cidr, at) in strings(pool) {
+                let Some((ip, len)) = parse_cidr(&cidr) else {
+                    ctx.report(
+                        Code::InvalidNodeAttr,
+                        e.origin,
+                        at,
+                        format!("ipPool {cidr:?} is not a CIDR"),
+                        "write it like 100.80.0.0/16",
+                    );
+                    continue;
+                };
+                let inside_cgnat = matches!(ip, std::net::IpAddr::V4(v4) if (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64) && len >= 10);
+                let reserved = matches!(ip, std::net::IpAddr::V4(v4) if v4.octets()[0] == 100 && v4.octets()[1] == 100 && v4.octets()[2] == 100);
+                if !inside_cgnat || reserved {
+                    ctx.report(
+                        Code::InvalidNodeAttr,
+                        e.origin,
+                        at,
+                        format!(
+                            "IPPool({cidr}): network must lie in 100.64.0.0/10, outside the reserved 100.100.100.0/24"
+                        ),
+                        "choose a range such as 100.80.0.0/16",
+                    );
+                }
+            }
+        }
+        if let Some(app) = field(e.value, "app")
+            && let Node::Object(o) = &app.node
+        {
+            super::network::check_capabilities(ctx, e.origin, o, false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn posture_conditions() {
+        for ok in
+            ["node:os IN ['macos', 'linux']", "custom:managed == true", "node:tsVersion >= '1.60'", "node:tsAutoUpdate"]
+        {
+            assert!(super::posture_condition_ok(ok), "{ok}");
+        }
+        for bad in ["", "os is mac", "== true"] {
+            assert!(!super::posture_condition_ok(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Policy rules: what Tailscale's control plane would reject, found before any API sees the
+//! file. One module per family; each walks the rule view and reports with the span of the
+//! offending value. Reference: `shared/reference/policy-semantics.md` §2–§4.
+
+mod definitions;
+mod network;
+mod selectors;
+mod ssh;
+mod tests;
+
+use super::view::{Origin, View};
+use crate::finding::{Code, Finding};
+use crate::parse::Value;
+
+pub use selectors::Place;
+
+pub fn check(view: &View<'_>, findings: &mut Vec<Finding>) {
+    let mut ctx = Ctx { view, findings };
+    definitions::check(&mut ctx);
+    network::check(&mut ctx);
+    ssh::check(&mut ctx);
+    tests::check(&mut ctx);
+}
+
+/// What every rule needs: the view to resolve names in, and where findings go.
+pub struct Ctx<'v, 'a> {
+    pub view: &'v View<'a>,
+    pub findings: &'v mut Vec<Finding>,
+}
+
+impl Ctx<'_, '_> {
+    pub fn report(&mut self, code: Code, origin: Origin<'_>, at: &Value, message: String, help: impl Into<String>) {
+        self.findings.push(Finding::new(code, origin.at(at), message, help));
+    }
+}

@@ -1,0 +1,79 @@
+//! The rulebook against reality: the verdicts Tailscale's control plane gave on 866 policies
+//! (headscale's recorded captures), and the real-world policy files in use today.
+use std::path::{Path, PathBuf};
+
+use tailgrant::finding::Severity;
+use tailgrant::load::Repository;
+
+fn corpus(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus/real-world").join(sub)
+}
+
+/// Error findings for `text` as the base of an otherwise empty repository, with `config`.
+fn errors_with(text: &[u8], config: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.hujson"), text).unwrap();
+    if !config.is_empty() {
+        std::fs::write(dir.path().join("tailgrant.hujson"), config).unwrap();
+    }
+    let repo = Repository::load(dir.path()).unwrap();
+    let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} {}:{} {}", f.code.as_str(), f.location.line, f.location.column, f.message))
+        .collect()
+}
+
+fn errors(text: &[u8]) -> Vec<String> {
+    errors_with(text, "")
+}
+
+/// Agreement with Tailscale's accept/reject verdicts, leaving out the policies rejected only
+/// because their embedded tests fail (that is the evaluator's job) and the one answered with
+/// a server error.
+#[test]
+fn agrees_with_tailscale_verdicts() {
+    let dir = corpus("headscale-tscap");
+    let expected = std::fs::read_to_string(dir.join("EXPECTED.tsv")).unwrap();
+    let (mut agree, mut total) = (0, 0);
+    let mut disagreements = Vec::new();
+    for row in expected.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (id, file, verdict, message) = (cols[0], cols[2], cols[3], cols.get(5).copied().unwrap_or(""));
+        if verdict != "accept" && verdict != "reject" {
+            continue;
+        }
+        total += 1;
+        // The captures' tailnet is example.com (SOURCES.md): say so, as a user's config would.
+        let errs = errors_with(&std::fs::read(dir.join(file)).unwrap(), r#"{"domains": ["example.com"]}"#);
+        let ours = if errs.is_empty() { "accept" } else { "reject" };
+        if ours == verdict {
+            agree += 1;
+        } else {
+            disagreements.push(format!("{id}: Tailscale {verdict} {message:?}; tailgrant {ours} {errs:?}"));
+        }
+    }
+    let summary = format!("{agree} of {total} verdicts agree ({:.1}%)", 100.0 * agree as f64 / total as f64);
+    insta::assert_snapshot!(format!("{summary}\n\n{}", disagreements.join("\n")));
+    assert!(agree * 100 >= total * 95, "{summary}");
+}
+
+/// Every error the rulebook raises on the real-world files, for review: each must be one
+/// Tailscale would raise too (the README's notes explain the ones it does).
+#[test]
+fn real_world_findings() {
+    let mut lines = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(corpus("")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "hujson" || e == "json")) {
+        let name = path.file_name().unwrap().to_string_lossy();
+        for e in errors(&std::fs::read(path).unwrap()) {
+            if !e.starts_with("TG001") {
+                lines.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}
