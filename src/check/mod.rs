@@ -1,6 +1,7 @@
 //! Check: everything `tailgrant check` reports about a repository at an instant. Loading and
 //! rendering contribute their findings; the checks here add what needs the whole picture.
 
+mod guardrails;
 mod policy;
 pub mod view;
 mod windows;
@@ -64,6 +65,7 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
     }
     let view = view::View::build(repo, at);
     policy::check(&view, &mut findings);
+    guardrails::check(repo, &view, at, &mut findings);
     let rendered = merge::render(repo, at);
     let mut tests = TestCounts::default();
     if let Some(r) = &rendered {

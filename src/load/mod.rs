@@ -10,7 +10,7 @@ use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
 use crate::parse::{self, Node, Value};
 
-pub use discover::discover;
+pub use discover::{discover, glob};
 
 /// The name of the optional config file inside the policies directory.
 pub const CONFIG_FILE: &str = "tailgrant.hujson";
@@ -174,7 +174,8 @@ pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFi
             let file = SourceFile { path, rel, text };
             let (line, column) = parse::line_column(bytes, at);
             let finding = Finding {
-                location: Location { file: file.path.clone(), span: at..at + 1, line, column },
+                // The quoted text has U+FFFD (3 bytes) where the bad byte was.
+                location: Location { file: file.path.clone(), span: at..at + '\u{FFFD}'.len_utf8(), line, column },
                 ..Finding::new(
                     Code::InvalidUtf8,
                     Location::file(&file.path),

@@ -67,7 +67,7 @@ fn only_active_fragments_contribute() {
 #[test]
 fn group_members_are_added_once() {
     let r = TestRepo::new();
-    r.write("policies/grants/x.hujson", grant(r#""groups": {"group:dba": ["bob@example.com", "carol@example.com"]}"#));
+    r.write("policies/teams/x.hujson", r#"{"groups": {"group:dba": ["bob@example.com", "carol@example.com"]}}"#);
     let out = r.run(&["render", AT]).stdout;
     assert_eq!(out.matches("\"bob@example.com\"").count(), 2, "bob is in two groups, and not added again: {out}");
     assert_eq!(out.matches("\"carol@example.com\"").count(), 1);

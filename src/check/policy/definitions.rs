@@ -231,7 +231,7 @@ fn auto_approvers(ctx: &mut Ctx<'_, '_>) {
         if let Some(routes) = field(e.value, "routes").and_then(|r| r.as_object()) {
             for r in &routes.members {
                 let Some(route) = r.name.as_str() else { continue };
-                if parse_cidr(&route).is_none() && route.parse::<std::net::IpAddr>().is_err() {
+                if parse_cidr(&route).is_none() {
                     ctx.report(
                         Code::InvalidAutoApprover,
                         e.origin,
