@@ -77,3 +77,54 @@ fn real_world_findings() {
     }
     insta::assert_snapshot!(lines.join("\n"));
 }
+
+/// The evaluator against Tailscale's verdicts on the recorded policies that carry tests: the
+/// 56 rejected only because their tests fail, and the accepted ones with tests. Offline there
+/// are no devices, so a test naming an address can only be inconclusive: counted apart.
+#[test]
+fn evaluator_agrees_with_tailscale_test_verdicts() {
+    let dir = corpus("headscale-tscap");
+    let expected = std::fs::read_to_string(dir.join("EXPECTED.tsv")).unwrap();
+    let (mut agree, mut inconclusive, mut total) = (0, 0, 0);
+    let mut disagreements = Vec::new();
+    for row in expected.lines().skip(1) {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (id, file, verdict) = (cols[0], cols[2], cols[3]);
+        let text = std::fs::read(dir.join(file)).unwrap();
+        let tree = tailgrant::parse::parse(&text).unwrap();
+        let has_tests = tree.as_object().unwrap().members.iter().any(|m| {
+            matches!(m.name.as_str().as_deref(), Some("tests" | "sshTests"))
+                && m.value.as_array().is_some_and(|a| !a.elements.is_empty())
+        });
+        if !has_tests || !matches!(verdict, "accept" | "reject:tests-failed") {
+            continue;
+        }
+        total += 1;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("policy.hujson"), &text).unwrap();
+        std::fs::write(d.path().join("tailgrant.hujson"), r#"{"domains": ["example.com"]}"#).unwrap();
+        let repo = Repository::load(d.path()).unwrap();
+        let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+        let errors: Vec<_> = report.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+        let ours = if !errors.is_empty() {
+            "reject:tests-failed"
+        } else if report.tests.inconclusive > 0 {
+            "inconclusive"
+        } else {
+            "accept"
+        };
+        if ours == verdict {
+            agree += 1;
+        } else if ours == "inconclusive" {
+            inconclusive += 1;
+        } else {
+            let why: Vec<_> = errors.iter().map(|f| format!("{} {}", f.code.as_str(), f.message)).collect();
+            disagreements.push(format!("{id}: Tailscale {verdict}; tailgrant {ours} {why:?}"));
+        }
+    }
+    let summary = format!(
+        "{agree} of {total} agree, {inconclusive} inconclusive offline (never counted as a pass), {} disagree",
+        disagreements.len()
+    );
+    insta::assert_snapshot!(format!("{summary}\n\n{}", disagreements.join("\n")));
+}

@@ -395,7 +395,9 @@ fn owns(view: &View<'_>, person: &str, tag: &str) -> Ownership {
                 Selector::Group(g) if g.contains('@') => {
                     unknown.get_or_insert_with(|| format!("{} is synced from the identity provider", o.trim()));
                 }
-                Selector::Group(_) if view.group_members(o.trim()).iter().any(|m| m.trim().eq_ignore_ascii_case(person)) => {
+                Selector::Group(_)
+                    if view.group_members(o.trim()).iter().any(|m| m.trim().eq_ignore_ascii_case(person)) =>
+                {
                     return Ownership::Owns;
                 }
                 Selector::Tag(_) => stack.push(o.trim().to_owned()),

@@ -31,13 +31,13 @@ pub struct FragmentCounts {
     pub pending: usize,
 }
 
-/// ACL test results. Until the evaluator lands, tests are counted but not run: `skipped`
-/// says how many, so nobody mistakes "0 failed" for "all passed".
+/// Test results, per test entry (a `tests` or `sshTests` item).
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct TestCounts {
     pub passed: usize,
     pub failed: usize,
-    pub skipped: usize,
+    /// Tests that cannot be decided offline (they hinge on which device has an address).
+    pub inconclusive: usize,
 }
 
 impl Report {
@@ -66,21 +66,14 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
     let view = view::View::build(repo, at);
     policy::check(&view, &mut findings);
     guardrails::check(repo, &view, at, &mut findings);
+    // Tests run against the policy in force: the base and the active fragments.
+    let active = view::View::active(repo, at);
+    let compiled = crate::evaluate::Compiled::new(&active);
+    let counts = crate::evaluate::run::run(&active, &compiled, &mut findings);
+    let tests = TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive };
     let rendered = merge::render(repo, at);
-    let mut tests = TestCounts::default();
     if let Some(r) = &rendered {
         findings.extend(r.findings.iter().cloned());
-        if let Some(p) = &repo.policy {
-            let fragment_tests: usize = r
-                .active
-                .iter()
-                .map(|&i| {
-                    let f = &repo.fragments[i].fragment;
-                    f.tests.as_ref().map_or(0, Vec::len) + f.ssh_tests.as_ref().map_or(0, Vec::len)
-                })
-                .sum();
-            tests.skipped = p.tests.len() + p.ssh_tests.len() + fragment_tests;
-        }
     }
     finding::sort(&mut findings);
     findings.dedup();

@@ -65,16 +65,32 @@ pub struct View<'a> {
     posture_names: HashSet<String>,
     /// The tailnet's login domains, from the config (empty: unknown).
     pub domains: Vec<String>,
+    /// Users shared in from outside the tailnet, from the config.
+    pub external_users: Vec<String>,
 }
 
 impl<'a> View<'a> {
+    /// The base and every fragment active or pending at `at`: what the rules check.
     pub fn build(repo: &'a Repository, at: Timestamp) -> View<'a> {
-        let mut view = View { domains: repo.config.domains.clone(), ..View::default() };
+        Self::with(repo, |s| s(at) != Status::Expired)
+    }
+
+    /// The base and the fragments active at `at`: the policy that is in force then.
+    pub fn active(repo: &'a Repository, at: Timestamp) -> View<'a> {
+        Self::with(repo, |s| s(at) == Status::Active)
+    }
+
+    fn with(repo: &'a Repository, keep: impl Fn(&dyn Fn(Timestamp) -> Status) -> bool) -> View<'a> {
+        let mut view = View {
+            domains: repo.config.domains.clone(),
+            external_users: repo.config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
+            ..View::default()
+        };
         if let Some(base) = &repo.base {
             view.add(Origin { file: &base.file, fragment: None }, &base.tree);
         }
         for f in &repo.fragments {
-            if f.fragment.status(at) != Status::Expired {
+            if keep(&|t| f.fragment.status(t)) {
                 view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
             }
         }

@@ -305,6 +305,27 @@ codes! {
     ///
     /// Good: `"routes": {"10.0.0.0/8": ["group:sre"]}`
     InvalidAutoApprover = "TG129", "invalid-auto-approver", Error;
+    /// An ACL test fails: an `accept` destination the policy does not allow, or a `deny`
+    /// destination it does (the finding lists every rule that allows it, with file and line).
+    /// Tailscale would reject the whole policy with `test(s) failed`.
+    ///
+    /// Bad: a grant file that opens `tag:prod-db:5432` to everyone in `group:eng` while the base
+    /// says `{"src": "alice@example.com", "deny": ["tag:prod-db:5432"]}`
+    TestFailed = "TG301", "test-failed", Error;
+    /// A test cannot be decided offline: it names an IP address (or a host alias) where the rules
+    /// name users or tags, so the answer depends on which live device has that address. Never
+    /// counted as a pass.
+    ///
+    /// Good: test `tag:web:443` rather than `100.64.0.7:443`.
+    TestInconclusive = "TG302", "test-inconclusive", Warning;
+    /// An SSH test fails: the first matching SSH rule (check rules first) gives another outcome
+    /// (`accept`, `check` or `deny`) than the test expects for that login.
+    ///
+    /// Bad: `{"src": "alice@example.com", "dst": ["tag:prod"], "accept": ["root"]}` when the only
+    /// rule for it is a `check` rule.
+    SshTestFailed = "TG303", "ssh-test-failed", Error;
+    /// A test's source is a group with no members, so it checks nobody.
+    TestSourceEmpty = "TG304", "test-source-empty", Error;
     /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
     /// must end by itself.
     ///

@@ -29,6 +29,9 @@ pub struct Config {
     /// The tailnet's own login domains. When set, `user:*@DOMAIN` and `localpart:*@DOMAIN`
     /// must name one of them, as the control plane requires.
     pub domains: Vec<String>,
+    /// Users who are not members of the tailnet (shared in from elsewhere): tests treat them
+    /// as outside `autogroup:member`. Without this, every user named in a test is a member.
+    pub external_users: Vec<String>,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             warn_before: Duration(SignedDuration::from_hours(72)),
             allow_new_groups: false,
             domains: Vec::new(),
+            external_users: Vec::new(),
         }
     }
 }

@@ -185,6 +185,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("warnBefore", Shape::Any),
     ("allowNewGroups", Shape::Any),
     ("domains", STRINGS),
+    ("externalUsers", STRINGS),
 ]);
 
 #[cfg(test)]

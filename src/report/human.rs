@@ -70,8 +70,8 @@ pub fn summary(report: &Report) -> String {
     let fr = report.fragments;
     let t = report.tests;
     let mut tests = format!("tests: {} passed, {} failed", t.passed, t.failed);
-    if t.skipped > 0 {
-        tests.push_str(&format!(", {} not evaluated (the evaluator is not built yet)", t.skipped));
+    if t.inconclusive > 0 {
+        tests.push_str(&format!(", {} inconclusive", t.inconclusive));
     }
     format!(
         "{} {}, {} {}; fragments: {} active, {} expired, {} pending; {tests}\n",

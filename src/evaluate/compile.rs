@@ -1,0 +1,476 @@
+//! The policy in force, compiled for questions: network rules (ACLs and grants with `ip`,
+//! one rule per destination) indexed by the tag or user they open, SSH rules in evaluation
+//! order, and the definitions selectors refer to.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use serde_json::{Map, Value as Json};
+
+use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
+use crate::check::view::{Entry, Origin, View, field, strings};
+use crate::finding::Location;
+use crate::model::selector::{
+    PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_ports, parse_protocol, split_host_ports,
+};
+
+/// Which protocols a rule opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protos {
+    /// TCP, UDP, ICMP and ICMPv6: an ACL without `proto`, a grant's bare ports.
+    Default,
+    /// Every protocol: a grant's `*`.
+    All,
+    One(u8),
+}
+
+/// Where a rule was written, for reports.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    pub location: Location,
+    /// `grants/x.hujson, expires 2026-…` when the rule came from a fragment.
+    pub fragment: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NetRule {
+    pub srcs: Vec<String>,
+    pub dst: String,
+    pub protos: Protos,
+    pub ports: Vec<PortRange>,
+    pub postures: Vec<String>,
+    pub source: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SshAction {
+    Accept,
+    Check,
+}
+
+#[derive(Debug, Clone)]
+pub struct SshRule {
+    pub action: SshAction,
+    pub srcs: Vec<String>,
+    pub dsts: Vec<String>,
+    pub users: Vec<String>,
+    pub postures: Vec<String>,
+    pub source: usize,
+}
+
+#[derive(Default)]
+pub struct Compiled {
+    pub rules: Vec<NetRule>,
+    pub ssh: Vec<SshRule>,
+    pub sources: Vec<RuleSource>,
+    by_tag: HashMap<String, Vec<usize>>,
+    by_user: HashMap<String, Vec<usize>>,
+    /// Rules whose destination is not one tag or user (`*`, autogroups, addresses…).
+    generic: Vec<usize>,
+    pub groups: Groups,
+    hosts: HashMap<String, String>,
+    ipsets: HashMap<String, Vec<String>>,
+    postures: HashMap<String, Vec<String>>,
+    external: HashSet<String>,
+}
+
+impl Compiled {
+    pub fn new(view: &View<'_>) -> Compiled {
+        let mut c = Compiled { external: view.external_users.iter().cloned().collect(), ..Compiled::default() };
+        for g in &view.groups {
+            let members = c.groups.entry(g.name.clone()).or_default();
+            members.extend(strings(g.value).into_iter().map(|(m, _)| m.trim().to_ascii_lowercase()));
+        }
+        c.hosts =
+            view.hosts.iter().filter_map(|h| Some((h.name.clone(), h.value.as_str()?.trim().to_owned()))).collect();
+        c.ipsets = view
+            .ipsets
+            .iter()
+            .map(|s| (s.name.clone(), strings(s.value).into_iter().map(|(e, _)| e).collect()))
+            .collect();
+        c.postures = view
+            .postures
+            .iter()
+            .map(|p| (p.name.clone(), strings(p.value).into_iter().map(|(e, _)| e).collect()))
+            .collect();
+        let default_posture: Vec<String> = view
+            .default_src_posture
+            .iter()
+            .flat_map(|e| strings(e.value).into_iter().map(|(p, _)| p.trim().to_owned()))
+            .collect();
+        let postures_of = |e: &Entry<'_>| -> Vec<String> {
+            match field(e.value, "srcPosture") {
+                Some(p) => strings(p).into_iter().map(|(s, _)| s.trim().to_owned()).collect(),
+                None => default_posture.clone(),
+            }
+        };
+        for e in &view.acls {
+            let source = c.source(e.origin, e.value);
+            let srcs = list(e.value, "src").or_else(|| list(e.value, "users")).unwrap_or_default();
+            let protos = match field(e.value, "proto").and_then(|p| p.as_str()) {
+                Some(p) => match parse_protocol(p.trim()) {
+                    Ok(n) => Protos::One(n),
+                    Err(_) => continue,
+                },
+                None => Protos::Default,
+            };
+            for d in list(e.value, "dst").or_else(|| list(e.value, "ports")).unwrap_or_default() {
+                let Ok((host, ports)) = split_host_ports(&d) else { continue };
+                let Ok(ports) = parse_ports(ports) else { continue };
+                c.push(NetRule {
+                    srcs: srcs.clone(),
+                    dst: host.to_owned(),
+                    protos,
+                    ports,
+                    postures: postures_of(e),
+                    source,
+                });
+            }
+        }
+        for e in &view.grants {
+            let source = c.source(e.origin, e.value);
+            let srcs = list(e.value, "src").unwrap_or_default();
+            // Grants with only `app` give no network access.
+            let specs: Vec<_> =
+                list(e.value, "ip").unwrap_or_default().iter().filter_map(|s| parse_ip_spec(s).ok()).collect();
+            for d in list(e.value, "dst").unwrap_or_default() {
+                for spec in &specs {
+                    let protos = match spec.proto {
+                        None if spec.ports == [(0, 65535)] => Protos::All,
+                        None => Protos::Default,
+                        Some(n) => Protos::One(n),
+                    };
+                    c.push(NetRule {
+                        srcs: srcs.clone(),
+                        dst: d.clone(),
+                        protos,
+                        ports: spec.ports.clone(),
+                        postures: postures_of(e),
+                        source,
+                    });
+                }
+            }
+        }
+        // Check rules are evaluated before accept rules, each group in file order.
+        let mut ssh = Vec::new();
+        for e in &view.ssh {
+            let action = match field(e.value, "action").and_then(|a| a.as_str()).as_deref().map(str::trim) {
+                Some("accept") => SshAction::Accept,
+                Some("check") => SshAction::Check,
+                _ => continue,
+            };
+            let source = c.source(e.origin, e.value);
+            ssh.push(SshRule {
+                action,
+                srcs: list(e.value, "src").unwrap_or_default(),
+                dsts: list(e.value, "dst").unwrap_or_default(),
+                users: list(e.value, "users").unwrap_or_default(),
+                postures: postures_of(e),
+                source,
+            });
+        }
+        ssh.sort_by_key(|r| r.action != SshAction::Check);
+        c.ssh = ssh;
+        c
+    }
+
+    fn source(&mut self, origin: Origin<'_>, v: &crate::parse::Value) -> usize {
+        let fragment = origin.fragment.map(|f| match f.fragment.expires {
+            Some(t) => format!("{}, expires {t}", f.doc.file.rel),
+            None => format!("{}, permanent", f.doc.file.rel),
+        });
+        self.sources.push(RuleSource { location: origin.at(v), fragment });
+        self.sources.len() - 1
+    }
+
+    fn push(&mut self, rule: NetRule) {
+        let i = self.rules.len();
+        match classify(&rule.dst) {
+            Selector::Tag(_) => self.by_tag.entry(rule.dst.clone()).or_default().push(i),
+            Selector::User(u) => self.by_user.entry(u.to_ascii_lowercase()).or_default().push(i),
+            Selector::Group(_) if self.groups.contains_key(&rule.dst) => {
+                for m in self.groups[&rule.dst].clone() {
+                    self.by_user.entry(m).or_default().push(i);
+                }
+            }
+            _ => self.generic.push(i),
+        }
+        self.rules.push(rule);
+    }
+
+    /// The address a host alias names.
+    pub fn host(&self, name: &str) -> Option<&str> {
+        self.hosts.get(name).map(String::as_str)
+    }
+
+    /// The rules that can concern traffic to `dst`.
+    fn candidates(&self, dst: &Device) -> Vec<usize> {
+        let indexed = match dst {
+            Device::Tag(t) => self.by_tag.get(t),
+            Device::User(u) => self.by_user.get(u),
+            // An address may be any device: every rule can concern it.
+            Device::Addr(_) | Device::Service(_) => return (0..self.rules.len()).collect(),
+        };
+        let mut out: Vec<usize> = indexed.map_or_else(Vec::new, Clone::clone);
+        out.extend(&self.generic);
+        out
+    }
+
+    /// May `src` reach `dst` on `port` over `proto`, with these posture attributes?
+    pub fn allowed(
+        &self,
+        src: &Device,
+        dst: &Device,
+        proto: Proto,
+        port: u16,
+        attrs: Option<&Map<String, Json>>,
+    ) -> Verdict {
+        let mut by = Vec::new();
+        let mut unknown = false;
+        for i in self.candidates(dst) {
+            let r = &self.rules[i];
+            if !opens(r, proto, port) {
+                continue;
+            }
+            let d = self.matches(&r.dst, dst, false, Some(src));
+            if d == Tri::No {
+                continue;
+            }
+            let t = d
+                .and(self.posture_ok(&r.postures, attrs))
+                .and(Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None))));
+            match t {
+                Tri::Yes => by.push(i),
+                Tri::Unknown => unknown = true,
+                Tri::No => {}
+            }
+        }
+        by.sort_unstable();
+        by.dedup();
+        let allowed = if !by.is_empty() {
+            Tri::Yes
+        } else if unknown {
+            Tri::Unknown
+        } else {
+            Tri::No
+        };
+        Verdict { allowed, by }
+    }
+
+    pub fn posture_ok(&self, required: &[String], attrs: Option<&Map<String, Json>>) -> Tri {
+        if required.is_empty() {
+            return Tri::Yes;
+        }
+        let Some(attrs) = attrs else { return Tri::No };
+        Tri::from_bool(
+            required.iter().any(|p| self.postures.get(p).is_some_and(|conds| super::posture::satisfied(conds, attrs))),
+        )
+    }
+
+    /// Whether selector `sel` covers `dev`. `src_dev` is the source, for `autogroup:self`.
+    pub fn matches(&self, sel: &str, dev: &Device, as_src: bool, src_dev: Option<&Device>) -> Tri {
+        let sel = sel.trim();
+        // Identity selectors cannot say whether an address belongs to them; outside the
+        // tailnet's ranges it certainly does not.
+        let addr_identity = |ip: &IpAddr| if in_tailnet(ip) { Tri::Unknown } else { Tri::No };
+        match classify(sel) {
+            Selector::Wildcard => match dev {
+                Device::Addr(ip) if as_src => Tri::from_bool(in_tailnet(ip)),
+                _ => Tri::Yes,
+            },
+            Selector::User(u) => match dev {
+                Device::User(v) => Tri::from_bool(same_user(u, v)),
+                Device::Addr(ip) => addr_identity(ip),
+                _ => Tri::No,
+            },
+            Selector::Group(g) => match dev {
+                Device::User(v) => match self.groups.get(sel) {
+                    Some(m) => Tri::from_bool(m.contains(v)),
+                    None if g.contains('@') => Tri::Unknown, // synced from the identity provider
+                    None => Tri::No,
+                },
+                Device::Addr(ip) => addr_identity(ip),
+                _ => Tri::No,
+            },
+            Selector::Tag(_) => match dev {
+                Device::Tag(t) => Tri::from_bool(t == sel),
+                Device::Addr(ip) => addr_identity(ip),
+                _ => Tri::No,
+            },
+            Selector::Autogroup(a) => match (a, dev) {
+                ("danger-all", _) => Tri::Yes,
+                ("internet", Device::Addr(ip)) => Tri::from_bool(in_internet(ip)),
+                ("internet", _) => Tri::No,
+                ("member" | "members", Device::User(u)) => Tri::from_bool(!self.external.contains(u)),
+                ("tagged", Device::Tag(_)) => Tri::Yes,
+                ("self", Device::User(v)) => match src_dev {
+                    Some(Device::User(u)) => Tri::from_bool(u == v),
+                    Some(Device::Addr(ip)) => addr_identity(ip),
+                    _ => Tri::No,
+                },
+                ("self", Device::Addr(ip)) => addr_identity(ip),
+                (r, Device::User(_)) if crate::model::selector::ROLE_AUTOGROUPS.contains(&r) => Tri::Unknown,
+                (_, Device::Addr(ip)) => addr_identity(ip),
+                _ => Tri::No,
+            },
+            Selector::UserDomain(d) => match dev {
+                Device::User(v) => Tri::from_bool(user_domain(v).eq_ignore_ascii_case(d)),
+                Device::Addr(ip) => addr_identity(ip),
+                _ => Tri::No,
+            },
+            Selector::Service(_) => Tri::from_bool(matches!(dev, Device::Service(s) if s == sel)),
+            Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Ipset(_) => {
+                let contains = |ip: &IpAddr| self.address_set_contains(sel, ip, &mut HashSet::new());
+                match dev {
+                    Device::Addr(ip) => Tri::from_bool(contains(ip)),
+                    Device::Service(_) => Tri::No,
+                    // A device's address is not known offline, unless the set spans the whole tailnet.
+                    _ => {
+                        let v4: IpAddr = "100.64.0.0".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                        let spans_tailnet = self.address_set_covers(sel, &v4, 10);
+                        if spans_tailnet { Tri::Yes } else { Tri::Unknown }
+                    }
+                }
+            }
+            _ => Tri::No,
+        }
+    }
+
+    /// Whether an address selector (IP, CIDR, host, ipset) contains `ip`.
+    fn address_set_contains(&self, sel: &str, ip: &IpAddr, seen: &mut HashSet<String>) -> bool {
+        match classify(sel) {
+            Selector::Ip(a) => a == *ip,
+            Selector::Cidr(n, l) => prefix_contains(&n, l, ip),
+            Selector::Host(h) | Selector::HostRef(h) => {
+                self.hosts.get(h).is_some_and(|v| self.address_set_contains(v, ip, seen))
+            }
+            Selector::Autogroup("internet") => in_internet(ip),
+            Selector::Ipset(_) => {
+                if !seen.insert(sel.to_owned()) {
+                    return false;
+                }
+                let entries = self.ipsets.get(sel).cloned().unwrap_or_default();
+                let (mut added, mut removed) = (false, false);
+                for e in entries {
+                    let (op, target) = e.split_once(' ').map_or(("add", e.as_str()), |(o, t)| (o, t.trim()));
+                    let hit = match classify(target) {
+                        Selector::Range => range_contains(target, ip),
+                        _ => self.address_set_contains(target, ip, seen),
+                    };
+                    match op {
+                        "remove" => removed |= hit,
+                        _ => added |= hit,
+                    }
+                }
+                added && !removed
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether an address selector covers a whole prefix (checked by its network address and
+    /// length, enough for "does this span the tailnet").
+    fn address_set_covers(&self, sel: &str, net: &IpAddr, len: u8) -> bool {
+        match classify(sel) {
+            Selector::Cidr(n, l) => l <= len && prefix_contains(&n, l, net),
+            Selector::Host(h) => self
+                .hosts
+                .get(h)
+                .and_then(|v| parse_cidr(v))
+                .is_some_and(|(n, l)| l <= len && prefix_contains(&n, l, net)),
+            _ => false,
+        }
+    }
+
+    /// The SSH outcome for `login` from `src` to `dst`: the action of the first rule (check
+    /// rules first) that matches both devices and maps the login, or deny.
+    pub fn ssh_outcome(
+        &self,
+        src: &Device,
+        dst: &Device,
+        login: &str,
+        attrs: Option<&Map<String, Json>>,
+    ) -> (Tri, Option<usize>, SshOutcome) {
+        let mut uncertain = false;
+        for (i, r) in self.ssh.iter().enumerate() {
+            if !maps_login(&r.users, login, src) {
+                continue;
+            }
+            let s = Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None)));
+            let d = Tri::any(r.dsts.iter().map(|d| self.matches(d, dst, false, Some(src))));
+            match s.and(d).and(self.posture_ok(&r.postures, attrs)) {
+                Tri::Yes if !uncertain => {
+                    let outcome = if r.action == SshAction::Check { SshOutcome::Check } else { SshOutcome::Accept };
+                    return (Tri::Yes, Some(i), outcome);
+                }
+                Tri::Yes | Tri::Unknown => uncertain = true,
+                Tri::No => {}
+            }
+        }
+        (if uncertain { Tri::Unknown } else { Tri::Yes }, None, SshOutcome::Deny)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SshOutcome {
+    Accept,
+    Check,
+    Deny,
+}
+
+impl std::fmt::Display for SshOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SshOutcome::Accept => "accept",
+            SshOutcome::Check => "check",
+            SshOutcome::Deny => "deny",
+        })
+    }
+}
+
+/// Does a rule's `users` map this login (Tailscale's `mapLocalUser`)?
+fn maps_login(users: &[String], login: &str, src: &Device) -> bool {
+    users.iter().any(|u| match u.trim() {
+        "autogroup:nonroot" => login != "root",
+        u if u.starts_with("localpart:*@") => match src {
+            Device::User(email) => {
+                let domain = &u["localpart:*@".len()..];
+                email.rsplit_once('@').is_some_and(|(local, d)| d.eq_ignore_ascii_case(domain) && local == login)
+            }
+            _ => false,
+        },
+        u => u == login,
+    })
+}
+
+/// Does the rule open this protocol and port?
+fn opens(r: &NetRule, proto: Proto, port: u16) -> bool {
+    let in_ports = r.ports.iter().any(|&(lo, hi)| lo <= port && port <= hi);
+    let all_ports = r.ports.iter().any(|&(lo, hi)| lo == 0 && hi == 65535);
+    match proto {
+        Proto::TcpOrUdp => in_ports && matches!(r.protos, Protos::Default | Protos::All | Protos::One(6 | 17)),
+        // "If any port is open to an address, allow ICMP to it" (the client's packet filter).
+        Proto::Number(1 | 58) => true,
+        Proto::Number(p @ (6 | 17 | 132)) => {
+            in_ports
+                && match r.protos {
+                    Protos::Default => p != 132,
+                    Protos::All => true,
+                    Protos::One(n) => n == p,
+                }
+        }
+        Proto::Number(p) => all_ports && (r.protos == Protos::All || r.protos == Protos::One(p)),
+    }
+}
+
+fn range_contains(range: &str, ip: &IpAddr) -> bool {
+    let Some((a, b)) = range.split_once('-') else { return false };
+    match (a.trim().parse::<IpAddr>(), b.trim().parse::<IpAddr>()) {
+        (Ok(a), Ok(b)) => a <= *ip && *ip <= b && a.is_ipv4() == ip.is_ipv4(),
+        _ => false,
+    }
+}
+
+fn list(v: &crate::parse::Value, key: &str) -> Option<Vec<String>> {
+    field(v, key).map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
+}
