@@ -149,3 +149,60 @@ proptest! {
         prop_assert_eq!(tailgrant::merge::render(&repo, at).unwrap().text, out.text);
     }
 }
+
+/// Builds a policy with one rule (given as a JSON section) and compiles what is in force.
+fn compile_with(section: &str, rule: Json) -> (tempfile::TempDir, tailgrant::load::Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = serde_json::json!({
+        "groups": {"group:eng": ["alice@example.com", "bob@example.com"]},
+        "tagOwners": {"tag:web": [], "tag:db": [], "tag:ci": []},
+        section: [rule],
+    });
+    std::fs::write(dir.path().join("policy.hujson"), policy.to_string()).unwrap();
+    let repo = tailgrant::load::Repository::load(dir.path()).unwrap();
+    (dir, repo)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// An ACL `{src, proto, dst: ["D:ports"]}` and the grant `{src, dst: ["D"], ip: ["proto:ports"]}`
+    /// give the same verdict for every question (Tailscale's documented equivalence).
+    #[test]
+    fn acl_and_equivalent_grant_agree(
+        src in prop::sample::select(vec!["alice@example.com", "group:eng", "tag:ci", "*", "autogroup:member"]),
+        dst in prop::sample::select(vec!["tag:web", "tag:db", "autogroup:tagged"]),
+        proto in prop::sample::select(vec![None, Some("tcp"), Some("udp"), Some("icmp")]),
+        ports in prop::sample::select(vec!["22", "80,443", "1000-2000", "*"]),
+    ) {
+        let ports = if proto == Some("icmp") { "*" } else { ports };
+        let mut acl = serde_json::json!({"action": "accept", "src": [src], "dst": [format!("{dst}:{ports}")]});
+        if let Some(p) = proto {
+            acl["proto"] = Json::from(p);
+        }
+        // A bare `*` in a grant means every protocol; the ACL's default set with all ports is 0-65535.
+        let ip = match (proto, ports) {
+            (Some(p), ports) => format!("{p}:{ports}"),
+            (None, "*") => "0-65535".to_owned(),
+            (None, ports) => ports.to_owned(),
+        };
+        let grant = serde_json::json!({"src": [src], "dst": [dst], "ip": [ip]});
+        let (_a, repo_a) = compile_with("acls", acl);
+        let (_b, repo_b) = compile_with("grants", grant);
+        let at = "2026-11-22T12:00:00Z".parse().unwrap();
+        let (va, vb) = (tailgrant::check::view::View::active(&repo_a, at), tailgrant::check::view::View::active(&repo_b, at));
+        let (ca, cb) = (tailgrant::evaluate::Compiled::new(&va), tailgrant::evaluate::Compiled::new(&vb));
+        use tailgrant::evaluate::{Device, Proto};
+        let devices = [Device::User("alice@example.com".into()), Device::User("carol@example.com".into()), Device::Tag("tag:ci".into()), Device::Tag("tag:web".into()), Device::Tag("tag:db".into())];
+        for s in &devices {
+            for d in &devices {
+                for port in [22u16, 80, 443, 1500, 3000] {
+                    for q in [Proto::TcpOrUdp, Proto::Number(6), Proto::Number(17), Proto::Number(1), Proto::Number(47)] {
+                        let (x, y) = (ca.allowed(s, d, q, port, None).allowed, cb.allowed(s, d, q, port, None).allowed);
+                        prop_assert_eq!(x, y, "{} -> {} port {} {:?}", s, d, port, q);
+                    }
+                }
+            }
+        }
+    }
+}

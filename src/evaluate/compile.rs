@@ -131,12 +131,16 @@ impl Compiled {
             let source = c.source(e.origin, e.value);
             let srcs = list(e.value, "src").unwrap_or_default();
             // Grants with only `app` give no network access.
-            let specs: Vec<_> =
-                list(e.value, "ip").unwrap_or_default().iter().filter_map(|s| parse_ip_spec(s).ok()).collect();
+            let specs: Vec<_> = list(e.value, "ip")
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| Some((s == "*", parse_ip_spec(s).ok()?)))
+                .collect();
             for d in list(e.value, "dst").unwrap_or_default() {
-                for spec in &specs {
+                for (star, spec) in &specs {
+                    // `*` alone is every protocol; `0-65535` is every port of the default ones.
                     let protos = match spec.proto {
-                        None if spec.ports == [(0, 65535)] => Protos::All,
+                        None if *star => Protos::All,
                         None => Protos::Default,
                         Some(n) => Protos::One(n),
                     };
@@ -324,11 +328,18 @@ impl Compiled {
                 match dev {
                     Device::Addr(ip) => Tri::from_bool(contains(ip)),
                     Device::Service(_) => Tri::No,
-                    // A device's address is not known offline, unless the set spans the whole tailnet.
+                    // A device's own address is not known offline: it is in the set for certain
+                    // if the set spans the tailnet, certainly not if the set lies outside the
+                    // tailnet's ranges, and otherwise unknown.
                     _ => {
                         let v4: IpAddr = "100.64.0.0".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-                        let spans_tailnet = self.address_set_covers(sel, &v4, 10);
-                        if spans_tailnet { Tri::Yes } else { Tri::Unknown }
+                        if self.address_set_covers(sel, &v4, 10) {
+                            Tri::Yes
+                        } else if self.may_hold_tailnet_address(sel) {
+                            Tri::Unknown
+                        } else {
+                            Tri::No
+                        }
                     }
                 }
             }
@@ -365,6 +376,25 @@ impl Compiled {
                 added && !removed
             }
             _ => false,
+        }
+    }
+
+    /// Whether an address selector can contain a tailnet device's own address.
+    fn may_hold_tailnet_address(&self, sel: &str) -> bool {
+        let overlaps = |n: &IpAddr, l: u8| {
+            let v4: IpAddr = [100, 64, 0, 0].into();
+            let v6: IpAddr = "fd7a:115c:a1e0::".parse().unwrap_or(v4);
+            prefix_contains(n, l, &v4)
+                || prefix_contains(&v4, 10, n)
+                || prefix_contains(n, l, &v6)
+                || prefix_contains(&v6, 48, n)
+        };
+        match classify(sel) {
+            Selector::Ip(ip) => in_tailnet(&ip),
+            Selector::Cidr(n, l) => overlaps(&n, l),
+            Selector::Host(h) => self.hosts.get(h).is_some_and(|v| self.may_hold_tailnet_address(v)),
+            // IP sets are not expanded here; assume they may.
+            _ => true,
         }
     }
 

@@ -8,7 +8,7 @@
 //! as a pass. Rules are indexed by the tag or user they open, so a test looks only at the rules
 //! that can concern it.
 
-mod compile;
+pub mod compile;
 mod posture;
 pub mod run;
 
