@@ -6,6 +6,8 @@ mod policy;
 pub mod view;
 mod windows;
 
+pub use windows::human_duration;
+
 use jiff::Timestamp;
 use serde::Serialize;
 

@@ -46,6 +46,31 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// May SRC reach DST? Which rules allow it, in which file and line, until when.
+    /// Exit 0 if allowed, 1 if not (or if it cannot be decided offline).
+    Explain {
+        #[command(flatten)]
+        common: Common,
+        /// A user, group, tag, host alias or IP address.
+        src: String,
+        /// The destination, as HOST:PORT (or HOST alone: does any rule connect the two?).
+        dst: String,
+        /// A protocol name or number; without it, TCP or UDP.
+        #[arg(long)]
+        proto: Option<String>,
+        /// A posture attribute of the source device, e.g. --attr node:os=macos (repeatable).
+        #[arg(long = "attr", value_name = "KEY=VALUE")]
+        attrs: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+        format: ExplainFormat,
+    },
+    /// Who holds which time-bounded access, approved by whom, until when.
+    Access {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, value_enum, default_value_t = AccessFormat::Table)]
+        format: AccessFormat,
+    },
     /// Format HuJSON files in place exactly as Tailscale's formatter does, comments kept.
     Fmt {
         #[command(flatten)]
@@ -56,6 +81,19 @@ pub enum Command {
         /// Files to format. Default: the config, the base policy and every fragment.
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AccessFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExplainFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,8 +1,10 @@
 //! The command-line layer: each command loads through the library, prints, and returns an
 //! exit status. Nothing here decides policy questions.
 
+mod access;
 pub mod args;
 mod check;
+mod explain;
 mod fmt;
 mod render;
 
@@ -33,6 +35,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Check { common, format } => check::run(&common, format.into()),
         Command::Render { common, output } => render::run(&common, output.as_deref()),
         Command::Fmt { common, check, files } => fmt::run(&common, check, &files),
+        Command::Explain { common, src, dst, proto, attrs, format } => {
+            explain::run(&common, &src, &dst, proto.as_deref(), &attrs, format)
+        }
+        Command::Access { common, format } => access::run(&common, format),
     }
 }
 

@@ -230,6 +230,7 @@ impl Compiled {
         attrs: Option<&Map<String, Json>>,
     ) -> Verdict {
         let mut by = Vec::new();
+        let mut gated = Vec::new();
         let mut unknown = false;
         for i in self.candidates(dst) {
             let r = &self.rules[i];
@@ -240,10 +241,12 @@ impl Compiled {
             if d == Tri::No {
                 continue;
             }
-            let t = d
-                .and(self.posture_ok(&r.postures, attrs))
-                .and(Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None))));
-            match t {
+            let identity = d.and(Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None))));
+            let posture = self.posture_ok(&r.postures, attrs);
+            if identity == Tri::Yes && posture == Tri::No {
+                gated.push(i);
+            }
+            match identity.and(posture) {
                 Tri::Yes => by.push(i),
                 Tri::Unknown => unknown = true,
                 Tri::No => {}
@@ -258,7 +261,7 @@ impl Compiled {
         } else {
             Tri::No
         };
-        Verdict { allowed, by }
+        Verdict { allowed, by, gated }
     }
 
     pub fn posture_ok(&self, required: &[String], attrs: Option<&Map<String, Json>>) -> Tri {

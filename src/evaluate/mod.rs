@@ -8,11 +8,13 @@
 //! as a pass. Rules are indexed by the tag or user they open, so a test looks only at the rules
 //! that can concern it.
 
+pub mod access;
 pub mod compile;
+pub mod explain;
 mod posture;
 pub mod run;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 pub use compile::Compiled;
@@ -90,6 +92,8 @@ pub struct Verdict {
     pub allowed: Tri,
     /// Indices into `Compiled::rules` of the rules that certainly allow it.
     pub by: Vec<usize>,
+    /// Rules that would allow it from a device meeting their posture requirement.
+    pub gated: Vec<usize>,
 }
 
 /// Addresses of tailnet devices: 100.64.0.0/10 and fd7a:115c:a1e0::/48.
@@ -143,8 +147,8 @@ fn user_domain(u: &str) -> &str {
     u.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-/// Groups as sets of lowercased logins.
-type Groups = HashMap<String, HashSet<String>>;
+/// Groups as sets of lowercased logins, in the order the policy lists them.
+type Groups = HashMap<String, indexmap::IndexSet<String>>;
 
 #[cfg(test)]
 mod tests {

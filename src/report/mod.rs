@@ -1,6 +1,8 @@
 //! Report: findings rendered for people (`human`), scripts (`json`) and CI (`github`).
 //! One module per format, all over the same `Finding`s.
 
+pub mod access;
+pub mod explain;
 pub mod github;
 pub mod human;
 pub mod json;

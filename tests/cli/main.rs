@@ -5,5 +5,6 @@ mod support;
 
 mod bad_input; // inputs that must give a located finding, never a panic or a partial file
 mod check;
+mod evaluate;
 mod fmt;
 mod render;

@@ -1,0 +1,88 @@
+//! `access`: who holds which time-bounded access, granted by whom, until when.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::check::view::{field, strings};
+use crate::load::Repository;
+use crate::model::Status;
+
+#[derive(Debug, Serialize)]
+pub struct AccessEntry {
+    pub file: String,
+    pub requester: Option<String>,
+    /// One line per thing granted: `tag:prod-db tcp:5432`, `ssh tag:web as root`,
+    /// `member of group:oncall`.
+    pub grants: Vec<String>,
+    pub approvers: Vec<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Seconds until expiry (active), or until it starts (pending).
+    pub seconds_left: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Access {
+    pub at: Timestamp,
+    pub active: Vec<AccessEntry>,
+    pub pending: Vec<AccessEntry>,
+}
+
+/// Fragments with an expiry or a start, active or pending at `at`; expired ones are left out.
+pub fn access(repo: &Repository, at: Timestamp) -> Access {
+    let mut out = Access { at, active: Vec::new(), pending: Vec::new() };
+    for f in &repo.fragments {
+        let frag = &f.fragment;
+        if frag.expires.is_none() && frag.not_before.is_none() {
+            continue; // permanent team fragments are not time-bounded access
+        }
+        let status = frag.status(at);
+        if status == Status::Expired {
+            continue;
+        }
+        let tree = &f.doc.tree;
+        let mut grants = Vec::new();
+        let list = |v: Option<&crate::parse::Value>| {
+            v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s).collect::<Vec<_>>()
+        };
+        for section in ["grants", "acls", "ssh"] {
+            for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+                let src =
+                    list(field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == "acls"))).join(", ");
+                let dst = list(field(rule, "dst").or_else(|| field(rule, "ports"))).join(", ");
+                grants.push(match section {
+                    "grants" => format!("{src} → {dst} {}", list(field(rule, "ip")).join(", ")).trim_end().to_owned(),
+                    "acls" => format!("{src} → {dst}"),
+                    _ => format!("{src} → ssh {dst} as {}", list(field(rule, "users")).join(", ")),
+                });
+            }
+        }
+        if let Some(groups) = field(tree, "groups").and_then(|g| g.as_object()) {
+            for g in &groups.members {
+                for m in list(Some(&g.value)) {
+                    grants.push(format!("{m} joins {}", g.name.as_str().unwrap_or_default()));
+                }
+            }
+        }
+        let left = match status {
+            Status::Active => frag.expires.map(|e| e.duration_since(at).as_secs()),
+            _ => frag.not_before.map(|n| n.duration_since(at).as_secs()),
+        };
+        let entry = AccessEntry {
+            file: f.doc.file.path.clone(),
+            requester: frag.requester.clone(),
+            grants,
+            approvers: frag.approvers.clone(),
+            since: frag.not_before,
+            until: frag.expires,
+            seconds_left: left,
+        };
+        match status {
+            Status::Active => out.active.push(entry),
+            _ => out.pending.push(entry),
+        }
+    }
+    out.active.sort_by_key(|e| e.until);
+    out.pending.sort_by_key(|e| e.since);
+    out
+}

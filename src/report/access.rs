@@ -1,0 +1,77 @@
+//! The `access` listing as a table or Markdown.
+
+use crate::check::human_duration;
+use crate::evaluate::access::{Access, AccessEntry};
+
+fn left(e: &AccessEntry) -> String {
+    e.seconds_left.map_or("—".to_owned(), |s| human_duration(jiff::SignedDuration::from_secs(s)))
+}
+
+fn when(t: Option<jiff::Timestamp>, none: &str) -> String {
+    t.map_or(none.to_owned(), |t| t.strftime("%Y-%m-%d %H:%M").to_string())
+}
+
+fn rows(entries: &[AccessEntry], pending: bool) -> Vec<[String; 6]> {
+    entries
+        .iter()
+        .map(|e| {
+            [
+                e.requester.clone().unwrap_or_else(|| "—".into()),
+                e.grants.join("; "),
+                e.approvers.join(", "),
+                when(e.since, "—"),
+                when(e.until, "never"),
+                if pending { format!("starts in {}", left(e)) } else { left(e) },
+            ]
+        })
+        .collect()
+}
+
+const HEADER: [&str; 6] = ["who", "what", "approved by", "since", "until", "left"];
+
+pub fn table(a: &Access) -> String {
+    let mut out = String::new();
+    for (title, entries, pending) in [("Active", &a.active, false), ("Pending", &a.pending, true)] {
+        out.push_str(&format!("{title} ({}):\n", entries.len()));
+        let rows = rows(entries, pending);
+        if rows.is_empty() {
+            out.push_str("  none\n\n");
+            continue;
+        }
+        let mut widths = HEADER.map(|h| h.chars().count());
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            format!("  {}\n", padded.join("  ").trim_end())
+        };
+        out.push_str(&line(&HEADER.map(String::from)));
+        for r in &rows {
+            out.push_str(&line(r));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn markdown(a: &Access) -> String {
+    let mut out = String::new();
+    for (title, entries, pending) in [("Active access", &a.active, false), ("Pending access", &a.pending, true)] {
+        out.push_str(&format!("### {title} ({})\n\n", entries.len()));
+        let rows = rows(entries, pending);
+        if rows.is_empty() {
+            out.push_str("None.\n\n");
+            continue;
+        }
+        out.push_str(&format!("| {} |\n|{}\n", HEADER.join(" | "), " --- |".repeat(6)));
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,34 @@
+//! The `explain` answer for people.
+
+use crate::evaluate::explain::Explanation;
+
+pub fn human(e: &Explanation) -> String {
+    let port = e.port.map_or(String::new(), |p| format!(" port {p}"));
+    let mut out = format!("{} → {}{port} ({}): {}\n", e.src, e.dst, e.proto, e.verdict);
+    if e.pairs.len() > 1 {
+        for p in &e.pairs {
+            out.push_str(&format!("  {} → {}: {}\n", p.src, p.dst, p.verdict));
+        }
+    }
+    match e.verdict {
+        "denied" if !e.posture_gated.is_empty() => {
+            out.push_str("  no rule allows it from this device as described; these would, from a device meeting their posture (try --attr KEY=VALUE):\n");
+            for r in &e.posture_gated {
+                out.push_str(&format!("  {}:{}:{}\n", r.file, r.line, r.column));
+            }
+        }
+        "denied" => out.push_str("  no rule in force allows it\n"),
+        "unknown" => out.push_str(
+            "  cannot be decided offline: it depends on which device has an address; ask by user, group or tag\n",
+        ),
+        _ => {}
+    }
+    if !e.rules.is_empty() {
+        out.push_str("allowed by:\n");
+        for r in &e.rules {
+            let from = r.fragment.as_deref().map_or("base policy".to_owned(), String::from);
+            out.push_str(&format!("  {}:{}:{}  ({from})\n", r.file, r.line, r.column));
+        }
+    }
+    out
+}
