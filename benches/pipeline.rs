@@ -40,6 +40,19 @@ fn main() {
     time("  merge + format only", || {
         std::hint::black_box(tailgrant::merge::render(&repo, at).unwrap());
     });
+    let tests = {
+        let view = tailgrant::check::view::View::active(&repo, at);
+        let compiled = tailgrant::evaluate::Compiled::new(&view);
+        let mut findings = Vec::new();
+        tailgrant::evaluate::run::run(&view, &compiled, &mut findings)
+    };
+    println!("tests in force: {} passed, {} failed, {} inconclusive", tests.passed, tests.failed, tests.inconclusive);
+    time("  tests only (compile + evaluate)", || {
+        let view = tailgrant::check::view::View::active(&repo, at);
+        let compiled = tailgrant::evaluate::Compiled::new(&view);
+        let mut findings = Vec::new();
+        std::hint::black_box(tailgrant::evaluate::run::run(&view, &compiled, &mut findings));
+    });
     time("  checks only", || {
         std::hint::black_box(tailgrant::check::check(&repo, at));
     });

@@ -212,7 +212,7 @@ impl<'a> Guard<'a, '_> {
                 for (s, _) in field(rule, key).map(strings).unwrap_or_default() {
                     match classify(&s) {
                         Selector::User(u) => out.push(u.to_owned()),
-                        Selector::Group(_) => out.extend(self.view.group_members(s.trim())),
+                        Selector::Group(_) => out.extend(self.view.group_members(s.trim()).iter().cloned()),
                         _ => {}
                     }
                 }
@@ -220,7 +220,7 @@ impl<'a> Guard<'a, '_> {
         }
         if let Some(groups) = self.value("groups").and_then(|g| g.as_object()) {
             for g in &groups.members {
-                out.extend(strings(&g.value).into_iter().map(|(s, _)| s));
+                out.extend(strings(&g.value).into_iter().map(|(s, _)| s.into_owned()));
             }
         }
         out

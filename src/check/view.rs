@@ -60,6 +60,8 @@ pub struct View<'a> {
     pub default_src_posture: Vec<Entry<'a>>,
     tags: HashSet<String>,
     group_names: HashSet<String>,
+    /// Members of each group, from the base and every fragment that adds to it, in order.
+    group_index: HashMap<String, Vec<String>>,
     host_values: HashMap<String, String>,
     ipset_names: HashSet<String>,
     posture_names: HashSet<String>,
@@ -96,6 +98,16 @@ impl<'a> View<'a> {
         }
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         view.group_names = view.groups.iter().map(|n| n.name.clone()).collect();
+        let mut index: HashMap<String, Vec<String>> = HashMap::new();
+        for g in &view.groups {
+            let members = index.entry(g.name.clone()).or_default();
+            for (s, _) in strings(g.value) {
+                if !members.iter().any(|m| *m == s) {
+                    members.push(s.into_owned());
+                }
+            }
+        }
+        view.group_index = index;
         view.host_values =
             view.hosts.iter().filter_map(|n| Some((n.name.clone(), n.value.as_str()?.trim().to_owned()))).collect();
         view.ipset_names = view.ipsets.iter().map(|n| n.name.clone()).collect();
@@ -159,16 +171,8 @@ impl<'a> View<'a> {
     }
 
     /// Members of a group, from the base and every fragment that adds to it.
-    pub fn group_members(&self, group: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for g in self.groups.iter().filter(|g| g.name == group) {
-            for (s, _) in strings(g.value) {
-                if !out.contains(&s) {
-                    out.push(s);
-                }
-            }
-        }
-        out
+    pub fn group_members(&self, group: &str) -> &[String] {
+        self.group_index.get(group).map_or(&[], Vec::as_slice)
     }
 
     /// The owners listed for a tag, with their origins.
@@ -176,15 +180,16 @@ impl<'a> View<'a> {
         self.tag_owners
             .iter()
             .filter(|t| t.name == tag)
-            .flat_map(|t| strings(t.value).into_iter().map(|(s, _)| s))
+            .flat_map(|t| strings(t.value).into_iter().map(|(s, _)| s.into_owned()))
             .collect()
     }
 }
 
-/// The string elements of a list value, decoded, with the value each came from.
-pub fn strings(v: &Value) -> Vec<(String, &Value)> {
+/// The string elements of a list value, decoded (borrowed unless escaped), with the value
+/// each came from.
+pub fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
     match &v.node {
-        Node::Array(a) => a.elements.iter().filter_map(|e| Some((e.as_str()?, e))).collect(),
+        Node::Array(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
         _ => Vec::new(),
     }
 }

@@ -43,7 +43,7 @@ pub fn access(repo: &Repository, at: Timestamp) -> Access {
         let tree = &f.doc.tree;
         let mut grants = Vec::new();
         let list = |v: Option<&crate::parse::Value>| {
-            v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s).collect::<Vec<_>>()
+            v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s.into_owned()).collect::<Vec<_>>()
         };
         for section in ["grants", "acls", "ssh"] {
             for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {

@@ -86,12 +86,12 @@ impl Compiled {
         c.ipsets = view
             .ipsets
             .iter()
-            .map(|s| (s.name.clone(), strings(s.value).into_iter().map(|(e, _)| e).collect()))
+            .map(|s| (s.name.clone(), strings(s.value).into_iter().map(|(e, _)| e.into_owned()).collect()))
             .collect();
         c.postures = view
             .postures
             .iter()
-            .map(|p| (p.name.clone(), strings(p.value).into_iter().map(|(e, _)| e).collect()))
+            .map(|p| (p.name.clone(), strings(p.value).into_iter().map(|(e, _)| e.into_owned()).collect()))
             .collect();
         let default_posture: Vec<String> = view
             .default_src_posture

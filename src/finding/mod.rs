@@ -26,7 +26,7 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: &SourceFile, span: Span) -> Self {
-        let (line, column) = crate::parse::line_column(file.text.as_bytes(), span.start);
+        let (line, column) = file.line_column(span.start);
         Location { file: file.path.clone(), span, line, column }
     }
 

@@ -23,6 +23,28 @@ pub struct SourceFile {
     /// Path relative to the policies directory, with `/` separators (what globs match).
     pub rel: String,
     pub text: String,
+    /// Byte offsets of line starts, computed the first time a location is asked for.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl SourceFile {
+    pub fn new(path: String, rel: String, text: String) -> Self {
+        SourceFile { path, rel, text, line_starts: std::sync::OnceLock::new() }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let offset = offset.min(self.text.len());
+        let line = starts.partition_point(|&s| s <= offset);
+        let start = starts[line - 1];
+        let column = 1 + String::from_utf8_lossy(&self.text.as_bytes()[start..offset]).chars().count();
+        (line, column)
+    }
 }
 
 /// A parsed HuJSON file.
@@ -166,12 +188,12 @@ fn unreadable(path: &str, e: &std::io::Error) -> Finding {
 /// the bad bytes replaced, for quoting).
 pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFile, (Box<Finding>, SourceFile)> {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile { path, rel, text }),
+        Ok(text) => Ok(SourceFile::new(path, rel, text)),
         Err(e) => {
             let bytes = e.as_bytes();
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(bytes).into_owned();
-            let file = SourceFile { path, rel, text };
+            let file = SourceFile::new(path, rel, text);
             let (line, column) = parse::line_column(bytes, at);
             let finding = Finding {
                 // The quoted text has U+FFFD (3 bytes) where the bad byte was.

@@ -104,6 +104,22 @@ impl Value {
         }
     }
 
+    /// Whether this is a string literal equal to `key` ignoring ASCII case, without decoding
+    /// it when it has no escapes (how policy keys are looked up, many times per file).
+    pub fn key_eq_ci(&self, key: &str) -> bool {
+        match &self.node {
+            Node::Literal(l) if l.len() >= 2 && l[0] == b'"' => {
+                let inner = &l[1..l.len() - 1];
+                if inner.contains(&b'\\') {
+                    self.as_cow().is_some_and(|s| s.eq_ignore_ascii_case(key))
+                } else {
+                    inner.eq_ignore_ascii_case(key.as_bytes())
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// The decoded string, if this value is a string literal.
     pub fn as_str(&self) -> Option<String> {
         match &self.node {
@@ -312,15 +328,15 @@ pub fn has_comment(extra: &[u8]) -> bool {
 impl Object {
     /// The member whose name equals `key` ignoring ASCII case, as Tailscale matches policy keys.
     pub fn get_ci(&self, key: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.name.as_str().is_some_and(|n| n.eq_ignore_ascii_case(key)))
+        self.members.iter().find(|m| m.name.key_eq_ci(key))
     }
 
     pub fn get_ci_mut(&mut self, key: &str) -> Option<&mut Member> {
-        self.members.iter_mut().find(|m| m.name.as_str().is_some_and(|n| n.eq_ignore_ascii_case(key)))
+        self.members.iter_mut().find(|m| m.name.key_eq_ci(key))
     }
 
     /// The member named exactly `key`.
     pub fn get(&self, key: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.name.as_str().as_deref() == Some(key))
+        self.members.iter().find(|m| m.name.as_cow().as_deref() == Some(key))
     }
 }

@@ -135,7 +135,7 @@ fn ipsets(ctx: &mut Ctx<'_, '_>) {
                     );
                     continue;
                 }
-                None => entry.as_str(),
+                None => &*entry,
             };
             let sel = classify(target);
             let ok = match &sel {

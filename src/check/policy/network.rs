@@ -7,6 +7,7 @@ use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
 };
 use crate::parse::{Node, Object, Value};
+use std::borrow::Cow;
 
 pub fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
@@ -217,7 +218,12 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
 }
 
 /// Checks each source and returns them for the autogroup:self pairing rule.
-fn sources<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>, src: Option<&'v Value>, place: Place) -> Vec<(String, &'v Value)> {
+fn sources<'v>(
+    ctx: &mut Ctx<'_, '_>,
+    e: Entry<'v>,
+    src: Option<&'v Value>,
+    place: Place,
+) -> Vec<(Cow<'v, str>, &'v Value)> {
     let Some(src) = src else { return Vec::new() };
     let list = strings(src);
     if list.is_empty() {
@@ -236,7 +242,7 @@ fn sources<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>, src: Option<&'v Value>, plac
 }
 
 /// `autogroup:self` as a destination only makes sense for sources that are people.
-fn self_sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, sources: &[(String, &Value)], acl: bool) {
+fn self_sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, sources: &[(Cow<'_, str>, &Value)], acl: bool) {
     for (s, at) in sources {
         let ok = match crate::model::selector::classify(s) {
             Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => true,

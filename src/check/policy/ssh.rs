@@ -128,8 +128,8 @@ fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
 fn pairing(
     ctx: &mut Ctx<'_, '_>,
     e: Entry<'_>,
-    src: &[(String, &crate::parse::Value)],
-    dst: &[(String, &crate::parse::Value)],
+    src: &[(std::borrow::Cow<'_, str>, &crate::parse::Value)],
+    dst: &[(std::borrow::Cow<'_, str>, &crate::parse::Value)],
 ) {
     let tagged_src = src.iter().find(|(s, _)| matches!(classify(s), Selector::Tag(_) | Selector::Autogroup("tagged")));
     let user_owned_dst = dst
