@@ -105,16 +105,50 @@ impl Repository {
         let base_rel = normalize_rel(&config.base);
         let base = read_document(dir, &base_rel, &mut findings, &mut rejected, false);
         let policy = base.as_ref().and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut findings));
-        let mut fragments = Vec::new();
-        for rel in discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut findings) {
-            let Some(doc) = read_document(dir, &rel, &mut findings, &mut rejected, false) else { continue };
-            match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut findings) {
-                Some(fragment) => fragments.push(FragmentFile { doc, fragment }),
-                None => rejected.push(doc.file),
-            }
+        let rels = discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut findings);
+        let mut fragments = Vec::with_capacity(rels.len());
+        for loaded in load_fragments(dir, &rels) {
+            findings.extend(loaded.findings);
+            rejected.extend(loaded.rejected);
+            fragments.extend(loaded.fragments);
         }
         Ok(Repository { dir: dir.to_path_buf(), config, base, policy, fragments, findings, rejected, config_file })
     }
+}
+
+/// What loading a run of fragment files produced.
+#[derive(Default)]
+struct Loaded {
+    fragments: Vec<FragmentFile>,
+    findings: Vec<Finding>,
+    rejected: Vec<SourceFile>,
+}
+
+/// Reads, parses and decodes fragment files. Files are independent, so they are split into
+/// one contiguous run per core; concatenating the runs keeps path order.
+fn load_fragments(dir: &Path, rels: &[String]) -> Vec<Loaded> {
+    let load_run = |run: &[String]| {
+        let mut out = Loaded::default();
+        for rel in run {
+            let Some(doc) = read_document(dir, rel, &mut out.findings, &mut out.rejected, false) else { continue };
+            match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut out.findings) {
+                Some(fragment) => out.fragments.push(FragmentFile { doc, fragment }),
+                None => out.rejected.push(doc.file),
+            }
+        }
+        out
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    // Threads only pay off for many files.
+    if workers == 1 || rels.len() < 256 {
+        return vec![load_run(rels)];
+    }
+    let chunk = rels.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rels.chunks(chunk).map(|run| s.spawn(move || load_run(run))).collect();
+        // A panicking worker must not silently drop files: re-raise it.
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
 }
 
 /// Why a policies directory could not be loaded at all.
