@@ -100,7 +100,12 @@ pub enum ExplainFormat {
 pub enum FormatArg {
     Human,
     Json,
+    /// GitHub Actions annotations.
     Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML test results.
+    Junit,
 }
 
 impl From<FormatArg> for tailgrant::report::Format {
@@ -109,6 +114,8 @@ impl From<FormatArg> for tailgrant::report::Format {
             FormatArg::Human => tailgrant::report::Format::Human,
             FormatArg::Json => tailgrant::report::Format::Json,
             FormatArg::Github => tailgrant::report::Format::Github,
+            FormatArg::Sarif => tailgrant::report::Format::Sarif,
+            FormatArg::Junit => tailgrant::report::Format::Junit,
         }
     }
 }

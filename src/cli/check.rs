@@ -24,6 +24,8 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
             super::out(&text);
         }
         Format::Json => super::out(&report::json::render(&report)),
+        Format::Sarif => super::out(&report::sarif::render(&report.findings)),
+        Format::Junit => super::out(&report::junit::render(&report)),
         Format::Github => {
             super::out(&report::github::render(&report.findings));
             super::out(&report::human::summary(&report));

@@ -31,6 +31,20 @@ macro_rules! codes {
             pub fn doc(self) -> &'static str {
                 match self { $(Code::$variant => concat!($($doc, "\n",)*),)* }
             }
+
+            /// The documentation as plain text, without the doc comments' indentation.
+            pub fn doc_text(self) -> String {
+                self.doc().lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n").trim().to_owned()
+            }
+
+            /// The first sentence of the documentation.
+            pub fn summary(self) -> String {
+                let text = self.doc_text().replace('\n', " ");
+                match text.find(". ") {
+                    Some(i) => text[..=i].to_owned(),
+                    None => text,
+                }
+            }
         }
     };
 }

@@ -93,10 +93,8 @@ pub fn rules_markdown() -> String {
     }
     for c in Code::ALL {
         out.push_str(&format!("\n## {}\n\n`{}`\n\n", c.as_str(), c.name()));
-        for line in c.doc().lines() {
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
-            out.push('\n');
-        }
+        out.push_str(&c.doc_text());
+        out.push('\n');
     }
     out
 }

@@ -6,6 +6,8 @@ pub mod explain;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use serde::Serialize;
 
@@ -16,4 +18,6 @@ pub enum Format {
     Human,
     Json,
     Github,
+    Sarif,
+    Junit,
 }

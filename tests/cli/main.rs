@@ -7,4 +7,5 @@ mod bad_input; // inputs that must give a located finding, never a panic or a pa
 mod check;
 mod evaluate;
 mod fmt;
+mod formats;
 mod render;
