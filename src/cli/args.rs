@@ -71,6 +71,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = AccessFormat::Table)]
         format: AccessFormat,
     },
+    /// List fragments that have expired at --at; --delete removes exactly those files.
+    Prune {
+        #[command(flatten)]
+        common: Common,
+        /// Delete the expired files (and print each one deleted).
+        #[arg(long)]
+        delete: bool,
+    },
+    /// Write a new grant file from flags, after checking that it passes `check`.
+    New {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        args: NewArgs,
+    },
     /// Format HuJSON files in place exactly as Tailscale's formatter does, comments kept.
     Fmt {
         #[command(flatten)]
@@ -81,6 +96,37 @@ pub enum Command {
         /// Files to format. Default: the config, the base policy and every fragment.
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct NewArgs {
+    /// Who asks for the access (a login).
+    #[arg(long)]
+    pub requester: String,
+    /// Who approved it (repeatable).
+    #[arg(long, required = true)]
+    pub approver: Vec<String>,
+    /// Destination as HOST:PORTS, e.g. tag:prod-db:5432 (repeatable).
+    #[arg(long, required = true)]
+    pub dst: Vec<String>,
+    /// Sources (repeatable); default: the requester.
+    #[arg(long)]
+    pub src: Vec<String>,
+    /// Protocol of the granted ports.
+    #[arg(long, default_value = "tcp")]
+    pub proto: String,
+    /// How long, from the start: 8h, 3d, 1h30m.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub for_: Option<String>,
+    /// Until this instant (RFC 3339), instead of --for.
+    #[arg(long, value_parser = parse_at, conflicts_with = "for_")]
+    pub until: Option<Timestamp>,
+    /// Start (RFC 3339); default: --at or now.
+    #[arg(long, value_parser = parse_at)]
+    pub from: Option<Timestamp>,
+    /// Why the access is needed, with a ticket reference.
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

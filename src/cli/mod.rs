@@ -6,6 +6,8 @@ pub mod args;
 mod check;
 mod explain;
 mod fmt;
+mod new;
+mod prune;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             explain::run(&common, &src, &dst, proto.as_deref(), &attrs, format)
         }
         Command::Access { common, format } => access::run(&common, format),
+        Command::Prune { common, delete } => prune::run(&common, delete),
+        Command::New { common, args } => new::run(&common, &args),
     }
 }
 

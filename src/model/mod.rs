@@ -21,4 +21,5 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     ]
 }
 pub mod de;
+pub mod draft;
 pub mod selector;

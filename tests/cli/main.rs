@@ -9,3 +9,4 @@ mod evaluate;
 mod fmt;
 mod formats;
 mod render;
+mod workflow;

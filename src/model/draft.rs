@@ -1,0 +1,87 @@
+//! Drafting a grant file from a few facts (what `tailgrant new` writes).
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::model::selector::split_host_ports;
+
+/// What a new grant file says.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub requester: String,
+    /// Sources; the requester when empty.
+    pub src: Vec<String>,
+    pub approvers: Vec<String>,
+    /// `HOST:PORTS` destinations.
+    pub dst: Vec<String>,
+    pub proto: String,
+    pub reason: String,
+    pub not_before: Timestamp,
+    pub expires: Timestamp,
+}
+
+impl Draft {
+    /// The file's path relative to the policies directory, before de-duplication:
+    /// `grants/2026-11-22-alice-prod-db.hujson`.
+    pub fn rel_path(&self) -> String {
+        let day = self.not_before.strftime("%Y-%m-%d");
+        let who = self.requester.split('@').next().unwrap_or("someone");
+        let what = self.dst.first().and_then(|d| split_host_ports(d).ok()).map_or("access", |(h, _)| h);
+        let what = what.rsplit(':').next().unwrap_or(what);
+        format!("grants/{day}-{}-{}.hujson", slug(who), slug(what))
+    }
+
+    /// The file's text, formatted as Tailscale formats HuJSON.
+    pub fn render(&self) -> Result<String, String> {
+        let src = if self.src.is_empty() { vec![self.requester.clone()] } else { self.src.clone() };
+        let mut grants = Vec::new();
+        let mut accept = Vec::new();
+        for d in &self.dst {
+            let (host, ports) = split_host_ports(d)
+                .map_err(|e| format!("--dst {d:?}: {e}; write it as HOST:PORT, e.g. tag:prod-db:5432"))?;
+            let ranges = crate::model::selector::parse_ports(ports).map_err(|e| format!("--dst {d:?}: {e}"))?;
+            grants.push(json!({"src": src, "dst": [host], "ip": [format!("{}:{ports}", self.proto)]}));
+            // One test per port range (its first port), so the grant proves itself while active.
+            for (lo, _) in ranges {
+                accept.push(format!("{host}:{lo}"));
+            }
+        }
+        let tests: Vec<_> = src
+            .iter()
+            .filter(|s| s.contains('@') && !s.contains(':'))
+            .map(|s| json!({"src": s, "accept": accept}))
+            .collect();
+        // One field per line, each rule on one line: short enough to review at a glance.
+        let compact = |v: &serde_json::Value| serde_json::to_string(v).unwrap_or_default();
+        let mut text = format!("// {}\n{{\n", self.reason.lines().next().unwrap_or_default());
+        for (k, v) in [
+            ("$schema", json!("../../schemas/fragment.schema.json")),
+            ("description", json!(self.reason)),
+            ("requester", json!(self.requester)),
+            ("approvers", json!(self.approvers)),
+            ("notBefore", json!(self.not_before.to_string())),
+            ("expires", json!(self.expires.to_string())),
+        ] {
+            text.push_str(&format!("\t{}: {},\n", compact(&json!(k)), compact(&v)));
+        }
+        for (k, entries) in [("grants", &grants), ("tests", &tests)] {
+            if entries.is_empty() {
+                continue;
+            }
+            text.push_str(&format!("\t\"{k}\": [\n"));
+            for e in entries.iter() {
+                text.push_str(&format!("\t\t{},\n", compact(e)));
+            }
+            text.push_str("\t],\n");
+        }
+        text.push_str("}\n");
+        let formatted = crate::parse::format_bytes(text.as_bytes()).map_err(|e| e.to_string())?;
+        String::from_utf8(formatted).map_err(|e| e.to_string())
+    }
+}
+
+fn slug(s: &str) -> String {
+    let s: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let s = s.trim_matches('-').to_owned();
+    if s.is_empty() { "x".to_owned() } else { s }
+}

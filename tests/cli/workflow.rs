@@ -1,0 +1,120 @@
+//! The pull-request workflow commands: `new` writes a grant file that passes check, `prune`
+//! lists and removes expired ones.
+use crate::support::{AT, TestRepo};
+
+#[test]
+fn new_writes_a_grant_that_passes_check() {
+    let r = TestRepo::example();
+    let run = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "bob@example.com",
+        "--dst",
+        "tag:prod-db:5432",
+        "--for",
+        "8h",
+        "--reason",
+        "Migrate the billing schema (CHG-77)",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(run.stdout, "policies/grants/2026-11-23-carol-prod-db.hujson\n");
+    let text = r.read("policies/grants/2026-11-23-carol-prod-db.hujson");
+    insta::assert_snapshot!(text);
+    assert_eq!(r.run(&["check", AT]).code, 0);
+    assert_eq!(r.run(&["fmt", "--check"]).code, 0, "the new file is formatted");
+    let explain = r.run(&["explain", AT, "carol@example.com", "tag:prod-db:5432"]);
+    assert_eq!(explain.code, 0, "{}", explain.transcript());
+    // The same request again gets its own file.
+    let again = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "bob@example.com",
+        "--dst",
+        "tag:prod-db:5432",
+        "--for",
+        "8h",
+        "--reason",
+        "Second window (CHG-78)",
+    ]);
+    assert_eq!(again.stdout, "policies/grants/2026-11-23-carol-prod-db-2.hujson\n");
+}
+
+#[test]
+fn new_refuses_what_check_would_refuse_before_writing() {
+    let r = TestRepo::example();
+    let before: Vec<_> = std::fs::read_dir(r.path("policies/grants")).unwrap().collect();
+    let run = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "carol@example.com",
+        "--dst",
+        "tag:prod-db:5432",
+        "--for",
+        "40d",
+        "--reason",
+        "Too much",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    // Carol owns tag:prod-db through tag:ci, so only duration and self-approval fail.
+    for code in ["TG202", "TG207"] {
+        assert!(run.stderr.contains(code), "{code} missing from {}", run.stderr);
+    }
+    assert!(run.stderr.contains("not written"));
+    let after: Vec<_> = std::fs::read_dir(r.path("policies/grants")).unwrap().collect();
+    assert_eq!(before.len(), after.len(), "nothing was written");
+    let bad = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "bob@example.com",
+        "--dst",
+        "tag:prod-db",
+        "--for",
+        "8h",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("HOST:PORT"), "{}", bad.stderr);
+    let both = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "c@example.com",
+        "--approver",
+        "b@example.com",
+        "--dst",
+        "tag:prod-db:1",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(both.code, 2);
+}
+
+#[test]
+fn prune_lists_then_deletes_exactly_the_expired_files() {
+    let r = TestRepo::example();
+    let list = r.run(&["prune", AT]);
+    assert_eq!(list.code, 0);
+    assert_eq!(list.stdout, "policies/grants/2026-11-10-dave-staging.hujson\n");
+    assert!(r.path("policies/grants/2026-11-10-dave-staging.hujson").exists(), "listing deletes nothing");
+    let del = r.run(&["prune", AT, "--delete"]);
+    assert_eq!(del.stdout, "deleted policies/grants/2026-11-10-dave-staging.hujson\n");
+    assert!(!r.path("policies/grants/2026-11-10-dave-staging.hujson").exists());
+    assert!(r.path("policies/grants/2026-11-22-alice-prod-db.hujson").exists());
+    assert!(r.path("policies/grants/2026-12-01-carol-oncall.hujson").exists(), "pending grants stay");
+    assert!(r.path("policies/teams/payments.hujson").exists(), "permanent fragments stay");
+    assert_eq!(r.run(&["prune", AT]).stdout, "");
+    assert_eq!(r.run(&["check", AT]).code, 0);
+}
