@@ -39,7 +39,8 @@ impl Draft {
         for d in &self.dst {
             let (host, ports) = split_host_ports(d)
                 .map_err(|e| format!("--dst {d:?}: {e}; write it as HOST:PORT, e.g. tag:prod-db:5432"))?;
-            let ranges = crate::model::selector::parse_ports(ports).map_err(|e| format!("--dst {d:?}: {e}"))?;
+            let ranges = crate::model::selector::parse_ports(ports)
+                .map_err(|e| format!("--dst {d:?}: {e}; write it as HOST:PORT, e.g. tag:prod-db:5432"))?;
             grants.push(json!({"src": src, "dst": [host], "ip": [format!("{}:{ports}", self.proto)]}));
             // One test per port range (its first port), so the grant proves itself while active.
             for (lo, _) in ranges {
