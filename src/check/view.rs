@@ -69,6 +69,8 @@ pub struct View<'a> {
     pub domains: Vec<String>,
     /// Users shared in from outside the tailnet, from the config.
     pub external_users: Vec<String>,
+    /// The tailnet's devices, when a devices file is configured.
+    pub inventory: Option<&'a crate::model::devices::Inventory>,
 }
 
 impl<'a> View<'a> {
@@ -86,6 +88,7 @@ impl<'a> View<'a> {
         let mut view = View {
             domains: repo.config.domains.clone(),
             external_users: repo.config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
+            inventory: repo.inventory.as_ref(),
             ..View::default()
         };
         if let Some(base) = &repo.base {

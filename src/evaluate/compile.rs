@@ -72,11 +72,16 @@ pub struct Compiled {
     ipsets: HashMap<String, Vec<String>>,
     postures: HashMap<String, Vec<String>>,
     external: HashSet<String>,
+    pub inventory: Option<crate::model::devices::Inventory>,
 }
 
 impl Compiled {
     pub fn new(view: &View<'_>) -> Compiled {
-        let mut c = Compiled { external: view.external_users.iter().cloned().collect(), ..Compiled::default() };
+        let mut c = Compiled {
+            external: view.external_users.iter().cloned().collect(),
+            inventory: view.inventory.cloned(),
+            ..Compiled::default()
+        };
         for g in &view.groups {
             let members = c.groups.entry(g.name.clone()).or_default();
             members.extend(strings(g.value).into_iter().map(|(m, _)| m.trim().to_ascii_lowercase()));
@@ -213,7 +218,7 @@ impl Compiled {
             Device::Tag(t) => self.by_tag.get(t),
             Device::User(u) => self.by_user.get(u),
             // An address may be any device: every rule can concern it.
-            Device::Addr(_) | Device::Service(_) => return (0..self.rules.len()).collect(),
+            Device::Addr(_) | Device::Service(_) | Device::Known { .. } => return (0..self.rules.len()).collect(),
         };
         let mut out: Vec<usize> = indexed.map_or_else(Vec::new, Clone::clone);
         out.extend(&self.generic);
@@ -277,6 +282,9 @@ impl Compiled {
     /// Whether selector `sel` covers `dev`. `src_dev` is the source, for `autogroup:self`.
     pub fn matches(&self, sel: &str, dev: &Device, as_src: bool, src_dev: Option<&Device>) -> Tri {
         let sel = sel.trim();
+        if let Device::Known { ip, user, tags } = dev {
+            return self.matches_known(sel, ip, user.as_deref(), tags, as_src, src_dev);
+        }
         // Identity selectors cannot say whether an address belongs to them; outside the
         // tailnet's ranges it certainly does not.
         let addr_identity = |ip: &IpAddr| if in_tailnet(ip) { Tri::Unknown } else { Tri::No };
@@ -311,7 +319,7 @@ impl Compiled {
                 ("member" | "members", Device::User(u)) => Tri::from_bool(!self.external.contains(u)),
                 ("tagged", Device::Tag(_)) => Tri::Yes,
                 ("self", Device::User(v)) => match src_dev {
-                    Some(Device::User(u)) => Tri::from_bool(u == v),
+                    Some(Device::User(u)) | Some(Device::Known { user: Some(u), .. }) => Tri::from_bool(u == v),
                     Some(Device::Addr(ip)) => addr_identity(ip),
                     _ => Tri::No,
                 },
@@ -347,6 +355,39 @@ impl Compiled {
                 }
             }
             _ => Tri::No,
+        }
+    }
+
+    /// A device from the devices file: it has an address and an identity, so both kinds of
+    /// selector can be decided.
+    fn matches_known(
+        &self,
+        sel: &str,
+        ip: &IpAddr,
+        user: Option<&str>,
+        tags: &[String],
+        as_src: bool,
+        src_dev: Option<&Device>,
+    ) -> Tri {
+        match classify(sel) {
+            Selector::Wildcard | Selector::Autogroup("danger-all") => Tri::Yes,
+            Selector::Tag(_) => Tri::from_bool(tags.iter().any(|t| t == sel)),
+            Selector::Autogroup("tagged") => Tri::from_bool(!tags.is_empty()),
+            Selector::Autogroup("internet") => Tri::from_bool(in_internet(ip)),
+            Selector::Autogroup("self") => match (user, src_dev) {
+                (Some(v), Some(Device::User(u))) => Tri::from_bool(u == v),
+                (Some(v), Some(Device::Known { user: Some(u), .. })) => Tri::from_bool(u == v),
+                _ => Tri::No,
+            },
+            Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Ipset(_) => {
+                Tri::from_bool(self.address_set_contains(sel, ip, &mut HashSet::new()))
+            }
+            Selector::Service(_) => Tri::No,
+            // Users, groups, member, roles, user:*@domain: match the owner of an untagged device.
+            _ => match (user, tags.is_empty()) {
+                (Some(u), true) => self.matches(sel, &Device::User(u.to_owned()), as_src, src_dev),
+                _ => Tri::No,
+            },
         }
     }
 

@@ -30,6 +30,8 @@ pub enum Device {
     Addr(IpAddr),
     /// A Tailscale Service (`svc:NAME`).
     Service(String),
+    /// An address whose device the devices file describes: its owner (untagged) or its tags.
+    Known { ip: IpAddr, user: Option<String>, tags: Vec<String> },
 }
 
 impl std::fmt::Display for Device {
@@ -39,6 +41,8 @@ impl std::fmt::Display for Device {
             Device::Tag(t) => write!(f, "{t}"),
             Device::Addr(ip) => write!(f, "{ip}"),
             Device::Service(s) => write!(f, "{s}"),
+            Device::Known { ip, user: Some(u), .. } => write!(f, "{ip} ({u})"),
+            Device::Known { ip, tags, .. } => write!(f, "{ip} ({})", tags.join(", ")),
         }
     }
 }

@@ -54,11 +54,44 @@ pub fn resolve(policy: &Compiled, text: &str) -> Option<Vec<Device>> {
         Selector::User(u) => vec![Device::User(u.to_ascii_lowercase())],
         Selector::Tag(_) => vec![Device::Tag(text.to_owned())],
         Selector::Group(_) => policy.groups.get(text)?.iter().map(|m| Device::User(m.clone())).collect(),
-        Selector::Ip(ip) => vec![Device::Addr(ip)],
-        Selector::Host(h) => vec![Device::Addr(policy.host(h)?.parse().ok()?)],
+        Selector::Ip(ip) => vec![known(policy, ip)],
+        Selector::Host(h) => vec![known(policy, policy.host(h)?.parse().ok()?)],
         Selector::Service(_) => vec![Device::Service(text.to_owned())],
         _ => return None,
     })
+}
+
+/// An address, resolved to its device when the devices file knows it.
+fn known(policy: &Compiled, ip: std::net::IpAddr) -> Device {
+    match policy.inventory.as_ref().and_then(|inv| inv.by_ip.get(&ip)) {
+        Some(d) => Device::Known { ip, user: d.user.clone(), tags: d.tags.clone() },
+        None => Device::Addr(ip),
+    }
+}
+
+/// With a devices file, a test source that has no device fails on the control plane: say so.
+fn without_device(policy: &Compiled, e: Entry<'_>, at: &Value, srcs: &[Device], findings: &mut Vec<Finding>) -> bool {
+    let Some(inv) = &policy.inventory else { return false };
+    let missing: Vec<String> = srcs
+        .iter()
+        .filter(|d| match d {
+            Device::User(u) => !inv.users.contains(u),
+            Device::Tag(t) => !inv.tags.contains(t),
+            Device::Addr(_) => true,
+            _ => false,
+        })
+        .map(ToString::to_string)
+        .collect();
+    if missing.is_empty() {
+        return false;
+    }
+    findings.push(Finding::new(
+        Code::TestSourceWithoutDevice,
+        e.origin.at(at),
+        format!("{} has no device in the devices file, so Tailscale fails this test", missing.join(", ")),
+        "test a source that has a device, or refresh the devices file",
+    ));
+    true
 }
 
 fn attrs(v: &Value) -> Option<Map<String, Json>> {
@@ -73,6 +106,9 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
         return Outcome::Fail;
     };
     let Some(srcs) = resolve(policy, &src_text) else { return Outcome::Fail };
+    if without_device(policy, e, src_at, &srcs, findings) {
+        return Outcome::Fail;
+    }
     if srcs.is_empty() {
         findings.push(Finding::new(
             Code::TestSourceEmpty,
@@ -175,8 +211,12 @@ fn inconclusive(e: Entry<'_>, at: &Value, dst: &str, src: &str, d: &Device) -> F
 
 fn ssh_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Outcome {
     let v = e.value;
-    let Some(src_text) = field(v, "src").and_then(|s| s.as_str()) else { return Outcome::Fail };
+    let Some(src_at) = field(v, "src") else { return Outcome::Fail };
+    let Some(src_text) = src_at.as_str() else { return Outcome::Fail };
     let Some(srcs) = resolve(policy, &src_text) else { return Outcome::Fail };
+    if without_device(policy, e, src_at, &srcs, findings) {
+        return Outcome::Fail;
+    }
     let attrs = attrs(v);
     let mut worst = Outcome::Pass;
     for (dst_text, dst_at) in field(v, "dst").map(strings).unwrap_or_default() {

@@ -340,6 +340,12 @@ codes! {
     SshTestFailed = "TG303", "ssh-test-failed", Error;
     /// A test's source is a group with no members, so it checks nobody.
     TestSourceEmpty = "TG304", "test-source-empty", Error;
+    /// With a devices file configured, a test's source has no device in it (or an address no
+    /// device has). The control plane evaluates tests against real devices and fails such a
+    /// test.
+    ///
+    /// Good: refresh the devices file, or test a source that has a device.
+    TestSourceWithoutDevice = "TG305", "test-source-without-device", Error;
     /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
     /// must end by itself.
     ///

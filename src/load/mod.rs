@@ -76,6 +76,8 @@ pub struct Repository {
     /// Files that were read but did not parse or decode, kept so findings can quote them.
     pub rejected: Vec<SourceFile>,
     pub config_file: Option<SourceFile>,
+    /// The devices file, when the config names one and it loads.
+    pub inventory: Option<crate::model::devices::Inventory>,
 }
 
 impl Repository {
@@ -112,7 +114,26 @@ impl Repository {
             rejected.extend(loaded.rejected);
             fragments.extend(loaded.fragments);
         }
-        Ok(Repository { dir: dir.to_path_buf(), config, base, policy, fragments, findings, rejected, config_file })
+        let inventory = config.devices.as_deref().and_then(|rel| {
+            let doc = read_document(dir, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
+            let list = crate::model::decode::decode::<crate::model::devices::DeviceList>(
+                &doc,
+                shape::Shape::Any,
+                &mut findings,
+            )?;
+            Some(list.into())
+        });
+        Ok(Repository {
+            dir: dir.to_path_buf(),
+            config,
+            base,
+            policy,
+            fragments,
+            findings,
+            rejected,
+            config_file,
+            inventory,
+        })
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Config {
     /// Users who are not members of the tailnet (shared in from elsewhere): tests treat them
     /// as outside `autogroup:member`. Without this, every user named in a test is a member.
     pub external_users: Vec<String>,
+    /// A JSON file of the tailnet's devices, as `GET /api/v2/tailnet/-/devices` returns it,
+    /// relative to the policies directory. With it, tests naming addresses can be decided.
+    pub devices: Option<String>,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             allow_new_groups: false,
             domains: Vec::new(),
             external_users: Vec::new(),
+            devices: None,
         }
     }
 }

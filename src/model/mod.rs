@@ -21,5 +21,6 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     ]
 }
 pub mod de;
+pub mod devices;
 pub mod draft;
 pub mod selector;

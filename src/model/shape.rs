@@ -186,6 +186,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("allowNewGroups", Shape::Any),
     ("domains", STRINGS),
     ("externalUsers", STRINGS),
+    ("devices", Shape::Any),
 ]);
 
 #[cfg(test)]

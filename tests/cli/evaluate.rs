@@ -85,3 +85,34 @@ fn access_lists_active_and_pending_grants() {
     assert_eq!(json["active"][0]["seconds_left"], 6 * 86400 + 5 * 3600);
     assert_eq!(json["pending"][0]["requester"], "carol@example.com");
 }
+
+/// A test naming an address is inconclusive offline; with a devices file it is decided.
+#[test]
+fn a_devices_file_decides_address_tests() {
+    let r = TestRepo::new();
+    r.write(
+        "policies/policy.hujson",
+        BASE.replace(
+            "\t\"grants\": [",
+            "\t\"tests\": [\n\t\t{\"src\": \"100.64.0.2\", \"accept\": [\"tag:prod-db:5432\"]},\n\t\t{\"src\": \"bob@example.com\", \"deny\": [\"100.64.0.7:5432\"]},\n\t],\n\t\"grants\": [",
+        ),
+    );
+    let run = r.run(&["check", AT, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["tests"], serde_json::json!({"passed": 0, "failed": 0, "inconclusive": 2}), "{}", run.stdout);
+    assert_eq!(run.code, 0, "inconclusive is a warning");
+    r.write("policies/tailgrant.hujson", r#"{"devices": "devices.json"}"#);
+    r.write(
+        "policies/devices.json",
+        r#"{"devices": [
+            {"name": "bob-laptop", "user": "bob@example.com", "addresses": ["100.64.0.2"]},
+            {"name": "web", "user": "alice@example.com", "tags": ["tag:web"], "addresses": ["100.64.0.7"]}
+        ]}"#,
+    );
+    let run = r.run(&["check", AT, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // 100.64.0.2 is bob's laptop: bob (group:dba) reaches tag:prod-db on 5432. 100.64.0.7 is a
+    // tag:web device, which no rule lets bob reach (without the file it might be tag:prod-db).
+    assert_eq!(v["tests"], serde_json::json!({"passed": 2, "failed": 0, "inconclusive": 0}), "{}", run.stdout);
+    assert_eq!(run.code, 0);
+}
