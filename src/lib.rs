@@ -7,6 +7,7 @@
 //! The library never prints and never exits.
 
 pub mod check;
+pub mod diff;
 pub mod evaluate;
 pub mod finding;
 pub mod load;

@@ -46,6 +46,23 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// What a change does: the rendered policy against another (default: --against-git HEAD),
+    /// as a unified diff, the fragments added and removed, and who gains or loses access.
+    Diff {
+        #[command(flatten)]
+        common: Common,
+        /// A policy file (for example one saved from the admin console or a rendered file).
+        #[arg(long, group = "against_what")]
+        against: Option<PathBuf>,
+        /// A git revision: the policies directory as of that commit (the work tree is untouched).
+        #[arg(long, group = "against_what")]
+        against_git: Option<String>,
+        /// The live policy, through the Tailscale API.
+        #[arg(long, group = "against_what")]
+        live: bool,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
+    },
     /// May SRC reach DST? Which rules allow it, in which file and line, until when.
     /// Exit 0 if allowed, 1 if not (or if it cannot be decided offline).
     Explain {
@@ -127,6 +144,14 @@ pub struct NewArgs {
     /// Why the access is needed, with a ticket reference.
     #[arg(long)]
     pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    /// A pull-request comment.
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -4,6 +4,7 @@
 mod access;
 pub mod args;
 mod check;
+mod diff;
 mod explain;
 mod fmt;
 mod new;
@@ -42,6 +43,15 @@ pub fn run(cli: Cli) -> ExitStatus {
         }
         Command::Access { common, format } => access::run(&common, format),
         Command::Prune { common, delete } => prune::run(&common, delete),
+        Command::Diff { common, against, against_git, live, format } => {
+            let against = match (against, against_git, live) {
+                (Some(f), _, _) => diff::Against::File(f),
+                (_, _, true) => diff::Against::Live,
+                (_, Some(rev), _) => diff::Against::Git(rev),
+                _ => diff::Against::Git("HEAD".into()),
+            };
+            diff::run(&common, against, format)
+        }
         Command::New { common, args } => new::run(&common, &args),
     }
 }

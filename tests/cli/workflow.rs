@@ -118,3 +118,66 @@ fn prune_lists_then_deletes_exactly_the_expired_files() {
     assert_eq!(r.run(&["prune", AT]).stdout, "");
     assert_eq!(r.run(&["check", AT]).code, 0);
 }
+
+/// Runs git in the test repository with a fixed identity.
+fn git(r: &TestRepo, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(r.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn diff_between_two_commits_shows_the_new_grant_and_who_gains_access() {
+    let r = TestRepo::example();
+    git(&r, &["init", "-q", "-b", "main"]);
+    git(&r, &["add", "."]);
+    git(&r, &["commit", "-q", "-m", "base"]);
+    let new = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "bob@example.com",
+        "--dst",
+        "tag:prod-db:5432",
+        "--for",
+        "8h",
+        "--reason",
+        "Migrate the billing schema (CHG-77)",
+    ]);
+    assert_eq!(new.code, 0, "{}", new.transcript());
+    // Uncommitted change against HEAD: the default.
+    let md = r.run(&["diff", AT, "--format", "markdown"]);
+    assert_eq!(md.code, 0, "{}", md.transcript());
+    insta::assert_snapshot!(md.stdout);
+    git(&r, &["add", "."]);
+    git(&r, &["commit", "-q", "-m", "carol"]);
+    // Between two commits, the work tree untouched.
+    let run = r.run(&["diff", AT, "--against-git", "HEAD~1"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.starts_with(
+            "fragments added: grants/2026-11-23-carol-prod-db.hujson\n+ carol@example.com → tag:prod-db:5432 (tcp)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("tailgrant-sha256"), "the header is not part of the diff");
+    let json: serde_json::Value =
+        serde_json::from_str(&r.run(&["diff", AT, "--against-git", "HEAD~1", "--format", "json"]).stdout).unwrap();
+    assert_eq!(json["lines_removed"], 0);
+    assert_eq!(json["access_gained"][0]["who"], "carol@example.com");
+    assert_eq!(json["access_lost"].as_array().unwrap().len(), 0);
+    // Later, the grant and the alice grant have expired: both show as lost.
+    let later = r.run(&["diff", "--at=2026-12-15T00:00:00Z", "--against-git", "HEAD~1", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&later.stdout).unwrap();
+    assert!(v["access_gained"].as_array().unwrap().is_empty(), "{}", later.stdout);
+    assert_eq!(r.run(&["diff", AT, "--against-git", "nope"]).code, 2);
+    assert_eq!(r.run(&["diff", AT, "--live"]).code, 2);
+    assert!(r.run(&["diff", AT]).stdout.contains("no change"), "nothing uncommitted now");
+}

@@ -1,0 +1,110 @@
+//! `tailgrant diff`
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use tailgrant::check::view::View;
+use tailgrant::evaluate::Compiled;
+use tailgrant::load::Repository;
+
+use super::ExitStatus;
+use super::args::{Common, DiffFormat};
+
+pub enum Against {
+    File(PathBuf),
+    Git(String),
+    Live,
+}
+
+pub fn run(common: &Common, against: Against, format: DiffFormat) -> ExitStatus {
+    let at = common.at();
+    let new = match super::load(common) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let tmp = match tempfile::tempdir() {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("cannot create a temporary directory: {e}")),
+    };
+    let old_dir = match against {
+        Against::Live => {
+            return fail(
+                "--live needs the Tailscale API client, which is not built yet; use --against FILE with a saved policy",
+            );
+        }
+        Against::File(path) => {
+            let target = tmp.path().join("policy.hujson");
+            if let Err(e) = std::fs::copy(&path, &target) {
+                return fail(&format!("cannot read {}: {e}", path.display()));
+            }
+            tmp.path().to_path_buf()
+        }
+        Against::Git(rev) => match checkout(&common.dir, &rev, tmp.path()) {
+            Ok(dir) => dir,
+            Err(e) => return fail(&e),
+        },
+    };
+    let old = match Repository::load(&old_dir) {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("the other side does not load: {e}")),
+    };
+    let (Some(old_r), Some(new_r)) = (tailgrant::merge::render(&old, at), tailgrant::merge::render(&new, at)) else {
+        return fail("a side has no base policy that loads; `tailgrant check` says why");
+    };
+    let (old_view, new_view) = (View::active(&old, at), View::active(&new, at));
+    let (old_c, new_c) = (Compiled::new(&old_view), Compiled::new(&new_view));
+    let d = tailgrant::diff::diff(
+        &tailgrant::diff::Side { rendered: &old_r.text, policy: &old_c },
+        &tailgrant::diff::Side { rendered: &new_r.text, policy: &new_c },
+    );
+    super::out(&match format {
+        DiffFormat::Human => tailgrant::diff::human(&d),
+        DiffFormat::Markdown => tailgrant::diff::markdown(&d),
+        DiffFormat::Json => serde_json::to_string_pretty(&d).unwrap_or_default() + "\n",
+    });
+    ExitStatus::Clean
+}
+
+fn fail(msg: &str) -> ExitStatus {
+    super::err(&format!("error: {msg}\n"));
+    ExitStatus::Usage
+}
+
+/// Extracts the policies directory as of `rev` into `into` with `git archive`, without
+/// touching the work tree. Returns the extracted policies directory.
+fn checkout(dir: &Path, rev: &str, into: &Path) -> Result<PathBuf, String> {
+    let git = |args: &[&str]| -> Result<String, String> {
+        let out =
+            Command::new("git").arg("-C").arg(dir).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let prefix = git(&["rev-parse", "--show-prefix"])?;
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+        .map_err(|_| format!("{rev:?} is not a commit in this repository"))?;
+    let mut archive = Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args(["archive", "--format=tar", rev, "--"])
+        .arg(if prefix.is_empty() { ".".to_owned() } else { prefix.clone() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git archive: {e}"))?;
+    let stdout = archive.stdout.take().ok_or("git archive gave no output")?;
+    let tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(into)
+        .stdin(stdout)
+        .status()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    let status = archive.wait().map_err(|e| e.to_string())?;
+    if !status.success() || !tar.success() {
+        return Err(format!("cannot extract {} at {rev} (is it in that commit?)", dir.display()));
+    }
+    Ok(into.join(prefix))
+}
