@@ -65,15 +65,19 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
         }
         windows::check(f, at, &repo.config, &mut findings);
     }
-    let view = view::View::build(repo, at);
-    policy::check(&view, &mut findings);
-    guardrails::check(repo, &view, at, &mut findings);
-    // Tests run against the policy in force: the base and the active fragments.
-    let active = view::View::active(repo, at);
-    let compiled = crate::evaluate::Compiled::new(&active);
-    let counts = crate::evaluate::run::run(&active, &compiled, &mut findings);
-    let tests = TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive };
-    let rendered = merge::render(repo, at);
+    // Rendering and the checks are independent: render on another core meanwhile.
+    let (rendered, tests) = std::thread::scope(|scope| {
+        let render = scope.spawn(|| merge::render(repo, at));
+        let view = view::View::build(repo, at);
+        policy::check(&view, &mut findings);
+        guardrails::check(repo, &view, at, &mut findings);
+        // Tests run against the policy in force: the base and the active fragments.
+        let active = view::View::active(repo, at);
+        let compiled = crate::evaluate::Compiled::new(&active);
+        let counts = crate::evaluate::run::run(&active, &compiled, &mut findings);
+        let tests = TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive };
+        (render.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), tests)
+    });
     if let Some(r) = &rendered {
         findings.extend(r.findings.iter().cloned());
     }
