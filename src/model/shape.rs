@@ -101,35 +101,31 @@ pub const SSH_TEST: Shape = Shape::Fields(&[
 pub const AUTO_APPROVERS: Shape =
     Shape::Fields(&[("routes", Shape::Map(&STRINGS)), ("exitNode", STRINGS), ("services", Shape::Map(&STRINGS))]);
 
-/// Sections a fragment may carry; the rest of the policy's sections are the base file's alone.
-pub const MERGEABLE_SECTIONS: &[(&str, Shape)] = &[
-    ("groups", Shape::Map(&STRINGS)),
-    ("hosts", Shape::Map(&Shape::Any)),
-    ("tagOwners", Shape::Map(&STRINGS)),
-    ("ipsets", Shape::Map(&STRINGS)),
-    ("postures", Shape::Map(&STRINGS)),
-    ("autoApprovers", AUTO_APPROVERS),
-    ("acls", Shape::List(&ACL)),
-    ("grants", Shape::List(&GRANT)),
-    ("ssh", Shape::List(&SSH)),
-    ("nodeAttrs", Shape::List(&NODE_ATTR)),
-    ("tests", Shape::List(&TEST)),
-    ("sshTests", Shape::List(&SSH_TEST)),
-];
+/// The policy sections fragments may carry (written once, used in three tables below); the
+/// rest of the policy's sections are the base file's alone.
+macro_rules! mergeable_sections {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            ("groups", Shape::Map(&STRINGS)),
+            ("hosts", Shape::Map(&Shape::Any)),
+            ("tagOwners", Shape::Map(&STRINGS)),
+            ("ipsets", Shape::Map(&STRINGS)),
+            ("postures", Shape::Map(&STRINGS)),
+            ("autoApprovers", AUTO_APPROVERS),
+            ("acls", Shape::List(&ACL)),
+            ("grants", Shape::List(&GRANT)),
+            ("ssh", Shape::List(&SSH)),
+            ("nodeAttrs", Shape::List(&NODE_ATTR)),
+            ("tests", Shape::List(&TEST)),
+            ("sshTests", Shape::List(&SSH_TEST)),
+            $($extra,)*
+        ]
+    };
+}
 
-pub const POLICY: Shape = Shape::Fields(&[
-    ("groups", Shape::Map(&STRINGS)),
-    ("hosts", Shape::Map(&Shape::Any)),
-    ("tagOwners", Shape::Map(&STRINGS)),
-    ("ipsets", Shape::Map(&STRINGS)),
-    ("postures", Shape::Map(&STRINGS)),
-    ("autoApprovers", AUTO_APPROVERS),
-    ("acls", Shape::List(&ACL)),
-    ("grants", Shape::List(&GRANT)),
-    ("ssh", Shape::List(&SSH)),
-    ("nodeAttrs", Shape::List(&NODE_ATTR)),
-    ("tests", Shape::List(&TEST)),
-    ("sshTests", Shape::List(&SSH_TEST)),
+pub const MERGEABLE_SECTIONS: &[(&str, Shape)] = mergeable_sections!();
+
+pub const POLICY: Shape = Shape::Fields(mergeable_sections![
     ("defaultSrcPosture", STRINGS),
     ("derpMap", Shape::Any),
     ("disableIPv4", Shape::Any),
@@ -141,7 +137,7 @@ pub const POLICY: Shape = Shape::Fields(&[
 pub const POSTURE_ATTRIBUTE: Shape =
     Shape::Fields(&[("device", Shape::Any), ("key", Shape::Any), ("value", Shape::Any), ("comment", Shape::Any)]);
 
-pub const FRAGMENT: Shape = Shape::Fields(&[
+pub const FRAGMENT: Shape = Shape::Fields(mergeable_sections![
     ("$schema", Shape::Any),
     ("description", Shape::Any),
     ("requester", Shape::Any),
@@ -149,18 +145,6 @@ pub const FRAGMENT: Shape = Shape::Fields(&[
     ("notBefore", Shape::Any),
     ("expires", Shape::Any),
     ("postureAttributes", Shape::List(&POSTURE_ATTRIBUTE)),
-    ("groups", Shape::Map(&STRINGS)),
-    ("hosts", Shape::Map(&Shape::Any)),
-    ("tagOwners", Shape::Map(&STRINGS)),
-    ("ipsets", Shape::Map(&STRINGS)),
-    ("postures", Shape::Map(&STRINGS)),
-    ("autoApprovers", AUTO_APPROVERS),
-    ("acls", Shape::List(&ACL)),
-    ("grants", Shape::List(&GRANT)),
-    ("ssh", Shape::List(&SSH)),
-    ("nodeAttrs", Shape::List(&NODE_ATTR)),
-    ("tests", Shape::List(&TEST)),
-    ("sshTests", Shape::List(&SSH_TEST)),
 ]);
 
 pub const GUARDRAIL: Shape = Shape::Fields(&[

@@ -1,24 +1,29 @@
 //! The pull-request workflow commands: `new` writes a grant file that passes check, `prune`
 //! lists and removes expired ones.
-use crate::support::{AT, TestRepo};
+use crate::support::{AT, Run, TestRepo};
 
-#[test]
-fn new_writes_a_grant_that_passes_check() {
-    let r = TestRepo::example();
-    let run = r.run(&[
+/// `tailgrant new` for carol on tag:prod-db:5432.
+fn new_grant(r: &TestRepo, approver: &str, duration: &str, reason: &str) -> Run {
+    r.run(&[
         "new",
         AT,
         "--requester",
         "carol@example.com",
         "--approver",
-        "bob@example.com",
+        approver,
         "--dst",
         "tag:prod-db:5432",
         "--for",
-        "8h",
+        duration,
         "--reason",
-        "Migrate the billing schema (CHG-77)",
-    ]);
+        reason,
+    ])
+}
+
+#[test]
+fn new_writes_a_grant_that_passes_check() {
+    let r = TestRepo::example();
+    let run = new_grant(&r, "bob@example.com", "8h", "Migrate the billing schema (CHG-77)");
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert_eq!(run.stdout, "policies/grants/2026-11-23-carol-prod-db.hujson\n");
     let text = r.read("policies/grants/2026-11-23-carol-prod-db.hujson");
@@ -28,20 +33,7 @@ fn new_writes_a_grant_that_passes_check() {
     let explain = r.run(&["explain", AT, "carol@example.com", "tag:prod-db:5432"]);
     assert_eq!(explain.code, 0, "{}", explain.transcript());
     // The same request again gets its own file.
-    let again = r.run(&[
-        "new",
-        AT,
-        "--requester",
-        "carol@example.com",
-        "--approver",
-        "bob@example.com",
-        "--dst",
-        "tag:prod-db:5432",
-        "--for",
-        "8h",
-        "--reason",
-        "Second window (CHG-78)",
-    ]);
+    let again = new_grant(&r, "bob@example.com", "8h", "Second window (CHG-78)");
     assert_eq!(again.stdout, "policies/grants/2026-11-23-carol-prod-db-2.hujson\n");
 }
 
@@ -49,20 +41,7 @@ fn new_writes_a_grant_that_passes_check() {
 fn new_refuses_what_check_would_refuse_before_writing() {
     let r = TestRepo::example();
     let before: Vec<_> = std::fs::read_dir(r.path("policies/grants")).unwrap().collect();
-    let run = r.run(&[
-        "new",
-        AT,
-        "--requester",
-        "carol@example.com",
-        "--approver",
-        "carol@example.com",
-        "--dst",
-        "tag:prod-db:5432",
-        "--for",
-        "40d",
-        "--reason",
-        "Too much",
-    ]);
+    let run = new_grant(&r, "carol@example.com", "40d", "Too much");
     assert_eq!(run.code, 1, "{}", run.transcript());
     // Carol owns tag:prod-db through tag:ci, so only duration and self-approval fail.
     for code in ["TG202", "TG207"] {
@@ -136,20 +115,7 @@ fn diff_between_two_commits_shows_the_new_grant_and_who_gains_access() {
     git(&r, &["init", "-q", "-b", "main"]);
     git(&r, &["add", "."]);
     git(&r, &["commit", "-q", "-m", "base"]);
-    let new = r.run(&[
-        "new",
-        AT,
-        "--requester",
-        "carol@example.com",
-        "--approver",
-        "bob@example.com",
-        "--dst",
-        "tag:prod-db:5432",
-        "--for",
-        "8h",
-        "--reason",
-        "Migrate the billing schema (CHG-77)",
-    ]);
+    let new = new_grant(&r, "bob@example.com", "8h", "Migrate the billing schema (CHG-77)");
     assert_eq!(new.code, 0, "{}", new.transcript());
     // Uncommitted change against HEAD: the default.
     let md = r.run(&["diff", AT, "--format", "markdown"]);

@@ -2,7 +2,7 @@
 //! node attributes.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{field, strings};
+use crate::check::view::{Named, field, strings};
 use crate::finding::Code;
 use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
 use crate::parse::Node;
@@ -20,15 +20,7 @@ pub fn check(ctx: &mut Ctx<'_, '_>) {
 fn groups(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for g in &view.groups {
-        if !g.name.starts_with("group:") {
-            ctx.report(
-                Code::InvalidGroupName,
-                g.origin,
-                g.key,
-                format!("group must start with 'group:', got: {:?}", g.name),
-                format!("rename it to \"group:{}\"", g.name),
-            );
-        }
+        require_prefix(ctx, g, "group", Code::InvalidGroupName);
         for (member, at) in strings(g.value) {
             match classify(&member) {
                 Selector::Group(_) => ctx.report(
@@ -48,6 +40,19 @@ fn groups(ctx: &mut Ctx<'_, '_>) {
                 ),
             }
         }
+    }
+}
+
+/// Names of groups, IP sets and postures carry their kind as a prefix (`group:eng`).
+fn require_prefix(ctx: &mut Ctx<'_, '_>, def: &Named<'_>, kind: &str, code: Code) {
+    if !def.name.starts_with(&format!("{kind}:")) {
+        ctx.report(
+            code,
+            def.origin,
+            def.key,
+            format!("{kind} must start with '{kind}:', got: {:?}", def.name),
+            format!("rename it to \"{kind}:{}\"", def.name),
+        );
     }
 }
 
@@ -113,15 +118,7 @@ fn hosts(ctx: &mut Ctx<'_, '_>) {
 fn ipsets(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for s in &view.ipsets {
-        if !s.name.starts_with("ipset:") {
-            ctx.report(
-                Code::InvalidIpset,
-                s.origin,
-                s.key,
-                format!("ipset must start with 'ipset:', got: {:?}", s.name),
-                format!("rename it to \"ipset:{}\"", s.name),
-            );
-        }
+        require_prefix(ctx, s, "ipset", Code::InvalidIpset);
         for (entry, at) in strings(s.value) {
             let target = match entry.split_once(' ') {
                 Some(("add" | "remove", rest)) => rest.trim(),
@@ -161,15 +158,7 @@ fn ipsets(ctx: &mut Ctx<'_, '_>) {
 fn postures(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for p in &view.postures {
-        if !p.name.starts_with("posture:") {
-            ctx.report(
-                Code::InvalidPosture,
-                p.origin,
-                p.key,
-                format!("posture must start with 'posture:', got: {:?}", p.name),
-                format!("rename it to \"posture:{}\"", p.name),
-            );
-        }
+        require_prefix(ctx, p, "posture", Code::InvalidPosture);
         for (cond, at) in strings(p.value) {
             if !posture_condition_ok(&cond) {
                 ctx.report(
