@@ -2,9 +2,11 @@
 //!
 //! The pipeline, one module a stage: [`load`] finds and reads the files, [`parse`] turns
 //! HuJSON into a syntax tree that keeps comments and spans, [`model`] decodes typed views,
-//! [`merge`] renders the policy active at an instant, and [`finding`] is what every stage
-//! reports. [`report`] renders findings; the CLI (`src/cli`) is a thin layer over all of it.
-//! The library never prints and never exits.
+//! [`check`] applies the rules and guardrails, [`merge`] renders the policy active at an
+//! instant, [`evaluate`] answers "may this reach that" and runs the policy's tests, and
+//! [`diff`] compares two policies. [`finding`] is what every stage reports and [`report`]
+//! renders it; the CLI (`src/cli`) is a thin layer over all of it. The library never prints
+//! and never exits.
 
 pub mod check;
 pub mod diff;
@@ -27,8 +29,17 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    // Keep an existing file's permissions; a new file gets the usual rw-r--r-- rather than the
+    // temporary file's private mode.
+    match std::fs::metadata(path) {
+        Ok(meta) => std::fs::set_permissions(tmp.path(), meta.permissions())?,
+        #[cfg(unix)]
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
+        }
+        #[cfg(not(unix))]
+        Err(_) => {}
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

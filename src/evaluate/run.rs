@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 use super::compile::{Compiled, SshOutcome};
 use super::{Device, Proto, Tri};
 use crate::check::view::{Entry, View, field, strings};
-use crate::finding::{Code, Finding, Location};
+use crate::finding::{Code, Finding};
 use crate::model::selector::{Selector, classify, parse_protocol, split_host_ports};
 use crate::parse::Value;
 
@@ -259,9 +259,4 @@ fn ssh_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
         }
     }
     worst
-}
-
-/// Where an explanation's rules were written.
-pub fn rule_location(policy: &Compiled, rule: usize) -> &Location {
-    &policy.sources[policy.rules[rule].source].location
 }

@@ -21,6 +21,12 @@ fn output_is_deterministic_and_written_atomically() {
     assert_eq!(r.read("out/policy.rendered.hujson"), first);
     let leftovers: Vec<_> = std::fs::read_dir(r.path("out")).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "temporary files were left behind");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(r.path("out/policy.rendered.hujson")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "a new file is readable like any other");
+    }
 }
 
 #[test]
