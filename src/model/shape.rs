@@ -132,6 +132,8 @@ pub const POLICY: Shape = Shape::Fields(mergeable_sections![
     ("OneCGNATRoute", Shape::Any),
     ("randomizeClientPort", Shape::Any),
     ("attrConfig", Shape::Any),
+    // Enabled by Tailscale support; Tailscale's own ACL combiner treats it as a section.
+    ("extraDNSRecords", Shape::Any),
 ]);
 
 pub const POSTURE_ATTRIBUTE: Shape =
