@@ -65,18 +65,23 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
         }
         windows::check(f, at, &repo.config, &mut findings);
     }
-    // Rendering and the checks are independent: render on another core meanwhile.
+    // Rendering, the rules and the tests are independent: run them side by side.
     let (rendered, tests) = std::thread::scope(|scope| {
         let render = scope.spawn(|| merge::render(repo, at));
+        let tests = scope.spawn(|| {
+            // Tests run against the policy in force: the base and the active fragments.
+            let active = view::View::active(repo, at);
+            let compiled = crate::evaluate::Compiled::new(&active);
+            let mut found = Vec::new();
+            let counts = crate::evaluate::run::run(&active, &compiled, &mut found);
+            (TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive }, found)
+        });
         let view = view::View::build(repo, at);
         policy::check(&view, &mut findings);
         guardrails::check(repo, &view, at, &mut findings);
-        // Tests run against the policy in force: the base and the active fragments.
-        let active = view::View::active(repo, at);
-        let compiled = crate::evaluate::Compiled::new(&active);
-        let counts = crate::evaluate::run::run(&active, &compiled, &mut findings);
-        let tests = TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive };
-        (render.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), tests)
+        let (tests, found) = rejoin(tests);
+        findings.extend(found);
+        (rejoin(render), tests)
     });
     if let Some(r) = &rendered {
         findings.extend(r.findings.iter().cloned());
@@ -84,4 +89,9 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
     finding::sort(&mut findings);
     findings.dedup();
     Report { findings, fragments, tests, rendered }
+}
+
+/// A thread's result; a panic there is re-raised here rather than losing its findings.
+fn rejoin<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
