@@ -143,9 +143,11 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
             let describe = |s: &Device| {
                 if srcs.len() > 1 { format!("{} (member {s})", src_text.trim()) } else { src_text.trim().to_owned() }
             };
-            let outcome = if want {
-                if let Some((s, _, _)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::No) {
-                    findings.push(Finding::new(
+            // An accept fails on any pair that is denied, a deny on any pair that is allowed;
+            // otherwise a pair that cannot be decided makes the assertion inconclusive.
+            let failure = if want {
+                verdicts.iter().find(|(_, _, v)| v.allowed == Tri::No).map(|(s, _, _)| {
+                    Finding::new(
                         Code::TestFailed,
                         e.origin.at(at),
                         format!(
@@ -154,34 +156,33 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
                             describe(s)
                         ),
                         "no rule in force allows this: add a grant (or fix the test if the access is meant to be gone)",
-                    ));
-                    Outcome::Fail
-                } else if let Some((s, d, _)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Unknown) {
-                    findings.push(inconclusive(e, at, &dst_text, &describe(s), d));
-                    Outcome::Inconclusive
-                } else {
-                    Outcome::Pass
-                }
-            } else if let Some((s, _, verdict)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Yes) {
-                let mut f = Finding::new(
-                    Code::TestFailed,
-                    e.origin.at(at),
-                    format!("address {:?}{proto_text} from {}: want: Drop, got: Accept", dst_text.trim(), describe(s)),
-                    format!(
-                        "{} rule(s) allow it (listed here): narrow them, or drop the deny if the access is intended",
-                        verdict.by.len()
-                    ),
-                );
-                for &r in &verdict.by {
-                    let src = &policy.sources[policy.rules[r].source];
-                    let label = match &src.fragment {
-                        Some(frag) => format!("allowed by this rule ({frag})"),
-                        None => "allowed by this rule".to_owned(),
-                    };
-                    if !f.related.iter().any(|(l, _)| l == &src.location) {
-                        f = f.related(src.location.clone(), label);
+                    )
+                })
+            } else {
+                verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Yes).map(|(s, _, verdict)| {
+                    let mut f = Finding::new(
+                        Code::TestFailed,
+                        e.origin.at(at),
+                        format!("address {:?}{proto_text} from {}: want: Drop, got: Accept", dst_text.trim(), describe(s)),
+                        format!(
+                            "{} rule(s) allow it (listed here): narrow them, or drop the deny if the access is intended",
+                            verdict.by.len()
+                        ),
+                    );
+                    for &r in &verdict.by {
+                        let src = &policy.sources[policy.rules[r].source];
+                        let label = match &src.fragment {
+                            Some(frag) => format!("allowed by this rule ({frag})"),
+                            None => "allowed by this rule".to_owned(),
+                        };
+                        if !f.related.iter().any(|(l, _)| l == &src.location) {
+                            f = f.related(src.location.clone(), label);
+                        }
                     }
-                }
+                    f
+                })
+            };
+            let outcome = if let Some(f) = failure {
                 findings.push(f);
                 Outcome::Fail
             } else if let Some((s, d, _)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Unknown) {

@@ -75,13 +75,7 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     let Some(dst) = dst else { return };
     let dsts = strings(dst);
     if dsts.is_empty() && src.is_some() {
-        ctx.report(
-            Code::EmptyRule,
-            e.origin,
-            dst,
-            "this rule has no destinations, so it allows nothing".into(),
-            "add destinations or remove the rule",
-        );
+        empty_destinations(ctx, e, dst, "rule");
     }
     for (d, at) in dsts {
         let (host, ports) = match split_host_ports(d.trim()) {
@@ -137,13 +131,7 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     if let Some(dst) = field(v, "dst") {
         let dsts = strings(dst);
         if dsts.is_empty() && src.is_some() {
-            ctx.report(
-                Code::EmptyRule,
-                e.origin,
-                dst,
-                "this grant has no destinations, so it allows nothing".into(),
-                "add destinations or remove the grant",
-            );
+            empty_destinations(ctx, e, dst, "grant");
         }
         for (d, at) in dsts {
             if matches!(d.trim(), "0.0.0.0/0" | "::/0") {
@@ -215,6 +203,17 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     if has_self {
         self_sources(ctx, e, &sources, false);
     }
+}
+
+/// A rule with sources but no destinations: accepted by Tailscale, but it allows nothing.
+fn empty_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &Value, what: &str) {
+    ctx.report(
+        Code::EmptyRule,
+        e.origin,
+        dst,
+        format!("this {what} has no destinations, so it allows nothing"),
+        format!("add destinations or remove the {what}"),
+    );
 }
 
 /// Checks each source and returns them for the autogroup:self pairing rule.
