@@ -3,11 +3,12 @@
 //! The pipeline, one module a stage: [`load`] finds and reads the files, [`parse`] turns
 //! HuJSON into a syntax tree that keeps comments and spans, [`model`] decodes typed views,
 //! [`check`] applies the rules and guardrails, [`merge`] renders the policy active at an
-//! instant, [`evaluate`] answers "may this reach that" and runs the policy's tests, and
-//! [`diff`] compares two policies. [`finding`] is what every stage reports and [`report`]
-//! renders it; the CLI (`src/cli`) is a thin layer over all of it. The library never prints
-//! and never exits.
+//! instant, [`evaluate`] answers "may this reach that" and runs the policy's tests, [`diff`]
+//! compares two policies, and [`apply`] pushes the result through the Tailscale API.
+//! [`finding`] is what every stage reports and [`report`] renders it; the CLI (`src/cli`) is
+//! a thin layer over all of it. The library never prints and never exits.
 
+pub mod apply;
 pub mod check;
 pub mod diff;
 pub mod evaluate;

@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 #[derive(Debug, Parser)]
-#[command(name = "tailgrant", version, about = "Run a Tailscale policy from git: check, render and format it.")]
+#[command(name = "tailgrant", version, about = "Run a Tailscale policy from git: check, render, diff and apply it.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -62,6 +62,37 @@ pub enum Command {
         live: bool,
         #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
         format: DiffFormat,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Render at now and push the policy through the Tailscale API: check first, refuse to
+    /// overwrite edits made elsewhere, validate server-side, write with If-Match, then set and
+    /// remove device posture attributes. Credentials come from the environment (README).
+    Apply {
+        #[command(flatten)]
+        common: Common,
+        /// Do everything but write; print what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite a live policy that tailgrant did not write, or that was edited since.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+        format: ApplyFormat,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Fetch the live policy into the base file (tailgrant's header and merged fragment
+    /// entries removed): to adopt a tailnet, or to turn edits made in the admin console into a
+    /// pull request.
+    Import {
+        #[command(flatten)]
+        common: Common,
+        /// Write here instead of the base file named in tailgrant.hujson.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        api: ApiArgs,
     },
     /// May SRC reach DST? Which rules allow it, in which file and line, until when.
     /// Exit 0 if allowed, 1 if not (or if it cannot be decided offline).
@@ -113,6 +144,34 @@ pub enum Command {
         /// Files to format. Default: the config, the base policy and every fragment.
         files: Vec<PathBuf>,
     },
+}
+
+/// Where the API is and how patient to be with it. Credentials are never flags: they come
+/// from TS_API_KEY, or TS_OAUTH_ID with TS_OAUTH_SECRET or TS_ID_TOKEN.
+#[derive(Debug, Args, Clone)]
+pub struct ApiArgs {
+    /// The Tailscale API's address.
+    #[arg(long, env = "TS_API_URL", default_value = "https://api.tailscale.com")]
+    pub api_url: String,
+    /// The tailnet: `-` (the credentials' own), its ID or legacy name. Default: `tailnet` in
+    /// tailgrant.hujson, else `-`.
+    #[arg(long, env = "TS_TAILNET")]
+    pub tailnet: Option<String>,
+    /// Timeout of each request, e.g. 30s.
+    #[arg(long, default_value = "30s", value_parser = parse_span)]
+    pub timeout: std::time::Duration,
+    /// How long one request may keep retrying (429, 5xx, connection errors), e.g. 2m.
+    #[arg(long, default_value = "2m", value_parser = parse_span)]
+    pub retry_budget: std::time::Duration,
+    /// The first retry's delay; later ones double, with jitter, up to 20s.
+    #[arg(long, default_value = "500ms", value_parser = parse_span, hide = true)]
+    pub backoff: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ApplyFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -189,6 +248,13 @@ impl From<FormatArg> for tailgrant::report::Format {
             FormatArg::Junit => tailgrant::report::Format::Junit,
         }
     }
+}
+
+fn parse_span(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<jiff::SignedDuration>()
+        .ok()
+        .and_then(|d| std::time::Duration::try_from(d).ok())
+        .ok_or_else(|| format!("`{s}` is not a duration; write it like 30s, 2m or 1h30m"))
 }
 
 fn parse_at(s: &str) -> Result<Timestamp, String> {

@@ -8,7 +8,7 @@ use tailgrant::evaluate::Compiled;
 use tailgrant::load::Repository;
 
 use super::ExitStatus;
-use super::args::{Common, DiffFormat};
+use super::args::{ApiArgs, Common, DiffFormat};
 
 pub enum Against {
     File(PathBuf),
@@ -16,7 +16,7 @@ pub enum Against {
     Live,
 }
 
-pub fn run(common: &Common, against: Against, format: DiffFormat) -> ExitStatus {
+pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs) -> ExitStatus {
     let at = common.at();
     let new = match super::load(common) {
         Ok(r) => r,
@@ -28,9 +28,14 @@ pub fn run(common: &Common, against: Against, format: DiffFormat) -> ExitStatus 
     };
     let old_dir = match against {
         Against::Live => {
-            return fail(
-                "--live needs the Tailscale API client, which is not built yet; use --against FILE with a saved policy",
-            );
+            let live = match super::apply::fetch_live(&new, api) {
+                Ok(l) => l,
+                Err(status) => return status,
+            };
+            if let Err(e) = std::fs::write(tmp.path().join("policy.hujson"), live.text) {
+                return fail(&format!("cannot write a temporary file: {e}"));
+            }
+            tmp.path().to_path_buf()
         }
         Against::File(path) => {
             let target = tmp.path().join("policy.hujson");

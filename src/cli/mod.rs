@@ -2,6 +2,7 @@
 //! exit status. Nothing here decides policy questions.
 
 mod access;
+mod apply;
 pub mod args;
 mod check;
 mod diff;
@@ -25,6 +26,10 @@ pub enum ExitStatus {
     Findings = 1,
     /// Usage error or unreadable input.
     Usage = 2,
+    /// The API or the network failed.
+    Api = 3,
+    /// Refused to apply: drift or a conflicting change.
+    Refused = 4,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -43,14 +48,16 @@ pub fn run(cli: Cli) -> ExitStatus {
         }
         Command::Access { common, format } => access::run(&common, format),
         Command::Prune { common, delete } => prune::run(&common, delete),
-        Command::Diff { common, against, against_git, live, format } => {
+        Command::Apply { common, dry_run, force, format, api } => apply::run(&common, &api, dry_run, force, format),
+        Command::Import { common, output, api } => apply::import(&common, &api, output.as_deref()),
+        Command::Diff { common, against, against_git, live, format, api } => {
             let against = match (against, against_git, live) {
                 (Some(f), _, _) => diff::Against::File(f),
                 (_, _, true) => diff::Against::Live,
                 (_, Some(rev), _) => diff::Against::Git(rev),
                 _ => diff::Against::Git("HEAD".into()),
             };
-            diff::run(&common, against, format)
+            diff::run(&common, against, format, &api)
         }
         Command::New { common, args } => new::run(&common, &args),
     }

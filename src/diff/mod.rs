@@ -53,7 +53,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> PolicyDiff {
             similar::ChangeTag::Equal => {}
         }
     }
-    let text = text_diff.unified_diff().context_radius(3).header("before", "after").to_string();
+    let text = unified_of(&text_diff);
     let (old_frags, new_frags) = (fragments(old.rendered), fragments(new.rendered));
     let (old_access, new_access) = (access(old.policy), access(new.policy));
     let key = |a: &AccessChange| (a.who.clone(), a.what.clone());
@@ -68,6 +68,15 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> PolicyDiff {
         access_gained: new_access.into_iter().filter(|a| !old_keys.contains(&key(a))).collect(),
         access_lost: old_access.into_iter().filter(|a| !new_keys.contains(&key(a))).collect(),
     }
+}
+
+/// A unified diff of two policy texts, tailgrant's header hash left out.
+pub fn unified(old: &str, new: &str) -> String {
+    unified_of(&similar::TextDiff::from_lines(body(old), body(new)))
+}
+
+fn unified_of<'a>(d: &similar::TextDiff<'a, 'a, str>) -> String {
+    d.unified_diff().context_radius(3).header("before", "after").to_string()
 }
 
 /// The rendered text without tailgrant's header, whose hash line changes with every change.

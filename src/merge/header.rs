@@ -6,19 +6,30 @@ use sha2::{Digest, Sha256};
 /// The header line that carries the body's hash.
 pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
 
+/// A header line naming a posture attribute tailgrant set: `<key> <device>`.
+pub const POSTURE_PREFIX: &str = "// tailgrant-posture: ";
+
 /// Placeholder the hash replaces once the body is known; same length as a hex SHA-256.
 const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Puts the header comment above the tree's own leading comments. It goes in before
 /// formatting because comments change how Tailscale's formatter lays out a plain-JSON file
 /// (trailing commas), and the rendered file must be a fixed point of that formatter.
-pub fn attach(tree: &mut crate::parse::Value, base_rel: &str) {
+///
+/// `posture` lists the device posture attributes the active fragments set, as `(key, device)`.
+/// They are recorded in the body, under the hash, because the API does not say who set an
+/// attribute: the next apply reads them back from the live policy to know which attributes
+/// are tailgrant's to remove.
+pub fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String, String)]) {
     let mut before = format!(
         "// Rendered by tailgrant from {base_rel} and the fragments active when it was applied.\n\
          // Edit those files in git, not this policy: tailgrant refuses to overwrite edits made elsewhere.\n\
          {HEADER_HASH_PREFIX}{UNSEALED}\n"
-    )
-    .into_bytes();
+    );
+    for (key, device) in posture {
+        before.push_str(&format!("{POSTURE_PREFIX}{key} {device}\n"));
+    }
+    let mut before = before.into_bytes();
     before.extend_from_slice(tree.before.trim_ascii_start());
     tree.before = before;
 }
@@ -53,6 +64,37 @@ pub enum HeaderState {
     Edited { recorded: String, actual: String },
 }
 
+/// The posture attributes a rendered policy records, as `(key, device)`.
+pub fn recorded_posture(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .take_while(|l| l.starts_with("//"))
+        .filter_map(|l| l.strip_prefix(POSTURE_PREFIX))
+        .filter_map(|rest| rest.trim().split_once(' '))
+        .map(|(k, d)| (k.to_owned(), d.trim().to_owned()))
+        .collect()
+}
+
+/// Removes tailgrant's header lines from the comments before a rendered policy.
+pub fn detach(tree: &mut crate::parse::Value) {
+    let before = String::from_utf8_lossy(&tree.before).into_owned();
+    let mut rest = before.as_str();
+    while let Some(line) = rest.split_inclusive('\n').next() {
+        let ours = [
+            "// Rendered by tailgrant from ",
+            "// Edit those files in git, not this policy:",
+            HEADER_HASH_PREFIX,
+            POSTURE_PREFIX,
+        ]
+        .iter()
+        .any(|p| line.starts_with(p));
+        if !ours {
+            break;
+        }
+        rest = &rest[line.len()..];
+    }
+    tree.before = rest.trim_start_matches('\n').as_bytes().to_vec();
+}
+
 pub fn verify_header(text: &str) -> HeaderState {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -80,10 +122,11 @@ mod tests {
     #[test]
     fn detects_edits() {
         let mut tree = crate::parse::parse(b"{\"acls\": []}").unwrap();
-        attach(&mut tree, "policy.hujson");
+        attach(&mut tree, "policy.hujson", &[("custom:a".into(), "laptop".into())]);
         crate::parse::format(&mut tree);
         let (text, hash) = seal(String::from_utf8(tree.pack()).unwrap());
         assert_eq!(verify_header(&text), HeaderState::Intact { hash });
+        assert_eq!(recorded_posture(&text), [("custom:a".to_owned(), "laptop".to_owned())]);
         let edited = text.replace("[]", "[1]");
         assert!(matches!(verify_header(&edited), HeaderState::Edited { .. }));
         assert_eq!(verify_header("{}\n"), HeaderState::Missing);

@@ -16,7 +16,7 @@ use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
 use crate::parse::{self, Array, Member, Node, Object, Value};
 
-pub use header::{HEADER_HASH_PREFIX, HeaderState, verify_header};
+pub use header::{HEADER_HASH_PREFIX, HeaderState, POSTURE_PREFIX, recorded_posture, sha256_hex, verify_header};
 
 /// A rendered policy.
 #[derive(Debug, Clone)]
@@ -53,12 +53,50 @@ pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
     }
     let Merger { mut tree, findings, .. } = merger;
     restore_comma_invariant(&mut tree);
-    header::attach(&mut tree, &base.file.rel);
+    let mut posture: Vec<(String, String)> = active
+        .iter()
+        .flat_map(|&i| &repo.fragments[i].fragment.posture_attributes)
+        .map(|a| (a.key.clone(), a.device.clone()))
+        .collect();
+    posture.sort();
+    posture.dedup();
+    header::attach(&mut tree, &base.file.rel, &posture);
     parse::format(&mut tree);
     let text = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let (text, body_hash) = header::seal(text);
     Some(Rendered { text, body_hash, active, findings })
 }
+
+/// The inverse of render for a rendered file: its header and every entry labelled as merged
+/// from a fragment removed, leaving the base policy (with any edits made to it elsewhere).
+/// `None` when the text does not parse.
+pub fn unmerge(text: &str) -> Option<String> {
+    fn merged(before: &[u8]) -> bool {
+        before.windows(LABEL_PREFIX.len()).any(|w| w == LABEL_PREFIX.as_bytes())
+    }
+    fn strip(v: &mut Value) {
+        match &mut v.node {
+            Node::Literal(_) => {}
+            Node::Object(o) => {
+                o.members.retain(|m| !merged(&m.name.before));
+                o.members.iter_mut().for_each(|m| strip(&mut m.value));
+            }
+            Node::Array(a) => {
+                a.elements.retain(|e| !merged(&e.before));
+                a.elements.iter_mut().for_each(strip);
+            }
+        }
+    }
+    let mut tree = parse::parse(text.as_bytes()).ok()?;
+    header::detach(&mut tree);
+    strip(&mut tree);
+    restore_comma_invariant(&mut tree);
+    parse::format(&mut tree);
+    String::from_utf8(tree.pack()).ok()
+}
+
+/// How the comment naming a merged entry's fragment starts.
+const LABEL_PREFIX: &str = "// tailgrant: ";
 
 struct Merger<'a> {
     tree: Value,

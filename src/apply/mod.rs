@@ -1,0 +1,231 @@
+//! Apply: push the rendered policy to the tailnet through the Tailscale API, safely
+//! (DESIGN §4).
+//!
+//! The order matters for convergence. Nothing is written until the rendered policy passed
+//! check, the live policy is known to be tailgrant's own (its header hash matches its body),
+//! and the server validated the new one. Posture attributes of fragments no longer active
+//! are removed *before* the policy is posted: the record of what tailgrant set lives in the
+//! live policy's header, so removing first means a failed run leaves that record in place for
+//! the next run. New attributes are set after the post. Every step is idempotent, so re-running
+//! after any failure converges.
+
+pub mod auth;
+pub mod client;
+pub mod posture;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::check::Report;
+use crate::load::Repository;
+use crate::merge::{HeaderState, recorded_posture, sha256_hex, verify_header};
+pub use auth::{AuthError, Credentials};
+pub use client::{ApiError, Client, LivePolicy, Options, TestFailure};
+pub use posture::{Change, PlanError};
+
+/// What `apply` did (or, with `dry_run`, would do) to the policy file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "result")]
+pub enum PolicyStep {
+    /// The live policy already is the rendered one (its ETag is the rendered file's hash).
+    Unchanged,
+    /// Dry run: it would be posted.
+    WouldPost,
+    /// Posted; the new ETag when the answer carried one.
+    Posted { etag: Option<String> },
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Applied {
+    pub policy: PolicyStep,
+    pub posture: Vec<Change>,
+    pub warnings: Vec<String>,
+    /// The live policy as read before any change.
+    #[serde(skip)]
+    pub live_before: String,
+    #[serde(skip)]
+    pub rendered: String,
+    pub dry_run: bool,
+}
+
+/// Why apply stopped. Each variant says what was (not) written.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("check found errors; nothing was sent")]
+    Findings(Box<Report>),
+    #[error("{}", drift_message(.state))]
+    Drift { live: String, rendered: String, state: HeaderState },
+    #[error("the tailnet refused the policy: {message}; nothing was written")]
+    Invalid { message: String, failures: Vec<TestFailure> },
+    #[error(
+        "the live policy changed between reading and writing it (412); nothing was overwritten: re-run to see the change"
+    )]
+    Conflict,
+    #[error("{0}; nothing was written")]
+    Posture(#[from] PlanError),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+}
+
+fn drift_message(state: &HeaderState) -> String {
+    match state {
+        HeaderState::Missing => "the live policy was not written by tailgrant (it has no tailgrant header); \
+             nothing was written. Run `tailgrant import` to make it the base policy in a pull request, \
+             or `tailgrant apply --force` to replace it"
+            .into(),
+        _ => "the live policy was edited outside tailgrant since it last applied (its header hash no longer \
+             matches its body); nothing was written. Run `tailgrant import` to turn the edit into a pull \
+             request, or `tailgrant apply --force` to discard it"
+            .into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApplyOptions {
+    /// Everything but writing.
+    pub dry_run: bool,
+    /// Overwrite a live policy that tailgrant did not write or that was edited since.
+    pub force: bool,
+}
+
+/// Renders the repository at `at` and makes the tailnet match it. `progress` hears about each
+/// step as it happens (CI logs show where a slow run is).
+pub async fn apply(
+    repo: &Repository,
+    at: Timestamp,
+    client: &Client,
+    opts: ApplyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Applied, ApplyError> {
+    let report = crate::check::check(repo, at);
+    if report.has_errors() || report.tests.failed > 0 {
+        return Err(ApplyError::Findings(Box::new(report)));
+    }
+    let Some(rendered) = report.rendered.as_ref().map(|r| r.text.clone()) else {
+        return Err(ApplyError::Findings(Box::new(report)));
+    };
+    progress("reading the live policy");
+    let live = client.policy().await?;
+    let state = verify_header(&live.text);
+    if !matches!(state, HeaderState::Intact { .. }) && live.text != rendered && !opts.force {
+        return Err(ApplyError::Drift { live: live.text, rendered, state });
+    }
+    // The ETag is the SHA-256 of the policy as Tailscale formats it; the rendered file
+    // already is in that form.
+    let policy_changed = sha256_hex(rendered.as_bytes()) != live.etag;
+
+    let wanted = posture::wanted(repo, at);
+    let recorded = recorded_posture(&live.text);
+    let (changes, mut warnings) = if wanted.is_empty() && recorded.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        progress("reading devices and their posture attributes");
+        plan_posture(client, &wanted, &recorded).await?
+    };
+
+    let mut applied = Applied {
+        policy: if policy_changed { PolicyStep::WouldPost } else { PolicyStep::Unchanged },
+        posture: changes.clone(),
+        warnings: Vec::new(),
+        live_before: live.text.clone(),
+        rendered: rendered.clone(),
+        dry_run: opts.dry_run,
+    };
+    if !policy_changed && changes.is_empty() {
+        applied.warnings = warnings;
+        return Ok(applied);
+    }
+    if policy_changed {
+        progress("validating the policy with the tailnet");
+        let json = crate::parse::parse(rendered.as_bytes()).map(|t| t.standardize()).unwrap_or_default();
+        let v = client.validate(json).await?;
+        warnings.extend(v.warnings.iter().cloned());
+        if !v.passed() {
+            return Err(ApplyError::Invalid {
+                message: v.error.clone().unwrap_or_else(|| "test(s) failed".into()),
+                failures: v.failures,
+            });
+        }
+    }
+    if opts.dry_run {
+        applied.warnings = warnings;
+        return Ok(applied);
+    }
+    // Removals first: until the post lands, the live header still lists them.
+    for c in changes.iter().filter(|c| matches!(c, Change::Remove { .. })) {
+        if let Change::Remove { node_id, key, .. } = c {
+            progress(&c.to_string());
+            client.delete_attribute(node_id, key).await?;
+        }
+    }
+    if policy_changed {
+        progress("writing the policy");
+        applied.policy = post(client, &rendered, &live.etag, progress).await?;
+    }
+    for c in &changes {
+        if let Change::Set { node_id, key, value, expiry, comment, .. } = c {
+            progress(&c.to_string());
+            client.set_attribute(node_id, key, value, *expiry, comment).await?;
+        }
+    }
+    applied.warnings = warnings;
+    Ok(applied)
+}
+
+/// Posts the policy conditionally. A 412 can mean someone else wrote meanwhile, or that an
+/// earlier attempt of ours landed and only its answer was lost: re-read to tell which.
+async fn post(
+    client: &Client,
+    rendered: &str,
+    etag: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PolicyStep, ApplyError> {
+    match client.set_policy(rendered, etag).await {
+        Ok(etag) => Ok(PolicyStep::Posted { etag }),
+        Err(ApiError::Changed { .. }) => {
+            progress("the policy changed meanwhile: re-reading it to see whether the change is ours");
+            let now = client.policy().await?;
+            if now.etag == sha256_hex(rendered.as_bytes()) {
+                Ok(PolicyStep::Posted { etag: Some(now.etag) })
+            } else {
+                Err(ApplyError::Conflict)
+            }
+        }
+        Err(ApiError::Rejected { message, failures, status: 400, .. }) => {
+            Err(ApplyError::Invalid { message, failures })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn plan_posture(
+    client: &Client,
+    wanted: &[posture::Wanted],
+    recorded: &[(String, String)],
+) -> Result<(Vec<Change>, Vec<String>), ApplyError> {
+    let devices = client.devices().await?;
+    let mut nodes: Vec<String> = Vec::new();
+    for name in wanted.iter().map(|w| &w.device).chain(recorded.iter().map(|(_, d)| d)) {
+        if let Ok(Some(d)) = posture::resolve(&devices, name)
+            && !nodes.contains(&d.node_id)
+        {
+            nodes.push(d.node_id.clone());
+        }
+    }
+    let mut current = BTreeMap::new();
+    for n in nodes {
+        let attrs = client.attributes(&n).await?;
+        current.insert(n, attrs);
+    }
+    Ok(posture::plan(wanted, recorded, &devices, &current)?)
+}
+
+/// Fetches the live policy for `import`: the text, minus what tailgrant itself merged into it
+/// (its header and the entries labelled with a fragment), so that it can become the base.
+pub async fn import(client: &Client) -> Result<(String, LivePolicy), ApiError> {
+    let live = client.policy().await?;
+    let base = crate::merge::unmerge(&live.text).unwrap_or_else(|| live.text.clone());
+    Ok((base, live))
+}

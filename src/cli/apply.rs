@@ -1,0 +1,171 @@
+//! `tailgrant apply` and `tailgrant import`, and the live side of `tailgrant diff --live`.
+
+use std::path::Path;
+
+use tailgrant::apply::{
+    self, ApiError, Applied, ApplyError, ApplyOptions, Client, Credentials, LivePolicy, PolicyStep,
+};
+use tailgrant::load::Repository;
+
+use super::args::{ApiArgs, ApplyFormat, Common};
+use super::{ExitStatus, err, out};
+
+/// A client from the flags, the environment's credentials and the repository's config.
+fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
+    let creds = Credentials::from_env(|k| std::env::var(k).ok()).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        ExitStatus::Usage
+    })?;
+    let opts = apply::Options {
+        base_url: api.api_url.clone(),
+        tailnet: api.tailnet.clone().unwrap_or_else(|| repo.config.tailnet.clone()),
+        request_timeout: api.timeout,
+        retry_budget: api.retry_budget,
+        min_backoff: api.backoff,
+        ..apply::Options::default()
+    };
+    Client::new(opts, creds).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        ExitStatus::Usage
+    })
+}
+
+/// The repository, a client for its tailnet and a runtime to drive it.
+fn connect(common: &Common, api: &ApiArgs) -> Result<(Repository, Client, tokio::runtime::Runtime), ExitStatus> {
+    let repo = super::load(common)?;
+    let client = client(&repo, api)?;
+    Ok((repo, client, runtime()?))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+        err(&format!("error: cannot start the HTTP runtime: {e}\n"));
+        ExitStatus::Usage
+    })
+}
+
+fn api_failure(e: &ApiError) -> ExitStatus {
+    err(&format!("error: {e}\n"));
+    match e {
+        ApiError::BadUrl(_) => ExitStatus::Usage,
+        ApiError::Changed { .. } => ExitStatus::Refused,
+        _ => ExitStatus::Api,
+    }
+}
+
+/// The live policy, for `diff --live`.
+pub fn fetch_live(repo: &Repository, api: &ApiArgs) -> Result<LivePolicy, ExitStatus> {
+    let client = client(repo, api)?;
+    runtime()?.block_on(client.policy()).map_err(|e| api_failure(&e))
+}
+
+pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: ApplyFormat) -> ExitStatus {
+    if common.at.is_some() && !dry_run {
+        err("error: apply renders at now; --at is only for rehearsals with --dry-run\n");
+        return ExitStatus::Usage;
+    }
+    let (repo, client, rt) = match connect(common, api) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    let opts = ApplyOptions { dry_run, force };
+    let mut progress = |step: &str| err(&format!("tailgrant: {step}\n"));
+    let result = rt.block_on(apply::apply(&repo, common.at(), &client, opts, &mut progress));
+    match result {
+        Ok(applied) => {
+            for w in &applied.warnings {
+                err(&format!("warning: {w}\n"));
+            }
+            out(&match format {
+                ApplyFormat::Human => summary(&applied),
+                ApplyFormat::Json => serde_json::to_string_pretty(&applied).unwrap_or_default() + "\n",
+            });
+            ExitStatus::Clean
+        }
+        Err(e) => refusal(&repo, e),
+    }
+}
+
+fn summary(a: &Applied) -> String {
+    let mut s = String::new();
+    let verb = if a.dry_run { "would " } else { "" };
+    match &a.policy {
+        PolicyStep::Unchanged => s.push_str("policy: unchanged (the live policy already is the rendered one)\n"),
+        PolicyStep::WouldPost => {
+            s.push_str("policy: would be replaced (validated by the tailnet); the change:\n");
+            s.push_str(&tailgrant::diff::unified(&a.live_before, &a.rendered));
+        }
+        PolicyStep::Posted { etag } => {
+            s.push_str("policy: applied");
+            if let Some(e) = etag {
+                s.push_str(&format!(" (ETag \"{e}\")"));
+            }
+            s.push('\n');
+        }
+    }
+    if a.posture.is_empty() {
+        s.push_str("posture attributes: unchanged\n");
+    } else {
+        for c in &a.posture {
+            s.push_str(&format!("posture: {verb}{c}\n"));
+        }
+    }
+    s
+}
+
+fn refusal(repo: &Repository, e: ApplyError) -> ExitStatus {
+    match e {
+        ApplyError::Findings(report) => {
+            let color = super::stderr_color();
+            for f in report.findings.iter().filter(|f| f.is_error()) {
+                err(&tailgrant::report::human::finding(f, repo.source(&f.location.file), color));
+            }
+            err("error: not applied: fix the errors above (`tailgrant check` lists them all); nothing was sent\n");
+            if report.has_unreadable_input() { ExitStatus::Usage } else { ExitStatus::Findings }
+        }
+        ApplyError::Drift { ref live, ref rendered, .. } => {
+            err(&format!("error: {e}\n"));
+            err("What applying would overwrite (live → rendered):\n");
+            err(&tailgrant::diff::unified(live, rendered));
+            ExitStatus::Refused
+        }
+        ApplyError::Invalid { ref failures, .. } => {
+            err(&format!("error: {e}\n"));
+            for f in failures {
+                for msg in &f.errors {
+                    err(&format!("  test with src {:?}: {msg}\n", f.user));
+                }
+            }
+            ExitStatus::Findings
+        }
+        ApplyError::Conflict => {
+            err(&format!("error: {e}\n"));
+            ExitStatus::Refused
+        }
+        ApplyError::Posture(_) => {
+            err(&format!("error: {e}\n"));
+            ExitStatus::Findings
+        }
+        ApplyError::Api(e) => api_failure(&e),
+    }
+}
+
+pub fn import(common: &Common, api: &ApiArgs, output: Option<&Path>) -> ExitStatus {
+    let (repo, client, rt) = match connect(common, api) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    let (base, live) = match rt.block_on(apply::import(&client)) {
+        Ok(x) => x,
+        Err(e) => return api_failure(&e),
+    };
+    let target = output.map(Path::to_path_buf).unwrap_or_else(|| common.dir.join(&repo.config.base));
+    if let Err(e) = tailgrant::write_atomically(&target, base.as_bytes()) {
+        err(&format!("error: cannot write {}: {e}\n", target.display()));
+        return ExitStatus::Usage;
+    }
+    let rendered_by_us = tailgrant::merge::verify_header(&live.text) != tailgrant::merge::HeaderState::Missing;
+    let stripped = if rendered_by_us { " (tailgrant's header and merged fragment entries removed)" } else { "" };
+    out(&format!("imported the live policy (ETag \"{}\") into {}{stripped}\n", live.etag, target.display()));
+    ExitStatus::Clean
+}
