@@ -104,9 +104,16 @@ impl Fault {
 
 /// The middleware: logs the request and applies the first matching fault.
 pub(crate) async fn inject(AxState(state): AxState<Shared>, req: Request, next: Next) -> Response<Body> {
+    let line = format!("{} {}", req.method(), req.uri().path());
+    let resp = respond(&state, req, next).await;
+    lock(&state).answers.push(format!("{line} {}", resp.status().as_u16()));
+    resp
+}
+
+async fn respond(state: &Shared, req: Request, next: Next) -> Response<Body> {
     let route = Route::of(req.method(), req.uri().path());
     let fault = {
-        let mut s = lock(&state);
+        let mut s = lock(state);
         s.log.push(format!("{} {}", req.method(), req.uri().path()));
         if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
             let auth = String::from_utf8_lossy(auth.as_bytes()).into_owned();
@@ -155,7 +162,7 @@ pub(crate) async fn inject(AxState(state): AxState<Shared>, req: Request, next: 
         }
         FaultKind::ConcurrentEdit => {
             let resp = next.run(req).await;
-            let mut s = lock(&state);
+            let mut s = lock(state);
             s.policy = format!("// Edited in the admin console meanwhile.\n{}", s.policy);
             s.is_default = false;
             resp

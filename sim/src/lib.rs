@@ -67,6 +67,8 @@ pub struct Setup {
     pub policy: Option<String>,
     /// [SIM] Bodies above this size are refused.
     pub max_policy_bytes: usize,
+    /// Lifetime of OAuth tokens, in seconds (3600 in reality).
+    pub token_lifetime: u64,
 }
 
 impl Default for Setup {
@@ -84,6 +86,7 @@ impl Default for Setup {
             devices: demo_devices(),
             policy: None,
             max_policy_bytes: 1 << 20,
+            token_lifetime: 3600,
         }
     }
 }
@@ -148,6 +151,8 @@ pub(crate) struct State {
     /// Per route, how many requests arrived (faults count from these).
     calls: HashMap<Route, u32>,
     log: Vec<String>,
+    /// `METHOD path status` of every answer sent (faults included).
+    answers: Vec<String>,
     audit: Vec<AuditEntry>,
     clock_offset: SignedDuration,
     /// Every `Authorization` header seen, to prove what was sent.
@@ -171,6 +176,7 @@ impl State {
             faults: Vec::new(),
             calls: HashMap::new(),
             log: Vec::new(),
+            answers: Vec::new(),
             audit: Vec::new(),
             clock_offset: SignedDuration::ZERO,
             auth_headers: Vec::new(),
@@ -308,6 +314,11 @@ impl Simulator {
     /// `METHOD path` of every request received, in order.
     pub fn requests(&self) -> Vec<String> {
         lock(&self.state).log.clone()
+    }
+
+    /// `METHOD path status` of every answer, in order.
+    pub fn answers(&self) -> Vec<String> {
+        lock(&self.state).answers.clone()
     }
 
     /// Every `Authorization` header received.

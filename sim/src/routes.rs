@@ -104,11 +104,12 @@ fn issue_token(s: &mut State, scopes: Vec<String>) -> Resp {
     s.token_serial += 1;
     let token = format!("tskey-api-kTOK{}CNTRL-simulatedtoken{}", s.token_serial, s.token_serial);
     let scope = scopes.join(" ");
-    let expires = s.now() + jiff::SignedDuration::from_secs(3600);
+    let lifetime = s.setup.token_lifetime;
+    let expires = s.now() + jiff::SignedDuration::from_secs(lifetime as i64);
     s.tokens.insert(token.clone(), Token { scopes, expires });
     json_response(
         200,
-        json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": scope}).to_string(),
+        json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}).to_string(),
     )
 }
 

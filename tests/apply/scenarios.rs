@@ -473,3 +473,20 @@ fn a_wrong_tailnet_is_named() {
     assert_eq!(env.run(&["apply", "--tailnet", "example.com", "--force"]).code, 0);
     assert_eq!(env.run(&["apply", "--tailnet", "T1234CNTRL"]).code, 0);
 }
+
+#[test]
+fn oauth_tokens_are_refreshed_before_they_expire() {
+    // Tokens that live 2 s are renewed after 1 s; a slow answer in between makes the run outlast it.
+    let env = Env::with(Setup { token_lifetime: 2, ..Setup::default() });
+    env.write("policies/grants/alice.hujson", &posture_grant("alice-laptop", "custom:prodAccess"));
+    env.sim.inject(Fault::next(Route::Devices, FaultKind::Delay(Duration::from_millis(1500))));
+    let creds = [("TS_OAUTH_ID", OAUTH_ID), ("TS_OAUTH_SECRET", OAUTH_SECRET)];
+    let r = env.run_env(&["apply", "--force"], &creds);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let tokens = env.sim.requests().iter().filter(|r| r.ends_with("/oauth/token")).count();
+    assert_eq!(tokens, 2, "{:?}", env.sim.requests());
+    // No request was refused for an expired token: the renewal came first.
+    let refused: Vec<_> = env.sim.answers().into_iter().filter(|a| a.ends_with(" 401")).collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    assert!(env.sim.attributes("n2SIMCNTRL").contains_key("custom:prodAccess"));
+}
