@@ -16,6 +16,7 @@ pub mod finding;
 pub mod load;
 pub mod merge;
 pub mod model;
+mod parallel;
 pub mod parse;
 pub mod report;
 

@@ -44,12 +44,15 @@ pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
         origins: HashMap::new(),
         findings: Vec::new(),
     };
-    let mut active = Vec::new();
-    for (i, f) in repo.fragments.iter().enumerate() {
-        if f.fragment.status(at) == Status::Active {
-            merger.merge(f);
-            active.push(i);
-        }
+    let active: Vec<usize> =
+        (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
+    // Copying and labelling the fragments' entries is most of the merge, and independent per
+    // fragment: done across cores, then merged in path order.
+    let prepared = crate::parallel::par_chunks_ref(&active, |chunk| {
+        chunk.iter().map(|&i| Prepared::of(&repo.fragments[i])).collect::<Vec<_>>()
+    });
+    for (&i, p) in active.iter().zip(prepared.into_iter().flatten()) {
+        merger.merge(&repo.fragments[i], p);
     }
     let Merger { mut tree, findings, .. } = merger;
     restore_comma_invariant(&mut tree);
@@ -108,19 +111,48 @@ struct Merger<'a> {
     findings: Vec<Finding>,
 }
 
-impl Merger<'_> {
-    fn merge(&mut self, f: &FragmentFile) {
+/// A fragment's label and its list sections' entries, copied and labelled, in file order.
+struct Prepared {
+    label: String,
+    lists: Vec<Vec<Value>>,
+}
+
+impl Prepared {
+    fn of(f: &FragmentFile) -> Prepared {
         let label = label(f);
+        let lists = list_sections(f)
+            .map(|(_, items)| items.elements.iter().map(|e| labelled(e.clone(), &label)).collect())
+            .collect();
+        Prepared { label, lists }
+    }
+}
+
+/// The fragment's list sections that hold arrays, in file order.
+fn list_sections(f: &FragmentFile) -> impl Iterator<Item = (&'static str, &Array)> {
+    let members = f.doc.tree.as_object().map_or(&[][..], |o| &o.members[..]);
+    members.iter().filter_map(|m| {
+        let (section, _) = shape::FRAGMENT.field(&m.name.as_cow()?)?;
+        Some((section, m.value.as_array()?)).filter(|(s, _)| LIST_SECTIONS.contains(s))
+    })
+}
+
+impl Merger<'_> {
+    fn merge(&mut self, f: &FragmentFile, prepared: Prepared) {
+        let Prepared { label, lists } = prepared;
+        let mut lists = lists.into_iter();
         let Some(obj) = f.doc.tree.as_object() else { return };
+        // Sections in file order: a section the base lacks is added in the order met.
         for m in &obj.members {
-            let Some(name) = m.name.as_str() else { continue };
+            let Some(name) = m.name.as_cow() else { continue };
             let Some((section, _)) = shape::FRAGMENT.field(&name) else { continue };
             match section {
                 s if LIST_SECTIONS.contains(&s) => {
-                    let Some(items) = m.value.as_array() else { continue };
-                    let list = self.section(s, Node::Array(Array::default()));
-                    if let Some(list) = list.as_array_mut() {
-                        list.elements.extend(items.elements.iter().map(|e| labelled(e.clone(), &label)));
+                    if m.value.as_array().is_none() {
+                        continue;
+                    }
+                    let items = lists.next().unwrap_or_default();
+                    if let Some(list) = self.section(s, Node::Array(Array::default())).as_array_mut() {
+                        list.elements.extend(items);
                     }
                 }
                 s if MAP_SECTIONS.contains(&s) => {

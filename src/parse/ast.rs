@@ -144,9 +144,31 @@ impl Value {
 
     /// The bytes of this value with all its extra, exactly as they would be written.
     pub fn pack(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Sized up front: a rendered policy runs to megabytes, and growing by doubling would
+        // copy it several times over.
+        let len = self.packed_len();
+        let mut out = Vec::with_capacity(len);
         self.pack_into(&mut out);
+        debug_assert_eq!(out.len(), len);
         out
+    }
+
+    /// The length of `pack()`'s output.
+    fn packed_len(&self) -> usize {
+        let inner = match &self.node {
+            Node::Literal(l) => l.len(),
+            Node::Object(o) => {
+                let commas = o.members.len().saturating_sub(1) + usize::from(o.trailing_comma && !o.members.is_empty());
+                let members: usize = o.members.iter().map(|m| m.name.packed_len() + 1 + m.value.packed_len()).sum();
+                2 + members + commas + o.after.len()
+            }
+            Node::Array(a) => {
+                let commas =
+                    a.elements.len().saturating_sub(1) + usize::from(a.trailing_comma && !a.elements.is_empty());
+                2 + a.elements.iter().map(Value::packed_len).sum::<usize>() + commas + a.after.len()
+            }
+        };
+        self.before.len() + inner + self.after.len()
     }
 
     fn pack_into(&self, out: &mut Vec<u8>) {

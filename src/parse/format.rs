@@ -10,6 +10,7 @@
 
 use super::ast::{Node, Value, has_comment};
 use super::parser::comment_len;
+use crate::parallel::{chunk_ranges, par_chunks, par_chunks_ref};
 
 const PUNCH_CARD_WIDTH: usize = 80;
 
@@ -76,16 +77,17 @@ fn normalize(v: &mut Value) {
                 }
                 return;
             }
-            let last = a.elements.len() - 1;
-            for (i, e) in a.elements.iter_mut().enumerate() {
-                if !has_comment(&e.after) {
-                    e.after.clear();
-                    if i == last {
-                        a.trailing_comma = false;
-                    }
-                }
-                normalize(e);
+            if a.elements.last().is_some_and(|e| !has_comment(&e.after)) {
+                a.trailing_comma = false;
             }
+            par_chunks(&mut a.elements, |_, _, chunk| {
+                for e in chunk {
+                    if !has_comment(&e.after) {
+                        e.after.clear();
+                    }
+                    normalize(e);
+                }
+            });
         }
     }
 }
@@ -138,12 +140,23 @@ fn expand_composites(v: &Value, flags: &mut Vec<bool>) -> LineStats {
         }
         Node::Array(a) => {
             line += 1;
+            // Each element's statistics and flags depend on the element alone, so long arrays
+            // are measured in parallel and folded in order.
+            let chunks = par_chunks_ref(&a.elements, |chunk| {
+                let mut chunk_flags = Vec::new();
+                let stats: Vec<_> = chunk.iter().map(|e| expand_composites(e, &mut chunk_flags)).collect();
+                (stats, chunk_flags)
+            });
+            let mut stats = chunks.iter().flat_map(|(s, _)| s.iter().copied());
             for e in &a.elements {
                 expand |= has_newline(&e.before);
                 update(extra_stats(&e.before), &mut line);
-                update(expand_composites(e, flags), &mut line);
+                update(stats.next().unwrap_or_default(), &mut line);
                 update(extra_stats(&e.after), &mut line);
                 line += 2;
+            }
+            for (_, f) in &chunks {
+                flags.extend_from_slice(f);
             }
             line += 1;
             let first = a.elements.first().map_or(&a.after[..], |e| &e.before[..]);
@@ -224,11 +237,23 @@ fn format_whitespace(v: &mut Value, depth: usize, flags: &[bool], next: &mut usi
             o.members.len()
         }
         Node::Array(a) => {
-            for (i, e) in a.elements.iter_mut().enumerate() {
-                format_extra(&mut e.before, depth + 1, leading(i));
-                format_whitespace(e, child_depth, flags, next, standard);
-                format_extra(&mut e.after, depth + 2, inner);
+            // Where each chunk's flags start: flags are in pre-order, one per composite.
+            let ranges: Vec<_> = chunk_ranges(a.elements.len()).collect();
+            let mut starts = vec![*next];
+            for r in &ranges[..ranges.len().saturating_sub(1)] {
+                let last = starts[starts.len() - 1];
+                starts.push(last + a.elements[r.clone()].iter().map(composites).sum::<usize>());
             }
+            let ends = par_chunks(&mut a.elements, |k, first, chunk| {
+                let mut next = starts[k];
+                for (j, e) in chunk.iter_mut().enumerate() {
+                    format_extra(&mut e.before, depth + 1, leading(first + j));
+                    format_whitespace(e, child_depth, flags, &mut next, standard);
+                    format_extra(&mut e.after, depth + 2, inner);
+                }
+                next
+            });
+            *next = ends.last().copied().unwrap_or(*next);
             a.elements.len()
         }
         Node::Literal(_) => return,
@@ -440,7 +465,19 @@ fn align_object_values(v: &mut Value) {
                 align_object_values(&mut m.value);
             }
         }
-        Node::Array(a) => a.elements.iter_mut().for_each(align_object_values),
+        Node::Array(a) => {
+            par_chunks(&mut a.elements, |_, _, chunk| chunk.iter_mut().for_each(align_object_values));
+        }
+    }
+}
+
+/// How many objects and arrays a value holds, itself included: its share of the
+/// expansion flags.
+fn composites(v: &Value) -> usize {
+    match &v.node {
+        Node::Literal(_) => 0,
+        Node::Object(o) => 1 + o.members.iter().map(|m| composites(&m.name) + composites(&m.value)).sum::<usize>(),
+        Node::Array(a) => 1 + a.elements.iter().map(composites).sum::<usize>(),
     }
 }
 
@@ -499,6 +536,35 @@ fn replace(b: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::format_bytes;
+
+    #[test]
+    fn long_arrays_format_the_same_in_parallel() {
+        // Entries of every shape the formatter treats differently: one-line and expanded,
+        // commented, long enough to pass 80 columns, nested, aligned members, blank lines.
+        let entry = |i: usize| match i % 6 {
+            0 => format!("{{\"src\": [\"user{i}@example.com\"], \"dst\": [\"tag:a\"], \"ip\": [\"tcp:{i}\"]}}"),
+            1 => format!("// entry {i}\n{{\n\"src\":\"u{i}\",\n\"accept\":[\"tag:b:{i}\"],}}"),
+            2 => format!("[{i}, [{i}, {{\"x\": [1,\n2]}}], /* c */ \"{}\"]", "y".repeat(i % 90)),
+            3 => format!("\n\n{{\"a\": 1, \"bbb\": {{\"c\": [{i}]}}, /* t */}}"),
+            4 => format!("\"{i}\" /* trailing */"),
+            _ => format!("{{\"long\": \"{}\", \"n\": null}}", "z".repeat(i % 120)),
+        };
+        let body = |n: usize, sep: &str| (0..n).map(entry).collect::<Vec<_>>().join(sep);
+        // Lengths that put a different kind of entry first in the second half of each array.
+        let doc = format!(
+            "// big\n{{\"grants\": [\n{}\n], \"tests\": [{}], \"a\": [{}], \"b\": [{}]}}",
+            body(3001, ",\n"),
+            body(3000, ", "),
+            body(3005, ",\n"),
+            body(3003, ","),
+        );
+        let parallel = format_bytes(doc.as_bytes()).unwrap();
+        crate::parallel::SEQUENTIAL.set(true);
+        let sequential = format_bytes(doc.as_bytes()).unwrap();
+        crate::parallel::SEQUENTIAL.set(false);
+        assert!(parallel == sequential, "parallel formatting differs");
+        assert_eq!(format_bytes(&parallel).unwrap(), parallel, "and is a fixed point");
+    }
 
     fn fmt(s: &str) -> String {
         String::from_utf8(format_bytes(s.as_bytes()).unwrap()).unwrap()

@@ -133,6 +133,7 @@ impl Parser<'_> {
                 Err(Fail::Close { bracket: b'}', offset, before }) => {
                     obj.trailing_comma = !obj.members.is_empty();
                     obj.after = before;
+                    obj.members.shrink_to_fit();
                     return Ok((Node::Object(obj), offset + 1));
                 }
                 Err(e) => return Err(e),
@@ -155,6 +156,7 @@ impl Parser<'_> {
                 Some(b'}') => {
                     let last = obj.members.last_mut().map(|m| std::mem::take(&mut m.value.after));
                     obj.after = last.unwrap_or_default();
+                    obj.members.shrink_to_fit();
                     return Ok((Node::Object(obj), n + 1));
                 }
                 Some(_) => {
@@ -173,6 +175,7 @@ impl Parser<'_> {
                 Err(Fail::Close { bracket: b']', offset, before }) => {
                     arr.trailing_comma = !arr.elements.is_empty();
                     arr.after = before;
+                    arr.elements.shrink_to_fit();
                     return Ok((Node::Array(arr), offset + 1));
                 }
                 Err(e) => return Err(e),
@@ -185,6 +188,7 @@ impl Parser<'_> {
                 Some(b']') => {
                     let last = arr.elements.last_mut().map(|v| std::mem::take(&mut v.after));
                     arr.after = last.unwrap_or_default();
+                    arr.elements.shrink_to_fit();
                     return Ok((Node::Array(arr), n + 1));
                 }
                 Some(_) => {
