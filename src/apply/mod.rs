@@ -112,9 +112,7 @@ pub async fn apply(
     if !matches!(state, HeaderState::Intact { .. }) && live.text != rendered && !opts.force {
         return Err(ApplyError::Drift { live: live.text, rendered, state });
     }
-    // The ETag is the SHA-256 of the policy as Tailscale formats it; the rendered file
-    // already is in that form.
-    let policy_changed = sha256_hex(rendered.as_bytes()) != live.etag;
+    let policy_changed = !is_ours(&live, &rendered);
 
     let wanted = posture::wanted(repo, at);
     let recorded = recorded_posture(&live.text);
@@ -187,7 +185,7 @@ async fn post(
         Err(ApiError::Changed { .. }) => {
             progress("the policy changed meanwhile: re-reading it to see whether the change is ours");
             let now = client.policy().await?;
-            if now.etag == sha256_hex(rendered.as_bytes()) {
+            if is_ours(&now, rendered) {
                 Ok(PolicyStep::Posted { etag: Some(now.etag) })
             } else {
                 Err(ApplyError::Conflict)
@@ -198,6 +196,13 @@ async fn post(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether the live policy is exactly the rendered one. The ETag is the SHA-256 of the policy
+/// as Tailscale formats it, which the rendered file already is; the text is compared too, so
+/// a server that hashed differently would cost a redundant write, never a wrong verdict.
+fn is_ours(live: &LivePolicy, rendered: &str) -> bool {
+    live.etag == sha256_hex(rendered.as_bytes()) || live.text == rendered
 }
 
 async fn plan_posture(
@@ -228,4 +233,20 @@ pub async fn import(client: &Client) -> Result<(String, LivePolicy), ApiError> {
     let live = client.policy().await?;
     let base = crate::merge::unmerge(&live.text).unwrap_or_else(|| live.text.clone());
     Ok((base, live))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_policy_is_ours_by_etag_or_by_text() {
+        let rendered = "{}\n";
+        let by_etag = LivePolicy { text: "{ }\n".into(), etag: sha256_hex(rendered.as_bytes()) };
+        let by_text = LivePolicy { text: rendered.into(), etag: "hashed-some-other-way".into() };
+        let neither = LivePolicy { text: "{\"acls\": []}\n".into(), etag: "x".into() };
+        assert!(is_ours(&by_etag, rendered));
+        assert!(is_ours(&by_text, rendered));
+        assert!(!is_ours(&neither, rendered));
+    }
 }
