@@ -71,9 +71,10 @@ pub enum ApplyError {
 
 fn drift_message(state: &HeaderState) -> String {
     match state {
-        HeaderState::Missing => "the live policy was not written by tailgrant (it has no tailgrant header); \
-             nothing was written. Run `tailgrant import` to make it the base policy in a pull request, \
-             or `tailgrant apply --force` to replace it"
+        HeaderState::Missing => "the live policy was not written by tailgrant (it has no tailgrant header) \
+             and is not the base policy in git; nothing was written. Run `tailgrant import` to make it \
+             the base policy in a pull request (apply then adopts it), or `tailgrant apply --force` to \
+             replace it"
             .into(),
         _ => "the live policy was edited outside tailgrant since it last applied (its header hash no longer \
              matches its body); nothing was written. Run `tailgrant import` to turn the edit into a pull \
@@ -109,7 +110,14 @@ pub async fn apply(
     progress("reading the live policy");
     let live = client.policy().await?;
     let state = verify_header(&live.text);
-    if !matches!(state, HeaderState::Intact { .. }) && live.text != rendered && !opts.force {
+    let drifted = match &state {
+        HeaderState::Intact { .. } => false,
+        // Not written by tailgrant: fine only if it is exactly the base policy in git, as right
+        // after `tailgrant import` adopted it.
+        HeaderState::Missing => !is_base(repo, &live.text),
+        HeaderState::Edited { .. } => true,
+    };
+    if drifted && live.text != rendered && !opts.force {
         return Err(ApplyError::Drift { live: live.text, rendered, state });
     }
     let policy_changed = !is_ours(&live, &rendered);
@@ -196,6 +204,13 @@ async fn post(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether `text` is the repository's base policy, up to formatting.
+fn is_base(repo: &Repository, text: &str) -> bool {
+    let formatted = |t: &str| crate::parse::format_bytes(t.as_bytes()).ok();
+    let base = repo.base.as_ref().and_then(|b| formatted(&b.file.text));
+    base.is_some() && base == formatted(text)
 }
 
 /// Whether the live policy is exactly the rendered one. The ETag is the SHA-256 of the policy

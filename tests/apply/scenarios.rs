@@ -490,3 +490,20 @@ fn oauth_tokens_are_refreshed_before_they_expire() {
     assert!(refused.is_empty(), "{refused:?}");
     assert!(env.sim.attributes("n2SIMCNTRL").contains_key("custom:prodAccess"));
 }
+
+#[test]
+fn adopting_a_tailnet_is_import_then_apply() {
+    let env = Env::new();
+    env.write("policies/grants/alice.hujson", &posture_grant("alice-laptop", "custom:prodAccess"));
+    env.sim.set_policy(BASE); // a tailnet with a hand-written policy
+    let r = env.run(&["import"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.stdout.contains("removed"), "nothing of tailgrant's to remove: {}", r.stdout);
+    // The live policy now is the base in git: no --force needed, and nothing is lost.
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(env.sim.policy().0, env.rendered());
+    // A policy that is neither tailgrant's nor the base is still refused.
+    env.sim.set_policy("{\"acls\": []}\n");
+    assert_eq!(env.run(&["apply"]).code, 4);
+}
