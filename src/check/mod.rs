@@ -3,6 +3,7 @@
 
 mod guardrails;
 mod policy;
+mod posture;
 pub mod view;
 mod windows;
 
@@ -64,6 +65,7 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
             Status::Pending => fragments.pending += 1,
         }
         windows::check(f, at, &repo.config, &mut findings);
+        posture::check(f, &mut findings);
     }
     // Rendering, the rules and the tests are independent: run them side by side.
     let (rendered, tests) = std::thread::scope(|scope| {

@@ -134,6 +134,15 @@ codes! {
     /// The fragment is active and expires within the config's `warnBefore` window (72 hours by
     /// default). Renew it with a new pull request if the access is still needed.
     ExpiresSoon = "TG054", "expires-soon", Warning;
+    /// A device posture attribute that the API would refuse, found before `apply` has written
+    /// anything. Keys are `custom:` then letters, digits, underscores or colons, at most 128
+    /// characters; a value is a boolean, an integer below 2^53, or a string of at most 50
+    /// letters, digits, underscores and periods; the device is named.
+    ///
+    /// Bad: `{"device": "alice-laptop", "key": "prodAccess", "value": "until friday"}`
+    ///
+    /// Good: `{"device": "alice-laptop", "key": "custom:prodAccess", "value": true}`
+    InvalidPostureAttribute = "TG055", "invalid-posture-attribute", Error;
     /// A tag is used (in a rule, a test, an owner list, an auto-approver, a node attribute)
     /// but not defined in `tagOwners`. The control plane rejects the policy (`tag not found`).
     ///

@@ -1,0 +1,101 @@
+//! A fragment's device posture attributes: what the API accepts (its documented key and value
+//! rules), checked offline so that `apply` never fails half-way on one.
+
+use crate::finding::{Code, Finding, Location};
+use crate::load::FragmentFile;
+
+pub fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
+    let Some(list) =
+        f.doc.tree.as_object().and_then(|o| o.get_ci("postureAttributes")).and_then(|m| m.value.as_array())
+    else {
+        return;
+    };
+    for (entry, attr) in list.elements.iter().zip(&f.fragment.posture_attributes) {
+        let at = |field: &str| {
+            let span =
+                entry.as_object().and_then(|o| o.get(field)).map_or(entry.span.clone(), |m| m.value.span.clone());
+            Location::new(&f.doc.file, span)
+        };
+        let mut report = |field: &str, message: String, help: &str| {
+            findings.push(Finding::new(Code::InvalidPostureAttribute, at(field), message, help));
+        };
+        if let Some(problem) = key_problem(&attr.key) {
+            report(
+                "key",
+                format!("posture attribute key `{}` {problem}", attr.key),
+                "write it as custom:NAME, e.g. custom:prodAccess",
+            );
+        }
+        if let Some(problem) = value_problem(&attr.value) {
+            report(
+                "value",
+                format!("posture attribute value {} {problem}", attr.value),
+                "use true, an integer, or a short word like approved_2026",
+            );
+        }
+        if attr.device.trim().is_empty() {
+            report(
+                "device",
+                "the posture attribute names no device".into(),
+                "name the device by its name, hostname or node ID",
+            );
+        }
+    }
+}
+
+fn key_problem(key: &str) -> Option<&'static str> {
+    let Some(name) = key.strip_prefix("custom:") else {
+        return Some("is not in the custom: namespace, the only one the API lets clients set");
+    };
+    if name.is_empty() {
+        Some("has no name after custom:")
+    } else if key.len() > 128 {
+        Some("is longer than 128 characters")
+    } else if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+        Some("may hold only letters, digits, underscores and colons")
+    } else {
+        None
+    }
+}
+
+fn value_problem(value: &serde_json::Value) -> Option<&'static str> {
+    use serde_json::Value as J;
+    match value {
+        J::Bool(_) => None,
+        J::Number(n) => match n.as_i64() {
+            Some(i) if i.unsigned_abs() < 1 << 53 => None,
+            _ => Some("is not an integer below 2^53"),
+        },
+        J::String(s) if s.len() > 50 => Some("is longer than 50 characters"),
+        J::String(s) if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') => {
+            Some("may hold only letters, digits, underscores and periods")
+        }
+        J::String(_) => None,
+        _ => Some("must be a boolean, an integer or a string"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_and_values_as_the_api_takes_them() {
+        assert_eq!(key_problem("custom:prodAccess"), None);
+        assert_eq!(key_problem("custom:a:b_1"), None);
+        assert!(key_problem("prodAccess").is_some());
+        assert!(key_problem("node:os").is_some());
+        assert!(key_problem("custom:").is_some());
+        assert!(key_problem("custom:a-b").is_some());
+        assert!(key_problem(&format!("custom:{}", "a".repeat(122))).is_some());
+        for ok in [json!(true), json!(80), json!("approved_2026.v1")] {
+            assert_eq!(value_problem(&ok), None, "{ok}");
+        }
+        for bad in
+            [json!("until friday"), json!(1.5), json!(1u64 << 53), json!(null), json!(["x"]), json!("x".repeat(51))]
+        {
+            assert!(value_problem(&bad).is_some(), "{bad}");
+        }
+    }
+}
