@@ -57,3 +57,19 @@ fn each_fixture_raises_its_code() {
         insta::assert_snapshot!(code.clone(), format!("{}\n\n{human}", spans.join("\n")));
     }
 }
+
+/// `check` merges for findings only; `check_and_render` renders too. They must agree.
+#[test]
+fn check_finds_the_same_with_or_without_rendering() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let mut dirs: Vec<_> = std::fs::read_dir("fixtures/rules").unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.push("policies".into());
+    for dir in dirs {
+        let repo = Repository::load(&dir).unwrap();
+        let at = AT.parse().unwrap();
+        let (plain, rendered) = (tailgrant::check::check(&repo, at), tailgrant::check::check_and_render(&repo, at));
+        assert_eq!(plain.findings, rendered.findings, "{}", dir.display());
+        assert!(plain.rendered.is_none());
+        assert_eq!(rendered.rendered.is_some(), repo.base.is_some(), "{}", dir.display());
+    }
+}

@@ -100,7 +100,7 @@ pub async fn apply(
     opts: ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Applied, ApplyError> {
-    let report = crate::check::check(repo, at);
+    let report = crate::check::check_and_render(repo, at);
     if report.has_errors() || report.tests.failed > 0 {
         return Err(ApplyError::Findings(Box::new(report)));
     }

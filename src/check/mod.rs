@@ -23,7 +23,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub fragments: FragmentCounts,
     pub tests: TestCounts,
-    /// The policy rendered at the instant checked, when the base loaded.
+    /// The policy rendered at the instant checked, when asked for (`check_and_render`) and
+    /// the base loaded.
     pub rendered: Option<Rendered>,
 }
 
@@ -54,8 +55,19 @@ impl Report {
     }
 }
 
-/// Checks the repository as it stands at `at`.
+/// Checks the repository as it stands at `at`. The merge runs for its findings only; nothing
+/// is rendered.
 pub fn check(repo: &Repository, at: Timestamp) -> Report {
+    run(repo, at, false)
+}
+
+/// Checks the repository and renders the policy at `at` (side by side), as `render` and
+/// `apply` need both.
+pub fn check_and_render(repo: &Repository, at: Timestamp) -> Report {
+    run(repo, at, true)
+}
+
+fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
     let mut findings = repo.findings.clone();
     let mut fragments = FragmentCounts::default();
     for f in &repo.fragments {
@@ -68,8 +80,14 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
         posture::check(f, &mut findings);
     }
     // Rendering, the rules and the tests are independent: run them side by side.
-    let (rendered, tests) = std::thread::scope(|scope| {
-        let render = scope.spawn(|| merge::render(repo, at));
+    let (merged, tests) = std::thread::scope(|scope| {
+        let merged = scope.spawn(move || {
+            if render {
+                merge::render(repo, at).map(|r| (r.findings.clone(), Some(r)))
+            } else {
+                merge::findings(repo, at).map(|f| (f, None))
+            }
+        });
         let tests = scope.spawn(|| {
             // Tests run against the policy in force: the base and the active fragments.
             let active = view::View::active(repo, at);
@@ -83,11 +101,12 @@ pub fn check(repo: &Repository, at: Timestamp) -> Report {
         guardrails::check(repo, &view, at, &mut findings);
         let (tests, found) = rejoin(tests);
         findings.extend(found);
-        (rejoin(render), tests)
+        (rejoin(merged), tests)
     });
-    if let Some(r) = &rendered {
-        findings.extend(r.findings.iter().cloned());
-    }
+    let rendered = merged.and_then(|(merge_findings, rendered)| {
+        findings.extend(merge_findings);
+        rendered
+    });
     finding::sort(&mut findings);
     findings.dedup();
     Report { findings, fragments, tests, rendered }

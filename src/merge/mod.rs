@@ -37,24 +37,7 @@ const MAP_SECTIONS: &[&str] = &["hosts", "tagOwners", "ipsets", "postures"];
 /// Renders the policy active at `at`, or `None` when the base policy did not load.
 pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
     let base = repo.base.as_ref()?;
-    let mut merger = Merger {
-        tree: base.tree.clone(),
-        base_file: &base.file,
-        allow_new_groups: repo.config.allow_new_groups,
-        origins: HashMap::new(),
-        findings: Vec::new(),
-    };
-    let active: Vec<usize> =
-        (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
-    // Copying and labelling the fragments' entries is most of the merge, and independent per
-    // fragment: done across cores, then merged in path order.
-    let prepared = crate::parallel::par_chunks_ref(&active, |chunk| {
-        chunk.iter().map(|&i| Prepared::of(&repo.fragments[i])).collect::<Vec<_>>()
-    });
-    for (&i, p) in active.iter().zip(prepared.into_iter().flatten()) {
-        merger.merge(&repo.fragments[i], p);
-    }
-    let Merger { mut tree, findings, .. } = merger;
+    let (mut tree, findings, active) = merge(repo, at, true)?;
     restore_comma_invariant(&mut tree);
     let mut posture: Vec<(String, String)> = active
         .iter()
@@ -68,6 +51,38 @@ pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
     let text = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let (text, body_hash) = header::seal(text);
     Some(Rendered { text, body_hash, active, findings })
+}
+
+/// What merging at `at` finds (conflicting definitions, groups the base lacks) without
+/// producing the policy: list entries are never in conflict, so they are not copied, and
+/// nothing is formatted. `None` when the base policy did not load.
+pub fn findings(repo: &Repository, at: Timestamp) -> Option<Vec<Finding>> {
+    merge(repo, at, false).map(|(_, findings, _)| findings)
+}
+
+/// The merged tree, the merge's findings and the indices of the active fragments. Without
+/// `copy_lists`, list sections are left out of the tree.
+fn merge(repo: &Repository, at: Timestamp, copy_lists: bool) -> Option<(Value, Vec<Finding>, Vec<usize>)> {
+    let base = repo.base.as_ref()?;
+    let mut merger = Merger {
+        tree: base.tree.clone(),
+        base_file: &base.file,
+        allow_new_groups: repo.config.allow_new_groups,
+        origins: HashMap::new(),
+        findings: Vec::new(),
+    };
+    let active: Vec<usize> =
+        (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
+    // Copying and labelling the fragments' entries is most of the merge, and independent per
+    // fragment: done across cores, then merged in path order.
+    let prepared = crate::parallel::par_chunks_ref(&active, |chunk| {
+        chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], copy_lists)).collect::<Vec<_>>()
+    });
+    for (&i, p) in active.iter().zip(prepared.into_iter().flatten()) {
+        merger.merge(&repo.fragments[i], p);
+    }
+    let Merger { tree, findings, .. } = merger;
+    Some((tree, findings, active))
 }
 
 /// The inverse of render for a rendered file: its header and every entry labelled as merged
@@ -118,11 +133,15 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn of(f: &FragmentFile) -> Prepared {
+    fn of(f: &FragmentFile, copy_lists: bool) -> Prepared {
         let label = label(f);
-        let lists = list_sections(f)
-            .map(|(_, items)| items.elements.iter().map(|e| labelled(e.clone(), &label)).collect())
-            .collect();
+        let lists = if copy_lists {
+            list_sections(f)
+                .map(|(_, items)| items.elements.iter().map(|e| labelled(e.clone(), &label)).collect())
+                .collect()
+        } else {
+            Vec::new()
+        };
         Prepared { label, lists }
     }
 }
