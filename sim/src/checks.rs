@@ -6,13 +6,12 @@
 //! verdicts Tailscale gave.
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tailgrant::finding::Code;
 
 /// `hex(sha256(hujson.Format(text)))`; unparseable text is hashed as it is.
 pub fn etag_of(text: &str) -> String {
     let formatted = tailgrant::parse::format_bytes(text.as_bytes()).unwrap_or_else(|_| text.as_bytes().to_vec());
-    Sha256::digest(&formatted).iter().map(|b| format!("{b:02x}")).collect()
+    tailgrant::merge::sha256_hex(&formatted)
 }
 
 /// Why a policy is refused: the `{"message", "data"}` body.

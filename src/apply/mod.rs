@@ -145,7 +145,11 @@ pub async fn apply(
     }
     if policy_changed {
         progress("validating the policy with the tailnet");
-        let json = crate::parse::parse(rendered.as_bytes()).map(|t| t.standardize()).unwrap_or_default();
+        // The rendered file always parses; were it not to, the server should say so, not
+        // receive an empty body (which reads as a pass).
+        let json = crate::parse::parse(rendered.as_bytes())
+            .map(|t| t.standardize())
+            .unwrap_or_else(|_| rendered.as_bytes().to_vec());
         let v = client.validate(json).await?;
         warnings.extend(v.warnings.iter().cloned());
         if !v.passed() {
@@ -160,7 +164,7 @@ pub async fn apply(
         return Ok(applied);
     }
     // Removals first: until the post lands, the live header still lists them.
-    for c in changes.iter().filter(|c| matches!(c, Change::Remove { .. })) {
+    for c in &changes {
         if let Change::Remove { node_id, key, .. } = c {
             progress(&c.to_string());
             client.delete_attribute(node_id, key).await?;

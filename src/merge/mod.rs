@@ -16,7 +16,7 @@ use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
 use crate::parse::{self, Array, Member, Node, Object, Value};
 
-pub use header::{HEADER_HASH_PREFIX, HeaderState, POSTURE_PREFIX, recorded_posture, sha256_hex, verify_header};
+pub use header::{HEADER_HASH_PREFIX, HeaderState, recorded_posture, sha256_hex, verify_header};
 
 /// A rendered policy.
 #[derive(Debug, Clone)]
