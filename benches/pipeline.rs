@@ -23,6 +23,23 @@ fn main() {
         .map_or("2026-11-22T12:00:00Z", String::as_str)
         .parse()
         .expect("--at takes an RFC 3339 instant");
+    // `--only STAGE` loops one stage alone for a profiler (perf record).
+    if let Some(stage) = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)) {
+        let repo = Repository::load(&dir).unwrap();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            match stage.as_str() {
+                "merge" => drop(std::hint::black_box(tailgrant::merge::render(&repo, at))),
+                "load" => drop(std::hint::black_box(Repository::load(&dir))),
+                "render" => {
+                    let repo = Repository::load(&dir).unwrap();
+                    drop(std::hint::black_box(tailgrant::merge::render(&repo, at)));
+                }
+                other => panic!("--only takes merge, load or render, not {other}"),
+            }
+        }
+        return;
+    }
     let files = files(&dir);
     let bytes: usize = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len() as usize)).sum();
     println!("{}: {} files, {:.1} MB, at {at}", dir.display(), files.len(), bytes as f64 / 1e6);
@@ -78,6 +95,41 @@ fn main() {
     println!("check  / read+parse = {:.2}x (target <= 3x)", ratio(check));
     let ratio_kept = |d: Duration| d.as_secs_f64() / kept.as_secs_f64();
     println!("render / read+parse with trees kept = {:.2}x, check = {:.2}x", ratio_kept(render), ratio_kept(check));
+
+    // The ratios above divide medians taken seconds apart; on a shared machine the speed drifts
+    // between them. Alternating the floor with the stage and dividing each pair cancels that.
+    let read_parse = || {
+        for f in &files {
+            std::hint::black_box(tailgrant::parse::parse(&std::fs::read(f).unwrap()).unwrap());
+        }
+    };
+    let paired_render = paired(read_parse, || {
+        let repo = Repository::load(&dir).unwrap();
+        std::hint::black_box(tailgrant::merge::render(&repo, at).unwrap());
+    });
+    let paired_check = paired(read_parse, || {
+        let repo = Repository::load(&dir).unwrap();
+        std::hint::black_box(tailgrant::check::check(&repo, at));
+    });
+    println!("paired: render / read+parse = {paired_render}, check / read+parse = {paired_check}");
+}
+
+/// Runs `floor` and `stage` alternately (at least 15 pairs or 4 s) and summarises the ratios
+/// of each pair: median, and the middle half's range.
+fn paired(mut floor: impl FnMut(), mut stage: impl FnMut()) -> String {
+    let mut ratios = Vec::new();
+    let start = Instant::now();
+    while ratios.len() < 15 || (start.elapsed() < Duration::from_secs(4) && ratios.len() < 200) {
+        let t = Instant::now();
+        floor();
+        let f = t.elapsed();
+        let t = Instant::now();
+        stage();
+        ratios.push(t.elapsed().as_secs_f64() / f.as_secs_f64());
+    }
+    ratios.sort_by(f64::total_cmp);
+    let q = |p: usize| ratios[(ratios.len() - 1) * p / 100];
+    format!("{:.2}x (middle half {:.2}-{:.2}x, {} pairs)", q(50), q(25), q(75), ratios.len())
 }
 
 /// The files `check` reads: config, base and fragments.

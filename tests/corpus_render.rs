@@ -22,10 +22,28 @@ fn policy_files(dir: &Path) -> Vec<PathBuf> {
 
 /// A repository holding only `text` as its base policy.
 fn repo_with_base(text: &[u8]) -> (tempfile::TempDir, Repository) {
+    repo_with(text, &[])
+}
+
+/// A repository with base policy `text` and the grant files `fragments` (name, text).
+fn repo_with(text: &[u8], fragments: &[(&str, &str)]) -> (tempfile::TempDir, Repository) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("policy.hujson"), text).unwrap();
+    std::fs::create_dir(dir.path().join("grants")).unwrap();
+    for (name, fragment) in fragments {
+        std::fs::write(dir.path().join("grants").join(name), fragment).unwrap();
+    }
     let repo = Repository::load(dir.path()).unwrap();
     (dir, repo)
+}
+
+/// Name and text of each real-world policy file that parses.
+fn parseable_policies() -> impl Iterator<Item = (String, Vec<u8>)> {
+    policy_files(&corpus("")).into_iter().filter_map(|path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read(&path).unwrap();
+        (!UNPARSEABLE.contains(&name.as_str())).then_some((name, text))
+    })
 }
 
 fn json_of(text: &[u8]) -> serde_json::Value {
@@ -45,12 +63,7 @@ const UNPARSEABLE: &[&str] = &[
 fn real_world_files_render_back_with_every_comment() {
     let at: jiff::Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
     let mut rendered = 0;
-    for path in policy_files(&corpus("")) {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if UNPARSEABLE.contains(&name.as_str()) {
-            continue;
-        }
-        let text = std::fs::read(&path).unwrap();
+    for (name, text) in parseable_policies() {
         let (_dir, repo) = repo_with_base(&text);
         let out = tailgrant::merge::render(&repo, at).unwrap_or_else(|| panic!("{name} did not render"));
         assert_eq!(json_of(out.text.as_bytes()), json_of(&text), "{name}: the rendered policy differs");
@@ -67,6 +80,43 @@ fn real_world_files_render_back_with_every_comment() {
             "{name}"
         );
         assert!(matches!(tailgrant::merge::verify_header(rendered_text), tailgrant::merge::HeaderState::Intact { .. }));
+        rendered += 1;
+    }
+    assert_eq!(rendered, 112);
+}
+
+/// A fragment whose entries `render` formats apart from the base and splices in: whatever the
+/// base's layout, the result must be what formatting the whole file gives.
+const FRAGMENT: &str = r#"{
+  "expires": "2026-12-01T00:00:00Z",
+  "grants": [
+    // why
+    {"src": ["alice@example.com"], "dst": ["tag:db"], "ip": ["tcp:5432"]},
+    {"src": ["alice@example.com", "carol@example.com", "dave@example.com"], "dst": ["tag:a-rather-long-tag"], "ip": ["*"]},
+  ],
+  "tests": [{"src": "alice@example.com", "accept": ["tag:db:5432"]}],
+}
+"#;
+
+#[test]
+fn real_world_bases_take_merged_entries_formatted_as_the_whole_file_would_be() {
+    let at: jiff::Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+    let fragment = json_of(FRAGMENT.as_bytes());
+    let mut rendered = 0;
+    for (name, text) in parseable_policies() {
+        let (_dir, repo) = repo_with(&text, &[("a.hujson", FRAGMENT)]);
+        let out = tailgrant::merge::render(&repo, at).unwrap_or_else(|| panic!("{name} did not render"));
+        assert_eq!(
+            String::from_utf8(tailgrant::parse::format_bytes(out.text.as_bytes()).unwrap()).unwrap(),
+            out.text,
+            "{name}: merged entries are not formatted as the whole file is"
+        );
+        let (base, merged) = (json_of(&text), json_of(out.text.as_bytes()));
+        for section in ["grants", "tests"] {
+            let mut expected = base.get(section).and_then(|v| v.as_array()).cloned().unwrap_or_default();
+            expected.extend(fragment[section].as_array().unwrap().iter().cloned());
+            assert_eq!(merged[section], serde_json::Value::Array(expected), "{name}: {section}");
+        }
         rendered += 1;
     }
     assert_eq!(rendered, 112);

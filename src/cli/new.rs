@@ -49,7 +49,7 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
     };
     let doc = match tailgrant::load::parse_document(file) {
         Ok(d) => d,
-        Err(f) => return usage(&f.message),
+        Err((f, _)) => return usage(&f.message),
     };
     let mut findings = Vec::new();
     let Some(fragment) = tailgrant::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut findings) else {

@@ -80,6 +80,12 @@ pub struct Repository {
     pub inventory: Option<crate::model::devices::Inventory>,
 }
 
+impl Drop for Repository {
+    fn drop(&mut self) {
+        crate::parallel::par_drop(std::mem::take(&mut self.fragments));
+    }
+}
+
 impl Repository {
     /// The text of a file loaded from this repository, by its display path.
     pub fn source(&self, path: &str) -> Option<&SourceFile> {
@@ -159,17 +165,11 @@ fn load_fragments(dir: &Path, rels: &[String]) -> Vec<Loaded> {
         }
         out
     };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     // Threads only pay off for many files.
-    if workers == 1 || rels.len() < 256 {
+    if rels.len() < 256 {
         return vec![load_run(rels)];
     }
-    let chunk = rels.len().div_ceil(workers);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = rels.chunks(chunk).map(|run| s.spawn(move || load_run(run))).collect();
-        // A panicking worker must not silently drop files: re-raise it.
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    })
+    crate::parallel::par_chunks_ref(rels, load_run)
 }
 
 /// Why a policies directory could not be loaded at all.
@@ -216,9 +216,9 @@ fn read_document(
             return None;
         }
     };
-    match parse_document(file.clone()) {
+    match parse_document(file) {
         Ok(doc) => Some(doc),
-        Err(f) => {
+        Err((f, file)) => {
             findings.push(*f);
             rejected.push(file);
             None
@@ -265,16 +265,21 @@ pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFi
     }
 }
 
-/// Parses a file's text as HuJSON whose top level is an object.
-pub fn parse_document(file: SourceFile) -> Result<Document, Box<Finding>> {
-    let tree = parse_hujson(&file)?;
+/// Parses a file's text as HuJSON whose top level is an object. A file that does not parse is
+/// handed back with the finding, for quoting.
+pub fn parse_document(file: SourceFile) -> Result<Document, (Box<Finding>, SourceFile)> {
+    let tree = match parse_hujson(&file) {
+        Ok(tree) => tree,
+        Err(f) => return Err((f, file)),
+    };
     if !matches!(tree.node, Node::Object(_)) {
-        return Err(Box::new(Finding::new(
+        let finding = Finding::new(
             Code::NotAnObject,
             Location::new(&file, tree.span.clone()),
             format!("the top level is {}, not an object", tree.kind_name()),
             "wrap the content in `{ ... }`; a fragment's rules go in sections such as `\"grants\": [...]`",
-        )));
+        );
+        return Err((Box::new(finding), file));
     }
     Ok(Document { file, tree })
 }

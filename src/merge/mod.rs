@@ -36,33 +36,80 @@ const MAP_SECTIONS: &[&str] = &["hosts", "tagOwners", "ipsets", "postures"];
 
 /// Renders the policy active at `at`, or `None` when the base policy did not load.
 pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
-    let base = repo.base.as_ref()?;
-    let (mut tree, findings, active) = merge(repo, at, true)?;
-    restore_comma_invariant(&mut tree);
-    let mut posture: Vec<(String, String)> = active
+    let mut merged = merge(repo, at, Lists::Formatted)?;
+    finish(repo, &mut merged);
+    // Entries were formatted for where lists normally sit; a base laid out otherwise (rare)
+    // has them copied and formatted in place instead.
+    let fits = |i| parse::member_list_entry_depth(&merged.tree, i) == Some(ENTRY_DEPTH);
+    if !merged.list_sections.iter().all(|&(_, i)| fits(i)) {
+        merged = merge(repo, at, Lists::Copied)?;
+        finish(repo, &mut merged);
+    }
+    let Merged { tree, findings, active, .. } = merged;
+    let text = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    drop_tree(tree);
+    let (text, body_hash) = header::seal(text);
+    Some(Rendered { text, body_hash, active, findings })
+}
+
+/// Adds the header to a merged tree and formats it.
+fn finish(repo: &Repository, merged: &mut Merged) {
+    let tree = &mut merged.tree;
+    restore_comma_invariant(tree);
+    let mut posture: Vec<(String, String)> = merged
+        .active
         .iter()
         .flat_map(|&i| &repo.fragments[i].fragment.posture_attributes)
         .map(|a| (a.key.clone(), a.device.clone()))
         .collect();
     posture.sort();
     posture.dedup();
-    header::attach(&mut tree, &base.file.rel, &posture);
-    parse::format(&mut tree);
-    let text = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let (text, body_hash) = header::seal(text);
-    Some(Rendered { text, body_hash, active, findings })
+    let base = repo.base.as_ref().map_or("", |b| &b.file.rel);
+    header::attach(tree, base, &posture);
+    parse::format(tree);
+}
+
+/// Frees a merged tree, its long sections across cores.
+fn drop_tree(mut tree: Value) {
+    for m in tree.as_object_mut().map_or(&mut [][..], |o| &mut o.members[..]) {
+        if let Some(list) = m.value.as_array_mut() {
+            crate::parallel::par_drop(std::mem::take(&mut list.elements));
+        }
+    }
 }
 
 /// What merging at `at` finds (conflicting definitions, groups the base lacks) without
 /// producing the policy: list entries are never in conflict, so they are not copied, and
 /// nothing is formatted. `None` when the base policy did not load.
 pub fn findings(repo: &Repository, at: Timestamp) -> Option<Vec<Finding>> {
-    merge(repo, at, false).map(|(_, findings, _)| findings)
+    merge(repo, at, Lists::Skipped).map(|m| m.findings)
 }
 
-/// The merged tree, the merge's findings and the indices of the active fragments. Without
-/// `copy_lists`, list sections are left out of the tree.
-fn merge(repo: &Repository, at: Timestamp, copy_lists: bool) -> Option<(Value, Vec<Finding>, Vec<usize>)> {
+/// What becomes of the entries of fragments' list sections (`grants`, `tests`, ...).
+#[derive(Clone, Copy, PartialEq)]
+enum Lists {
+    /// Left out: only the merge's findings are wanted.
+    Skipped,
+    /// Copied into the tree, labelled, to be formatted with it.
+    Copied,
+    /// Formatted for `ENTRY_DEPTH` on their own, across cores, and added as literals.
+    Formatted,
+}
+
+/// How deep the entries of a top-level list sit when the top-level object is laid out one
+/// member per line, as every policy is.
+const ENTRY_DEPTH: usize = 2;
+
+/// The merged tree, the merge's findings and the indices of the active fragments.
+struct Merged {
+    tree: Value,
+    findings: Vec<Finding>,
+    active: Vec<usize>,
+    /// The top-level list sections fragments added entries to, with their member index.
+    list_sections: Vec<(&'static str, usize)>,
+}
+
+fn merge(repo: &Repository, at: Timestamp, lists: Lists) -> Option<Merged> {
     let base = repo.base.as_ref()?;
     let mut merger = Merger {
         tree: base.tree.clone(),
@@ -70,19 +117,20 @@ fn merge(repo: &Repository, at: Timestamp, copy_lists: bool) -> Option<(Value, V
         allow_new_groups: repo.config.allow_new_groups,
         origins: HashMap::new(),
         findings: Vec::new(),
+        list_sections: Vec::new(),
     };
     let active: Vec<usize> =
         (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
     // Copying and labelling the fragments' entries is most of the merge, and independent per
     // fragment: done across cores, then merged in path order.
     let prepared = crate::parallel::par_chunks_ref(&active, |chunk| {
-        chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], copy_lists)).collect::<Vec<_>>()
+        chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], lists)).collect::<Vec<_>>()
     });
     for (&i, p) in active.iter().zip(prepared.into_iter().flatten()) {
         merger.merge(&repo.fragments[i], p);
     }
-    let Merger { tree, findings, .. } = merger;
-    Some((tree, findings, active))
+    let Merger { tree, findings, list_sections, .. } = merger;
+    Some(Merged { tree, findings, active, list_sections })
 }
 
 /// The inverse of render for a rendered file: its header and every entry labelled as merged
@@ -124,23 +172,38 @@ struct Merger<'a> {
     /// places in a conflict.
     origins: HashMap<(String, String), Location>,
     findings: Vec<Finding>,
+    /// Where each list section is among the tree's members, found once rather than per
+    /// fragment (sections are only ever appended, so positions hold).
+    list_sections: Vec<(&'static str, usize)>,
 }
 
 /// A fragment's label and its list sections' entries, copied and labelled, in file order.
 struct Prepared {
-    label: String,
+    label: Label,
     lists: Vec<Vec<Value>>,
 }
 
 impl Prepared {
-    fn of(f: &FragmentFile, copy_lists: bool) -> Prepared {
+    fn of(f: &FragmentFile, lists: Lists) -> Prepared {
         let label = label(f);
-        let lists = if copy_lists {
-            list_sections(f)
-                .map(|(_, items)| items.elements.iter().map(|e| labelled(e.clone(), &label)).collect())
-                .collect()
-        } else {
-            Vec::new()
+        let entry = |e: &Value| match lists {
+            Lists::Formatted => {
+                let text = parse::format_nested(Value::new(e.node.clone()), ENTRY_DEPTH);
+                labelled(
+                    Value {
+                        before: e.before.clone(),
+                        span: e.span.clone(),
+                        node: Node::Literal(text),
+                        after: e.after.clone(),
+                    },
+                    &label,
+                )
+            }
+            _ => labelled(e.clone(), &label),
+        };
+        let lists = match lists {
+            Lists::Skipped => Vec::new(),
+            _ => list_sections(f).map(|(_, items)| items.elements.iter().map(entry).collect()).collect(),
         };
         Prepared { label, lists }
     }
@@ -170,7 +233,7 @@ impl Merger<'_> {
                         continue;
                     }
                     let items = lists.next().unwrap_or_default();
-                    if let Some(list) = self.section(s, Node::Array(Array::default())).as_array_mut() {
+                    if let Some(list) = self.list_section(s).as_array_mut() {
                         list.elements.extend(items);
                     }
                 }
@@ -200,12 +263,21 @@ impl Merger<'_> {
         }
     }
 
-    /// The base's section (found case-insensitively), created empty at the end if absent.
-    fn section(&mut self, name: &str, empty: Node) -> &mut Value {
-        section_in(&mut self.tree, name, empty)
+    /// The base's list section (found case-insensitively), created empty at the end if absent.
+    fn list_section(&mut self, name: &'static str) -> &mut Value {
+        let i = match self.list_sections.iter().find(|(n, _)| *n == name) {
+            Some(&(_, i)) => i,
+            None => {
+                let i = member_index(&mut self.tree, name, Node::Array(Array::default()), true);
+                self.list_sections.push((name, i));
+                i
+            }
+        };
+        let Node::Object(obj) = &mut self.tree.node else { unreachable!("member_index made the tree an object") };
+        &mut obj.members[i].value
     }
 
-    fn merge_map(&mut self, path: &[&str], entries: &Object, f: &FragmentFile, label: &str) {
+    fn merge_map(&mut self, path: &[&str], entries: &Object, f: &FragmentFile, label: &Label) {
         let base_file = self.base_file;
         let mut target = &mut self.tree;
         for p in path {
@@ -245,7 +317,7 @@ impl Merger<'_> {
         }
     }
 
-    fn merge_groups(&mut self, groups: &Value, f: &FragmentFile, label: &str) {
+    fn merge_groups(&mut self, groups: &Value, f: &FragmentFile, label: &Label) {
         let Some(groups) = groups.as_object() else { return };
         for g in &groups.members {
             let Some(name) = g.name.as_str() else { continue };
@@ -265,7 +337,7 @@ impl Merger<'_> {
 
     /// Appends the strings of `items` to the list at `path` (created if absent), skipping
     /// those already there.
-    fn add_members(&mut self, path: &[&str], items: &Value, label: &str) {
+    fn add_members(&mut self, path: &[&str], items: &Value, label: &Label) {
         let Some(items) = items.as_array() else { return };
         let mut target = &mut self.tree;
         for (i, p) in path.iter().enumerate() {
@@ -296,6 +368,14 @@ fn entry_in<'v>(v: &'v mut Value, name: &str, empty: Node) -> &'v mut Value {
 }
 
 fn find_or_add<'v>(v: &'v mut Value, name: &str, empty: Node, ci: bool) -> &'v mut Value {
+    let i = member_index(v, name, empty, ci);
+    let Node::Object(obj) = &mut v.node else { unreachable!("member_index made it an object") };
+    &mut obj.members[i].value
+}
+
+/// The position of member `name` in an object value (made an object if it is not one),
+/// appended with value `empty` if absent.
+fn member_index(v: &mut Value, name: &str, empty: Node, ci: bool) -> usize {
     if !matches!(v.node, Node::Object(_)) {
         v.node = Node::Object(Object::default());
     }
@@ -304,7 +384,7 @@ fn find_or_add<'v>(v: &'v mut Value, name: &str, empty: Node, ci: bool) -> &'v m
         .members
         .iter()
         .position(|m| m.name.as_cow().is_some_and(|n| if ci { n.eq_ignore_ascii_case(name) } else { n == name }));
-    let i = match found {
+    match found {
         Some(i) => i,
         None => {
             let mut key = Value::string(name);
@@ -312,14 +392,17 @@ fn find_or_add<'v>(v: &'v mut Value, name: &str, empty: Node, ci: bool) -> &'v m
             obj.members.push(Member { name: key, value: Value::new(empty) });
             obj.members.len() - 1
         }
-    };
-    &mut obj.members[i].value
+    }
 }
 
+/// The comment naming a fragment, as the lines put before each entry it contributes.
+struct Label(Vec<u8>);
+
 /// A fragment's entry with a comment naming its source above the entry's own comments.
-fn labelled(mut v: Value, label: &str) -> Value {
+fn labelled(mut v: Value, label: &Label) -> Value {
     let own = v.before.trim_ascii_start();
-    let mut before = format!("\n// {label}\n").into_bytes();
+    let mut before = Vec::with_capacity(label.0.len() + own.len());
+    before.extend_from_slice(&label.0);
     before.extend_from_slice(own);
     v.before = before;
     v
@@ -331,17 +414,20 @@ fn strip_extra(mut v: Value) -> Value {
     v
 }
 
-/// `tailgrant: grants/x.hujson, expires 2026-11-23T17:00:00Z, approved by bob@example.com`
-fn label(f: &FragmentFile) -> String {
-    let mut s = format!("tailgrant: {}", f.doc.file.rel);
+/// `// tailgrant: grants/x.hujson, expires 2026-11-23T17:00:00Z, approved by bob@example.com`
+fn label(f: &FragmentFile) -> Label {
+    use std::fmt::Write;
+    let mut s = format!("\n{LABEL_PREFIX}{}", f.doc.file.rel);
     match f.fragment.expires {
-        Some(t) => s.push_str(&format!(", expires {t}")),
+        Some(t) => write!(s, ", expires {t}").expect("writing to a String"),
         None => s.push_str(", permanent"),
     }
     if !f.fragment.approvers.is_empty() {
-        s.push_str(&format!(", approved by {}", f.fragment.approvers.join(", ")));
+        s.push_str(", approved by ");
+        s.push_str(&f.fragment.approvers.join(", "));
     }
-    s
+    s.push('\n');
+    Label(s.into_bytes())
 }
 
 /// Appending to a list can leave a last value with extra after it but no trailing comma, a
@@ -368,5 +454,65 @@ fn restore_comma_invariant(v: &mut Value) {
         let mut moved = std::mem::take(last_after);
         moved.append(after);
         *after = moved;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What render gives when every entry is copied into the tree and formatted there.
+    fn formatted_in_place(repo: &Repository, at: Timestamp) -> (String, Value) {
+        let mut merged = merge(repo, at, Lists::Copied).unwrap();
+        finish(repo, &mut merged);
+        let (text, _) = header::seal(String::from_utf8(merged.tree.pack()).unwrap());
+        (text, merged.tree)
+    }
+
+    #[test]
+    fn entries_formatted_apart_match_formatting_in_place() {
+        let fragment = r#"// a request
+{
+  "expires": "2026-12-01T00:00:00Z", "approvers": ["bob@example.com"],
+  "grants": [
+    // why
+    {"src": ["alice@example.com"], "dst": ["tag:db"], "ip": ["tcp:5432"]},
+    {"src": ["alice@example.com", "carol@example.com", "dave@example.com"], "dst": ["tag:a-rather-long-tag"], "ip": ["*"]},
+    {
+      "src": ["a\u0040example.com"], /* inline */ "dst": ["tag:db"],
+      "ip": ["tcp:1", "tcp:2",],
+    },
+  ],
+  "tests": [{"src": "alice@example.com", "accept": ["tag:db:5432"], "deny": []}],
+}
+"#;
+        // Bases laid out as policies are, and as they rarely are: the latter take the path
+        // that copies entries.
+        let bases = [
+            (
+                "usual",
+                "// base\n{\n\t\"grants\": [\n\t\t{\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*\"]},\n\t],\n}\n",
+                true,
+            ),
+            ("sections absent", "{\n  \"groups\": {},\n}\n", true),
+            ("one line", "{\"grants\": [], \"tests\": []}\n", false),
+            ("comment before the list", "{\n\"grants\": // note\n [],\n}\n", false),
+        ];
+        let at: Timestamp = "2026-11-23T00:00:00Z".parse().unwrap();
+        for (name, base, usual) in bases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("policy.hujson"), base).unwrap();
+            std::fs::create_dir(dir.path().join("grants")).unwrap();
+            std::fs::write(dir.path().join("grants/a.hujson"), fragment).unwrap();
+            let repo = Repository::load(dir.path()).unwrap();
+            assert!(repo.findings.is_empty(), "{name}: {:?}", repo.findings);
+            let (expected, tree) = formatted_in_place(&repo, at);
+            let sections = merge(&repo, at, Lists::Copied).unwrap().list_sections;
+            assert_eq!(sections.len(), 2, "{name}");
+            let at_usual_depth =
+                sections.iter().all(|&(_, i)| parse::member_list_entry_depth(&tree, i) == Some(ENTRY_DEPTH));
+            assert_eq!(at_usual_depth, usual, "{name}");
+            assert_eq!(render(&repo, at).unwrap().text, expected, "{name}");
+        }
     }
 }

@@ -31,6 +31,32 @@ pub fn format(v: &mut Value) {
     v.after.push(b'\n');
 }
 
+/// The text `format` gives a value's contents (not its own extras) when the value sits
+/// `depth` levels deep in a document that is not standard JSON. Formatting depends on nothing
+/// else, so the entries merge adds to a long list are formatted this way, each on its own and
+/// across cores, and spliced in as literals (see `merge`).
+pub fn format_nested(mut v: Value, depth: usize) -> Vec<u8> {
+    v.before.clear();
+    v.after.clear();
+    normalize(&mut v);
+    let mut expand = Vec::new();
+    expand_composites(&v, &mut expand);
+    format_whitespace(&mut v, depth, &expand, &mut 0, false);
+    align_object_values(&mut v);
+    v.pack()
+}
+
+/// The depth `format` gives the entries of each list that is a member of the top-level object
+/// `v` (already formatted), by member index. A top-level object laid out on one line puts them
+/// one level higher, and a comment between a name and its list one level deeper.
+pub fn member_list_entry_depth(v: &Value, member: usize) -> Option<usize> {
+    let o = v.as_object()?;
+    let m = o.members.get(member)?;
+    let expanded = has_newline(&o.members.first()?.name.before);
+    let offset = has_newline(&m.name.after) || has_newline(&m.value.before);
+    Some(usize::from(expanded) + usize::from(offset) + 1)
+}
+
 /// Formats HuJSON text; the input must parse.
 pub fn format_bytes(src: &[u8]) -> Result<Vec<u8>, super::parser::SyntaxError> {
     let mut v = super::parser::parse(src)?;

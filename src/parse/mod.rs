@@ -7,5 +7,5 @@ pub mod parser;
 pub mod strings;
 
 pub use ast::{Array, Member, Node, Object, Span, Value};
-pub use format::{format, format_bytes};
+pub use format::{format, format_bytes, format_nested, member_list_entry_depth};
 pub use parser::{MAX_DEPTH, SyntaxError, is_blank, line_column, parse};
