@@ -20,6 +20,8 @@ pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<F
             out.push(rel.to_owned());
         }
     });
+    // The walk visits each directory's entries by name, which is not path order (`a/b` vs
+    // `a.x`), so sort once more; a vector that is nearly sorted already costs little.
     out.sort();
     out
 }
@@ -51,10 +53,11 @@ fn walk(root: &Path, rel: &str, visit: &mut dyn FnMut(&str)) {
     let Ok(entries) = std::fs::read_dir(if rel.is_empty() { root.to_path_buf() } else { root.join(rel) }) else {
         return;
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
+    // Names are copied out once: `DirEntry::file_name` allocates on every call.
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| (e.file_name(), e)).collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, e) in entries {
+        let name = name.to_string_lossy().into_owned();
         let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_dir() {

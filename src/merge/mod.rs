@@ -177,73 +177,68 @@ struct Merger<'a> {
     list_sections: Vec<(&'static str, usize)>,
 }
 
-/// A fragment's label and its list sections' entries, copied and labelled, in file order.
-struct Prepared {
+/// What a fragment contributes, found across cores before the merge proper (which runs in path
+/// order): its label and its policy sections in file order, list entries copied and labelled.
+struct Prepared<'f> {
     label: Label,
-    lists: Vec<Vec<Value>>,
+    sections: Vec<Section<'f>>,
 }
 
-impl Prepared {
-    fn of(f: &FragmentFile, lists: Lists) -> Prepared {
+enum Section<'f> {
+    /// A list section's entries, ready to append (none when `Lists::Skipped`).
+    List(&'static str, Vec<Value>),
+    /// A map section, `groups` or `autoApprovers`, merged entry by entry.
+    Other(&'static str, &'f Value),
+}
+
+impl<'f> Prepared<'f> {
+    fn of(f: &'f FragmentFile, lists: Lists) -> Prepared<'f> {
         let label = label(f);
         let entry = |e: &Value| match lists {
             Lists::Formatted => {
                 let text = parse::format_nested(Value::new(e.node.clone()), ENTRY_DEPTH);
-                labelled(
-                    Value {
-                        before: e.before.clone(),
-                        span: e.span.clone(),
-                        node: Node::Literal(text),
-                        after: e.after.clone(),
-                    },
-                    &label,
-                )
+                let node = Node::Literal(text);
+                labelled(Value { before: e.before.clone(), span: e.span.clone(), node, after: e.after.clone() }, &label)
             }
             _ => labelled(e.clone(), &label),
         };
-        let lists = match lists {
-            Lists::Skipped => Vec::new(),
-            _ => list_sections(f).map(|(_, items)| items.elements.iter().map(entry).collect()).collect(),
-        };
-        Prepared { label, lists }
+        let members = f.doc.tree.as_object().map_or(&[][..], |o| &o.members[..]);
+        let sections = members
+            .iter()
+            .filter_map(|m| {
+                let (section, _) = shape::FRAGMENT.field(&m.name.as_cow()?)?;
+                if LIST_SECTIONS.contains(&section) {
+                    let items = m.value.as_array()?;
+                    let entries = match lists {
+                        Lists::Skipped => Vec::new(),
+                        _ => items.elements.iter().map(entry).collect(),
+                    };
+                    Some(Section::List(section, entries))
+                } else {
+                    // Fragment metadata and posture attributes are not policy.
+                    let policy = MAP_SECTIONS.contains(&section) || matches!(section, "groups" | "autoApprovers");
+                    policy.then_some(Section::Other(section, &m.value))
+                }
+            })
+            .collect();
+        Prepared { label, sections }
     }
-}
-
-/// The fragment's list sections that hold arrays, in file order.
-fn list_sections(f: &FragmentFile) -> impl Iterator<Item = (&'static str, &Array)> {
-    let members = f.doc.tree.as_object().map_or(&[][..], |o| &o.members[..]);
-    members.iter().filter_map(|m| {
-        let (section, _) = shape::FRAGMENT.field(&m.name.as_cow()?)?;
-        Some((section, m.value.as_array()?)).filter(|(s, _)| LIST_SECTIONS.contains(s))
-    })
 }
 
 impl Merger<'_> {
     fn merge(&mut self, f: &FragmentFile, prepared: Prepared) {
-        let Prepared { label, lists } = prepared;
-        let mut lists = lists.into_iter();
-        let Some(obj) = f.doc.tree.as_object() else { return };
+        let Prepared { label, sections } = prepared;
         // Sections in file order: a section the base lacks is added in the order met.
-        for m in &obj.members {
-            let Some(name) = m.name.as_cow() else { continue };
-            let Some((section, _)) = shape::FRAGMENT.field(&name) else { continue };
+        for section in sections {
             match section {
-                s if LIST_SECTIONS.contains(&s) => {
-                    if m.value.as_array().is_none() {
-                        continue;
-                    }
-                    let items = lists.next().unwrap_or_default();
+                Section::List(s, entries) => {
                     if let Some(list) = self.list_section(s).as_array_mut() {
-                        list.elements.extend(items);
+                        list.elements.extend(entries);
                     }
                 }
-                s if MAP_SECTIONS.contains(&s) => {
-                    let Some(entries) = m.value.as_object() else { continue };
-                    self.merge_map(&[s], entries, f, &label);
-                }
-                "groups" => self.merge_groups(&m.value, f, &label),
-                "autoApprovers" => {
-                    let Some(aa) = m.value.as_object() else { continue };
+                Section::Other("groups", value) => self.merge_groups(value, f, &label),
+                Section::Other("autoApprovers", value) => {
+                    let Some(aa) = value.as_object() else { continue };
                     for sub in &aa.members {
                         match sub.name.as_str().as_deref().and_then(|n| shape::AUTO_APPROVERS.field(n)) {
                             Some(("exitNode", _)) => {
@@ -258,7 +253,10 @@ impl Merger<'_> {
                         }
                     }
                 }
-                _ => {} // fragment metadata and posture attributes are not policy
+                Section::Other(s, value) => {
+                    let Some(entries) = value.as_object() else { continue };
+                    self.merge_map(&[s], entries, f, &label);
+                }
             }
         }
     }
