@@ -48,17 +48,37 @@ pub fn par_chunks_ref<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Syn
 
 /// Drops the items of a long vector across cores: freeing a loaded repository or a merged
 /// tree is a million small frees, which otherwise run on one core after the parallel work.
-pub fn par_drop<T: Send>(mut items: Vec<T>) {
-    let ranges: Vec<_> = chunk_ranges(items.len()).collect();
-    if ranges.len() <= 1 {
-        return;
+pub fn par_drop<T: Send>(items: Vec<T>) {
+    let size = chunk_size(items.len());
+    if size < items.len() {
+        // Dropped where they lie, a chunk per core, without moving them first.
+        items.into_par_iter().with_min_len(size).for_each(drop);
     }
-    let parts: Vec<Vec<T>> = ranges[1..].iter().rev().map(|r| items.split_off(r.start)).collect();
-    rayon::join(|| drop(items), || parts.into_par_iter().for_each(drop));
 }
 
 #[cfg(test)]
 thread_local! {
     /// Runs everything on the calling thread, to compare with the parallel path in tests.
     pub static SEQUENTIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn par_drop_drops_every_item_once() {
+        static DROPPED: AtomicUsize = AtomicUsize::new(0);
+        struct Counted;
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        for n in [0, 1, super::PAR_MIN - 1, super::PAR_MIN, 5 * super::PAR_MIN + 3] {
+            DROPPED.store(0, Ordering::Relaxed);
+            super::par_drop((0..n).map(|_| Counted).collect());
+            assert_eq!(DROPPED.load(Ordering::Relaxed), n);
+        }
+    }
 }

@@ -114,11 +114,15 @@ impl Repository {
         let base = read_document(dir, &base_rel, &mut findings, &mut rejected, false);
         let policy = base.as_ref().and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut findings));
         let rels = discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut findings);
-        let mut fragments = Vec::with_capacity(rels.len());
+        let mut fragments = Vec::new();
         for loaded in load_fragments(dir, &rels) {
             findings.extend(loaded.findings);
             rejected.extend(loaded.rejected);
-            fragments.extend(loaded.fragments);
+            if fragments.is_empty() {
+                fragments = loaded.fragments; // sized for all: see load_fragments
+            } else {
+                fragments.extend(loaded.fragments);
+            }
         }
         let inventory = config.devices.as_deref().and_then(|rel| {
             let doc = read_document(dir, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
@@ -156,6 +160,10 @@ struct Loaded {
 fn load_fragments(dir: &Path, rels: &[String]) -> Vec<Loaded> {
     let load_run = |run: &[String]| {
         let mut out = Loaded::default();
+        // The first run's vector becomes the repository's: sized for every file, the other
+        // runs are appended to it without moving it.
+        let first = run.as_ptr() == rels.as_ptr();
+        out.fragments.reserve(if first { rels.len() } else { run.len() });
         for rel in run {
             let Some(doc) = read_document(dir, rel, &mut out.findings, &mut out.rejected, false) else { continue };
             match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut out.findings) {
