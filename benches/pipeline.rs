@@ -114,18 +114,25 @@ fn main() {
     println!("paired: render / read+parse = {paired_render}, check / read+parse = {paired_check}");
 }
 
-/// Runs `floor` and `stage` alternately (at least 15 pairs or 4 s) and summarises the ratios
-/// of each pair: median, and the middle half's range.
+/// Runs `floor` and `stage` alternately (at least 16 pairs or 4 s), each first in every other
+/// pair so that neither gains from following the other, and summarises the ratios of each
+/// pair: median, and the middle half's range.
 fn paired(mut floor: impl FnMut(), mut stage: impl FnMut()) -> String {
+    let timed = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
     let mut ratios = Vec::new();
     let start = Instant::now();
-    while ratios.len() < 15 || (start.elapsed() < Duration::from_secs(4) && ratios.len() < 200) {
-        let t = Instant::now();
-        floor();
-        let f = t.elapsed();
-        let t = Instant::now();
-        stage();
-        ratios.push(t.elapsed().as_secs_f64() / f.as_secs_f64());
+    while ratios.len() < 16 || (start.elapsed() < Duration::from_secs(4) && ratios.len() < 200) {
+        let (f, s) = if ratios.len() % 2 == 0 {
+            (timed(&mut floor), timed(&mut stage))
+        } else {
+            let s = timed(&mut stage);
+            (timed(&mut floor), s)
+        };
+        ratios.push(s / f);
     }
     ratios.sort_by(f64::total_cmp);
     let q = |p: usize| ratios[(ratios.len() - 1) * p / 100];

@@ -111,11 +111,24 @@ impl Repository {
             None => Config::default(),
         };
         let base_rel = normalize_rel(&config.base);
-        let base = read_document(dir, &base_rel, &mut findings, &mut rejected, false);
-        let policy = base.as_ref().and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut findings));
-        let rels = discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut findings);
+        // The base is one large file: it loads while the fragments do. Findings keep the order
+        // of a sequential load: base, then discovery, then fragments.
+        let (mut for_base, mut for_fragments) = (Loaded::default(), Loaded::default());
+        let ((base, policy), runs) = rayon::join(
+            || {
+                let base = read_document(dir, &base_rel, &mut for_base.findings, &mut for_base.rejected, false);
+                let policy = base
+                    .as_ref()
+                    .and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut for_base.findings));
+                (base, policy)
+            },
+            || {
+                let rels = discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut for_fragments.findings);
+                load_fragments(dir, &rels)
+            },
+        );
         let mut fragments = Vec::new();
-        for loaded in load_fragments(dir, &rels) {
+        for loaded in [for_base, for_fragments].into_iter().chain(runs) {
             findings.extend(loaded.findings);
             rejected.extend(loaded.rejected);
             if fragments.is_empty() {

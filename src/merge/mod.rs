@@ -111,21 +111,26 @@ struct Merged {
 
 fn merge(repo: &Repository, at: Timestamp, lists: Lists) -> Option<Merged> {
     let base = repo.base.as_ref()?;
+    let active: Vec<usize> =
+        (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
+    // Copying and labelling the fragments' entries is most of the merge, and independent per
+    // fragment: done across cores (while the base is copied), then merged in path order.
+    let (tree, prepared) = rayon::join(
+        || base.tree.clone(),
+        || {
+            crate::parallel::par_chunks_ref(&active, |chunk| {
+                chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], lists)).collect::<Vec<_>>()
+            })
+        },
+    );
     let mut merger = Merger {
-        tree: base.tree.clone(),
+        tree,
         base_file: &base.file,
         allow_new_groups: repo.config.allow_new_groups,
         origins: HashMap::new(),
         findings: Vec::new(),
         list_sections: Vec::new(),
     };
-    let active: Vec<usize> =
-        (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
-    // Copying and labelling the fragments' entries is most of the merge, and independent per
-    // fragment: done across cores, then merged in path order.
-    let prepared = crate::parallel::par_chunks_ref(&active, |chunk| {
-        chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], lists)).collect::<Vec<_>>()
-    });
     for (&i, p) in active.iter().zip(prepared.into_iter().flatten()) {
         merger.merge(&repo.fragments[i], p);
     }
