@@ -346,3 +346,28 @@ fn syntax_help(reason: &str) -> String {
         "HuJSON is JSON with comments and trailing commas; fix the syntax at this point".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    /// Each way a file can fail to open gets its own message and fix. (The tests run as root,
+    /// which can read any file, so a permission error is built here rather than provoked.)
+    #[test]
+    fn unreadable_files_say_why() {
+        let cases = [
+            (Error::from(ErrorKind::NotFound), "does not exist", "create it"),
+            (Error::from(ErrorKind::IsADirectory), "is a directory", "rename the directory"),
+            (Error::from(ErrorKind::PermissionDenied), "permission denied", "permissions"),
+            (Error::from_raw_os_error(40), "symlink loop", "real file"),
+            (Error::other("disk on fire"), "cannot be read: disk on fire", "readable file"),
+        ];
+        for (error, what, help) in cases {
+            let f = super::unreadable("policies/grants/a.hujson", &error);
+            assert_eq!(f.code, super::Code::Unreadable);
+            assert!(f.message.starts_with("policies/grants/a.hujson "), "{}", f.message);
+            assert!(f.message.contains(what), "{} lacks {what:?}", f.message);
+            assert!(f.help.contains(help), "{} lacks {help:?}", f.help);
+        }
+    }
+}
