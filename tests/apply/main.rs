@@ -1,6 +1,8 @@
 //! `tailgrant apply`, `import` and `diff --live`, driven as a user would (the real binary)
 //! against the project's Tailscale API simulator over HTTP on loopback.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod scenarios;
 mod soak;
 mod support;

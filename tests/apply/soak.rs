@@ -96,7 +96,7 @@ fn two_hundred_applies_with_random_faults_converge() {
         }
         let args: &[&str] = if force { &["apply", "--force"] } else { &["apply"] };
         let r = env.run(args);
-        assert!(matches!(r.code, 0 | 3 | 4), "seed {seed:#x}, run {i}: {}", r.all());
+        assert!(matches!(r.code, 0 | 3 | 4), "seed {seed:#x}, run {i}: {}", r.transcript());
         outcomes[r.code as usize] += 1;
         // A drift refusal (after a concurrent edit) is resolved as a person would: by force.
         force = r.code == 4;
@@ -110,7 +110,7 @@ fn two_hundred_applies_with_random_faults_converge() {
     }
     env.sim.clear_faults();
     let r = env.run(&["apply", "--force"]);
-    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 0, "{}", r.transcript());
     assert_eq!(env.sim.policy().0, env.rendered());
     let mut expected = wanted(&env);
     expected.insert(("n1SIMCNTRL".into(), "custom:foreign".into()));

@@ -37,17 +37,7 @@ pub struct Env {
     pub timeout: &'static str,
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn all(&self) -> String {
-        format!("exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
+pub use crate::common::Run;
 
 impl Env {
     /// A simulator with the default setup and a repository holding `BASE`.
@@ -67,9 +57,7 @@ impl Env {
     }
 
     pub fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
+        crate::common::write(self.dir.path(), rel, text);
     }
 
     pub fn remove(&self, rel: &str) {
@@ -83,13 +71,10 @@ impl Env {
 
     /// Runs tailgrant with exactly these credentials variables.
     pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
-        let mut cmd = assert_cmd::Command::cargo_bin("tailgrant").unwrap();
+        let mut cmd = crate::common::tailgrant(self.dir.path());
         cmd.args(args)
             .args(["--timeout", self.timeout, "--retry-budget", "10s", "--backoff", "10ms"])
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
             .env("TS_API_URL", &self.sim.url)
-            .env_remove("TAILGRANT_DIR")
             .env_remove("TS_TAILNET");
         for v in ["TS_API_KEY", "TS_OAUTH_ID", "TS_OAUTH_SECRET", "TS_ID_TOKEN"] {
             cmd.env_remove(v);
@@ -97,12 +82,7 @@ impl Env {
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        crate::common::run(&mut cmd)
     }
 
     /// The policy tailgrant renders now, from the library.
@@ -115,7 +95,7 @@ impl Env {
     /// that it took.
     pub fn adopt(&self) {
         let r = self.run(&["apply", "--force"]);
-        assert_eq!(r.code, 0, "{}", r.all());
+        assert_eq!(r.code, 0, "{}", r.transcript());
         assert_eq!(self.sim.policy().0, self.rendered());
     }
 

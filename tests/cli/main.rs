@@ -1,6 +1,8 @@
 //! End-to-end tests of the `tailgrant` binary, one module per command (a single test binary
 //! links once, which matters on a small CI machine).
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod bad_input; // inputs that must give a located finding, never a panic or a partial file

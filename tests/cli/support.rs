@@ -5,18 +5,7 @@ pub struct TestRepo {
     pub dir: tempfile::TempDir,
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// Exit code, stdout and stderr together, as a snapshot shows them.
-    pub fn transcript(&self) -> String {
-        format!("exit: {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
+pub use crate::common::Run;
 
 /// A small valid base policy for repositories built in tests.
 pub const BASE: &str = r#"// Test base policy.
@@ -57,9 +46,7 @@ impl TestRepo {
     }
 
     pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, contents).unwrap();
+        crate::common::write(self.dir.path(), rel, contents);
     }
 
     pub fn read(&self, rel: &str) -> String {
@@ -68,19 +55,7 @@ impl TestRepo {
 
     /// Runs `tailgrant ARGS` in the repository's root, without colour.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = assert_cmd::Command::cargo_bin("tailgrant")
-            .unwrap()
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("TAILGRANT_DIR")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        crate::common::run(crate::common::tailgrant(self.dir.path()).args(args))
     }
 }
 
