@@ -55,8 +55,10 @@ pub enum PlanError {
         "{fragment} sets {key} on device {device:?}, which is not in the tailnet (match by name, hostname, node ID or ID)"
     )]
     UnknownDevice { fragment: String, device: String, key: String },
-    #[error("device {device:?} is ambiguous: it matches {matches}; name it by node ID")]
-    Ambiguous { device: String, matches: String },
+    #[error(
+        "{fragment} sets {key} on device {device:?}, which matches several devices: {matches}; name one by its node ID"
+    )]
+    Ambiguous { fragment: String, device: String, key: String, matches: String },
     #[error("{key} on {device:?} is set to different values by {first} and {second}")]
     Contradiction { device: String, key: String, first: String, second: String },
 }
@@ -89,8 +91,9 @@ pub fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
 }
 
 /// The device a fragment's name refers to: node ID, legacy ID, hostname, MagicDNS name or its
-/// first label, in that order of preference; names match case-insensitively.
-pub fn resolve<'d>(devices: &'d [Device], name: &str) -> Result<Option<&'d Device>, PlanError> {
+/// first label, in that order of preference; names match case-insensitively. A name that
+/// matches several devices is an error listing them ("name (node ID), ...").
+pub fn resolve<'d>(devices: &'d [Device], name: &str) -> Result<Option<&'d Device>, String> {
     if let Some(d) = devices.iter().find(|d| d.node_id == name || (!d.id.is_empty() && d.id == name)) {
         return Ok(Some(d));
     }
@@ -106,10 +109,7 @@ pub fn resolve<'d>(devices: &'d [Device], name: &str) -> Result<Option<&'d Devic
     match matches.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),
-        many => Err(PlanError::Ambiguous {
-            device: name.to_owned(),
-            matches: many.iter().map(|d| format!("{} ({})", d.name, d.node_id)).collect::<Vec<_>>().join(", "),
-        }),
+        many => Err(many.iter().map(|d| format!("{} ({})", d.name, d.node_id)).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -126,7 +126,13 @@ pub fn plan(
     // (node, key) → the wanted attribute; later expiry wins for equal values.
     let mut want: BTreeMap<(String, String), (&Device, Wanted)> = BTreeMap::new();
     for w in wanted {
-        let Some(d) = resolve(devices, &w.device)? else {
+        let resolved = resolve(devices, &w.device).map_err(|matches| PlanError::Ambiguous {
+            fragment: w.fragment.clone(),
+            device: w.device.clone(),
+            key: w.key.clone(),
+            matches,
+        })?;
+        let Some(d) = resolved else {
             return Err(PlanError::UnknownDevice {
                 fragment: w.fragment.clone(),
                 device: w.device.clone(),
@@ -180,8 +186,10 @@ pub fn plan(
                     .push(format!("{key} was set on {device:?}, which is no longer in the tailnet; nothing to remove"));
                 continue;
             }
-            Err(e) => {
-                warnings.push(format!("{e}; {key} left in place"));
+            Err(matches) => {
+                warnings.push(format!(
+                    "{key} was set on {device:?}, which now matches several devices ({matches}); left in place"
+                ));
                 continue;
             }
         };
@@ -230,7 +238,12 @@ mod tests {
         assert_eq!(resolve(&ds, "bob-laptop.tail1.ts.net").unwrap().unwrap().node_id, "nB");
         assert_eq!(resolve(&ds, "carol").unwrap(), None);
         let twins = [device("n1", "db"), device("n2", "db")];
-        assert!(matches!(resolve(&twins, "db"), Err(PlanError::Ambiguous { .. })));
+        assert!(resolve(&twins, "db").unwrap_err().contains(", "));
+        // The refusal names the fragment to fix and every device the name matches.
+        let wanted = [want("db", "custom:a", json!(true), None, "grants/db.hujson")];
+        let err = plan(&wanted, &[], &twins, &BTreeMap::new()).unwrap_err().to_string();
+        assert!(err.starts_with("grants/db.hujson sets custom:a on device \"db\""), "{err}");
+        assert!(err.contains("(n1)") && err.contains("(n2)") && err.contains("node ID"), "{err}");
     }
 
     #[test]
