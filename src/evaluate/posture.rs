@@ -9,27 +9,25 @@ pub fn satisfied(conditions: &[String], attrs: &Map<String, Value>) -> bool {
 }
 
 fn condition(cond: &str, attrs: &Map<String, Value>) -> bool {
-    let cond = cond.trim();
-    for op in [" NOT IN ", " IN ", "==", "!=", "<=", ">=", "<", ">"] {
-        if let Some((attr, value)) = cond.split_once(op) {
-            let Some(actual) = attrs.get(attr.trim()) else { return false };
-            let expected = parse_value(value.trim());
-            return match op.trim() {
-                "==" => equal(actual, &expected),
-                "!=" => !equal(actual, &expected),
-                "IN" => expected.as_array().is_some_and(|l| l.iter().any(|e| equal(actual, e))),
-                "NOT IN" => expected.as_array().is_some_and(|l| !l.iter().any(|e| equal(actual, e))),
-                o => compare(actual, &expected).is_some_and(|ord| match o {
-                    "<" => ord.is_lt(),
-                    "<=" => ord.is_le(),
-                    ">" => ord.is_gt(),
-                    _ => ord.is_ge(),
-                }),
-            };
-        }
+    let (attr, op) = crate::model::selector::split_condition(cond);
+    let Some((op, value)) = op else {
+        // A bare attribute means "is true".
+        return attrs.get(attr).is_some_and(|v| v == &Value::Bool(true));
+    };
+    let Some(actual) = attrs.get(attr) else { return false };
+    let expected = parse_value(value);
+    match op {
+        "==" => equal(actual, &expected),
+        "!=" => !equal(actual, &expected),
+        "IN" => expected.as_array().is_some_and(|l| l.iter().any(|e| equal(actual, e))),
+        "NOT IN" => expected.as_array().is_some_and(|l| !l.iter().any(|e| equal(actual, e))),
+        o => compare(actual, &expected).is_some_and(|ord| match o {
+            "<" => ord.is_lt(),
+            "<=" => ord.is_le(),
+            ">" => ord.is_gt(),
+            _ => ord.is_ge(),
+        }),
     }
-    // A bare attribute means "is true".
-    attrs.get(cond).is_some_and(|v| v == &Value::Bool(true))
 }
 
 /// `'macos'`, `"macos"`, `1.2`, `true`, `['a', 'b']`.

@@ -35,6 +35,14 @@ pub struct Config {
     /// A JSON file of the tailnet's devices, as `GET /api/v2/tailnet/-/devices` returns it,
     /// relative to the policies directory. With it, tests naming addresses can be decided.
     pub devices: Option<String>,
+    /// Who may approve access to destinations the policy names no owner for (`tagOwners` covers
+    /// tags; users own their own devices): each key is a CIDR or address, a host alias, an
+    /// `ipset:`, a `group:` used as a destination, `user:*@DOMAIN`, an `autogroup:`, `*`, a
+    /// `svc:`, a tag (owners added to its `tagOwners`), or `section:nodeAttrs` /
+    /// `section:autoApprovers` for adding people to groups those sections name. Each value lists
+    /// logins and groups; groups are expanded from the base and permanent unguarded fragments
+    /// only. A destination without owners is refused under `approversMustOwnTags`.
+    pub owners: indexmap::IndexMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -53,6 +61,7 @@ impl Default for Config {
             domains: Vec::new(),
             external_users: Vec::new(),
             devices: None,
+            owners: indexmap::IndexMap::new(),
         }
     }
 }
@@ -82,6 +91,40 @@ pub struct Guardrail {
     pub forbid_self_approval: bool,
     #[serde(default)]
     pub require_description: bool,
+    /// Under `forbidWildcards`: the widest address range the fragment's sources, and its
+    /// destinations, may name together, as a prefix length per family (default `{"ipv4": 16,
+    /// "ipv6": 64}`). Unions count together: `0.0.0.0/1` and `128.0.0.0/1` are every address.
+    #[serde(default)]
+    pub widest_prefix: WidestPrefix,
+}
+
+/// The widest address range a guarded fragment may name, as prefix lengths.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WidestPrefix {
+    /// IPv4: at most as many addresses as a prefix of this length holds (0–32).
+    #[serde(default = "WidestPrefix::default_v4")]
+    #[schemars(range(max = 32))]
+    pub ipv4: u8,
+    /// IPv6: at most as many addresses as a prefix of this length holds (0–128).
+    #[serde(default = "WidestPrefix::default_v6")]
+    #[schemars(range(max = 128))]
+    pub ipv6: u8,
+}
+
+impl WidestPrefix {
+    fn default_v4() -> u8 {
+        16
+    }
+    fn default_v6() -> u8 {
+        64
+    }
+}
+
+impl Default for WidestPrefix {
+    fn default() -> Self {
+        WidestPrefix { ipv4: Self::default_v4(), ipv6: Self::default_v6() }
+    }
 }
 
 impl Guardrail {
@@ -101,6 +144,7 @@ impl Guardrail {
             approvers_must_own_tags: true,
             forbid_self_approval: true,
             require_description: true,
+            widest_prefix: WidestPrefix::default(),
         }
     }
 }

@@ -26,6 +26,12 @@ pub struct DeviceRecord {
     pub addresses: Vec<String>,
     #[serde(default, rename = "isExternal")]
     pub is_external: bool,
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, rename = "nodeId")]
+    pub node_id: String,
 }
 
 /// Who a device is, for matching: tagged devices are their tags, others their user.
@@ -43,6 +49,16 @@ pub struct Inventory {
     pub by_ip: HashMap<IpAddr, DeviceIdentity>,
     pub users: HashSet<String>,
     pub tags: HashSet<String>,
+    /// Every device with the names a fragment may use for it: node ID, ID, hostname, name.
+    named: Vec<(DeviceNames, DeviceIdentity)>,
+}
+
+#[derive(Debug, Clone)]
+struct DeviceNames {
+    node_id: String,
+    id: String,
+    hostname: String,
+    name: String,
 }
 
 impl From<DeviceList> for Inventory {
@@ -59,6 +75,8 @@ impl From<DeviceList> for Inventory {
             if d.tags.is_empty() {
                 inv.users.insert(user);
             }
+            let names = DeviceNames { node_id: d.node_id, id: d.id, hostname: d.hostname, name: d.name };
+            inv.named.push((names, identity.clone()));
             inv.tags.extend(d.tags.iter().cloned());
             for a in &d.addresses {
                 if let Ok(ip) = a.parse() {
@@ -67,5 +85,40 @@ impl From<DeviceList> for Inventory {
             }
         }
         inv
+    }
+}
+
+/// What a device name finds in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found<'a> {
+    Nothing,
+    One(&'a DeviceIdentity),
+    Several,
+}
+
+impl Inventory {
+    /// The device a fragment names, matched as `apply` matches it: node ID or ID exactly, else
+    /// hostname, MagicDNS name or its first label, without regard to case.
+    pub fn find(&self, name: &str) -> Found<'_> {
+        let name = name.trim();
+        if let Some((_, d)) = self.named.iter().find(|(n, _)| n.node_id == name || (!n.id.is_empty() && n.id == name)) {
+            return Found::One(d);
+        }
+        let matches: Vec<&DeviceIdentity> = self
+            .named
+            .iter()
+            .filter(|(n, _)| {
+                let full = n.name.trim_end_matches('.');
+                n.hostname.eq_ignore_ascii_case(name)
+                    || full.eq_ignore_ascii_case(name.trim_end_matches('.'))
+                    || full.split('.').next().is_some_and(|l| l.eq_ignore_ascii_case(name))
+            })
+            .map(|(_, d)| d)
+            .collect();
+        match matches.as_slice() {
+            [] => Found::Nothing,
+            [one] => Found::One(one),
+            _ => Found::Several,
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! Model: typed views of the policy, the fragments and the config, and the table of keys
 //! Tailscale knows.
 
+pub mod addrs;
 pub mod config;
 pub mod fragment;
 pub mod policy;
 pub mod shape;
 
-pub use config::{Config, Duration, Guardrail};
+pub use config::{Config, Duration, Guardrail, WidestPrefix};
 pub use fragment::{Fragment, PostureAttribute, Status};
 pub use policy::Policy;
 pub mod decode;
@@ -24,3 +25,4 @@ pub mod de;
 pub mod devices;
 pub mod draft;
 pub mod selector;
+pub mod text;

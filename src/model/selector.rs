@@ -89,6 +89,39 @@ pub fn classify(s: &str) -> Selector<'_> {
     Selector::Host(s)
 }
 
+/// Why `s` is not one person's login as tailgrant accepts it in `requester` and `approvers`:
+/// `local@domain` in plain ASCII, as identity providers issue them (`alice@example.com`,
+/// `alice@github`). Anything looser could carry a newline into a label or look like someone
+/// else's name to a reviewer, so the grammar is deliberately narrow.
+pub fn login_problem(s: &str) -> Option<&'static str> {
+    let Some((local, domain)) = s.split_once('@') else { return Some("has no @") };
+    let local_ok = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
+    let domain_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    if s.len() > 254 {
+        Some("is longer than 254 characters")
+    } else if s.chars().any(|c| !c.is_ascii() || c.is_ascii_control()) {
+        Some("has characters outside printable ASCII")
+    } else if s.contains(char::is_whitespace) {
+        Some("has spaces in it")
+    } else if local.is_empty() || domain.is_empty() {
+        Some("has nothing before or after the @")
+    } else if domain.contains('@') {
+        Some("has more than one @")
+    } else if !local.chars().all(local_ok) {
+        Some("has characters a login does not have before the @")
+    } else if !domain.chars().all(domain_ok)
+        || domain.starts_with(['.', '-'])
+        || domain.ends_with(['.', '-'])
+        || domain.contains("..")
+    {
+        Some("has a domain that is not a host name")
+    } else if s.contains(':') {
+        Some("is a selector, not a login")
+    } else {
+        None
+    }
+}
+
 /// `10.0.0.0/8` → (10.0.0.0, 8). Host bits may be set (checked elsewhere).
 pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     let (ip, len) = s.split_once('/')?;
@@ -178,6 +211,21 @@ pub fn split_host_ports(dst: &str) -> Result<(&str, &str), String> {
     }
 }
 
+/// The operators of a posture condition, longest first so that `NOT IN` is not read as `IN`.
+pub const POSTURE_OPERATORS: &[&str] = &[" NOT IN ", " IN ", "==", "!=", "<=", ">=", "<", ">"];
+
+/// A posture condition split into attribute, operator and value; a bare attribute (`"is
+/// true"`) has neither operator nor value.
+pub fn split_condition(cond: &str) -> (&str, Option<(&'static str, &str)>) {
+    let cond = cond.trim();
+    for op in POSTURE_OPERATORS {
+        if let Some((attr, value)) = cond.split_once(op) {
+            return (attr.trim(), Some((op.trim(), value.trim())));
+        }
+    }
+    (cond, None)
+}
+
 /// IANA protocol numbers of the names Tailscale accepts.
 pub const PROTOCOLS: &[(&str, u8)] = &[
     ("icmp", 1),
@@ -263,6 +311,39 @@ mod tests {
         assert_eq!(classify("alice@github"), Selector::User("alice@github"));
         assert_eq!(classify("db"), Selector::Host("db"));
         assert_eq!(classify(" tag:web "), Selector::Tag("web"));
+    }
+
+    #[test]
+    fn logins() {
+        for ok in ["alice@example.com", "alice@github", "o'brien+ops@sub.example.co.uk", "a.b-c_d%e@x-y.z"] {
+            assert_eq!(login_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "bob@example.com\n{\"action\": \"accept\"}",
+            "bob@example.com\u{202e}",
+            "bób@example.com",
+            "bob @example.com",
+            "group:dba",
+            "group:sec@example.com",
+            "tag:ci",
+            "user:*@example.com",
+            "*@example.com",
+            "bob",
+            "@example.com",
+            "bob@",
+            "bob@@example.com",
+            "a@b@c",
+            "bob@exa_mple.com",
+            "bob@.example.com",
+            "bob@example.com.",
+            "bob@example..com",
+            "bob,carol@example.com",
+            "bob\"@example.com",
+            "autogroup:admin",
+        ] {
+            assert!(login_problem(bad).is_some(), "{bad:?} accepted");
+        }
+        assert!(login_problem(&format!("{}@example.com", "a".repeat(250))).is_some());
     }
 
     #[test]

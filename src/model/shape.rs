@@ -159,6 +159,7 @@ pub const GUARDRAIL: Shape = Shape::Fields(&[
     ("approversMustOwnTags", Shape::Any),
     ("forbidSelfApproval", Shape::Any),
     ("requireDescription", Shape::Any),
+    ("widestPrefix", Shape::Fields(&[("ipv4", Shape::Any), ("ipv6", Shape::Any)])),
 ]);
 
 pub const CONFIG: Shape = Shape::Fields(&[
@@ -173,6 +174,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("domains", STRINGS),
     ("externalUsers", STRINGS),
     ("devices", Shape::Any),
+    ("owners", Shape::Map(&STRINGS)),
 ]);
 
 #[cfg(test)]
