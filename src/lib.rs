@@ -21,9 +21,18 @@ pub mod parse;
 pub mod report;
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part:
-/// a temporary file in the same directory, flushed, then renamed over the target.
+/// a temporary file in the same directory, flushed, then renamed over the target. A symlink is
+/// written through (its target is replaced), not turned into a copy of it.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(path)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),

@@ -7,16 +7,21 @@ use tailgrant::load;
 use super::{ExitStatus, args::Common};
 
 pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
+    let mut status = ExitStatus::Clean;
     let paths = if files.is_empty() {
         match default_files(&common.dir) {
-            Ok(p) => p,
+            Ok((p, refused)) => {
+                if refused {
+                    status = ExitStatus::Findings;
+                }
+                p
+            }
             Err(s) => return s,
         }
     } else {
         files.to_vec()
     };
     let color = super::stderr_color();
-    let mut status = ExitStatus::Clean;
     let mut unformatted = Vec::new();
     for path in &paths {
         let shown = path.to_string_lossy().into_owned();
@@ -65,20 +70,31 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
     status
 }
 
-/// The config, the base and every fragment the config's globs match.
-fn default_files(dir: &Path) -> Result<Vec<PathBuf>, ExitStatus> {
+/// The config, the base and every fragment the config's globs match. Files that lead outside
+/// the policies directory are left out, with the finding that says so (they are never read).
+fn default_files(dir: &Path) -> Result<(Vec<PathBuf>, bool), ExitStatus> {
     let repo = super::load(&Common { dir: dir.to_path_buf(), at: None })?;
+    let root = dir.canonicalize().ok();
+    let mut refused = Vec::new();
     let mut out = Vec::new();
     let base = repo.config.base.clone();
-    if dir.join(load::CONFIG_FILE).is_file() {
-        out.push(dir.join(load::CONFIG_FILE));
+    for rel in [load::CONFIG_FILE, base.as_str()] {
+        if rel == load::CONFIG_FILE && !dir.join(rel).is_file() {
+            continue;
+        }
+        match load::outside(dir, root.as_deref(), rel) {
+            Some(f) => refused.push(*f),
+            None => out.push(dir.join(rel)),
+        }
     }
-    out.push(dir.join(&base));
-    let mut ignored = Vec::new();
-    for rel in load::discover(dir, &repo.config, &[load::CONFIG_FILE, &base], &mut ignored) {
+    for rel in load::discover(dir, &repo.config, &[load::CONFIG_FILE, &base], &mut refused) {
         out.push(dir.join(rel));
     }
-    Ok(out)
+    let color = super::stderr_color();
+    for f in &refused {
+        super::err(&tailgrant::report::human::finding(f, None, color));
+    }
+    Ok((out, !refused.is_empty()))
 }
 
 impl ExitStatus {

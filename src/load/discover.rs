@@ -1,6 +1,6 @@
 //! Finding fragment files by the config's globs, in sorted path order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
@@ -9,16 +9,34 @@ use crate::model::Config;
 
 /// Relative paths (with `/`) of the files under `dir` that the config's `fragments` globs
 /// match and its `exclude` globs do not, sorted. `skip` lists paths that are never fragments.
-/// Symlinked directories are not followed, so a symlink loop cannot trap the walk.
+/// Symlinked directories are not followed, so a symlink loop cannot trap the walk. Files whose
+/// path cannot be shown safely (`TG010`) and symlinks that lead out of `dir` (`TG009`, never
+/// read) are reported and left out. Invalid globs match nothing here; `check` reports them
+/// where the config writes them.
 pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<Finding>) -> Vec<String> {
-    let config_path = super::display_path(dir, super::CONFIG_FILE);
-    let include = build(&config.fragments, &config_path, findings);
-    let exclude = build(&config.exclude, &config_path, findings);
+    let include = build(&config.fragments);
+    let exclude = build(&config.exclude);
+    let root = dir.canonicalize().ok();
     let mut out = Vec::new();
-    walk(dir, "", &mut |rel| {
-        if include.is_match(rel) && !exclude.is_match(rel) && !skip.contains(&rel) {
-            out.push(rel.to_owned());
+    walk(dir, "", &mut |rel, symlink| {
+        if !include.is_match(rel) || exclude.is_match(rel) || skip.contains(&rel) {
+            return;
         }
+        let shown = super::display_path(dir, rel);
+        if let Some(problem) = path_problem(rel) {
+            findings.push(Finding::new(
+                Code::UnsafeFileName,
+                Location::file(&shown),
+                format!("the file name {problem}, so it cannot be shown safely; the file is not loaded"),
+                "rename the file with letters, digits and . _ - + @ = ~ ( ) only",
+            ));
+            return;
+        }
+        if symlink && let Some(f) = outside(dir, root.as_deref(), rel) {
+            findings.push(*f);
+            return;
+        }
+        out.push(rel.to_owned());
     });
     // The walk visits each directory's entries by name, which is not path order (`a/b` vs
     // `a.x`), so sort once more; a vector that is nearly sorted already costs little.
@@ -31,25 +49,50 @@ pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(pattern).literal_separator(true).build()
 }
 
-fn build(patterns: &[String], config_path: &str, findings: &mut Vec<Finding>) -> GlobSet {
+fn build(patterns: &[String]) -> GlobSet {
     let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        match glob(p) {
-            Ok(g) => {
-                b.add(g);
-            }
-            Err(e) => findings.push(Finding::new(
-                Code::InvalidGlob,
-                Location::file(config_path),
-                format!("invalid glob `{p}`: {}", e.kind()),
-                "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, relative to the policies directory",
-            )),
-        }
+    for g in patterns.iter().filter_map(|p| glob(p).ok()) {
+        b.add(g);
     }
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
-fn walk(root: &Path, rel: &str, visit: &mut dyn FnMut(&str)) {
+/// Why a path cannot be shown safely, if it cannot: it reaches labels in the rendered policy,
+/// annotations and pull-request comments, where a line break, a bidi control or a field
+/// separator would let a file name write something it is not.
+pub fn path_problem(rel: &str) -> Option<&'static str> {
+    let ok = |c: char| c.is_alphanumeric() || "._-+@=~()/".contains(c);
+    if rel.contains('\u{FFFD}') {
+        Some("is not valid UTF-8")
+    } else if rel.chars().any(crate::model::text::breaks_line) {
+        Some("holds a control, line-breaking or invisible character")
+    } else if rel.chars().any(char::is_whitespace) {
+        Some("holds a space")
+    } else if !rel.chars().all(ok) {
+        Some("holds punctuation other than . _ - + @ = ~ ( )")
+    } else {
+        None
+    }
+}
+
+/// `Some(finding)` when `rel` (under `dir`, whose canonical path is `root`) resolves to
+/// something outside `dir`. A path that does not resolve (broken, looping) is left for the
+/// read to report.
+pub fn outside(dir: &Path, root: Option<&Path>, rel: &str) -> Option<Box<Finding>> {
+    let target: PathBuf = dir.join(rel).canonicalize().ok()?;
+    if root.is_some_and(|r| target.starts_with(r)) {
+        return None;
+    }
+    let shown = super::display_path(dir, rel);
+    Some(Box::new(Finding::new(
+        Code::SymlinkOutside,
+        Location::file(&shown),
+        format!("{shown} leads outside the policies directory; it was not read"),
+        "keep policy files inside the policies directory: replace the symlink by the file itself",
+    )))
+}
+
+fn walk(root: &Path, rel: &str, visit: &mut dyn FnMut(&str, bool)) {
     let Ok(entries) = std::fs::read_dir(if rel.is_empty() { root.to_path_buf() } else { root.join(rel) }) else {
         return;
     };
@@ -57,6 +100,7 @@ fn walk(root: &Path, rel: &str, visit: &mut dyn FnMut(&str)) {
     let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| (e.file_name(), e)).collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (name, e) in entries {
+        // A name that is not UTF-8 keeps its replacement character, which `path_problem` refuses.
         let name = name.to_string_lossy().into_owned();
         let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
         let Ok(ft) = e.file_type() else { continue };
@@ -67,7 +111,7 @@ fn walk(root: &Path, rel: &str, visit: &mut dyn FnMut(&str)) {
         } else {
             // Files, symlinks (to files, or broken or looping: reading them reports why) and
             // anything else a glob names.
-            visit(&child);
+            visit(&child, ft.is_symlink());
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
 use crate::parse::{self, Node, Value};
 
-pub use discover::{discover, glob};
+pub use discover::{discover, glob, outside, path_problem};
 
 /// The name of the optional config file inside the policies directory.
 pub const CONFIG_FILE: &str = "tailgrant.hujson";
@@ -75,7 +75,8 @@ pub struct Repository {
     pub findings: Vec<Finding>,
     /// Files that were read but did not parse or decode, kept so findings can quote them.
     pub rejected: Vec<SourceFile>,
-    pub config_file: Option<SourceFile>,
+    /// The config file as written, when there is one and it parses.
+    pub config_doc: Option<Document>,
     /// The devices file, when the config names one and it loads.
     pub inventory: Option<crate::model::devices::Inventory>,
 }
@@ -90,7 +91,7 @@ impl Repository {
     /// The text of a file loaded from this repository, by its display path.
     pub fn source(&self, path: &str) -> Option<&SourceFile> {
         let docs = self.base.iter().chain(self.fragments.iter().map(|f| &f.doc)).map(|d| &d.file);
-        docs.chain(&self.rejected).chain(&self.config_file).find(|f| f.path == path)
+        docs.chain(&self.rejected).chain(self.config_doc.as_ref().map(|d| &d.file)).find(|f| f.path == path)
     }
 
     /// Loads the policies directory `dir`. Fails only when `dir` itself is unusable.
@@ -101,11 +102,13 @@ impl Repository {
         }
         let mut findings = Vec::new();
         let mut rejected = Vec::new();
-        let mut config_file = None;
-        let config = match read_document(dir, CONFIG_FILE, &mut findings, &mut rejected, true) {
+        let root = dir.canonicalize().ok();
+        let root = root.as_deref();
+        let mut config_doc = None;
+        let config = match read_named(dir, root, CONFIG_FILE, &mut findings, &mut rejected, true) {
             Some(doc) => {
                 let config = crate::model::decode::decode::<Config>(&doc, shape::CONFIG, &mut findings);
-                config_file = Some(doc.file);
+                config_doc = Some(doc);
                 config.unwrap_or_default()
             }
             None => Config::default(),
@@ -116,7 +119,7 @@ impl Repository {
         let (mut for_base, mut for_fragments) = (Loaded::default(), Loaded::default());
         let ((base, policy), runs) = rayon::join(
             || {
-                let base = read_document(dir, &base_rel, &mut for_base.findings, &mut for_base.rejected, false);
+                let base = read_named(dir, root, &base_rel, &mut for_base.findings, &mut for_base.rejected, false);
                 let policy = base
                     .as_ref()
                     .and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut for_base.findings));
@@ -138,7 +141,7 @@ impl Repository {
             }
         }
         let inventory = config.devices.as_deref().and_then(|rel| {
-            let doc = read_document(dir, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
+            let doc = read_named(dir, root, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
             let list = crate::model::decode::decode::<crate::model::devices::DeviceList>(
                 &doc,
                 shape::Shape::Any,
@@ -154,7 +157,7 @@ impl Repository {
             fragments,
             findings,
             rejected,
-            config_file,
+            config_doc,
             inventory,
         })
     }
@@ -210,6 +213,23 @@ pub fn display_path(dir: &Path, rel: &str) -> String {
 
 fn normalize_rel(p: &str) -> String {
     p.trim_start_matches("./").replace('\\', "/")
+}
+
+/// Reads and parses a file the config names (or the config itself), which may lead anywhere:
+/// one outside `dir` (by `..`, an absolute path or a symlink) is refused without being read.
+fn read_named(
+    dir: &Path,
+    root: Option<&Path>,
+    rel: &str,
+    findings: &mut Vec<Finding>,
+    rejected: &mut Vec<SourceFile>,
+    optional: bool,
+) -> Option<Document> {
+    if let Some(f) = discover::outside(dir, root, rel) {
+        findings.push(*f);
+        return None;
+    }
+    read_document(dir, rel, findings, rejected, optional)
 }
 
 /// Reads and parses one file. `optional` files that do not exist are silently absent.
