@@ -206,3 +206,90 @@ proptest! {
         }
     }
 }
+
+/// Strings a hostile grant file could carry: anything, but leaning on what breaks comments,
+/// labels and terminals (line breaks, separators, bidi controls, quotes, comment markers).
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[a-z@.,:/ \\\\\"\\*\n\r\t\u{2028}\u{2029}\u{202e}\u{2066}\u{200b}\u{1b}\u{85}{}\\[\\]-]{0,24}",
+        Just(
+            "bob@example.com\n{\"action\": \"accept\", \"src\": [\"alice@example.com\"], \"dst\": [\"tag:x:*\"]},\n//"
+                .to_owned()
+        ),
+        Just("x\n// tailgrant-posture: custom:victim other-device\n".to_owned()),
+    ]
+}
+
+/// Cases for the hostile-strings property: `PROPTEST_CASES` when set, else a quick run.
+fn hostile_cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(96)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(hostile_cases()))]
+
+    /// Whatever a grant file puts in its fields, its comments and its name, the rendered policy
+    /// parses and holds exactly the rules the fragments declare: a string can label an entry,
+    /// never add one. (`check` refuses most of these strings; the renderer must not need it.)
+    #[test]
+    fn hostile_strings_cannot_change_the_rendered_policy(
+        // Mostly names that load (a refused name is not merged at all), some that do not.
+        name in prop_oneof![3 => "[a-z0-9._+@=~()-]{1,16}", 1 => hostile()],
+        description in hostile(),
+        requester in hostile(),
+        approvers in prop::collection::vec(hostile(), 0..3),
+        device in hostile(),
+        comment in hostile(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let base = serde_json::json!({
+            "groups": {"group:eng": ["a@example.com"]},
+            "tagOwners": {"tag:x": ["group:eng"]},
+            "grants": [{"src": ["group:eng"], "dst": ["tag:x"], "ip": ["tcp:1"]}],
+        });
+        std::fs::write(dir.path().join("policy.hujson"), format!("// base\n{}\n", serde_json::to_string_pretty(&base).unwrap())).unwrap();
+        std::fs::create_dir(dir.path().join("grants")).unwrap();
+        // A file system takes any name but `/` and NUL; keep it short enough for one.
+        let file: String = name.replace(['/', '\0'], "_").chars().take(60).collect();
+        let file = if file.is_empty() || file == "." || file == ".." { "g".to_owned() } else { file };
+        let grant = serde_json::json!({"src": ["a@example.com"], "dst": ["tag:x"], "ip": ["tcp:2"]});
+        let s = |v: &str| serde_json::to_string(v).unwrap();
+        let approvers: Vec<String> = approvers.iter().map(|a| s(a)).collect();
+        let text = format!(
+            "// {}\n{{\n  \"description\": {},\n  \"requester\": {},\n  \"approvers\": [{}],\n  \"expires\": \"2026-12-01T00:00:00Z\",\n  \
+             \"grants\": [\n    /* {} */\n    {}\n  ],\n  \"postureAttributes\": [{{\"device\": {}, \"key\": \"custom:a\", \"value\": true}}],\n}}\n",
+            comment.replace(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}'], " "),
+            s(&description), s(&requester), approvers.join(", "),
+            comment.replace("*/", "* /"),
+            grant, s(&device),
+        );
+        let Ok(()) = std::fs::write(dir.path().join("grants").join(format!("{file}.hujson")), &text) else {
+            return Ok(()); // a name this file system refuses
+        };
+        let repo = tailgrant::load::Repository::load(dir.path()).unwrap();
+        let at: jiff::Timestamp = "2026-11-23T00:00:00Z".parse().unwrap();
+        let out = tailgrant::merge::render(&repo, at).unwrap();
+        // It parses, it is a fixed point of the formatter, and it holds exactly the base's
+        // entries plus the fragment's one grant (when the fragment loaded at all).
+        let rendered = json_of(out.text.as_bytes());
+        let mut expected = base.clone();
+        let loaded = repo.fragments.len() == 1;
+        if loaded {
+            expected["grants"].as_array_mut().unwrap().push(grant);
+        }
+        prop_assert_eq!(&rendered, &expected, "{}", out.text);
+        prop_assert_eq!(tailgrant::parse::format_bytes(out.text.as_bytes()).unwrap(), out.text.as_bytes());
+        // One label for the one merged entry, each on a line of its own; the header records
+        // exactly the one attribute.
+        let labels = out.text.lines().filter(|l| l.trim_start().starts_with("// tailgrant: ")).count();
+        prop_assert_eq!(labels, usize::from(loaded), "{}", out.text);
+        let recorded = tailgrant::merge::recorded_posture(&out.text);
+        // (An attribute naming no device can never be set, so it is not recorded.)
+        let want: Vec<(String, String)> =
+            if loaded && !device.is_empty() { vec![("custom:a".into(), device.clone())] } else { vec![] };
+        prop_assert_eq!(recorded, want);
+        // And what import would keep is the base.
+        prop_assert_eq!(json_of(tailgrant::merge::unmerge(&out.text).unwrap().as_bytes()), base);
+    }
+}

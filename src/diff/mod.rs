@@ -95,12 +95,13 @@ fn body(text: &str) -> &str {
     &text[end..]
 }
 
-/// Fragments named by the labels of merged entries.
+/// Fragments named by the labels of merged entries (paths are escaped there, and hold no
+/// comma: see `load::path_problem`).
 fn fragments(text: &str) -> BTreeSet<String> {
     text.lines()
         .filter_map(|l| l.trim_start().strip_prefix("// tailgrant: "))
         .filter_map(|l| l.split(',').next())
-        .map(str::to_owned)
+        .map(|p| crate::model::text::unescape(p).into_owned())
         .collect()
 }
 
@@ -173,7 +174,8 @@ pub fn markdown(d: &PolicyDiff) -> String {
         out.push_str("No change to the rendered policy.\n");
         return out;
     }
-    let list = |v: &[String]| v.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    use crate::report::markdown::{code, code_block, text};
+    let list = |v: &[String]| v.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ");
     if !d.fragments_added.is_empty() {
         out.push_str(&format!("- Fragments added: {}\n", list(&d.fragments_added)));
     }
@@ -187,16 +189,16 @@ pub fn markdown(d: &PolicyDiff) -> String {
         }
         out.push_str(&format!("#### {title}\n\n| who | what | until | rule |\n| --- | --- | --- | --- |\n"));
         for c in changes.iter() {
-            let until = c.until.as_deref().map_or("permanent (base policy)".to_owned(), |u| u.replace('|', "\\|"));
-            out.push_str(&format!("| `{}` | `{}` | {} | `{}` |\n", c.who, c.what, until, c.rule));
+            let until = c.until.as_deref().map_or("permanent (base policy)".to_owned(), text);
+            out.push_str(&format!("| {} | {} | {} | {} |\n", code(&c.who), code(&c.what), until, code(&c.rule)));
         }
         out.push('\n');
     }
     let lines = d.text.lines().count();
     let open = if lines <= 40 { " open" } else { "" };
     out.push_str(&format!(
-        "<details{open}><summary>Policy diff ({lines} lines)</summary>\n\n```diff\n{}```\n\n</details>\n",
-        d.text
+        "<details{open}><summary>Policy diff ({lines} lines)</summary>\n\n{}\n</details>\n",
+        code_block("diff", &d.text)
     ));
     out
 }
@@ -206,18 +208,25 @@ pub fn human(d: &PolicyDiff) -> String {
     if d.text.is_empty() {
         return "no change to the rendered policy\n".to_owned();
     }
+    use crate::model::text::{multi_line, one_line};
     let mut out = String::new();
     for (what, v) in [("fragments added", &d.fragments_added), ("fragments removed or expired", &d.fragments_removed)] {
         if !v.is_empty() {
-            out.push_str(&format!("{what}: {}\n", v.join(", ")));
+            let names: Vec<_> = v.iter().map(|f| one_line(f)).collect();
+            out.push_str(&format!("{what}: {}\n", names.join(", ")));
         }
     }
     for (sign, changes) in [("+", &d.access_gained), ("-", &d.access_lost)] {
         for c in changes.iter() {
-            let until = c.until.as_deref().map_or(String::new(), |u| format!(" [{u}]"));
-            out.push_str(&format!("{sign} {} → {}{until}  ({})\n", c.who, c.what, c.rule));
+            let until = c.until.as_deref().map_or(String::new(), |u| format!(" [{}]", one_line(u)));
+            out.push_str(&format!(
+                "{sign} {} → {}{until}  ({})\n",
+                one_line(&c.who),
+                one_line(&c.what),
+                one_line(&c.rule)
+            ));
         }
     }
-    out.push_str(&format!("rendered policy: +{} -{} lines\n\n{}", d.lines_added, d.lines_removed, d.text));
+    out.push_str(&format!("rendered policy: +{} -{} lines\n\n{}", d.lines_added, d.lines_removed, multi_line(&d.text)));
     out
 }

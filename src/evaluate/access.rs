@@ -11,6 +11,8 @@ use crate::model::Status;
 pub struct AccessEntry {
     pub file: String,
     pub requester: Option<String>,
+    /// Why: the fragment's description (a ticket or incident reference).
+    pub description: Option<String>,
     /// One line per thing granted: `tag:prod-db tcp:5432`, `ssh tag:web as root`,
     /// `member of group:oncall`.
     pub grants: Vec<String>,
@@ -71,6 +73,7 @@ pub fn access(repo: &Repository, at: Timestamp) -> Access {
         let entry = AccessEntry {
             file: f.doc.file.path.clone(),
             requester: frag.requester.clone(),
+            description: frag.description.clone(),
             grants,
             approvers: frag.approvers.clone(),
             since: frag.not_before,

@@ -3,6 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::model::text::{escape_reversibly, unescape};
+
 /// The header line that carries the body's hash.
 pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
 
@@ -26,12 +28,33 @@ pub fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String
          // Edit those files in git, not this policy: tailgrant refuses to overwrite edits made elsewhere.\n\
          {HEADER_HASH_PREFIX}{UNSEALED}\n"
     );
-    for (key, device) in posture {
+    // Keys and device names come from fragments: escaped, so that neither can end the line
+    // or lose its edges to the trimming that reads it back.
+    // An attribute without a device can never be set (`TG055` refuses it): nothing to record.
+    for (key, device) in posture.iter().filter(|(_, d)| !d.is_empty()) {
+        let (key, device) = (field(key, true), field(device, false));
         before.push_str(&format!("{POSTURE_PREFIX}{key} {device}\n"));
     }
     let mut before = before.into_bytes();
     before.extend_from_slice(tree.before.trim_ascii_start());
     tree.before = before;
+}
+
+/// A posture line's field, escaped so that nothing in it can end the line, split it (a key is
+/// split off at the first space) or be lost to trimming at its edges.
+fn field(s: &str, is_key: bool) -> String {
+    let e = escape_reversibly(s);
+    let n = e.chars().count();
+    let mut out = String::with_capacity(e.len());
+    for (i, c) in e.chars().enumerate() {
+        let edge = i == 0 || i + 1 == n;
+        if c.is_whitespace() && (is_key || edge) {
+            out.push_str(&format!("\\u{{{:04X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Fills in the hash of the body (everything after the hash line) in a formatted file.
@@ -69,8 +92,8 @@ pub fn recorded_posture(text: &str) -> Vec<(String, String)> {
     text.lines()
         .take_while(|l| l.starts_with("//"))
         .filter_map(|l| l.strip_prefix(POSTURE_PREFIX))
-        .filter_map(|rest| rest.trim().split_once(' '))
-        .map(|(k, d)| (k.to_owned(), d.trim().to_owned()))
+        .filter_map(|rest| rest.trim_end_matches(['\r', '\n']).split_once(' '))
+        .map(|(k, d)| (unescape(k).into_owned(), unescape(d.trim()).into_owned()))
         .collect()
 }
 
@@ -130,5 +153,22 @@ mod tests {
         let edited = text.replace("[]", "[1]");
         assert!(matches!(verify_header(&edited), HeaderState::Edited { .. }));
         assert_eq!(verify_header("{}\n"), HeaderState::Missing);
+    }
+
+    /// A device name cannot end its header line: it is escaped and read back as it was.
+    #[test]
+    fn posture_lines_round_trip_hostile_names() {
+        let posture = [
+            ("custom:a".to_owned(), "Alice's MacBook Pro".to_owned()),
+            ("custom:b".to_owned(), "x\n// tailgrant-posture: custom:victim db\n{".to_owned()),
+            ("custom:c".to_owned(), "back\\slash\u{202e}".to_owned()),
+        ];
+        let mut tree = crate::parse::parse(b"{\"acls\": []}").unwrap();
+        attach(&mut tree, "policy.hujson", &posture);
+        crate::parse::format(&mut tree);
+        let (text, _) = seal(String::from_utf8(tree.pack()).unwrap());
+        assert_eq!(recorded_posture(&text), posture);
+        assert_eq!(text.lines().filter(|l| l.starts_with(POSTURE_PREFIX)).count(), 3, "{text}");
+        assert!(crate::parse::parse(text.as_bytes()).unwrap().as_object().unwrap().members.len() == 1);
     }
 }

@@ -418,16 +418,22 @@ fn strip_extra(mut v: Value) -> Value {
 }
 
 /// `// tailgrant: grants/x.hujson, expires 2026-11-23T17:00:00Z, approved by bob@example.com`
+///
+/// The path and the approvers come from the fragment, whose author may be hostile: they are
+/// escaped so that nothing in them can end the comment (a newline would start a live rule)
+/// or hide what the label says (bidi controls). `check` refuses such strings too; the escape
+/// makes the rendered file safe even where no check ran (an old revision in a diff).
 fn label(f: &FragmentFile) -> Label {
+    use crate::model::text::escape_reversibly;
     use std::fmt::Write;
-    let mut s = format!("\n{LABEL_PREFIX}{}", f.doc.file.rel);
+    let mut s = format!("\n{LABEL_PREFIX}{}", escape_reversibly(&f.doc.file.rel));
     match f.fragment.expires {
         Some(t) => write!(s, ", expires {t}").expect("writing to a String"),
         None => s.push_str(", permanent"),
     }
-    if !f.fragment.approvers.is_empty() {
-        s.push_str(", approved by ");
-        s.push_str(&f.fragment.approvers.join(", "));
+    for (i, a) in f.fragment.approvers.iter().enumerate() {
+        s.push_str(if i == 0 { ", approved by " } else { ", " });
+        s.push_str(&escape_reversibly(a));
     }
     s.push('\n');
     Label(s.into_bytes())

@@ -11,14 +11,18 @@ fn when(t: Option<jiff::Timestamp>, none: &str) -> String {
     t.map_or(none.to_owned(), |t| t.strftime("%Y-%m-%d %H:%M").to_string())
 }
 
-fn rows(entries: &[AccessEntry], pending: bool) -> Vec<[String; 6]> {
+/// The cells of each entry, each on one line with deceptive characters made visible: they
+/// come from grant files.
+fn rows(entries: &[AccessEntry], pending: bool) -> Vec<[String; 7]> {
+    use crate::model::text::one_line;
     entries
         .iter()
         .map(|e| {
             [
-                e.requester.clone().unwrap_or_else(|| "—".into()),
-                e.grants.join("; "),
-                e.approvers.join(", "),
+                one_line(e.requester.as_deref().unwrap_or("—")).into_owned(),
+                one_line(&e.grants.join("; ")).into_owned(),
+                one_line(&e.approvers.join(", ")).into_owned(),
+                one_line(e.description.as_deref().unwrap_or("—")).into_owned(),
                 when(e.since, "—"),
                 when(e.until, "never"),
                 if pending { format!("starts in {}", left(e)) } else { left(e) },
@@ -27,7 +31,7 @@ fn rows(entries: &[AccessEntry], pending: bool) -> Vec<[String; 6]> {
         .collect()
 }
 
-const HEADER: [&str; 6] = ["who", "what", "approved by", "since", "until", "left"];
+const HEADER: [&str; 7] = ["who", "what", "approved by", "why", "since (UTC)", "until (UTC)", "left"];
 
 pub fn table(a: &Access) -> String {
     let mut out = String::new();
@@ -66,9 +70,9 @@ pub fn markdown(a: &Access) -> String {
             out.push_str("None.\n\n");
             continue;
         }
-        out.push_str(&format!("| {} |\n|{}\n", HEADER.join(" | "), " --- |".repeat(6)));
+        out.push_str(&format!("| {} |\n|{}\n", HEADER.join(" | "), " --- |".repeat(HEADER.len())));
         for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            let cells: Vec<String> = r.iter().map(|c| super::markdown::text(c)).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         out.push('\n');

@@ -3,11 +3,17 @@
 use crate::evaluate::explain::Explanation;
 
 pub fn human(e: &Explanation) -> String {
+    use crate::model::text::one_line;
     let port = e.port.map_or(String::new(), |p| format!(" port {p}"));
-    let mut out = format!("{} → {}{port} ({}): {}\n", e.src, e.dst, e.proto, e.verdict);
+    let mut out = format!("{} → {}{port} ({}): {}\n", one_line(&e.src), one_line(&e.dst), e.proto, e.verdict);
     if e.pairs.len() > 1 {
         for p in &e.pairs {
-            out.push_str(&format!("  {} → {}: {}\n", p.src, p.dst, p.verdict));
+            out.push_str(&format!(
+                "  {} → {}: {}\n",
+                one_line(&p.src.to_string()),
+                one_line(&p.dst.to_string()),
+                p.verdict
+            ));
         }
     }
     match e.verdict {
@@ -27,7 +33,7 @@ pub fn human(e: &Explanation) -> String {
         out.push_str("allowed by:\n");
         for r in &e.rules {
             let from = r.fragment.as_deref().map_or("base policy".to_owned(), String::from);
-            out.push_str(&format!("  {}:{}:{}  ({from})\n", r.file, r.line, r.column));
+            out.push_str(&format!("  {}:{}:{}  ({})\n", one_line(&r.file), r.line, r.column, one_line(&from)));
         }
     }
     out

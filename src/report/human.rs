@@ -5,49 +5,54 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnost
 use crate::check::Report;
 use crate::finding::{Finding, Severity};
 use crate::load::SourceFile;
+use crate::model::text::{multi_line, one_line, same_length_placeholder};
 
 /// Renders one finding with a snippet of `source`, if there is one.
+///
+/// Everything shown is escaped for a terminal (`model::text`): messages quote strings from
+/// files, and the quoted lines are the files' own, so neither may carry control characters,
+/// bidi controls or a carriage return that would rewrite what the terminal shows.
 pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String {
-    let mut help = f.help.clone();
+    let mut help = multi_line(&f.help).into_owned();
     let mut labels = Vec::new();
     let span = f.location.span.clone();
     labels.push(LabeledSpan::new_primary_with_span(Some(f.code.name().to_owned()), span.start..span.end));
     for (loc, label) in &f.related {
         if loc.file == f.location.file {
-            labels.push(LabeledSpan::new_with_span(Some(label.clone()), loc.span.start..loc.span.end));
+            labels.push(LabeledSpan::new_with_span(Some(one_line(label).into_owned()), loc.span.start..loc.span.end));
         } else {
-            help.push_str(&format!("\n{label}: {}:{}:{}", loc.file, loc.line, loc.column));
+            help.push_str(&format!("\n{}: {}:{}:{}", one_line(label), one_line(&loc.file), loc.line, loc.column));
         }
     }
-    let diag = MietteDiagnostic::new(format!("{}: {}", f.code.as_str(), f.message))
+    let file = one_line(&f.location.file);
+    let diag = MietteDiagnostic::new(format!("{}: {}", f.code.as_str(), multi_line(&f.message)))
         .with_severity(match f.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         })
-        .with_help(help);
+        .with_help(help.clone());
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     let rendered = match source {
         Some(src) if span.end <= src.text.len() && line_len(&src.text, span.start) <= MAX_SNIPPET_LINE => {
             let diag = diag.with_labels(labels);
-            let report = miette::Report::new(diag).with_source_code(NamedSource::new(&src.path, src.text.clone()));
+            let text = same_length_placeholder(&src.text).into_owned();
+            let report = miette::Report::new(diag).with_source_code(NamedSource::new(one_line(&src.path), text));
             handler.render_report(&mut out, report.as_ref())
         }
         _ => {
-            let diag = diag
-                .with_help(format!("{}\n  at {}:{}:{}", f.help, f.location.file, f.location.line, f.location.column));
+            let diag = diag.with_help(format!("{help}\n  at {file}:{}:{}", f.location.line, f.location.column));
             handler.render_report(&mut out, &diag)
         }
     };
     if rendered.is_err() {
         out = format!(
-            "{}:{}:{}: {} {}\n",
-            f.location.file,
+            "{file}:{}:{}: {} {}\n",
             f.location.line,
             f.location.column,
             f.code.as_str(),
-            f.message
+            multi_line(&f.message)
         );
     }
     out

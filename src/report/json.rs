@@ -1,9 +1,12 @@
 //! The JSON form of a check report (DESIGN §3).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::check::{FragmentCounts, Report, TestCounts};
 use crate::finding::{Finding, Severity};
+use crate::model::text::{multi_line, one_line};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -12,14 +15,16 @@ struct JsonReport<'a> {
     fragments: FragmentCounts,
 }
 
+/// Messages and paths are human text: escaped as for every other output, so a consumer that
+/// shows them (a dashboard, a bot) cannot be made to show something else.
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     code: &'static str,
     name: &'static str,
     severity: Severity,
-    message: &'a str,
-    help: &'a str,
-    file: &'a str,
+    message: Cow<'a, str>,
+    help: Cow<'a, str>,
+    file: Cow<'a, str>,
     line: usize,
     column: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -28,10 +33,10 @@ struct JsonFinding<'a> {
 
 #[derive(Serialize)]
 struct JsonRelated<'a> {
-    file: &'a str,
+    file: Cow<'a, str>,
     line: usize,
     column: usize,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 pub fn finding(f: &Finding) -> serde_json::Value {
@@ -43,15 +48,15 @@ fn convert(f: &Finding) -> JsonFinding<'_> {
         code: f.code.as_str(),
         name: f.code.name(),
         severity: f.severity,
-        message: &f.message,
-        help: &f.help,
-        file: &f.location.file,
+        message: multi_line(&f.message),
+        help: multi_line(&f.help),
+        file: one_line(&f.location.file),
         line: f.location.line,
         column: f.location.column,
         related: f
             .related
             .iter()
-            .map(|(l, m)| JsonRelated { file: &l.file, line: l.line, column: l.column, message: m })
+            .map(|(l, m)| JsonRelated { file: one_line(&l.file), line: l.line, column: l.column, message: one_line(m) })
             .collect(),
     }
 }

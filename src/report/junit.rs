@@ -69,6 +69,9 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// Text for an XML attribute or element: deceptive characters made visible (XML 1.0 forbids
+/// most control characters outright), then the markup characters escaped.
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let visible = crate::model::text::multi_line(s).replace(['\u{FFFE}', '\u{FFFF}'], "\u{FFFD}");
+    visible.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

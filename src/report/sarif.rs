@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::finding::{Code, Finding, Severity};
+use crate::model::text::{multi_line, one_line};
 
 pub fn render(findings: &[Finding]) -> String {
     let rules: Vec<Value> = Code::ALL
@@ -25,7 +26,7 @@ pub fn render(findings: &[Finding]) -> String {
                 "ruleId": f.code.as_str(),
                 "ruleIndex": Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0),
                 "level": level(f.severity),
-                "message": {"text": format!("{}\nhelp: {}", f.message, f.help)},
+                "message": {"text": multi_line(&format!("{}\nhelp: {}", f.message, f.help))},
                 "locations": [location(&f.location.file, f.location.line, f.location.column)],
             });
             if !f.related.is_empty() {
@@ -36,7 +37,7 @@ pub fn render(findings: &[Finding]) -> String {
                     .map(|(i, (l, msg))| {
                         let mut loc = location(&l.file, l.line, l.column);
                         loc["id"] = json!(i);
-                        loc["message"] = json!({"text": msg});
+                        loc["message"] = json!({"text": one_line(msg)});
                         loc
                     })
                     .collect();
@@ -68,7 +69,7 @@ fn level(s: Severity) -> &'static str {
 
 fn location(file: &str, line: usize, column: usize) -> Value {
     json!({"physicalLocation": {
-        "artifactLocation": {"uri": file},
+        "artifactLocation": {"uri": one_line(file)},
         "region": {"startLine": line, "startColumn": column},
     }})
 }
