@@ -8,8 +8,10 @@ use tailgrant::load::Repository;
 const AT: &str = "2026-11-22T12:00:00Z";
 
 /// Codes that a static fixture cannot produce, with where they are tested instead.
-const ELSEWHERE: &[(Code, &str)] =
-    &[(Code::Unreadable, "tests/cli/bad_input.rs (missing base, directory, symlink loop)")];
+const ELSEWHERE: &[(Code, &str)] = &[
+    (Code::Unreadable, "tests/cli/bad_input.rs (missing base, directory, symlink loop)"),
+    (Code::SymlinkOutside, "tests/guardrails.rs (symlinks are made in a temporary directory)"),
+];
 
 #[test]
 fn every_code_has_a_fixture() {

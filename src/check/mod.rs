@@ -1,6 +1,7 @@
 //! Check: everything `tailgrant check` reports about a repository at an instant. Loading and
 //! rendering contribute their findings; the checks here add what needs the whole picture.
 
+mod config;
 mod guardrails;
 mod policy;
 mod posture;
@@ -98,6 +99,7 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
         });
         let view = view::View::build(repo, at);
         policy::check(&view, &mut findings);
+        config::check(repo, &view, &mut findings);
         guardrails::check(repo, &view, at, &mut findings);
         let (tests, found) = rejoin(tests);
         findings.extend(found);

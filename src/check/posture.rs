@@ -39,6 +39,12 @@ pub fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
                 "the posture attribute names no device".into(),
                 "name the device by its name, hostname or node ID",
             );
+        } else if attr.device.chars().any(crate::model::text::breaks_line) {
+            report(
+                "device",
+                format!("device name {:?} holds control or invisible characters no device name has", attr.device),
+                "name the device by its name, hostname or node ID",
+            );
         }
     }
 }
@@ -49,6 +55,10 @@ fn key_problem(key: &str) -> Option<&'static str> {
     };
     if name.is_empty() {
         Some("has no name after custom:")
+    } else if name.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("tg_")) {
+        // tailgrant's own keys for posture-enforced expiry: a fragment setting one by hand
+        // could keep someone else's grant alive (keys are unique without regard to case).
+        Some("is reserved: custom:tg_* keys are tailgrant's own")
     } else if key.len() > 128 {
         Some("is longer than 128 characters")
     } else if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
@@ -88,6 +98,9 @@ mod tests {
         assert!(key_problem("node:os").is_some());
         assert!(key_problem("custom:").is_some());
         assert!(key_problem("custom:a-b").is_some());
+        assert!(key_problem("custom:tg_abc").is_some());
+        assert!(key_problem("custom:TG_abc").is_some());
+        assert_eq!(key_problem("custom:tgx"), None);
         assert!(key_problem(&format!("custom:{}", "a".repeat(122))).is_some());
         for ok in [json!(true), json!(80), json!("approved_2026.v1")] {
             assert_eq!(value_problem(&ok), None, "{ok}");

@@ -76,15 +76,16 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// The base and every fragment active or pending at `at`: what the rules check.
     pub fn build(repo: &'a Repository, at: Timestamp) -> View<'a> {
-        Self::with(repo, |s| s(at) != Status::Expired)
+        Self::with(repo, |f| f.fragment.status(at) != Status::Expired)
     }
 
     /// The base and the fragments active at `at`: the policy that is in force then.
     pub fn active(repo: &'a Repository, at: Timestamp) -> View<'a> {
-        Self::with(repo, |s| s(at) == Status::Active)
+        Self::with(repo, |f| f.fragment.status(at) == Status::Active)
     }
 
-    fn with(repo: &'a Repository, keep: impl Fn(&dyn Fn(Timestamp) -> Status) -> bool) -> View<'a> {
+    /// The base and the fragments `keep` selects.
+    pub fn with(repo: &'a Repository, keep: impl Fn(&FragmentFile) -> bool) -> View<'a> {
         let mut view = View {
             domains: repo.config.domains.clone(),
             external_users: repo.config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
@@ -95,7 +96,7 @@ impl<'a> View<'a> {
             view.add(Origin { file: &base.file, fragment: None }, &base.tree);
         }
         for f in &repo.fragments {
-            if keep(&|t| f.fragment.status(t)) {
+            if keep(f) {
                 view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
             }
         }

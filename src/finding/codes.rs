@@ -108,6 +108,29 @@ codes! {
     ///
     /// Good: `"fragments": ["grants/**/*.hujson"]`
     InvalidGlob = "TG008", "invalid-glob", Error;
+    /// A file is a symlink to something outside the policies directory (or a config path leads
+    /// out of it). It is not read: a grant file pointing at `~/.ssh/id_ed25519` or a CI secret
+    /// would otherwise be quoted, line by line, in findings and pull-request annotations.
+    ///
+    /// Bad: `grants/creds.hujson -> /home/runner/.config/secrets.json`
+    ///
+    /// Good: a regular file, or a symlink to another file inside the policies directory.
+    SymlinkOutside = "TG009", "outside-repository", Error;
+    /// A file's path has characters that cannot be shown safely: control characters, line
+    /// breaks, bidi controls, bytes that are not UTF-8, or punctuation that separates fields in
+    /// the labels tailgrant writes (`,`, quotes, backslashes). Such a path would reach the
+    /// rendered policy's comments, annotations and pull-request comments. The file is not
+    /// loaded.
+    ///
+    /// Bad: `grants/alice,prod.hujson`, a name holding a newline
+    ///
+    /// Good: letters, digits and `. _ - + @ = ~ ( )`, e.g. `grants/2026-11-22-alice-prod-db.hujson`
+    UnsafeFileName = "TG010", "unsafe-file-name", Error;
+    /// A guardrail in `tailgrant.hujson` matches none of the fragment files, which usually
+    /// means its `match` has a typo and the files it was meant for are unguarded.
+    ///
+    /// Bad: `{"match": "grant/**", ...}` when the files are under `grants/`
+    UnusedGuardrail = "TG011", "unused-guardrail", Warning;
     /// A fragment adds members to a group that the base policy does not define. Fragments may
     /// only add people to existing groups, so that a pull request cannot invent a group that
     /// reviewers have never seen (set `allowNewGroups` in the config to permit it).
@@ -403,6 +426,29 @@ codes! {
     /// Ownership could not be verified offline (the owner is a synced group or a role
     /// autogroup, whose members are not in the repository). A reviewer must confirm it.
     OwnershipUnverified = "TG210", "ownership-unverified", Warning;
+    /// A guarded fragment holds characters that hide or reorder text: bidi controls, zero-width
+    /// and other invisible characters, control characters, or a line break or tab inside a
+    /// string (raw, in a comment, or written as a `\u` escape). A reviewer may read something
+    /// else than the file says ("Trojan Source"), and such text would reach labels, terminals
+    /// and pull-request comments.
+    ///
+    /// Bad: `// grant to alice\u202e` in a comment, `"src": ["ali\u200bce@example.com"]`
+    ///
+    /// Good: plain text.
+    DeceptiveText = "TG211", "deceptive-text", Error;
+    /// A fragment opens a destination that no one owns: the policy names owners only for tags
+    /// (`tagOwners`) and users (their own devices), so addresses, host aliases, IP sets, groups
+    /// used as destinations, autogroups and `*` have none unless the config's `owners` names
+    /// them. Adding people to a group that `nodeAttrs` or `autoApprovers` name has no owner
+    /// either (`section:nodeAttrs`, `section:autoApprovers`). Nobody can approve it, so it is
+    /// refused.
+    ///
+    /// Bad: `{"src": ["alice@example.com"], "dst": ["10.0.0.0/16"], "ip": ["tcp:443"]}` with no
+    /// owner for the range
+    ///
+    /// Good: `"owners": {"10.0.0.0/16": ["group:netops"]}` in `tailgrant.hujson`, approved by
+    /// someone in `group:netops`
+    UnownedDestination = "TG212", "unowned-destination", Error;
 }
 
 #[cfg(test)]

@@ -1,32 +1,86 @@
-//! Guardrails: what a fragment may do, by path (config `guardrails`). These are what stop a
-//! pull request from granting its author more than a reviewer meant: access must end, be
-//! approved by someone else who owns what it opens, name what it needs, and stay inside the
-//! sections the config allows.
+//! Guardrails: what a fragment may do, by path (config `guardrails`).
+//!
+//! The threat model (README, "Security model"): the base policy, `tailgrant.hujson` and files no
+//! guardrail covers are trusted; every file a guardrail covers is written by the person who
+//! wants the access, who knows these rules, for a reviewer who skims. So each guardrail judges
+//! what the fragment *reaches* by every path it has (`reach`), not what it spells: its own
+//! rules, the groups it adds people to, the posture attributes it sets. Approval rights come
+//! from trusted ground only (`ownership`). Where the repository cannot prove something is
+//! allowed, the guardrail refuses or says a reviewer must decide; it never passes silently.
 
-use std::collections::BTreeSet;
+mod addresses;
+mod ownership;
+mod people;
+mod reach;
+mod text;
+mod wide;
 
+use std::collections::BTreeMap;
+
+use globset::GlobMatcher;
 use jiff::Timestamp;
 
+pub(crate) use self::reach::{AUTO_APPROVERS, NODE_ATTRS};
+
+use self::ownership::{Ground, Ownership};
+use self::reach::{Opened, Reach};
 use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::{FragmentFile, Repository};
-use crate::model::selector::{Selector, classify, parse_ip_spec, protocol_has_ports, split_host_ports};
-use crate::model::{Guardrail, Status, shape};
+use crate::model::devices::Found;
+use crate::model::selector::{Selector, classify, login_problem};
+use crate::model::{Config, Guardrail, Status, shape};
 use crate::parse::Value;
 
-pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut Vec<Finding>) {
-    let rules: Vec<(globset::GlobMatcher, &Guardrail)> = repo
-        .config
+/// A guardrail's `match`, compiled. A glob that does not compile covers every fragment, so a
+/// typo in the config tightens rather than silently drops the guardrail (`TG008` reports it).
+pub(crate) enum Matcher {
+    Glob(GlobMatcher),
+    Everything,
+}
+
+impl Matcher {
+    pub fn is_match(&self, rel: &str) -> bool {
+        match self {
+            Matcher::Glob(g) => g.is_match(rel),
+            Matcher::Everything => true,
+        }
+    }
+}
+
+/// The config's guardrails with their compiled `match`.
+pub(crate) fn matchers(config: &Config) -> Vec<(Matcher, &Guardrail)> {
+    config
         .guardrails
         .iter()
-        .filter_map(|g| Some((crate::load::glob(&g.matches).ok()?.compile_matcher(), g)))
-        .collect();
+        .map(|g| {
+            let m = crate::load::glob(&g.matches).map_or(Matcher::Everything, |g| Matcher::Glob(g.compile_matcher()));
+            (m, g)
+        })
+        .collect()
+}
+
+pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut Vec<Finding>) {
+    let rules = matchers(&repo.config);
+    let guarded = |f: &FragmentFile| rules.iter().any(|(m, _)| m.is_match(&f.doc.file.rel));
+    // Trusted ground: the base, and the permanent fragments in force that no guardrail covers.
+    let trusted =
+        View::with(repo, |f| !guarded(f) && f.fragment.expires.is_none() && f.fragment.status(at) == Status::Active);
+    let ground = Ground { trusted: &trusted, all: view, owners: &repo.config.owners };
     for f in &repo.fragments {
         if f.fragment.status(at) == Status::Expired {
             continue; // it grants nothing; TG053 says so
         }
-        for (_, g) in rules.iter().filter(|(m, _)| m.is_match(&f.doc.file.rel)) {
-            Guard { f, g, view, at, findings }.run();
+        let matching: Vec<&Guardrail> =
+            rules.iter().filter(|(m, _)| m.is_match(&f.doc.file.rel)).map(|(_, g)| *g).collect();
+        if matching.is_empty() {
+            continue;
+        }
+        text::check(f, findings);
+        let reach = Reach::of(f, view);
+        for g in matching {
+            Guard { f, g, view, ground: &ground, reach: &reach, inventory: repo.inventory.as_ref(), at, findings }
+                .run();
         }
     }
 }
@@ -35,14 +89,18 @@ struct Guard<'a, 'v> {
     f: &'a FragmentFile,
     g: &'a Guardrail,
     view: &'a View<'v>,
+    ground: &'a Ground<'a>,
+    reach: &'a Reach<'a>,
+    inventory: Option<&'a crate::model::devices::Inventory>,
     at: Timestamp,
     findings: &'a mut Vec<Finding>,
 }
 
 impl<'a> Guard<'a, '_> {
-    fn report(&mut self, code: Code, at: Location, message: String, help: impl Into<String>) {
+    fn report(&mut self, code: Code, at: Location, message: String, help: impl Into<String>) -> &mut Finding {
         let rule = format!(" (guardrail for {})", self.g.matches);
         self.findings.push(Finding::new(code, at, message + &rule, help));
+        self.findings.last_mut().expect("just pushed")
     }
 
     fn loc(&self, v: &Value) -> Location {
@@ -59,6 +117,12 @@ impl<'a> Guard<'a, '_> {
     fn value(&self, key: &str) -> Option<&'a Value> {
         let f: &'a FragmentFile = self.f;
         field(&f.doc.tree, key)
+    }
+
+    /// The approvers that are logins, with where each is written.
+    fn approvers(&self) -> Vec<(String, &'a Value)> {
+        let list = self.value("approvers").map(strings).unwrap_or_default();
+        list.into_iter().filter(|(a, _)| login_problem(a).is_none()).map(|(a, v)| (a.into_owned(), v)).collect()
     }
 
     fn run(mut self) {
@@ -133,18 +197,21 @@ impl<'a> Guard<'a, '_> {
         }
     }
 
-    /// Requester and approvers are people, and nobody approves their own access.
+    /// Requester and approvers are people's logins, and nobody approves access that reaches
+    /// them.
     fn people(&mut self) {
         let requester = self.value("requester").and_then(|v| Some((v.as_str()?, v)));
         match &requester {
-            Some((r, at)) if !matches!(classify(r), Selector::User(_)) => {
-                let at = self.loc(at);
-                self.report(
-                    Code::InvalidPerson,
-                    at,
-                    format!("requester {r:?} is not a person's login"),
-                    "write the requester's login, e.g. alice@example.com",
-                );
+            Some((r, at)) => {
+                if let Some(problem) = login_problem(r) {
+                    let at = self.loc(at);
+                    self.report(
+                        Code::InvalidPerson,
+                        at,
+                        format!("requester {r:?} is not a person's login: it {problem}"),
+                        "write the requester's login, e.g. alice@example.com",
+                    );
+                }
             }
             None if self.g.require_approvers || self.g.forbid_self_approval => {
                 let at = self.top();
@@ -155,10 +222,10 @@ impl<'a> Guard<'a, '_> {
                     "add \"requester\": the login of the person who asked",
                 );
             }
-            _ => {}
+            None => {}
         }
-        let approvers = self.value("approvers").map(strings).unwrap_or_default();
-        if self.g.require_approvers && approvers.is_empty() {
+        let listed = self.value("approvers").map(strings).unwrap_or_default();
+        if self.g.require_approvers && listed.is_empty() {
             let at = self.value("approvers").map_or_else(|| self.top(), |v| self.loc(v));
             self.report(
                 Code::MissingApprovers,
@@ -167,248 +234,179 @@ impl<'a> Guard<'a, '_> {
                 "add \"approvers\": the login of someone who owns what it grants",
             );
         }
-        let beneficiaries = self.beneficiaries();
-        for (a, at) in &approvers {
-            if !matches!(classify(a), Selector::User(_)) {
+        for (a, at) in &listed {
+            if let Some(problem) = login_problem(a) {
                 let loc = self.loc(at);
                 self.report(
                     Code::InvalidPerson,
                     loc,
-                    format!("approver {a:?} is not a person's login"),
-                    "approvals are personal: name the person who approved",
+                    format!("approver {a:?} is not a person's login: it {problem}"),
+                    "approvals are personal: name the person who approved, as name@domain",
                 );
-                continue;
             }
-            if !self.g.forbid_self_approval {
-                continue;
-            }
-            let same = |x: &str| x.trim().eq_ignore_ascii_case(a.trim());
-            if requester.as_ref().is_some_and(|(r, _)| same(r)) {
-                let loc = self.loc(at);
+        }
+        if !self.g.forbid_self_approval {
+            return;
+        }
+        for (a, at) in self.approvers() {
+            let loc = self.loc(at);
+            if requester.as_ref().is_some_and(|(r, _)| r.trim().eq_ignore_ascii_case(a.trim())) {
                 self.report(
                     Code::SelfApproval,
                     loc,
                     format!("{a} requested this access and cannot approve it"),
                     "ask an owner of the destination to approve",
                 );
-            } else if beneficiaries.iter().any(|b| same(b)) {
-                let loc = self.loc(at);
+            } else if let Some(b) = people::benefit(self.reach, self.view, self.ground.owners, &a) {
+                let verb = if b.certain { "receives" } else { "may receive" };
+                let related = self.loc(b.at);
                 self.report(
                     Code::SelfApproval,
                     loc,
-                    format!("{a} receives this access and cannot approve it"),
-                    "ask an owner of the destination who is not granted access to approve",
-                );
+                    format!("{a} {verb} this access and cannot approve it: {a} {}", b.why),
+                    "ask an owner of the destination who gets nothing from this fragment to approve",
+                )
+                .related
+                .push((related, "the access reaches them here".into()));
             }
         }
+        self.device_owners();
     }
 
-    /// Everyone this fragment grants something: users named as sources, members it adds to
-    /// groups, and the members of groups named as sources.
-    fn beneficiaries(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (section, key) in [("acls", "src"), ("acls", "users"), ("grants", "src"), ("ssh", "src")] {
-            for rule in self.value(section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
-                for (s, _) in field(rule, key).map(strings).unwrap_or_default() {
-                    match classify(&s) {
-                        Selector::User(u) => out.push(u.to_owned()),
-                        Selector::Group(_) => out.extend(self.view.group_members(s.trim()).iter().cloned()),
-                        _ => {}
-                    }
+    /// A posture attribute set on an approver's device benefits the approver. Who owns a
+    /// device is live state: the devices file decides it, or `apply` does (it refuses to set an
+    /// attribute on an approver's device).
+    fn device_owners(&mut self) {
+        let approvers = self.approvers();
+        for (device, key, at) in &self.reach.devices {
+            if approvers.is_empty() || !self.reach.posture_opens(key) {
+                continue; // an attribute no posture reads grants nothing
+            }
+            let found = self.inventory.map(|inv| inv.find(device));
+            let owner = match found {
+                Some(Found::One(d)) => d,
+                _ => {
+                    let why = match found {
+                        None => "no devices file is configured",
+                        Some(Found::Nothing) => "the devices file has no such device",
+                        _ => "the devices file has several devices by that name",
+                    };
+                    let loc = self.loc(at);
+                    self.report(
+                        Code::OwnershipUnverified,
+                        loc,
+                        format!("cannot verify offline that no approver owns device {device:?}, on which this fragment sets {key}: {why}"),
+                        "`apply` refuses to set it on an approver's device; a devices file (config `devices`) lets `check` decide",
+                    );
+                    continue;
                 }
+            };
+            for (a, a_at) in &approvers {
+                let by_tag = owner
+                    .tags
+                    .iter()
+                    .find(|t| ownership::tag_ownership(self.view, self.ground.owners, a, t) == Ownership::Owns);
+                let why = if owner.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(a)) {
+                    format!("owns device {device:?}")
+                } else if let Some(t) = by_tag {
+                    format!("owns {t}, which device {device:?} carries")
+                } else {
+                    continue;
+                };
+                let (loc, related) = (self.loc(a_at), self.loc(at));
+                self.report(
+                    Code::SelfApproval,
+                    loc,
+                    format!(
+                        "{a} receives this access and cannot approve it: {a} {why}, on which this fragment sets {key}"
+                    ),
+                    "ask an owner of the destination who gets nothing from this fragment to approve",
+                )
+                .related
+                .push((related, "set here".into()));
             }
         }
-        if let Some(groups) = self.value("groups").and_then(|g| g.as_object()) {
-            for g in &groups.members {
-                out.extend(strings(&g.value).into_iter().map(|(s, _)| s.into_owned()));
-            }
-        }
-        out
     }
 
     fn wildcards(&mut self) {
-        let mut hits: Vec<(&Value, String)> = Vec::new();
-        let rules = |section: &str| -> Vec<&Value> {
-            self.value(section).and_then(|v| v.as_array()).map(|a| a.elements.iter().collect()).unwrap_or_default()
-        };
-        for (section, keys) in
-            [("acls", &["src", "users", "dst", "ports"][..]), ("grants", &["src", "dst"]), ("ssh", &["src", "dst"])]
-        {
-            for rule in rules(section) {
-                for key in keys {
-                    let is_src = matches!(*key, "src" | "users");
-                    for (s, at) in field(rule, key).map(strings).unwrap_or_default() {
-                        let (host, ports) = if section == "acls" && !is_src {
-                            split_host_ports(s.trim()).unwrap_or((s.trim(), ""))
-                        } else {
-                            (s.trim(), "")
-                        };
-                        let what = match classify(host) {
-                            Selector::Wildcard => Some("`*` (every address)".to_owned()),
-                            Selector::Autogroup("danger-all") => Some("autogroup:danger-all".to_owned()),
-                            Selector::Autogroup("member" | "members") if is_src => {
-                                Some("everyone in the tailnet".to_owned())
-                            }
-                            Selector::Cidr(_, 0) => Some(format!("{host} (every address)")),
-                            _ if ports == "*" => Some(format!("every port of {host}")),
-                            _ => None,
-                        };
-                        if let Some(w) = what {
-                            hits.push((at, w));
-                        }
-                    }
-                }
-                for (spec, at) in field(rule, "ip").map(strings).unwrap_or_default() {
-                    if let Ok(ip) = parse_ip_spec(&spec)
-                        && ip.ports == [(0, 65535)]
-                        && ip.proto.is_none_or(protocol_has_ports)
-                    {
-                        hits.push((at, format!("every port ({spec})")));
-                    }
-                }
-            }
-        }
-        for (at, what) in hits {
-            let loc = self.loc(at);
+        let mut hits = wide::sources(self.view, &self.reach.sources, self.g.widest_prefix);
+        hits.extend(wide::destinations(self.view, self.reach, self.g.widest_prefix));
+        for hit in hits {
+            let loc = self.loc(hit.at);
             self.report(
                 Code::WildcardForbidden,
                 loc,
-                format!("this fragment grants {what}"),
+                format!("this fragment grants {}", hit.what),
                 "name the sources, destinations and ports that are needed",
             );
         }
     }
 
-    /// Tags this fragment opens: destinations of its rules, and for each group it adds people
-    /// to, the destinations the policy's rules give that group and the tags the group owns.
-    fn granted_tags(&self) -> BTreeSet<String> {
-        let mut tags = BTreeSet::new();
-        let add_dst = |d: &str, acl: bool, tags: &mut BTreeSet<String>| {
-            let host = if acl { split_host_ports(d.trim()).map_or(d.trim(), |(h, _)| h) } else { d.trim() };
-            match classify(host) {
-                Selector::Tag(_) => {
-                    tags.insert(host.to_owned());
-                }
-                Selector::Autogroup("tagged") => tags.extend(self.view.tag_owners.iter().map(|t| t.name.clone())),
-                _ => {}
-            }
-        };
-        for (section, key) in [("acls", "dst"), ("acls", "ports"), ("grants", "dst"), ("ssh", "dst")] {
-            for rule in self.value(section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
-                for (d, _) in field(rule, key).map(strings).unwrap_or_default() {
-                    add_dst(&d, section == "acls", &mut tags);
-                }
-            }
-        }
-        let groups: Vec<String> = self
-            .value("groups")
-            .and_then(|g| g.as_object())
-            .map(|o| o.members.iter().filter_map(|m| m.name.as_str()).collect())
-            .unwrap_or_default();
-        for group in &groups {
-            let view = self.view;
-            let sections = [(&view.acls, "dst", true), (&view.grants, "dst", false), (&view.ssh, "dst", false)];
-            for (entries, key, acl) in sections {
-                for e in entries {
-                    let srcs =
-                        field(e.value, "src").or_else(|| field(e.value, "users")).map(strings).unwrap_or_default();
-                    if srcs.iter().any(|(s, _)| s.trim() == group) {
-                        for (d, _) in
-                            field(e.value, key).or_else(|| field(e.value, "ports")).map(strings).unwrap_or_default()
-                        {
-                            add_dst(&d, acl, &mut tags);
-                        }
-                    }
-                }
-            }
-            // Membership of a tag's owning group is the power to create devices with that tag.
-            for t in &view.tag_owners {
-                if strings(t.value).iter().any(|(o, _)| o.trim() == group) {
-                    tags.insert(t.name.clone());
-                }
-            }
-        }
-        tags
-    }
-
+    /// Every approver owns everything the fragment opens, by trusted ground; what nobody owns
+    /// is refused outright.
     fn ownership(&mut self) {
-        let tags = self.granted_tags();
-        if tags.is_empty() {
-            return;
-        }
-        for (a, at) in self.value("approvers").map(strings).unwrap_or_default() {
-            if !matches!(classify(&a), Selector::User(_)) {
-                continue; // reported as TG209
+        let mut by_dst: BTreeMap<&str, &Opened<'_>> = BTreeMap::new();
+        for o in &self.reach.opened {
+            // Reaching one's own devices from one's own devices opens nothing to anyone else.
+            if matches!(classify(&o.dst), Selector::Autogroup("self")) {
+                continue;
             }
-            for tag in &tags {
-                match owns(self.view, a.trim(), tag) {
-                    Ownership::Owns => {}
+            by_dst.entry(o.dst.as_str()).or_insert(o);
+        }
+        let approvers = self.approvers();
+        for (dst, opened) in by_dst {
+            // Whether anyone owns it does not depend on who approves: ask for nobody in particular.
+            if let Ownership::Unowned(why) = self.ground.owns("", dst) {
+                let loc = self.loc(opened.at);
+                self.report(
+                    Code::UnownedDestination,
+                    loc,
+                    format!("no one owns {dst}, which this fragment opens{}: {why}", opened.via.clause()),
+                    format!(
+                        "open a destination someone owns, or have the config's maintainers name its owners in \
+                         tailgrant.hujson: \"owners\": {{\"{dst}\": [\"group:...\"]}}"
+                    ),
+                );
+                continue;
+            }
+            if approvers.is_empty() && !self.g.require_approvers {
+                let loc = self.loc(opened.at);
+                self.report(
+                    Code::ApproverNotOwner,
+                    loc,
+                    format!("this fragment opens {dst}{} but names no approver", opened.via.clause()),
+                    format!("add \"approvers\": an owner of {dst}"),
+                );
+            }
+            for (a, at) in &approvers {
+                match self.ground.owns(a, dst) {
+                    Ownership::Owns | Ownership::Unowned(_) => {}
                     Ownership::Unknown(why) => {
                         let loc = self.loc(at);
                         self.report(
                             Code::OwnershipUnverified,
                             loc,
-                            format!("cannot verify offline that {a} owns {tag}: {why}"),
-                            "a reviewer must confirm the approver may grant access to this tag",
+                            format!("cannot verify offline that {a} owns {dst}: {why}"),
+                            "a reviewer must confirm the approver may grant access to it",
                         );
                     }
-                    Ownership::No => {
-                        let owners = self.view.tag_owner_list(tag);
-                        let loc = self.loc(at);
+                    Ownership::No(owners) => {
+                        let (loc, related) = (self.loc(at), self.loc(opened.at));
+                        let who = if owners.is_empty() { "its owners".to_owned() } else { owners.join(", ") };
                         self.report(
                             Code::ApproverNotOwner,
                             loc,
-                            format!("{a} does not own {tag}, which this fragment grants access to"),
-                            format!("ask an owner of {tag} to approve (tagOwners: {})", owners.join(", ")),
-                        );
+                            format!("{a} does not own {dst}, which this fragment opens{}", opened.via.clause()),
+                            format!(
+                                "ask an owner of {dst} to approve ({who}); ownership is read from the base policy \
+                                 and permanent team files only"
+                            ),
+                        )
+                        .related
+                        .push((related, "opened here".into()));
                     }
                 }
             }
         }
     }
-}
-
-enum Ownership {
-    Owns,
-    No,
-    Unknown(String),
-}
-
-/// Whether `person` owns `tag`: listed directly, a member of a listed group, or an owner of a
-/// listed tag (whoever can create that tag's devices can create this one's). Role autogroups,
-/// synced groups and the empty list (admins only) cannot be resolved offline.
-fn owns(view: &View<'_>, person: &str, tag: &str) -> Ownership {
-    let mut seen = BTreeSet::new();
-    let mut unknown = None;
-    let mut stack = vec![tag.to_owned()];
-    while let Some(t) = stack.pop() {
-        if !seen.insert(t.clone()) {
-            continue; // ownership cycles are legal
-        }
-        let owners = view.tag_owner_list(&t);
-        if owners.is_empty() {
-            unknown.get_or_insert_with(|| format!("{t} has no listed owners, so only admins may apply it"));
-        }
-        for o in owners {
-            match classify(o.trim()) {
-                Selector::User(u) if u.eq_ignore_ascii_case(person) => return Ownership::Owns,
-                Selector::Group(g) if g.contains('@') => {
-                    unknown.get_or_insert_with(|| format!("{} is synced from the identity provider", o.trim()));
-                }
-                Selector::Group(_)
-                    if view.group_members(o.trim()).iter().any(|m| m.trim().eq_ignore_ascii_case(person)) =>
-                {
-                    return Ownership::Owns;
-                }
-                Selector::Tag(_) => stack.push(o.trim().to_owned()),
-                Selector::Autogroup(a) => {
-                    unknown.get_or_insert_with(|| {
-                        format!("autogroup:{a} owns {t}, and its members are not in the repository")
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-    unknown.map_or(Ownership::No, Ownership::Unknown)
 }

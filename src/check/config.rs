@@ -1,0 +1,152 @@
+//! The config, validated where it is written. Loading keeps going on a config that decodes; this
+//! is where a value that decodes but cannot mean what it says is found: a glob that does not
+//! compile, a section name no policy has, an `owners` entry that names nothing, a guardrail
+//! whose `match` covers no file. A config that fails open is worse than one that fails: every
+//! such case is a finding that points at the value.
+
+use super::view::{View, field, strings};
+use crate::finding::{Code, Finding, Location};
+use crate::load::{Document, Repository};
+use crate::model::selector::{AUTOGROUPS, Selector, classify, login_problem};
+use crate::model::shape;
+use crate::parse::Value;
+
+pub fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Finding>) {
+    let Some(doc) = &repo.config_doc else { return };
+    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    let mut report = |code: Code, v: &Value, message: String, help: &str| {
+        findings.push(Finding::new(code, at(v), message, help));
+    };
+    for key in ["fragments", "exclude"] {
+        for (pattern, v) in field(&doc.tree, key).map(strings).unwrap_or_default() {
+            if let Err(e) = crate::load::glob(&pattern) {
+                report(Code::InvalidGlob, v, format!("invalid glob `{pattern}` in {key}: {}", e.kind()), GLOB_HELP);
+            }
+        }
+    }
+    let rels: Vec<&str> = repo
+        .fragments
+        .iter()
+        .map(|f| f.doc.file.rel.as_str())
+        .chain(repo.rejected.iter().map(|f| f.rel.as_str()))
+        .collect();
+    for g in guardrails(doc) {
+        let Some(m) = field(g, "match") else { continue };
+        if let Some(pattern) = m.as_str() {
+            match crate::load::glob(&pattern) {
+                Err(e) => report(
+                    Code::InvalidGlob,
+                    m,
+                    format!(
+                        "invalid glob `{pattern}` in a guardrail's match: {}; the guardrail covers every fragment until it is fixed",
+                        e.kind()
+                    ),
+                    GLOB_HELP,
+                ),
+                Ok(glob) => {
+                    let glob = glob.compile_matcher();
+                    if !rels.iter().any(|r| glob.is_match(r)) {
+                        report(
+                            Code::UnusedGuardrail,
+                            m,
+                            format!("this guardrail matches none of the {} fragment files", rels.len()),
+                            "check the glob against the fragment paths (relative to the policies directory, `*` does not cross `/`)",
+                        );
+                    }
+                }
+            }
+        }
+        for (name, v) in field(g, "allowSections").map(strings).unwrap_or_default() {
+            let known = name == "postureAttributes"
+                || shape::MERGEABLE_SECTIONS.iter().any(|(s, _)| s.eq_ignore_ascii_case(&name));
+            if !known {
+                let sections: Vec<&str> =
+                    shape::MERGEABLE_SECTIONS.iter().map(|(s, _)| *s).chain(["postureAttributes"]).collect();
+                report(
+                    Code::InvalidValue,
+                    v,
+                    format!("`{name}` is not a section a fragment can hold"),
+                    &format!("allowSections takes: {}", sections.join(", ")),
+                );
+            }
+        }
+        if let Some(w) = field(g, "widestPrefix") {
+            for (family, max) in [("ipv4", 32), ("ipv6", 128)] {
+                if let Some(v) = field(w, family).filter(|v| {
+                    std::str::from_utf8(&v.to_json())
+                        .ok()
+                        .and_then(|t| t.trim().parse::<u64>().ok())
+                        .is_some_and(|n| n > max)
+                }) {
+                    report(
+                        Code::InvalidValue,
+                        v,
+                        format!("a {family} prefix is at most {max} bits long"),
+                        "write a prefix length, e.g. 16",
+                    );
+                }
+            }
+        }
+    }
+    owners(doc, view, findings);
+}
+
+const GLOB_HELP: &str = "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, relative to the policies directory";
+
+fn guardrails(doc: &Document) -> Vec<&Value> {
+    field(&doc.tree, "guardrails").and_then(|g| g.as_array()).map(|a| a.elements.iter().collect()).unwrap_or_default()
+}
+
+/// `owners`: each key names a destination that can be opened, each owner a login or a group
+/// the base policy defines (groups only confer ownership from trusted files).
+fn owners(doc: &Document, view: &View<'_>, findings: &mut Vec<Finding>) {
+    let Some(map) = field(&doc.tree, "owners").and_then(|o| o.as_object()) else { return };
+    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    for m in &map.members {
+        let Some(key) = m.name.as_str() else { continue };
+        let problem = match classify(&key) {
+            _ if key == super::guardrails::NODE_ATTRS || key == super::guardrails::AUTO_APPROVERS => None,
+            Selector::Ip(_)
+            | Selector::Cidr(..)
+            | Selector::Wildcard
+            | Selector::UserDomain(_)
+            | Selector::Service(_) => None,
+            Selector::Autogroup(a) if AUTOGROUPS.contains(&a) => None,
+            Selector::Autogroup(_) => Some(format!("`{key}` is not an autogroup Tailscale knows")),
+            Selector::Tag(_) if !view.tag_defined(&key) => Some(format!("{key} is not defined in tagOwners")),
+            Selector::Group(g) if !g.contains('@') && !view.group_defined(&key) => {
+                Some(format!("{key} is not defined in the base policy"))
+            }
+            Selector::Ipset(_) if !view.ipset_defined(&key) => Some(format!("{key} is not defined in the base policy")),
+            Selector::Host(h) if view.host(h).is_none() => {
+                Some(format!("`{key}` is not a host alias the base policy defines"))
+            }
+            Selector::Tag(_) | Selector::Group(_) | Selector::Ipset(_) | Selector::Host(_) => None,
+            _ => Some(format!("`{key}` is not something a fragment can open")),
+        };
+        if let Some(message) = problem {
+            findings.push(Finding::new(
+                Code::InvalidValue,
+                at(&m.name),
+                message,
+                "owners keys are destinations: a CIDR or address, a host alias, ipset:, group:, tag:, autogroup:, user:*@domain, svc:, *, or section:nodeAttrs / section:autoApprovers",
+            ));
+        }
+        for (o, v) in strings(&m.value) {
+            let bad = match classify(&o) {
+                Selector::Group(g) if g.contains('@') || view.group_defined(o.trim()) => None,
+                Selector::Group(_) => Some(format!("{o} is not defined in the base policy")),
+                _ if login_problem(o.trim()).is_none() => None,
+                _ => Some(format!("`{o}` is neither a login nor a group")),
+            };
+            if let Some(message) = bad {
+                findings.push(Finding::new(
+                    Code::InvalidValue,
+                    at(v),
+                    message,
+                    "owners are people's logins (alice@example.com) or groups of the base policy",
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! What a fragment reaches: the destinations it opens and the identities it benefits, by every
+//! path a fragment has to power. Its own rules are the obvious path; adding someone to a group
+//! opens whatever the policy gives that group (its rules, the tags it owns, the auto-approvals
+//! and node attributes it is named in); setting a posture attribute opens whatever rules gated
+//! on a posture that reads it allow. Ownership, wildcard and self-approval guardrails all judge
+//! this one list, so a path found once is covered by each.
+
+use crate::check::view::{Entry, View, field, strings};
+use crate::evaluate::compile::Protos;
+use crate::finding::Location;
+use crate::load::FragmentFile;
+use crate::model::selector::{
+    PortRange, parse_ip_spec, parse_ports, parse_protocol, split_condition, split_host_ports,
+};
+use crate::parse::Value;
+
+/// The pseudo-destination for being named in `nodeAttrs` (node capabilities such as funnel).
+pub(crate) const NODE_ATTRS: &str = "section:nodeAttrs";
+/// The pseudo-destination for being named in `autoApprovers` (routes approved without review).
+pub(crate) const AUTO_APPROVERS: &str = "section:autoApprovers";
+
+/// Something a fragment opens.
+pub(crate) struct Opened<'a> {
+    /// The destination as the policy names it (`tag:prod-db`, `10.0.0.0/8`, `db`…), without
+    /// ports; or one of the `section:` pseudo-destinations.
+    pub dst: String,
+    /// Where in the fragment it comes from: the rule's destination, the group member added, the
+    /// posture attribute set.
+    pub at: &'a Value,
+    pub via: Via,
+    /// The ports opened, for network rules.
+    pub ports: Option<Ports>,
+    /// Where the ports are written: the ACL destination, or the grant's `ip` entry.
+    pub ports_at: &'a Value,
+}
+
+/// How a fragment comes to open a destination.
+#[derive(Clone)]
+pub(crate) enum Via {
+    /// One of its own rules.
+    Rule,
+    /// Adding people to `group`, which the rule at `rule` lets reach the destination.
+    Membership { group: String, rule: Location },
+    /// Adding people to `group`, which owns the tag (owners can put it on their devices).
+    Ownership { group: String },
+    /// Adding people to `group`, which `nodeAttrs` or `autoApprovers` name.
+    Power { group: String, at: Location },
+    /// Setting posture attribute `key`, which `posture` reads, on a rule that posture gates.
+    Posture { key: String, posture: String, rule: Location },
+    /// Its own `nodeAttrs` or `autoApprovers` entries.
+    Section,
+}
+
+impl Via {
+    /// A clause for messages: ` (by adding people to group:eng, which policy.hujson:40:3 lets reach it)`.
+    pub fn clause(&self) -> String {
+        match self {
+            Via::Rule | Via::Section => String::new(),
+            Via::Membership { group, rule } => {
+                format!(" (by adding people to {group}, which the rule at {} lets reach it)", at(rule))
+            }
+            Via::Ownership { group } => format!(" (by adding people to {group}, which owns it)"),
+            Via::Power { group, at: loc } => format!(" (by adding people to {group}, named at {})", at(loc)),
+            Via::Posture { key, posture, rule } => {
+                format!(" (by setting {key}, which {posture} reads, gating the rule at {})", at(rule))
+            }
+        }
+    }
+}
+
+fn at(l: &Location) -> String {
+    format!("{}:{}:{}", l.file, l.line, l.column)
+}
+
+/// Protocols and ports a network rule opens on a destination.
+#[derive(Clone)]
+pub(crate) struct Ports {
+    pub protos: Protos,
+    pub ranges: Vec<PortRange>,
+}
+
+/// A source of one of the fragment's own rules.
+pub(crate) struct Source<'a> {
+    pub sel: String,
+    pub at: &'a Value,
+}
+
+/// Everything a fragment reaches.
+pub(crate) struct Reach<'a> {
+    pub opened: Vec<Opened<'a>>,
+    pub sources: Vec<Source<'a>>,
+    /// People the fragment adds to groups: (member, group, where).
+    pub members_added: Vec<(String, String, &'a Value)>,
+    /// Posture attributes the fragment sets: (device, key, where).
+    pub devices: Vec<(String, String, &'a Value)>,
+}
+
+/// A rule's sources, in either spelling.
+fn rule_sources(rule: &Value) -> Option<&Value> {
+    field(rule, "src").or_else(|| field(rule, "users"))
+}
+
+/// A rule's destination: the host, its ports, where the host and the ports are written.
+type Destination<'v> = (String, Option<Ports>, &'v Value, &'v Value);
+
+/// A rule's destinations with their ports; SSH rules and app-only grants open hosts without
+/// ports.
+fn rule_destinations<'v>(section: &str, rule: &'v Value) -> Vec<Destination<'v>> {
+    let mut out = Vec::new();
+    match section {
+        "acls" => {
+            let protos = match field(rule, "proto").and_then(|p| p.as_str()) {
+                Some(p) => match parse_protocol(p.trim()) {
+                    Ok(n) => Protos::One(n),
+                    Err(_) => return out, // TG114 says why; the rule opens nothing
+                },
+                None => Protos::Default,
+            };
+            for (d, at) in field(rule, "dst").or_else(|| field(rule, "ports")).map(strings).unwrap_or_default() {
+                let d = d.trim();
+                let (host, ports) = split_host_ports(d).unwrap_or((d, ""));
+                let ranges = parse_ports(ports).unwrap_or_default();
+                out.push((host.trim().to_owned(), Some(Ports { protos, ranges }), at, at));
+            }
+        }
+        "grants" => {
+            let specs: Vec<(Ports, &Value)> = field(rule, "ip")
+                .map(strings)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(s, at)| {
+                    let s = s.trim();
+                    let spec = parse_ip_spec(s).ok()?;
+                    let protos = match spec.proto {
+                        None if s == "*" => Protos::All,
+                        None => Protos::Default,
+                        Some(n) => Protos::One(n),
+                    };
+                    Some((Ports { protos, ranges: spec.ports }, at))
+                })
+                .collect();
+            for (d, at) in field(rule, "dst").map(strings).unwrap_or_default() {
+                let host = d.trim().to_owned();
+                if specs.is_empty() {
+                    out.push((host.clone(), None, at, at)); // app capabilities only
+                }
+                for (spec, spec_at) in &specs {
+                    out.push((host.clone(), Some(spec.clone()), at, spec_at));
+                }
+            }
+        }
+        _ => {
+            for (d, at) in field(rule, "dst").map(strings).unwrap_or_default() {
+                out.push((d.trim().to_owned(), None, at, at));
+            }
+        }
+    }
+    out
+}
+
+const RULE_SECTIONS: [&str; 3] = ["acls", "grants", "ssh"];
+
+impl<'a> Reach<'a> {
+    /// Whether setting posture attribute `key` opens anything: some posture reads it.
+    pub fn posture_opens(&self, key: &str) -> bool {
+        self.opened.iter().any(|o| matches!(&o.via, Via::Posture { key: k, .. } if k.eq_ignore_ascii_case(key)))
+    }
+
+    pub fn of(f: &'a FragmentFile, view: &View<'_>) -> Reach<'a> {
+        let own = |e: &Entry<'_>| std::ptr::eq(e.origin.file, &f.doc.file);
+        let tree = &f.doc.tree;
+        let mut reach =
+            Reach { opened: Vec::new(), sources: Vec::new(), members_added: Vec::new(), devices: Vec::new() };
+        for section in RULE_SECTIONS {
+            for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+                for (s, at) in rule_sources(rule).map(strings).unwrap_or_default() {
+                    reach.sources.push(Source { sel: s.trim().to_owned(), at });
+                }
+                for (dst, ports, at, ports_at) in rule_destinations(section, rule) {
+                    reach.opened.push(Opened { dst, at, via: Via::Rule, ports, ports_at });
+                }
+            }
+        }
+        for section in ["nodeAttrs", "autoApprovers"] {
+            if let Some(v) = field(tree, section) {
+                let dst = if section == "nodeAttrs" { NODE_ATTRS } else { AUTO_APPROVERS };
+                reach.opened.push(Opened { dst: dst.into(), at: v, via: Via::Section, ports: None, ports_at: v });
+            }
+        }
+        if let Some(groups) = field(tree, "groups").and_then(|g| g.as_object()) {
+            for g in &groups.members {
+                let Some(group) = g.name.as_str() else { continue };
+                let added = strings(&g.value);
+                for (m, at) in &added {
+                    reach.members_added.push((m.trim().to_owned(), group.clone(), at));
+                }
+                // Point at the first member added: that is what the change is.
+                let at = added.first().map_or(&g.name, |(_, v)| *v);
+                reach.through_group(&group, at, view, &own);
+            }
+        }
+        if let Some(attrs) = field(tree, "postureAttributes").and_then(|v| v.as_array()) {
+            for a in &attrs.elements {
+                let device = field(a, "device").and_then(|d| Some((d.as_str()?, d)));
+                let key = field(a, "key").and_then(|k| k.as_str());
+                if let (Some((d, at)), Some(k)) = (device, &key) {
+                    reach.devices.push((d.trim().to_owned(), k.trim().to_owned(), at));
+                }
+                if let Some((key, at)) = field(a, "key").and_then(|k| Some((k.as_str()?, k))) {
+                    reach.through_posture(key.trim(), at, view);
+                }
+            }
+        }
+        reach
+    }
+
+    /// What adding someone to `group` opens, by the rules, tag owners, auto-approvers and node
+    /// attributes that name it anywhere in the policy (base, and fragments active or pending).
+    fn through_group(&mut self, group: &str, at: &'a Value, view: &View<'_>, own: &dyn Fn(&Entry<'_>) -> bool) {
+        let names = |v: Option<&Value>| v.map(strings).unwrap_or_default().iter().any(|(s, _)| s.trim() == group);
+        for (section, entries) in [("acls", &view.acls), ("grants", &view.grants), ("ssh", &view.ssh)] {
+            // The fragment's own rules are counted as its own already.
+            for e in entries.iter().filter(|e| !own(e) && names(rule_sources(e.value))) {
+                let rule = e.origin.at(e.value);
+                for (dst, ports, ..) in rule_destinations(section, e.value) {
+                    let via = Via::Membership { group: group.to_owned(), rule: rule.clone() };
+                    self.opened.push(Opened { dst, at, via, ports, ports_at: at });
+                }
+            }
+        }
+        for t in &view.tag_owners {
+            if names(Some(t.value)) {
+                let via = Via::Ownership { group: group.to_owned() };
+                self.opened.push(Opened { dst: t.name.clone(), at, via, ports: None, ports_at: at });
+            }
+        }
+        for e in &view.node_attrs {
+            if let Some(target) = field(e.value, "target").filter(|t| names(Some(t))) {
+                let via = Via::Power { group: group.to_owned(), at: e.origin.at(target) };
+                self.opened.push(Opened { dst: NODE_ATTRS.into(), at, via, ports: None, ports_at: at });
+            }
+        }
+        for e in &view.auto_approvers {
+            let Some(aa) = e.value.as_object() else { continue };
+            for sub in &aa.members {
+                let lists: Vec<&Value> = match &sub.value.as_object() {
+                    Some(map) => map.members.iter().map(|m| &m.value).collect(),
+                    None => vec![&sub.value],
+                };
+                if let Some(list) = lists.into_iter().find(|l| names(Some(l))) {
+                    let via = Via::Power { group: group.to_owned(), at: e.origin.at(list) };
+                    self.opened.push(Opened { dst: AUTO_APPROVERS.into(), at, via, ports: None, ports_at: at });
+                }
+            }
+        }
+    }
+
+    /// What setting posture attribute `key` opens: the destinations of every rule gated on a
+    /// posture with a condition on that attribute (a rule's own `srcPosture`, or else the
+    /// policy's `defaultSrcPosture`). The device's owner is not known offline, so every such
+    /// rule counts.
+    fn through_posture(&mut self, key: &str, at: &'a Value, view: &View<'_>) {
+        let reading: Vec<&str> = view
+            .postures
+            .iter()
+            .filter(|p| strings(p.value).iter().any(|(c, _)| split_condition(c).0.eq_ignore_ascii_case(key)))
+            .map(|p| p.name.as_str())
+            .collect();
+        if reading.is_empty() {
+            return;
+        }
+        let default: Vec<String> = view
+            .default_src_posture
+            .iter()
+            .flat_map(|e| strings(e.value).into_iter().map(|(p, _)| p.trim().to_owned()))
+            .collect();
+        let gating = |e: &Entry<'_>| -> Option<String> {
+            let own: Option<Vec<String>> = field(e.value, "srcPosture")
+                .map(|p| strings(p).into_iter().map(|(s, _)| s.trim().to_owned()).collect());
+            own.unwrap_or_else(|| default.clone()).into_iter().find(|p| reading.contains(&p.as_str()))
+        };
+        for (section, entries) in [("acls", &view.acls), ("grants", &view.grants), ("ssh", &view.ssh)] {
+            for e in entries {
+                let Some(posture) = gating(e) else { continue };
+                let rule = e.origin.at(e.value);
+                for (dst, ports, ..) in rule_destinations(section, e.value) {
+                    let via = Via::Posture { key: key.to_owned(), posture: posture.clone(), rule: rule.clone() };
+                    self.opened.push(Opened { dst, at, via, ports, ports_at: at });
+                }
+            }
+        }
+    }
+}
