@@ -23,7 +23,7 @@ use jiff::Timestamp;
 pub(crate) use self::reach::{AUTO_APPROVERS, NODE_ATTRS};
 
 use self::ownership::{Ground, Ownership};
-use self::reach::{Opened, Reach};
+use self::reach::{Opened, Reach, Uses};
 use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::{FragmentFile, Repository};
@@ -67,6 +67,7 @@ pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut V
     let trusted =
         View::with(repo, |f| !guarded(f) && f.fragment.expires.is_none() && f.fragment.status(at) == Status::Active);
     let ground = Ground { trusted: &trusted, all: view, owners: &repo.config.owners };
+    let uses = Uses::of(view);
     for f in &repo.fragments {
         if f.fragment.status(at) == Status::Expired {
             continue; // it grants nothing; TG053 says so
@@ -77,7 +78,7 @@ pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut V
             continue;
         }
         text::check(f, findings);
-        let reach = Reach::of(f, view);
+        let reach = Reach::of(f, &uses);
         for g in matching {
             Guard { f, g, view, ground: &ground, reach: &reach, inventory: repo.inventory.as_ref(), at, findings }
                 .run();

@@ -5,7 +5,9 @@
 //! on a posture that reads it allow. Ownership, wildcard and self-approval guardrails all judge
 //! this one list, so a path found once is covered by each.
 
-use crate::check::view::{Entry, View, field, strings};
+use std::collections::HashMap;
+
+use crate::check::view::{Entry, Origin, View, field, strings};
 use crate::evaluate::compile::Protos;
 use crate::finding::Location;
 use crate::load::FragmentFile;
@@ -166,7 +168,7 @@ impl<'a> Reach<'a> {
         self.opened.iter().any(|o| matches!(&o.via, Via::Posture { key: k, .. } if k.eq_ignore_ascii_case(key)))
     }
 
-    pub fn of(f: &'a FragmentFile, view: &View<'_>) -> Reach<'a> {
+    pub fn of(f: &'a FragmentFile, uses: &Uses<'_>) -> Reach<'a> {
         let own = |e: &Entry<'_>| std::ptr::eq(e.origin.file, &f.doc.file);
         let tree = &f.doc.tree;
         let mut reach =
@@ -196,7 +198,7 @@ impl<'a> Reach<'a> {
                 }
                 // Point at the first member added: that is what the change is.
                 let at = added.first().map_or(&g.name, |(_, v)| *v);
-                reach.through_group(&group, at, view, &own);
+                reach.through_group(&group, at, uses, &own);
             }
         }
         if let Some(attrs) = field(tree, "postureAttributes").and_then(|v| v.as_array()) {
@@ -207,7 +209,7 @@ impl<'a> Reach<'a> {
                     reach.devices.push((d.trim().to_owned(), k.trim().to_owned(), at));
                 }
                 if let Some((key, at)) = field(a, "key").and_then(|k| Some((k.as_str()?, k))) {
-                    reach.through_posture(key.trim(), at, view);
+                    reach.through_posture(key.trim(), at, uses);
                 }
             }
         }
@@ -216,28 +218,96 @@ impl<'a> Reach<'a> {
 
     /// What adding someone to `group` opens, by the rules, tag owners, auto-approvers and node
     /// attributes that name it anywhere in the policy (base, and fragments active or pending).
-    fn through_group(&mut self, group: &str, at: &'a Value, view: &View<'_>, own: &dyn Fn(&Entry<'_>) -> bool) {
-        let names = |v: Option<&Value>| v.map(strings).unwrap_or_default().iter().any(|(s, _)| s.trim() == group);
-        for (section, entries) in [("acls", &view.acls), ("grants", &view.grants), ("ssh", &view.ssh)] {
-            // The fragment's own rules are counted as its own already.
-            for e in entries.iter().filter(|e| !own(e) && names(rule_sources(e.value))) {
+    fn through_group(&mut self, group: &str, at: &'a Value, uses: &Uses<'_>, own: &dyn Fn(&Entry<'_>) -> bool) {
+        // The fragment's own rules are counted as its own already.
+        for (section, e) in uses.rules_by_source.get(group).into_iter().flatten().filter(|(_, e)| !own(e)) {
+            let rule = e.origin.at(e.value);
+            for (dst, ports, ..) in rule_destinations(section, e.value) {
+                let via = Via::Membership { group: group.to_owned(), rule: rule.clone() };
+                self.opened.push(Opened { dst, at, via, ports, ports_at: at });
+            }
+        }
+        for tag in uses.tags_by_owner.get(group).into_iter().flatten() {
+            let via = Via::Ownership { group: group.to_owned() };
+            self.opened.push(Opened { dst: tag.clone(), at, via, ports: None, ports_at: at });
+        }
+        for (dst, named) in [(NODE_ATTRS, &uses.node_attrs), (AUTO_APPROVERS, &uses.auto_approvers)] {
+            for (origin, list) in named.get(group).into_iter().flatten() {
+                let via = Via::Power { group: group.to_owned(), at: origin.at(list) };
+                self.opened.push(Opened { dst: dst.into(), at, via, ports: None, ports_at: at });
+            }
+        }
+    }
+
+    /// What setting posture attribute `key` opens: the destinations of every rule gated on a
+    /// posture with a condition on that attribute (a rule's own `srcPosture`, or else the
+    /// policy's `defaultSrcPosture`). The device's owner is not known offline, so every such
+    /// rule counts.
+    fn through_posture(&mut self, key: &str, at: &'a Value, uses: &Uses<'_>) {
+        for posture in uses.postures_by_attribute.get(&key.to_ascii_lowercase()).into_iter().flatten() {
+            for (section, e) in uses.rules_by_posture.get(posture).into_iter().flatten() {
                 let rule = e.origin.at(e.value);
                 for (dst, ports, ..) in rule_destinations(section, e.value) {
-                    let via = Via::Membership { group: group.to_owned(), rule: rule.clone() };
+                    let via = Via::Posture { key: key.to_owned(), posture: posture.clone(), rule: rule.clone() };
                     self.opened.push(Opened { dst, at, via, ports, ports_at: at });
                 }
             }
         }
+    }
+}
+
+/// Where the policy names each group and posture attribute, found once for all fragments so
+/// that judging one fragment costs what it reaches, not the size of the policy.
+pub(crate) struct Uses<'v> {
+    /// Rules (with their section) by each source they name.
+    rules_by_source: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
+    /// Tags by each owner `tagOwners` lists for them.
+    tags_by_owner: HashMap<String, Vec<String>>,
+    /// `nodeAttrs` targets and `autoApprovers` approvers, by the selector named, with the list
+    /// naming it.
+    node_attrs: HashMap<String, Vec<(Origin<'v>, &'v Value)>>,
+    auto_approvers: HashMap<String, Vec<(Origin<'v>, &'v Value)>>,
+    /// Postures by each attribute (lowercased) a condition of theirs reads.
+    postures_by_attribute: HashMap<String, Vec<String>>,
+    /// Rules by each posture that gates them: their own `srcPosture`, else `defaultSrcPosture`.
+    rules_by_posture: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
+}
+
+impl<'v> Uses<'v> {
+    pub fn of(view: &View<'v>) -> Uses<'v> {
+        let mut uses = Uses {
+            rules_by_source: HashMap::new(),
+            tags_by_owner: HashMap::new(),
+            node_attrs: HashMap::new(),
+            auto_approvers: HashMap::new(),
+            postures_by_attribute: HashMap::new(),
+            rules_by_posture: HashMap::new(),
+        };
+        let trimmed = |v: &Value| -> Vec<String> { strings(v).into_iter().map(|(s, _)| s.trim().to_owned()).collect() };
+        let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
+        for (section, entries) in [("acls", &view.acls), ("grants", &view.grants), ("ssh", &view.ssh)] {
+            for e in entries {
+                let mut srcs = rule_sources(e.value).map(trimmed).unwrap_or_default();
+                srcs.dedup();
+                for s in srcs {
+                    uses.rules_by_source.entry(s).or_default().push((section, *e));
+                }
+                let postures = field(e.value, "srcPosture").map(trimmed).unwrap_or_else(|| default.clone());
+                for p in postures {
+                    uses.rules_by_posture.entry(p).or_default().push((section, *e));
+                }
+            }
+        }
         for t in &view.tag_owners {
-            if names(Some(t.value)) {
-                let via = Via::Ownership { group: group.to_owned() };
-                self.opened.push(Opened { dst: t.name.clone(), at, via, ports: None, ports_at: at });
+            for o in trimmed(t.value) {
+                uses.tags_by_owner.entry(o).or_default().push(t.name.clone());
             }
         }
         for e in &view.node_attrs {
-            if let Some(target) = field(e.value, "target").filter(|t| names(Some(t))) {
-                let via = Via::Power { group: group.to_owned(), at: e.origin.at(target) };
-                self.opened.push(Opened { dst: NODE_ATTRS.into(), at, via, ports: None, ports_at: at });
+            if let Some(target) = field(e.value, "target") {
+                for sel in trimmed(target) {
+                    uses.node_attrs.entry(sel).or_default().push((e.origin, target));
+                }
             }
         }
         for e in &view.auto_approvers {
@@ -247,47 +317,21 @@ impl<'a> Reach<'a> {
                     Some(map) => map.members.iter().map(|m| &m.value).collect(),
                     None => vec![&sub.value],
                 };
-                if let Some(list) = lists.into_iter().find(|l| names(Some(l))) {
-                    let via = Via::Power { group: group.to_owned(), at: e.origin.at(list) };
-                    self.opened.push(Opened { dst: AUTO_APPROVERS.into(), at, via, ports: None, ports_at: at });
+                for list in lists {
+                    for sel in trimmed(list) {
+                        uses.auto_approvers.entry(sel).or_default().push((e.origin, list));
+                    }
                 }
             }
         }
-    }
-
-    /// What setting posture attribute `key` opens: the destinations of every rule gated on a
-    /// posture with a condition on that attribute (a rule's own `srcPosture`, or else the
-    /// policy's `defaultSrcPosture`). The device's owner is not known offline, so every such
-    /// rule counts.
-    fn through_posture(&mut self, key: &str, at: &'a Value, view: &View<'_>) {
-        let reading: Vec<&str> = view
-            .postures
-            .iter()
-            .filter(|p| strings(p.value).iter().any(|(c, _)| split_condition(c).0.eq_ignore_ascii_case(key)))
-            .map(|p| p.name.as_str())
-            .collect();
-        if reading.is_empty() {
-            return;
-        }
-        let default: Vec<String> = view
-            .default_src_posture
-            .iter()
-            .flat_map(|e| strings(e.value).into_iter().map(|(p, _)| p.trim().to_owned()))
-            .collect();
-        let gating = |e: &Entry<'_>| -> Option<String> {
-            let own: Option<Vec<String>> = field(e.value, "srcPosture")
-                .map(|p| strings(p).into_iter().map(|(s, _)| s.trim().to_owned()).collect());
-            own.unwrap_or_else(|| default.clone()).into_iter().find(|p| reading.contains(&p.as_str()))
-        };
-        for (section, entries) in [("acls", &view.acls), ("grants", &view.grants), ("ssh", &view.ssh)] {
-            for e in entries {
-                let Some(posture) = gating(e) else { continue };
-                let rule = e.origin.at(e.value);
-                for (dst, ports, ..) in rule_destinations(section, e.value) {
-                    let via = Via::Posture { key: key.to_owned(), posture: posture.clone(), rule: rule.clone() };
-                    self.opened.push(Opened { dst, at, via, ports, ports_at: at });
+        for p in &view.postures {
+            for (c, _) in strings(p.value) {
+                let names = uses.postures_by_attribute.entry(split_condition(&c).0.to_ascii_lowercase()).or_default();
+                if !names.contains(&p.name) {
+                    names.push(p.name.clone());
                 }
             }
         }
+        uses
     }
 }
