@@ -396,7 +396,10 @@ impl Client {
                     // The server's own Retry-After wins over the schedule, within the budget.
                     let delay = backoff.next().map(|d| after.unwrap_or(d));
                     match delay {
-                        Some(d) if started.elapsed() + d <= self.opts.retry_budget => tokio::time::sleep(d).await,
+                        // Checked: a hostile Retry-After may be near u64::MAX seconds.
+                        Some(d) if started.elapsed().checked_add(d).is_some_and(|t| t <= self.opts.retry_budget) => {
+                            tokio::time::sleep(d).await
+                        }
                         _ => {
                             let detail = match delay {
                                 Some(d) => format!("{detail} (asked to wait {d:?}, beyond the retry budget)"),
@@ -669,15 +672,16 @@ impl Client {
         a.json::<Option<Map<String, Value>>>(what, expected).map(drop)
     }
 
-    /// `DELETE /device/{id}/attributes/{key}`; a 404 means it is already gone. Success is a
-    /// 200 with an empty body (the spec) or `{}` (the 2024 docs).
+    /// `DELETE /device/{id}/attributes/{key}`; a 404 with the API's `{"message"}` means it is
+    /// already gone. Success is a 200 with an empty body (the spec) or `{}` (the 2024 docs).
     pub async fn delete_attribute(&self, node_id: &str, key: &str) -> Result<(), ApiError> {
         let what = "removing a posture attribute";
         let expected = "200 with an empty body or {}";
         let url = self.url(&format!("device/{}/attributes/{}", escape(node_id), escape(key)));
         let a = self.send(what, true, |h| h.request(Method::DELETE, &url)).await?;
         match a.status {
-            StatusCode::NOT_FOUND => Ok(()),
+            // Gone already, if the API itself says so; a proxy's 404 page proves nothing.
+            StatusCode::NOT_FOUND if error_body(&a).structured => Ok(()),
             StatusCode::OK if a.is_empty() => Ok(()),
             StatusCode::OK => a.json::<Map<String, Value>>(what, expected).map(drop),
             _ => Err(Self::refuse(what, "devices:posture_attributes", &a, expected)),
@@ -835,7 +839,7 @@ fn transport_error(e: &reqwest::Error) -> String {
         detail = format!("{detail}: {s}");
         source = s.source();
     }
-    detail
+    redact::untrusted(&detail, 500)
 }
 
 #[cfg(test)]
@@ -852,6 +856,11 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
+        assert_eq!(
+            retry_after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX)),
+            "checked where it is used"
+        );
         assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
         assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
         let soon = Timestamp::now() + jiff::SignedDuration::from_secs(30);

@@ -443,3 +443,35 @@ fn the_diff_of_a_huge_live_policy_is_capped_and_escaped() {
     let d: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(d["text"].as_str().unwrap().contains("user4999@example.com"));
 }
+
+#[test]
+fn odd_statuses_and_headers_neither_crash_nor_mislead() {
+    let env = Env::new();
+    env.write("policies/grants/alice.hujson", &posture_grant("alice-laptop", "custom:prodAccess"));
+    env.adopt();
+    // A Retry-After of u64::MAX seconds is beyond the budget, not an overflow.
+    env.sim.inject(Fault::next(Route::GetPolicy, FaultKind::rate_limited("18446744073709551615")));
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("beyond the retry budget"), "{}", r.stderr);
+
+    // A 404 page for a delete is not "already gone": the live policy keeps its record of the
+    // attribute, and the next run removes it.
+    env.remove("policies/grants/alice.hujson");
+    env.sim.inject(Fault::next(Route::DeleteAttribute, raw(404, "text/html", "<html>Not Found</html>")));
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(env.sim.attributes("n2SIMCNTRL").contains_key("custom:prodAccess"));
+    assert!(env.sim.policy().0.contains("// tailgrant-posture: custom:prodAccess alice-laptop"));
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(env.sim.attributes("n2SIMCNTRL").is_empty());
+
+    // Only the documented 200 is a write that took: a 202 is not "applied".
+    env.write("policies/grants/bob.hujson", &grant(r#""groups": {"group:eng": ["carol@example.com"]},"#));
+    env.sim.inject(Fault::next(Route::SetPolicy, raw(202, "application/hujson", "{}")));
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("expected 200 with the policy as written, got 202 application/hujson"), "{}", r.stderr);
+    assert!(!r.stdout.contains("applied"));
+}
