@@ -6,7 +6,8 @@
 //! instant, [`evaluate`] answers "may this reach that" and runs the policy's tests, [`diff`]
 //! compares two policies, and [`apply`] pushes the result through the Tailscale API.
 //! [`finding`] is what every stage reports and [`report`] renders it; the CLI (`src/cli`) is
-//! a thin layer over all of it. The library never prints and never exits.
+//! a thin layer over all of it. [`redact`] keeps secrets out of everything printed. The
+//! library never prints and never exits.
 
 pub mod apply;
 pub mod check;
@@ -18,6 +19,7 @@ pub mod merge;
 pub mod model;
 mod parallel;
 pub mod parse;
+pub mod redact;
 pub mod report;
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part:

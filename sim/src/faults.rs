@@ -1,8 +1,15 @@
 //! Fault injection: a fault names a route, which of its calls it hits, and what goes wrong.
+//!
+//! Besides an unreliable API (errors, delays, cut connections), the faults play a hostile or
+//! broken server between the client and the API: redirects, HTML pages, bodies cut short,
+//! bodies too large or too slow, and error bodies that quote the credentials back. They are
+//! judged here by the simplest means (bytes and headers), never by tailgrant's code.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxState};
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::middleware::Next;
@@ -60,14 +67,48 @@ pub enum FaultKind {
     /// Handle the request, then change the policy as someone in the admin console would, so
     /// that a POST with the ETag just returned fails its If-Match.
     ConcurrentEdit,
-    /// Handle the request; on success replace the body with this one (`null`, ``, `{}`).
+    /// Handle the request; on success replace the body with this one (`null`, ``, `{}`), as
+    /// JSON when the answer had no content type.
     SuccessBody(String),
+    /// Answer with this redirect status (307, 308…) and `Location`, without handling the
+    /// request, as a hijacked or misconfigured endpoint would.
+    Redirect { status: u16, location: String },
+    /// Answer with exactly this status, content type and body, without handling the request
+    /// (a proxy's HTML page, an object cut short such as `{oops`).
+    Raw { status: u16, content_type: String, body: String },
+    /// Handle the request (state changes), then send only the first half of its answer, framed
+    /// as complete: only its content shows the cut.
+    Truncated,
+    /// Answer 200 with `bytes` of a policy-like comment, streamed in 64 KiB pieces made as they
+    /// are sent (the simulator holds one piece), without handling the request. With
+    /// `declare_length` the answer announces its size in `Content-Length`.
+    Oversized { bytes: u64, declare_length: bool },
+    /// Answer 401 quoting back what the request authenticated with: its `Authorization`
+    /// header and its body (where the OAuth secret and the OIDC token travel).
+    EchoCredentials,
+    /// Handle the request, then send its answer one byte each `Duration`.
+    SlowDrip(Duration),
 }
 
 impl FaultKind {
     /// A JSON error answer with the `{"message"}` body the API uses.
     pub fn status(status: u16, message: &str) -> FaultKind {
         FaultKind::Respond { status, body: serde_json::json!({ "message": message }).to_string(), retry_after: None }
+    }
+
+    /// A `200 text/html` sign-in page, as a captive portal or a proxy answers.
+    pub fn html() -> FaultKind {
+        FaultKind::Raw {
+            status: 200,
+            content_type: "text/html; charset=utf-8".into(),
+            body: "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form>…</form></body></html>\n"
+                .into(),
+        }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> FaultKind {
+        FaultKind::Redirect { status, location: location.into() }
     }
 
     /// 429 with a `Retry-After` header.
@@ -111,6 +152,7 @@ pub(crate) async fn inject(AxState(state): AxState<Shared>, req: Request, next: 
 }
 
 async fn respond(state: &Shared, req: Request, next: Next) -> Response<Body> {
+    let streamed = lock(state).streamed.clone();
     let route = Route::of(req.method(), req.uri().path());
     let fault = {
         let mut s = lock(state);
@@ -174,9 +216,80 @@ async fn respond(state: &Shared, req: Request, next: Next) -> Response<Body> {
             }
             let (mut parts, _) = resp.into_parts();
             parts.headers.remove(header::CONTENT_LENGTH);
+            if !body.is_empty() && !parts.headers.contains_key(header::CONTENT_TYPE) {
+                parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
             Response::from_parts(parts, Body::from(body))
         }
+        FaultKind::Redirect { status, location } => Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT))
+            .header(header::LOCATION, location)
+            .body(Body::empty())
+            .unwrap_or_default(),
+        FaultKind::Raw { status, content_type, body } => Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap_or_default(),
+        FaultKind::Truncated => {
+            let (mut parts, body) = next.run(req).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)))
+        }
+        FaultKind::Oversized { bytes, declare_length } => oversized(bytes, declare_length, streamed),
+        FaultKind::EchoCredentials => {
+            let auth =
+                req.headers().get(header::AUTHORIZATION).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+            let message = format!(
+                "bad credentials: {} {}",
+                auth.unwrap_or_else(|| "(no Authorization header)".into()),
+                String::from_utf8_lossy(&body)
+            );
+            json_response(401, serde_json::json!({ "message": message.trim_end() }).to_string())
+        }
+        FaultKind::SlowDrip(every) => {
+            let (mut parts, body) = next.run(req).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            let drip = futures_util::stream::unfold(0usize, move |at| {
+                let bytes = bytes.clone();
+                async move {
+                    if at >= bytes.len() {
+                        return None;
+                    }
+                    tokio::time::sleep(every).await;
+                    Some((Ok::<Bytes, std::io::Error>(bytes.slice(at..at + 1)), at + 1))
+                }
+            });
+            Response::from_parts(parts, Body::from_stream(drip))
+        }
     }
+}
+
+/// `bytes` of `// …` lines, made 64 KiB at a time as the client reads them; every byte made
+/// is counted in `streamed`, so a test can see how much the client let through.
+fn oversized(bytes: u64, declare_length: bool, streamed: Arc<AtomicU64>) -> Response<Body> {
+    const PIECE: usize = 64 * 1024;
+    let line = "// padding padding padding padding padding padding padding padding padding\n";
+    let piece = Bytes::from(line.repeat(PIECE / line.len() + 1).into_bytes()).slice(..PIECE);
+    let stream = futures_util::stream::unfold(0u64, move |sent| {
+        let (piece, streamed) = (piece.clone(), streamed.clone());
+        async move {
+            if sent >= bytes {
+                return None;
+            }
+            let n = (bytes - sent).min(PIECE as u64) as usize;
+            streamed.fetch_add(n as u64, Ordering::Relaxed);
+            Some((Ok::<Bytes, std::io::Error>(piece.slice(..n)), sent + n as u64))
+        }
+    });
+    let mut resp = Response::builder().status(StatusCode::OK).header(header::CONTENT_TYPE, "application/hujson");
+    if declare_length {
+        resp = resp.header(header::CONTENT_LENGTH, bytes);
+    }
+    resp.body(Body::from_stream(stream)).unwrap_or_default()
 }
 
 pub(crate) fn json_response(status: u16, body: String) -> Response<Body> {

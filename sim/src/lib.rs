@@ -10,6 +10,7 @@
 mod checks;
 mod faults;
 mod routes;
+mod trap;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 pub use faults::{Fault, FaultKind, Route};
+pub use trap::Trap;
 
 /// The policy a new tailnet starts with (abridged from Tailscale's own default).
 pub const DEFAULT_POLICY: &str = "// Example/default ACLs for unrestricted connections.
@@ -157,6 +159,8 @@ pub(crate) struct State {
     clock_offset: SignedDuration,
     /// Every `Authorization` header seen, to prove what was sent.
     pub(crate) auth_headers: Vec<String>,
+    /// Bytes of oversized answers made so far (shared with the streams that make them).
+    pub(crate) streamed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl State {
@@ -180,6 +184,7 @@ impl State {
             audit: Vec::new(),
             clock_offset: SignedDuration::ZERO,
             auth_headers: Vec::new(),
+            streamed: Arc::default(),
         }
     }
 
@@ -324,6 +329,12 @@ impl Simulator {
     /// Every `Authorization` header received.
     pub fn auth_headers(&self) -> Vec<String> {
         lock(&self.state).auth_headers.clone()
+    }
+
+    /// How many bytes of oversized answers ([`FaultKind::Oversized`]) were made: what the
+    /// client let the simulator send before it stopped reading, plus what the sockets buffer.
+    pub fn streamed_bytes(&self) -> u64 {
+        lock(&self.state).streamed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Moves the simulator's clock (token and attribute expiry) forward.

@@ -65,6 +65,9 @@ pub enum ApplyError {
     Conflict,
     #[error("{0}; nothing was written")]
     Posture(#[from] PlanError),
+    /// The write was sent but its answer cannot be believed: it may or may not have landed.
+    #[error("{0}; the policy may have been written all the same: re-run, which finds out and converges")]
+    Unconfirmed(ApiError),
     #[error("{0}")]
     Api(#[from] ApiError),
 }
@@ -203,9 +206,12 @@ async fn post(
                 Err(ApplyError::Conflict)
             }
         }
-        Err(ApiError::Rejected { message, failures, status: 400, .. }) => {
+        // Only the API's own `{"message"}` is a refusal of the policy; a 400 page from anything
+        // else stays an API failure.
+        Err(ApiError::Rejected { message, failures, status: 400, structured: true, .. }) => {
             Err(ApplyError::Invalid { message, failures })
         }
+        Err(e @ (ApiError::BadResponse { .. } | ApiError::TooLarge { .. })) => Err(ApplyError::Unconfirmed(e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -248,10 +254,18 @@ async fn plan_posture(
 
 /// Fetches the live policy for `import`: the text, minus what tailgrant itself merged into it
 /// (its header and the entries labelled with a fragment), so that it can become the base.
+/// The client only hands over a policy that parsed into an object; what is returned is
+/// checked again, so that nothing else can ever land in the base file.
 pub async fn import(client: &Client) -> Result<(String, LivePolicy), ApiError> {
     let live = client.policy().await?;
-    let base = crate::merge::unmerge(&live.text).unwrap_or_else(|| live.text.clone());
-    Ok((base, live))
+    let is_policy = |t: &str| crate::parse::parse(t.as_bytes()).is_ok_and(|v| v.as_object().is_some());
+    match crate::merge::unmerge(&live.text) {
+        Some(base) if is_policy(&base) => Ok((base, live)),
+        _ => Err(ApiError::BadResponse {
+            what: "importing the live policy",
+            detail: "it does not parse as a policy object once tailgrant's entries are removed".into(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
         request_timeout: api.timeout,
         retry_budget: api.retry_budget,
         min_backoff: api.backoff,
+        max_response_bytes: api.max_response_size,
         ..apply::Options::default()
     };
     Client::new(opts, creds).map_err(|e| {
@@ -47,7 +48,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
 fn api_failure(e: &ApiError) -> ExitStatus {
     err(&format!("error: {e}\n"));
     match e {
-        ApiError::BadUrl(_) => ExitStatus::Usage,
+        ApiError::BadUrl { .. } => ExitStatus::Usage,
         ApiError::Changed { .. } => ExitStatus::Refused,
         _ => ExitStatus::Api,
     }
@@ -86,6 +87,16 @@ pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: A
     }
 }
 
+/// How many of the tailnet's test failures are printed.
+const SHOWN_FAILURES: usize = 100;
+
+/// The diff from the live policy (the server's text) to `rendered`: its control characters
+/// escaped, and capped, since the live side can be as large as the API's answer.
+fn live_diff(live: &str, rendered: &str) -> String {
+    let diff = tailgrant::redact::escape_controls_multiline(&tailgrant::diff::unified(live, rendered));
+    tailgrant::diff::capped(&diff, tailgrant::diff::SHOWN_DIFF_LINES, tailgrant::diff::SHOWN_DIFF_BYTES)
+}
+
 fn summary(a: &Applied) -> String {
     let mut s = String::new();
     let verb = if a.dry_run { "would " } else { "" };
@@ -93,7 +104,7 @@ fn summary(a: &Applied) -> String {
         PolicyStep::Unchanged => s.push_str("policy: unchanged (the live policy already is the rendered one)\n"),
         PolicyStep::WouldPost => {
             s.push_str("policy: would be replaced (validated by the tailnet); the change:\n");
-            s.push_str(&tailgrant::diff::unified(&a.live_before, &a.rendered));
+            s.push_str(&live_diff(&a.live_before, &a.rendered));
         }
         PolicyStep::Posted { etag } => {
             s.push_str("policy: applied");
@@ -126,15 +137,20 @@ fn refusal(repo: &Repository, e: ApplyError) -> ExitStatus {
         ApplyError::Drift { ref live, ref rendered, .. } => {
             err(&format!("error: {e}\n"));
             err("What applying would overwrite (live → rendered):\n");
-            err(&tailgrant::diff::unified(live, rendered));
+            err(&live_diff(live, rendered));
             ExitStatus::Refused
         }
         ApplyError::Invalid { ref failures, .. } => {
             err(&format!("error: {e}\n"));
-            for f in failures {
-                for msg in &f.errors {
-                    err(&format!("  test with src {:?}: {msg}\n", f.user));
-                }
+            let lines: Vec<String> = failures
+                .iter()
+                .flat_map(|f| f.errors.iter().map(move |msg| format!("  test with src {:?}: {msg}\n", f.user)))
+                .collect();
+            for line in lines.iter().take(SHOWN_FAILURES) {
+                err(line);
+            }
+            if lines.len() > SHOWN_FAILURES {
+                err(&format!("  … and {} more failures\n", lines.len() - SHOWN_FAILURES));
             }
             ExitStatus::Findings
         }
@@ -145,6 +161,10 @@ fn refusal(repo: &Repository, e: ApplyError) -> ExitStatus {
         ApplyError::Posture(_) => {
             err(&format!("error: {e}\n"));
             ExitStatus::Findings
+        }
+        ApplyError::Unconfirmed(_) => {
+            err(&format!("error: {e}\n"));
+            ExitStatus::Api
         }
         ApplyError::Api(e) => api_failure(&e),
     }

@@ -166,6 +166,9 @@ pub struct ApiArgs {
     /// The first retry's delay; later ones double, with jitter, up to 20s.
     #[arg(long, default_value = "500ms", value_parser = parse_span, hide = true)]
     pub backoff: std::time::Duration,
+    /// The largest answer read from the API, e.g. 16MiB; a larger one is an error.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub max_response_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -257,6 +260,24 @@ fn parse_span(s: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("`{s}` is not a duration; write it like 30s, 2m or 1h30m"))
 }
 
+/// A size in bytes: a number with an optional unit (`B`, `KiB`, `MiB`, `GiB`; `K`, `M`, `G`
+/// mean the same).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let bad = || format!("`{s}` is not a size; write it like 16MiB, 512KiB or 1048576");
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: usize = n.parse().map_err(|_| bad())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1usize << shift).filter(|&b| b > 0).ok_or_else(bad)
+}
+
 fn parse_at(s: &str) -> Result<Timestamp, String> {
     s.parse().map_err(|_| format!("`{s}` is not an RFC 3339 instant; write it like 2026-11-23T09:00:00Z"))
 }
@@ -268,5 +289,16 @@ mod tests {
     #[test]
     fn definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("1 GiB"), Ok(1 << 30));
+        for bad in ["", "0", "MiB", "1.5MiB", "16MB", "-1", "99999999999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 }

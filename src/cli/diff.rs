@@ -26,6 +26,7 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
         Ok(t) => t,
         Err(e) => return fail(&format!("cannot create a temporary directory: {e}")),
     };
+    let live = matches!(against, Against::Live);
     let old_dir = match against {
         Against::Live => {
             let live = match super::apply::fetch_live(&new, api) {
@@ -58,10 +59,14 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
     };
     let (old_view, new_view) = (View::active(&old, at), View::active(&new, at));
     let (old_c, new_c) = (Compiled::new(&old_view), Compiled::new(&new_view));
-    let d = tailgrant::diff::diff(
+    let mut d = tailgrant::diff::diff(
         &tailgrant::diff::Side { rendered: &old_r.text, policy: &old_c },
         &tailgrant::diff::Side { rendered: &new_r.text, policy: &new_c },
     );
+    // The live side is the server's text: shown capped and escaped, except to a machine (json).
+    if live && !matches!(format, DiffFormat::Json) {
+        d.cap();
+    }
     super::out(&match format {
         DiffFormat::Human => tailgrant::diff::human(&d),
         DiffFormat::Markdown => tailgrant::diff::markdown(&d),

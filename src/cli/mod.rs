@@ -63,13 +63,17 @@ pub fn run(cli: Cli) -> ExitStatus {
     }
 }
 
-/// Writes to stdout; a closed pipe (`tailgrant render | head`) is not an error.
+/// Writes to stdout; a closed pipe (`tailgrant render | head`) is not an error. Everything
+/// printed, here and in [`err`], is redacted first (`tailgrant::redact`): no secret is
+/// printed, whatever its source.
 pub fn out(text: &str) {
+    let text = tailgrant::redact::redact(text);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
 pub fn err(text: &str) {
+    let text = tailgrant::redact::redact(text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 

@@ -20,6 +20,56 @@ pub struct PolicyDiff {
     pub fragments_removed: Vec<String>,
     pub access_gained: Vec<AccessChange>,
     pub access_lost: Vec<AccessChange>,
+    /// How many entries of each list [`PolicyDiff::cap`] left out (JSON is never capped).
+    #[serde(skip)]
+    pub omitted: Omitted,
+}
+
+/// Entries left out of a capped diff, per list.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Omitted {
+    pub fragments_added: usize,
+    pub fragments_removed: usize,
+    pub access_gained: usize,
+    pub access_lost: usize,
+}
+
+/// How many entries of each list a capped diff shows.
+pub const SHOWN_ENTRIES: usize = 200;
+
+impl PolicyDiff {
+    /// Makes the diff fit to print when a side came from the server (`diff --live`), which
+    /// can be as large as the API's answer and hold any character: the text diff is capped
+    /// ([`capped`]), each list cut after [`SHOWN_ENTRIES`], and control characters escaped.
+    pub fn cap(&mut self) {
+        use crate::redact::{escape_controls, escape_controls_multiline};
+        fn cut<T>(v: &mut Vec<T>) -> usize {
+            let over = v.len().saturating_sub(SHOWN_ENTRIES);
+            v.truncate(SHOWN_ENTRIES);
+            over
+        }
+        self.text = capped(&escape_controls_multiline(&self.text), SHOWN_DIFF_LINES, SHOWN_DIFF_BYTES);
+        self.omitted = Omitted {
+            fragments_added: cut(&mut self.fragments_added),
+            fragments_removed: cut(&mut self.fragments_removed),
+            access_gained: cut(&mut self.access_gained),
+            access_lost: cut(&mut self.access_lost),
+        };
+        for f in self.fragments_added.iter_mut().chain(self.fragments_removed.iter_mut()) {
+            *f = escape_controls(f);
+        }
+        for a in self.access_gained.iter_mut().chain(self.access_lost.iter_mut()) {
+            a.who = escape_controls(&a.who);
+            a.what = escape_controls(&a.what);
+            a.rule = escape_controls(&a.rule);
+            a.until = a.until.as_deref().map(escape_controls);
+        }
+    }
+}
+
+/// ` … and 3 more` when entries were left out.
+fn and_more(n: usize) -> String {
+    if n == 0 { String::new() } else { format!(" … and {n} more") }
 }
 
 /// One identity's access to one destination through one rule.
@@ -41,9 +91,18 @@ pub struct Side<'a> {
     pub policy: &'a Compiled,
 }
 
+/// How long a line diff may search for the smallest diff before it settles for a larger one:
+/// two policies that have nothing in common (a live policy of megabytes against the rendered
+/// one) would otherwise take quadratic time.
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn line_diff<'a>(old: &'a str, new: &'a str) -> similar::TextDiff<'a, 'a, str> {
+    similar::TextDiff::configure().timeout(DIFF_TIMEOUT).diff_lines(old, new)
+}
+
 pub fn diff(old: &Side<'_>, new: &Side<'_>) -> PolicyDiff {
     let (old_body, new_body) = (body(old.rendered), body(new.rendered));
-    let text_diff = similar::TextDiff::from_lines(old_body, new_body);
+    let text_diff = line_diff(old_body, new_body);
     let mut lines_added = 0;
     let mut lines_removed = 0;
     for change in text_diff.iter_all_changes() {
@@ -67,12 +126,45 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> PolicyDiff {
         fragments_removed: old_frags.difference(&new_frags).cloned().collect(),
         access_gained: new_access.into_iter().filter(|a| !old_keys.contains(&key(a))).collect(),
         access_lost: old_access.into_iter().filter(|a| !new_keys.contains(&key(a))).collect(),
+        omitted: Omitted::default(),
     }
 }
 
 /// A unified diff of two policy texts, tailgrant's header hash left out.
 pub fn unified(old: &str, new: &str) -> String {
-    unified_of(&similar::TextDiff::from_lines(body(old), body(new)))
+    unified_of(&line_diff(body(old), body(new)))
+}
+
+/// How much of a diff is printed when one side came from the server (drift, `diff --live`).
+pub const SHOWN_DIFF_LINES: usize = 400;
+pub const SHOWN_DIFF_BYTES: usize = 64 * 1024;
+
+/// `text` cut after `max_lines` lines or `max_bytes` bytes, whichever comes first, with a last
+/// line saying how much was left out.
+pub fn capped(text: &str, max_lines: usize, max_bytes: usize) -> String {
+    let mut end = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        if n == max_lines || end + line.len() > max_bytes {
+            break;
+        }
+        end += line.len();
+    }
+    if end == text.len() {
+        return text.to_owned();
+    }
+    if end == 0 {
+        // One line longer than the cap: cut it at a character boundary.
+        end = (0..=max_bytes.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    }
+    let (shown, rest) = text.split_at(end);
+    let mut out = shown.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let lines = rest.lines().count();
+    let noun = if lines == 1 { "line" } else { "lines" };
+    out.push_str(&format!("… the diff goes on for {lines} more {noun} ({} bytes), not shown\n", rest.len()));
+    out
 }
 
 fn unified_of<'a>(d: &similar::TextDiff<'a, 'a, str>) -> String {
@@ -176,14 +268,18 @@ pub fn markdown(d: &PolicyDiff) -> String {
     }
     use crate::report::markdown::{code, code_block, text};
     let list = |v: &[String]| v.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ");
+    let o = &d.omitted;
     if !d.fragments_added.is_empty() {
-        out.push_str(&format!("- Fragments added: {}\n", list(&d.fragments_added)));
+        out.push_str(&format!("- Fragments added: {}{}\n", list(&d.fragments_added), and_more(o.fragments_added)));
     }
     if !d.fragments_removed.is_empty() {
-        out.push_str(&format!("- Fragments removed or expired: {}\n", list(&d.fragments_removed)));
+        let more = and_more(o.fragments_removed);
+        out.push_str(&format!("- Fragments removed or expired: {}{more}\n", list(&d.fragments_removed)));
     }
     out.push_str(&format!("- Rendered policy: +{} −{} lines\n\n", d.lines_added, d.lines_removed));
-    for (title, changes) in [("Access gained", &d.access_gained), ("Access lost", &d.access_lost)] {
+    for (title, changes, omitted) in
+        [("Access gained", &d.access_gained, o.access_gained), ("Access lost", &d.access_lost, o.access_lost)]
+    {
         if changes.is_empty() {
             continue;
         }
@@ -191,6 +287,9 @@ pub fn markdown(d: &PolicyDiff) -> String {
         for c in changes.iter() {
             let until = c.until.as_deref().map_or("permanent (base policy)".to_owned(), text);
             out.push_str(&format!("| {} | {} | {} | {} |\n", code(&c.who), code(&c.what), until, code(&c.rule)));
+        }
+        if omitted > 0 {
+            out.push_str(&format!("|{} | | | |\n", and_more(omitted)));
         }
         out.push('\n');
     }
@@ -210,13 +309,17 @@ pub fn human(d: &PolicyDiff) -> String {
     }
     use crate::model::text::{multi_line, one_line};
     let mut out = String::new();
-    for (what, v) in [("fragments added", &d.fragments_added), ("fragments removed or expired", &d.fragments_removed)] {
+    let o = &d.omitted;
+    for (what, v, omitted) in [
+        ("fragments added", &d.fragments_added, o.fragments_added),
+        ("fragments removed or expired", &d.fragments_removed, o.fragments_removed),
+    ] {
         if !v.is_empty() {
             let names: Vec<_> = v.iter().map(|f| one_line(f)).collect();
-            out.push_str(&format!("{what}: {}\n", names.join(", ")));
+            out.push_str(&format!("{what}: {}{}\n", names.join(", "), and_more(omitted)));
         }
     }
-    for (sign, changes) in [("+", &d.access_gained), ("-", &d.access_lost)] {
+    for (sign, changes, omitted) in [("+", &d.access_gained, o.access_gained), ("-", &d.access_lost, o.access_lost)] {
         for c in changes.iter() {
             let until = c.until.as_deref().map_or(String::new(), |u| format!(" [{}]", one_line(u)));
             out.push_str(&format!(
@@ -226,7 +329,42 @@ pub fn human(d: &PolicyDiff) -> String {
                 one_line(&c.rule)
             ));
         }
+        if omitted > 0 {
+            out.push_str(&format!("{sign}{}\n", and_more(omitted)));
+        }
     }
     out.push_str(&format!("rendered policy: +{} -{} lines\n\n{}", d.lines_added, d.lines_removed, multi_line(&d.text)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_diffs_are_capped_with_a_note() {
+        let text: String = (0..10).map(|i| format!("+line {i}\n")).collect();
+        assert_eq!(capped(&text, 10, 1000), text);
+        assert_eq!(
+            capped(&text, 2, 1000),
+            "+line 0\n+line 1\n… the diff goes on for 8 more lines (64 bytes), not shown\n"
+        );
+        assert_eq!(
+            capped(&text, 100, 20),
+            "+line 0\n+line 1\n… the diff goes on for 8 more lines (64 bytes), not shown\n"
+        );
+        // A single line longer than the cap is cut at a character boundary.
+        let wide = format!("+{}\n", "é".repeat(10));
+        assert_eq!(capped(&wide, 10, 4), "+é\n… the diff goes on for 1 more line (19 bytes), not shown\n");
+    }
+
+    #[test]
+    fn a_huge_unrelated_policy_diffs_in_bounded_time() {
+        let live: String = (0..200_000).map(|i| format!("\t\"line {i}\",\n")).collect();
+        let rendered: String = (0..300).map(|i| format!("\t\"other {i}\",\n")).collect();
+        let started = std::time::Instant::now();
+        let d = unified(&live, &rendered);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(d.contains("+\t\"other 299\","));
+    }
 }

@@ -330,7 +330,7 @@ fn server_side_validation_failures_stop_the_write() {
 }
 
 #[test]
-fn validation_warnings_and_odd_success_bodies_do_not_block() {
+fn validation_warnings_and_documented_success_bodies_do_not_block() {
     let env = Env::new();
     env.adopt();
     env.write("policies/grants/alice.hujson", &grant(r#""groups": {"group:eng": ["carol@example.com"]},"#));
@@ -343,17 +343,34 @@ fn validation_warnings_and_odd_success_bodies_do_not_block() {
     assert_eq!(r.code, 0, "{}", r.transcript());
     assert!(r.stderr.contains("warning: group:unknown@example.com: group is not syncing from SCIM"), "{}", r.stderr);
 
-    for odd in ["", "null", "{}", r#"{"message":""}"#] {
+    // The passes api-contract §7 documents for /acl/validate: an empty body, `{}`, an empty
+    // message. POST /acl answers with the policy (§5.2); `{}` is one.
+    for (n, pass) in ["", "{}", r#"{"message":""}"#].into_iter().enumerate() {
         env.write(
             "policies/grants/alice.hujson",
-            &grant(&format!(r#""groups": {{"group:eng": ["{}@example.com"]}},"#, odd.len())),
+            &grant(&format!(r#""groups": {{"group:eng": ["u{n}@example.com"]}},"#)),
         );
-        env.sim.inject(Fault::next(Route::Validate, FaultKind::SuccessBody(odd.into())));
-        env.sim.inject(Fault::next(Route::SetPolicy, FaultKind::SuccessBody(odd.into())));
+        env.sim.inject(Fault::next(Route::Validate, FaultKind::SuccessBody(pass.into())));
+        env.sim.inject(Fault::next(Route::SetPolicy, FaultKind::SuccessBody("{}".into())));
         let r = env.run(&["apply"]);
-        assert_eq!(r.code, 0, "body {odd:?}: {}", r.transcript());
+        assert_eq!(r.code, 0, "body {pass:?}: {}", r.transcript());
         assert_eq!(env.sim.policy().0, env.rendered());
     }
+    // Posture writes answer `null` (a real call), `{}` (the 2024 docs) or the attributes (the
+    // spec); deletes an empty body or `{}`.
+    env.write("policies/grants/alice.hujson", &posture_grant("alice-laptop", "custom:prodAccess"));
+    for body in ["null", "{}", r#"{"attributes": {"custom:prodAccess": true}}"#] {
+        env.sim.set_attribute("n2SIMCNTRL", "custom:prodAccess", json!(false), None);
+        env.sim.inject(Fault::next(Route::SetAttribute, FaultKind::SuccessBody(body.into())));
+        let r = env.run(&["apply"]);
+        assert_eq!(r.code, 0, "body {body:?}: {}", r.transcript());
+        assert!(r.stdout.contains("posture: set custom:prodAccess=true on alice-laptop"), "{}", r.stdout);
+    }
+    env.sim.inject(Fault::next(Route::DeleteAttribute, FaultKind::SuccessBody("{}".into())));
+    env.remove("policies/grants/alice.hujson");
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(env.sim.attributes("n2SIMCNTRL").is_empty());
 }
 
 #[test]
@@ -422,7 +439,13 @@ fn devices_in_the_wrong_envelope_are_a_clear_error() {
     ));
     let r = env.run(&["apply", "--force"]);
     assert_eq!(r.code, 3, "{}", r.transcript());
-    assert!(r.stderr.contains("listing devices: unexpected answer: expected {\"devices\": [...]}"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "listing devices: unexpected answer: expected 200 with {\"devices\": [...]} as JSON, got 200 application/json (40 bytes; body `{\"n2SIMCNTRL\""
+        ),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

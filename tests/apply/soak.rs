@@ -1,11 +1,13 @@
-//! 200 applies in a row against the simulator, with random faults and a repository that keeps
-//! changing; the tailnet must end exactly as rendered, with no attribute left behind.
+//! 200 applies in a row against the simulator, with random faults (an unreliable API, and a
+//! hostile or broken one: redirects, pages, cut and oversized bodies, echoed credentials) and a
+//! repository that keeps changing; the tailnet must end exactly as rendered, with no attribute
+//! left behind, and nothing may leak on the way.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::json;
-use tailscale_sim::{Fault, FaultKind, Route};
+use tailscale_sim::{Fault, FaultKind, Route, Trap};
 
 use crate::support::*;
 
@@ -31,8 +33,9 @@ const FRAGMENTS: &[(&str, &str, &str)] = &[
     ("grants/d.hujson", "n2SIMCNTRL", "custom:oncall"),
 ];
 
-fn random_fault(rng: &mut Rng) -> Option<Fault> {
+fn random_fault(rng: &mut Rng, trap: &Trap) -> Option<Fault> {
     let routes = [
+        Route::Token,
         Route::GetPolicy,
         Route::Validate,
         Route::SetPolicy,
@@ -42,7 +45,7 @@ fn random_fault(rng: &mut Rng) -> Option<Fault> {
         Route::DeleteAttribute,
     ];
     let route = routes[rng.below(routes.len() as u64) as usize];
-    let kind = match rng.below(9) {
+    let kind = match rng.below(16) {
         0 => FaultKind::status(500, "internal server error"),
         1 => FaultKind::status(503, "service unavailable"),
         2 => FaultKind::rate_limited("0"),
@@ -51,6 +54,13 @@ fn random_fault(rng: &mut Rng) -> Option<Fault> {
         5 => FaultKind::DropAfter,
         6 if route == Route::GetPolicy => FaultKind::ConcurrentEdit,
         7 => FaultKind::status(502, "bad gateway"),
+        8 => FaultKind::redirect(if rng.below(2) == 0 { 307 } else { 308 }, &format!("{}/x", trap.url)),
+        9 => FaultKind::html(),
+        10 => FaultKind::Truncated,
+        11 => FaultKind::Raw { status: 200, content_type: "application/json".into(), body: "{oops".into() },
+        12 => FaultKind::Oversized { bytes: 20 << 20, declare_length: rng.below(2) == 0 },
+        13 => FaultKind::EchoCredentials,
+        14 => FaultKind::SlowDrip(Duration::from_millis(200)),
         _ => return None,
     };
     // Up to 10 in a row: more than the 7 attempts a request gets, so some runs fail outright.
@@ -75,11 +85,13 @@ fn wanted(env: &Env) -> BTreeSet<(String, String)> {
 fn two_hundred_applies_with_random_faults_converge() {
     let seed = std::env::var("SOAK_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x7a11_67a9);
     let mut rng = Rng(seed);
+    let trap = Trap::start().unwrap();
     let mut env = Env::new();
     env.timeout = "500ms"; // slow answers (700 ms) time out quickly
     env.sim.set_attribute("n1SIMCNTRL", "custom:foreign", json!(true), None);
     let mut force = true; // the tailnet starts with Tailscale's default policy
     let mut outcomes = [0usize; 5];
+    let mut drawn = std::collections::BTreeMap::new();
     for i in 0..200 {
         if rng.below(3) == 0 {
             let (rel, device, key) = FRAGMENTS[rng.below(FRAGMENTS.len() as u64) as usize];
@@ -91,16 +103,32 @@ fn two_hundred_applies_with_random_faults_converge() {
             }
         }
         env.sim.clear_faults();
-        if let Some(f) = random_fault(&mut rng) {
+        let fault = random_fault(&mut rng, &trap);
+        let edited = fault.as_ref().is_some_and(|f| f.kind == FaultKind::ConcurrentEdit);
+        if let Some(f) = fault {
+            let kind = format!("{:?}", f.kind);
+            let name = kind.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_owned();
+            *drawn.entry(name).or_insert(0usize) += 1;
             env.sim.inject(f);
         }
         let args: &[&str] = if force { &["apply", "--force"] } else { &["apply"] };
-        let r = env.run(args);
-        assert!(matches!(r.code, 0 | 3 | 4), "seed {seed:#x}, run {i}: {}", r.transcript());
+        let creds: &[(&str, &str)] = if rng.below(2) == 0 {
+            &[("TS_API_KEY", API_KEY)]
+        } else {
+            &[("TS_OAUTH_ID", OAUTH_ID), ("TS_OAUTH_SECRET", OAUTH_SECRET)]
+        };
+        let r = env.run_env(args, creds);
+        // Only someone else's edit is a refusal; every other fault is an API failure at worst.
+        let allowed: &[i32] = if edited { &[0, 3, 4] } else { &[0, 3] };
+        assert!(allowed.contains(&r.code), "seed {seed:#x}, run {i}: {}", r.transcript());
         outcomes[r.code as usize] += 1;
-        // A drift refusal (after a concurrent edit) is resolved as a person would: by force.
-        force = r.code == 4;
-        if r.code == 0 {
+        for secret in ["simulatorkey", "simulatorsecret", "simulatedtoken", "tskey-"] {
+            assert!(!r.transcript().contains(secret), "seed {seed:#x}, run {i}: {secret} printed: {}", r.transcript());
+        }
+        // A drift refusal (after a concurrent edit) is resolved as a person would: by force; so
+        // is an edit made just after a run had read the policy, which the next run would find.
+        force = r.code == 4 || (edited && env.sim.policy().0 != env.rendered());
+        if r.code == 0 && !edited {
             assert_eq!(
                 env.sim.policy().0,
                 env.rendered(),
@@ -108,6 +136,7 @@ fn two_hundred_applies_with_random_faults_converge() {
             );
         }
     }
+    assert_eq!(trap.connections(), 0, "seed {seed:#x}: a redirect was followed");
     env.sim.clear_faults();
     let r = env.run(&["apply", "--force"]);
     assert_eq!(r.code, 0, "{}", r.transcript());
@@ -118,5 +147,8 @@ fn two_hundred_applies_with_random_faults_converge() {
     assert_eq!(actual, expected, "seed {seed:#x}: no attribute leaked, none missing");
     // The faults bit: some runs failed and were recovered by later ones.
     assert!(outcomes[0] > 100 && outcomes[3] + outcomes[4] >= 5, "outcomes by exit code: {outcomes:?}");
-    eprintln!("soak: seed {seed:#x}, outcomes by exit code {outcomes:?}");
+    for kind in ["Redirect", "Raw", "Truncated", "Oversized", "EchoCredentials", "SlowDrip"] {
+        assert!(drawn.get(kind).is_some_and(|&n| n >= 3), "seed {seed:#x}: {kind} drawn too rarely: {drawn:?}");
+    }
+    eprintln!("soak: seed {seed:#x}, outcomes by exit code {outcomes:?}, faults drawn {drawn:?}");
 }
