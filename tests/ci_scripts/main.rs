@@ -4,7 +4,9 @@
 //! shell scripts, so nothing here compiles or reaches outside the machine.
 #![cfg(unix)]
 
+mod comment;
 mod install;
+mod run;
 mod server;
 
 use std::collections::BTreeMap;
