@@ -6,6 +6,7 @@
 
 mod comment;
 mod install;
+mod release;
 mod run;
 mod server;
 
