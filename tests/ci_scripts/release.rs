@@ -1,6 +1,6 @@
 //! The release's names agree everywhere they are written down: the targets the release
-//! workflow builds, the targets the installer asks for, and the archive names `cargo binstall`
-//! expects.
+//! workflow builds, the targets the installer asks for, the archive names `cargo binstall`
+//! expects, and the image the GitLab template pins.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -89,4 +89,23 @@ fn cargo_binstall_asks_for_the_archives_the_release_publishes() {
         assert_eq!(file, format!("R/releases/download/v{version}/{archive}"), "{target}");
         assert_eq!(fmt, if archive.ends_with(".zip") { "zip" } else { "tgz" }, "{target}");
     }
+}
+
+#[test]
+fn the_gitlab_template_runs_the_pinned_image_of_this_version_and_compiles_nothing() {
+    let template = repo_file("ci/gitlab/tailgrant.gitlab-ci.yml");
+    let version = repo_file("Cargo.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .map(|v| v.trim_end_matches('"').to_owned())
+        .unwrap();
+    let image = template.lines().find_map(|l| l.trim().strip_prefix("TAILGRANT_IMAGE: ")).unwrap();
+    assert!(image.ends_with(&format!("/tailgrant:{version}-ci")), "pinned to this version's CI image: {image}");
+    let jobs: Vec<&str> = template.lines().filter(|l| l.starts_with("tailgrant-")).collect();
+    assert_eq!(jobs, ["tailgrant-check:", "tailgrant-apply:", "tailgrant-prune:"]);
+    for needed in ["junit: tailgrant-junit.xml", "resource_group: tailnet", "$TAILGRANT_SCHEDULE == \"prune\"", "prune --delete"] {
+        assert!(template.contains(needed), "{needed}");
+    }
+    let scripts: Vec<&str> = template.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
+    assert!(!scripts.iter().any(|l| l.contains("cargo ")), "no job compiles");
 }
