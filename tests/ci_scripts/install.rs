@@ -32,12 +32,12 @@ impl Fixture {
         write(&action, "Cargo.toml", format!("[package]\nname = \"tailgrant\"\nversion = \"{VERSION}\"\n"));
         write(&action, "Cargo.lock", "# lock\n");
         write(&action, "src/main.rs", "fn main() {}\n");
-        let mut fixture = Fixture { tmp, archive: String::new(), archive_bytes: Vec::new(), source_digest: String::new() };
+        let mut fixture =
+            Fixture { tmp, archive: String::new(), archive_bytes: Vec::new(), source_digest: String::new() };
         let plan = fixture.run(&["plan"], &[]);
         assert_eq!(plan.code, 0, "{plan:?}");
-        let field = |k: &str| {
-            plan.stdout.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).unwrap_or_default().to_owned()
-        };
+        let field =
+            |k: &str| plan.stdout.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).unwrap_or_default().to_owned();
         fixture.archive = field("archive");
         fixture.source_digest = field("digest");
         assert_eq!(field("version"), VERSION);
@@ -68,10 +68,8 @@ impl Fixture {
 
     /// Writes the action's checksum table: the source digest and the archive's checksum.
     fn table(&self, source: &str, archive_sha: &str) {
-        let text = format!(
-            "# test table\n{source}  source-v{VERSION}\n{archive_sha}  {archive}\n",
-            archive = self.archive
-        );
+        let text =
+            format!("# test table\n{source}  source-v{VERSION}\n{archive_sha}  {archive}\n", archive = self.archive);
         write(&self.path("action"), "ci/release-checksums.txt", text);
     }
 

@@ -41,7 +41,11 @@ fn the_installer_asks_only_for_targets_the_release_builds() {
         ("Darwin", "arm64"),
         ("MINGW64_NT-10.0-20348", "x86_64"),
     ] {
-        write_exe(tmp.path(), "bin/uname", &format!("case \"$1\" in -s) echo {system} ;; -m) echo {machine} ;; esac\n"));
+        write_exe(
+            tmp.path(),
+            "bin/uname",
+            &format!("case \"$1\" in -s) echo {system} ;; -m) echo {machine} ;; esac\n"),
+        );
         let script = crate::script("install-tailgrant.sh");
         let out = Command::new("bash")
             .arg("-c")
@@ -103,7 +107,9 @@ fn the_gitlab_template_runs_the_pinned_image_of_this_version_and_compiles_nothin
     assert!(image.ends_with(&format!("/tailgrant:{version}-ci")), "pinned to this version's CI image: {image}");
     let jobs: Vec<&str> = template.lines().filter(|l| l.starts_with("tailgrant-")).collect();
     assert_eq!(jobs, ["tailgrant-check:", "tailgrant-apply:", "tailgrant-prune:"]);
-    for needed in ["junit: tailgrant-junit.xml", "resource_group: tailnet", "$TAILGRANT_SCHEDULE == \"prune\"", "prune --delete"] {
+    for needed in
+        ["junit: tailgrant-junit.xml", "resource_group: tailnet", "$TAILGRANT_SCHEDULE == \"prune\"", "prune --delete"]
+    {
         assert!(template.contains(needed), "{needed}");
     }
     let scripts: Vec<&str> = template.lines().filter(|l| !l.trim_start().starts_with('#')).collect();

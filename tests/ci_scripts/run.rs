@@ -51,7 +51,8 @@ fn without_inputs_it_checks_policies_with_annotations() {
 fn gitops_acl_action_test_is_an_offline_check_of_policy_hujson_at_the_root() {
     let a = Action::new();
     // A drop-in replacement keeps its credentials in the inputs; a check does not need them.
-    let out = a.run(&[("INPUT_ACTION", "test"), ("INPUT_API_KEY", "tskey-api-secret"), ("INPUT_TAILNET", "example.com")]);
+    let out =
+        a.run(&[("INPUT_ACTION", "test"), ("INPUT_API_KEY", "tskey-api-secret"), ("INPUT_TAILNET", "example.com")]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(args(&out), ["check", "--format", "github"]);
     assert_eq!(env(&out), ["TAILGRANT_DIR=.", "TS_TAILNET=example.com"], "no secret for an offline check");
@@ -80,16 +81,48 @@ fn credentials_already_in_the_steps_env_are_kept_when_the_inputs_are_empty() {
 }
 
 #[test]
+fn only_the_commands_that_call_the_api_get_the_secrets() {
+    let a = Action::new();
+    let key = ("INPUT_API_KEY", "tskey-api-secret");
+    for (command, extra, gets) in [
+        ("diff", "--live", true),
+        ("import", "", true),
+        ("diff", "--against-git main", false),
+        ("render", "", false),
+        ("prune", "--delete", false),
+    ] {
+        let out = a.run(&[("INPUT_COMMAND", command), ("INPUT_ARGS", extra), key]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(env(&out).contains(&"TS_API_KEY=tskey-api-secret"), gets, "{command} {extra}: {out:?}");
+        assert!(!env(&out).iter().any(|v| v.starts_with("INPUT_")), "inputs are not passed on: {out:?}");
+    }
+}
+
+#[test]
 fn args_keep_quoted_words_together_and_expand_nothing() {
     let a = Action::new();
     let out = a.run(&[
         ("INPUT_COMMAND", "new"),
-        ("INPUT_ARGS", "--reason \"Migrate the billing schema (CHG-77)\" --dst 'tag:prod-db:5432'\n--for 8h $HOME * a\\ b"),
+        (
+            "INPUT_ARGS",
+            "--reason \"Migrate the billing schema (CHG-77)\" --dst 'tag:prod-db:5432'\n--for 8h $HOME * a\\ b",
+        ),
     ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         args(&out),
-        ["new", "--reason", "Migrate the billing schema (CHG-77)", "--dst", "tag:prod-db:5432", "--for", "8h", "$HOME", "*", "a b"]
+        [
+            "new",
+            "--reason",
+            "Migrate the billing schema (CHG-77)",
+            "--dst",
+            "tag:prod-db:5432",
+            "--for",
+            "8h",
+            "$HOME",
+            "*",
+            "a b"
+        ]
     );
 }
 
@@ -162,7 +195,10 @@ fn audience_mints_a_github_oidc_token_and_passes_it_as_ts_id_token() {
     assert_eq!(path, "/idtoken");
     let params: Vec<(String, String)> =
         query.split('&').map(|kv| kv.split_once('=').unwrap()).map(|(k, v)| (decode(k), decode(v))).collect();
-    assert_eq!(params, [("api-version".into(), "2.0".into()), ("audience".into(), "api.tailscale.com/kFED123 x".into())]);
+    assert_eq!(
+        params,
+        [("api-version".into(), "2.0".into()), ("audience".into(), "api.tailscale.com/kFED123 x".into())]
+    );
     assert_eq!(reqs[0].headers.get("authorization").map(String::as_str), Some("bearer request-token-123"));
 }
 
@@ -185,7 +221,8 @@ fn decode(s: &str) -> String {
 
 #[test]
 fn audience_without_the_id_token_permission_says_what_to_grant() {
-    let out = Action::new().run(&[("INPUT_ACTION", "apply"), ("INPUT_OAUTH_CLIENT_ID", "k"), ("INPUT_AUDIENCE", "aud")]);
+    let out =
+        Action::new().run(&[("INPUT_ACTION", "apply"), ("INPUT_OAUTH_CLIENT_ID", "k"), ("INPUT_AUDIENCE", "aud")]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("permissions: id-token: write"), "{out:?}");
 }
