@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Posts, or updates, the one tailgrant comment on a pull request: `tailgrant diff --format
+# markdown` against the base branch. It runs after the check (action.yml) and never fails the
+# job: a comment that cannot be written (a fork's pull request gets a read-only token, the base
+# branch was not fetched) is a warning, and the check's result stands on its own.
+#
+# Environment: TAILGRANT_BIN, GH_TOKEN, REPO (OWNER/NAME), PR_NUMBER, BASE_REF, and the
+# policies directory in TAILGRANT_DIR.
+set -uo pipefail
+
+skip() { printf '::warning::no pull-request comment: %s\n' "$*"; exit 0; }
+
+marker="<!-- tailgrant -->"
+body="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/tailgrant-comment.md"
+{ echo "$marker"; "$TAILGRANT_BIN" diff --against-git "origin/$BASE_REF" --format markdown; } >"$body" ||
+  skip "tailgrant diff against origin/$BASE_REF failed (does checkout have fetch-depth: 0?)"
+
+# One sticky comment: update ours if it exists, otherwise create it.
+id="$(gh api "repos/$REPO/issues/$PR_NUMBER/comments" --paginate \
+  --jq ".[] | select(.body | startswith(\"$marker\")) | .id" | head -n 1)" ||
+  skip "could not read the pull request's comments"
+if [ -n "$id" ]; then
+  gh api --method PATCH "repos/$REPO/issues/comments/$id" -F "body=@$body" >/dev/null ||
+    skip "could not update comment $id (a fork's pull request gets a read-only token)"
+else
+  gh api --method POST "repos/$REPO/issues/$PR_NUMBER/comments" -F "body=@$body" >/dev/null ||
+    skip "could not comment (a fork's pull request gets a read-only token; the job needs pull-requests: write)"
+fi
+echo "pull-request comment updated"
