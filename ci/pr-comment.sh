@@ -4,8 +4,9 @@
 # job: a comment that cannot be written (a fork's pull request gets a read-only token, the base
 # branch was not fetched) is a warning, and the check's result stands on its own.
 #
-# Environment: TAILGRANT_BIN, GH_TOKEN, REPO (OWNER/NAME), PR_NUMBER, BASE_REF, and the
-# policies directory in TAILGRANT_DIR.
+# Environment: TAILGRANT_BIN, GH_TOKEN, REPO (OWNER/NAME), PR_NUMBER, BASE_REF, the policies
+# directory in TAILGRANT_DIR, and COMMENT_AUTHOR (the login the token comments as; default
+# github-actions[bot]).
 set -uo pipefail
 
 skip() { printf '::warning::no pull-request comment: %s\n' "$*"; exit 0; }
@@ -15,9 +16,12 @@ body="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/tailgrant-comment.md"
 { echo "$marker"; "$TAILGRANT_BIN" diff --against-git "origin/$BASE_REF" --format markdown; } >"$body" ||
   skip "tailgrant diff against origin/$BASE_REF failed (does checkout have fetch-depth: 0?)"
 
-# One sticky comment: update ours if it exists, otherwise create it.
+# One sticky comment: update ours if it exists, otherwise create it. "Ours" is the marker *and*
+# our author: anyone can post a comment that starts with the marker, and the token may edit
+# other people's comments, so the marker alone would let a planted comment carry our report.
+author="${COMMENT_AUTHOR:-github-actions[bot]}"
 id="$(gh api "repos/$REPO/issues/$PR_NUMBER/comments" --paginate \
-  --jq ".[] | select(.body | startswith(\"$marker\")) | .id" | head -n 1)" ||
+  --jq ".[] | select(.user.login == \"$author\" and (.body | startswith(\"$marker\"))) | .id" | head -n 1)" ||
   skip "could not read the pull request's comments"
 if [ -n "$id" ]; then
   gh api --method PATCH "repos/$REPO/issues/comments/$id" -F "body=@$body" >/dev/null ||

@@ -57,6 +57,17 @@ fn the_existing_comment_is_updated() {
 }
 
 #[test]
+fn only_a_comment_by_the_token_s_own_author_is_ours() {
+    // Anyone can post a comment starting with the marker: the lookup must also match the author.
+    let (_, calls) = run("fresh", 0);
+    assert!(
+        calls
+            .contains(r#"select(.user.login == "github-actions[bot]" and (.body | startswith("<!-- tailgrant -->")))"#),
+        "{calls}"
+    );
+}
+
+#[test]
 fn a_read_only_token_is_a_warning_not_a_failure() {
     let (out, calls) = run("readonly", 0);
     assert_eq!(out.code, 0, "{out:?}");
