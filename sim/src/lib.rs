@@ -93,7 +93,7 @@ impl Default for Setup {
     }
 }
 
-/// Three devices: alice's laptop, bob's laptop and a tagged database server.
+/// Four devices: alice's, bob's and carol's laptops and a tagged database server.
 pub fn demo_devices() -> Vec<Value> {
     let device = |n: u32, host: &str, user: &str, tags: &[&str]| {
         let mut d = json!({
@@ -117,6 +117,7 @@ pub fn demo_devices() -> Vec<Value> {
         device(1, "prod-db-1", "bob@example.com", &["tag:prod-db"]),
         device(2, "alice-laptop", "alice@example.com", &[]),
         device(3, "bob-laptop", "bob@example.com", &[]),
+        device(4, "carol-laptop", "carol@example.com", &[]),
     ]
 }
 

@@ -30,7 +30,7 @@ fn main() {
     println!("  export TS_API_URL={}", sim.url);
     println!("  export TS_API_KEY={key}");
     println!("or OAuth: TS_OAUTH_ID={} TS_OAUTH_SECRET={}", client.id, client.secret);
-    println!("Devices: prod-db-1 (tag:prod-db), alice-laptop, bob-laptop. Ctrl-C stops.");
+    println!("Devices: prod-db-1 (tag:prod-db), alice-laptop, bob-laptop, carol-laptop. Ctrl-C stops.");
     loop {
         std::thread::park();
     }

@@ -305,6 +305,12 @@ pub struct Device {
     pub name: String,
     #[serde(default)]
     pub hostname: String,
+    /// The login that registered the device.
+    #[serde(default)]
+    pub user: String,
+    /// Absent when the device has no tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A device's posture attributes.

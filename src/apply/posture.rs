@@ -24,6 +24,9 @@ pub struct Wanted {
     pub fragment: String,
     /// The comment sent with the change (audit log): the fragment that asks for it.
     pub comment: String,
+    /// Approvers who may not own the device: the fragment's, when a guardrail forbids
+    /// self-approval. `check` decides this only with a devices file; here the devices are known.
+    pub approvers: Vec<String>,
 }
 
 /// One change to make.
@@ -61,12 +64,18 @@ pub enum PlanError {
     Ambiguous { fragment: String, device: String, key: String, matches: String },
     #[error("{key} on {device:?} is set to different values by {first} and {second}")]
     Contradiction { device: String, key: String, first: String, second: String },
+    #[error(
+        "{fragment} sets {key} on device {device:?}, which belongs to {approver}, who approved it: nobody approves access to their own device; ask another owner to approve"
+    )]
+    ApproverOwnsDevice { fragment: String, device: String, key: String, approver: String },
 }
 
 /// What the fragments active at `at` want set.
 pub fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
+    let guardrails = crate::check::guardrail_matchers(&repo.config);
     let mut out = Vec::new();
     for f in repo.fragments.iter().filter(|f| f.fragment.status(at) == crate::model::Status::Active) {
+        let forbids_self = guardrails.iter().any(|(m, g)| g.forbid_self_approval && m.is_match(&f.doc.file.rel));
         for a in &f.fragment.posture_attributes {
             let mut comment = format!("tailgrant: {}", f.doc.file.rel);
             if let Some(r) = &f.fragment.requester {
@@ -75,8 +84,8 @@ pub fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
             if !f.fragment.approvers.is_empty() {
                 comment.push_str(&format!(", approved by {}", f.fragment.approvers.join(", ")));
             }
-            // The API takes at most 200 characters.
-            let comment: String = comment.chars().take(200).collect();
+            // The API takes at most 200 characters; they reach its audit log and console.
+            let comment: String = crate::model::text::one_line(&comment).chars().take(200).collect();
             out.push(Wanted {
                 device: a.device.clone(),
                 key: a.key.clone(),
@@ -84,6 +93,7 @@ pub fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
                 expiry: f.fragment.expires,
                 fragment: f.doc.file.rel.clone(),
                 comment,
+                approvers: if forbids_self { f.fragment.approvers.clone() } else { Vec::new() },
             });
         }
     }
@@ -139,6 +149,17 @@ pub fn plan(
                 key: w.key.clone(),
             });
         };
+        // A tagged device has no owner's identity; an untagged one is its user's.
+        if d.tags.is_empty()
+            && let Some(a) = w.approvers.iter().find(|a| a.trim().eq_ignore_ascii_case(d.user.trim()))
+        {
+            return Err(PlanError::ApproverOwnsDevice {
+                fragment: w.fragment.clone(),
+                device: w.device.clone(),
+                key: w.key.clone(),
+                approver: a.clone(),
+            });
+        }
         let slot = (d.node_id.clone(), w.key.clone());
         match want.get_mut(&slot) {
             Some((_, prev)) if prev.value != w.value => {
@@ -215,6 +236,8 @@ mod tests {
             node_id: node.into(),
             name: format!("{host}.tail1.ts.net"),
             hostname: host.into(),
+            user: format!("{}@example.com", host.split('-').next().unwrap_or(host)),
+            tags: Vec::new(),
         }
     }
 
@@ -226,7 +249,25 @@ mod tests {
             expiry: expiry.map(|e| e.parse().unwrap()),
             fragment: from.into(),
             comment: format!("tailgrant: {from}"),
+            approvers: Vec::new(),
         }
+    }
+
+    /// An approver's own untagged device is refused before anything is written; a tagged
+    /// device has no owner's identity, and someone else's device is fine.
+    #[test]
+    fn an_attribute_on_an_approvers_device_is_refused() {
+        let mut ds = vec![device("nA", "alice-laptop"), device("nB", "bob-laptop")];
+        let mut w = want("bob-laptop", "custom:a", json!(true), None, "grants/x.hujson");
+        w.approvers = vec!["Bob@example.com".into()];
+        let err = plan(&[w.clone()], &[], &ds, &BTreeMap::new()).unwrap_err();
+        assert!(matches!(err, PlanError::ApproverOwnsDevice { .. }), "{err}");
+        assert!(err.to_string().contains("belongs to Bob@example.com, who approved it"), "{err}");
+        w.device = "alice-laptop".into();
+        assert!(plan(&[w.clone()], &[], &ds, &BTreeMap::new()).is_ok());
+        ds[1].tags = vec!["tag:kiosk".into()];
+        w.device = "bob-laptop".into();
+        assert!(plan(&[w], &[], &ds, &BTreeMap::new()).is_ok());
     }
 
     #[test]

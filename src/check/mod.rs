@@ -10,6 +10,8 @@ mod windows;
 
 pub use windows::human_duration;
 
+pub use guardrails::{Matcher as GuardrailMatcher, matchers as guardrail_matchers};
+
 use jiff::Timestamp;
 use serde::Serialize;
 

@@ -163,7 +163,7 @@ fn server_errors_and_cut_connections_are_retried() {
     let env = Env::new();
     env.write("policies/grants/alice.hujson", &posture_grant("alice-laptop", "custom:prodAccess"));
     env.adopt();
-    env.write("policies/grants/bob.hujson", &posture_grant("bob-laptop", "custom:prodAccess"));
+    env.write("policies/grants/carol.hujson", &posture_grant("carol-laptop", "custom:prodAccess"));
     env.sim.inject(Fault::times(Route::GetPolicy, 2, FaultKind::status(503, "service unavailable")));
     env.sim.inject(Fault::next(Route::Validate, FaultKind::status(502, "bad gateway")));
     env.sim.inject(Fault::next(Route::SetPolicy, FaultKind::DropBefore));
@@ -175,7 +175,7 @@ fn server_errors_and_cut_connections_are_retried() {
     let r = env.run(&["apply"]);
     assert_eq!(r.code, 0, "{}", r.transcript());
     assert_eq!(env.sim.policy().0, env.rendered());
-    assert!(env.sim.attributes("n3SIMCNTRL").contains_key("custom:prodAccess"));
+    assert!(env.sim.attributes("n4SIMCNTRL").contains_key("custom:prodAccess"));
 }
 
 #[test]
@@ -378,7 +378,7 @@ fn posture_attributes_follow_their_fragments_and_others_are_left_alone() {
     let env = Env::new();
     env.sim.set_attribute("n2SIMCNTRL", "custom:managed", json!(true), None); // set by someone else
     env.write("policies/grants/alice.hujson", &posture_grant("alice-laptop", "custom:prodAccess"));
-    env.write("policies/grants/bob.hujson", &posture_grant("n3SIMCNTRL", "custom:prodAccess"));
+    env.write("policies/grants/carol.hujson", &posture_grant("n4SIMCNTRL", "custom:prodAccess"));
     env.adopt();
     assert_eq!(env.sim.all_attributes().len(), 3);
 
@@ -389,13 +389,28 @@ fn posture_attributes_follow_their_fragments_and_others_are_left_alone() {
     let left: Vec<_> = env.sim.all_attributes().into_keys().collect();
     assert_eq!(
         left,
-        [("n2SIMCNTRL".to_owned(), "custom:managed".to_owned()), ("n3SIMCNTRL".into(), "custom:prodAccess".into())]
+        [("n2SIMCNTRL".to_owned(), "custom:managed".to_owned()), ("n4SIMCNTRL".into(), "custom:prodAccess".into())]
     );
     // An attribute removed by hand is put back.
-    env.sim.set_attribute("n3SIMCNTRL", "custom:prodAccess", json!(false), None);
+    env.sim.set_attribute("n4SIMCNTRL", "custom:prodAccess", json!(false), None);
     let r = env.run(&["apply"]);
     assert_eq!(r.code, 0, "{}", r.transcript());
-    assert_eq!(env.sim.attributes("n3SIMCNTRL")["custom:prodAccess"].value, json!(true));
+    assert_eq!(env.sim.attributes("n4SIMCNTRL")["custom:prodAccess"].value, json!(true));
+}
+
+/// `check` cannot tell who owns a device without a devices file; apply can, and an approver's
+/// own device is refused before anything is written.
+#[test]
+fn an_attribute_on_the_approvers_own_device_stops_before_writing() {
+    let env = Env::new();
+    env.adopt();
+    env.write("policies/grants/bob.hujson", &posture_grant("bob-laptop", "custom:prodAccess"));
+    let before = env.sim.policy();
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stderr.contains("belongs to bob@example.com, who approved it"), "{}", r.stderr);
+    assert_eq!(env.sim.policy(), before);
+    assert!(!env.sim.attributes("n3SIMCNTRL").contains_key("custom:prodAccess"));
 }
 
 #[test]

@@ -28,7 +28,7 @@ impl Rng {
 
 const FRAGMENTS: &[(&str, &str, &str)] = &[
     ("grants/a.hujson", "alice-laptop", "custom:prodAccess"),
-    ("grants/b.hujson", "bob-laptop", "custom:prodAccess"),
+    ("grants/b.hujson", "carol-laptop", "custom:prodAccess"),
     ("grants/c.hujson", "prod-db-1", "custom:maintenance"),
     ("grants/d.hujson", "n2SIMCNTRL", "custom:oncall"),
 ];
@@ -71,7 +71,7 @@ fn random_fault(rng: &mut Rng, trap: &Trap) -> Option<Fault> {
 fn wanted(env: &Env) -> BTreeSet<(String, String)> {
     let node = |d: &str| match d {
         "alice-laptop" | "n2SIMCNTRL" => "n2SIMCNTRL",
-        "bob-laptop" => "n3SIMCNTRL",
+        "carol-laptop" => "n4SIMCNTRL",
         _ => "n1SIMCNTRL",
     };
     FRAGMENTS

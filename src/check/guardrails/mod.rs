@@ -34,7 +34,7 @@ use crate::parse::Value;
 
 /// A guardrail's `match`, compiled. A glob that does not compile covers every fragment, so a
 /// typo in the config tightens rather than silently drops the guardrail (`TG008` reports it).
-pub(crate) enum Matcher {
+pub enum Matcher {
     Glob(GlobMatcher),
     Everything,
 }
@@ -49,7 +49,7 @@ impl Matcher {
 }
 
 /// The config's guardrails with their compiled `match`.
-pub(crate) fn matchers(config: &Config) -> Vec<(Matcher, &Guardrail)> {
+pub fn matchers(config: &Config) -> Vec<(Matcher, &Guardrail)> {
     config
         .guardrails
         .iter()
