@@ -80,7 +80,9 @@ pub fn path_problem(rel: &str) -> Option<&'static str> {
 /// read to report.
 pub fn outside(dir: &Path, root: Option<&Path>, rel: &str) -> Option<Box<Finding>> {
     let target: PathBuf = dir.join(rel).canonicalize().ok()?;
-    if root.is_some_and(|r| target.starts_with(r)) {
+    // Inside, and not into git's own files (the policies directory may be a repository's root).
+    let into_git = |r: &Path| target.strip_prefix(r).is_ok_and(|t| t.components().any(|c| c.as_os_str() == ".git"));
+    if root.is_some_and(|r| target.starts_with(r) && !into_git(r)) {
         return None;
     }
     let shown = super::display_path(dir, rel);
