@@ -253,10 +253,14 @@ codes! {
     ///
     /// Good: `"dst": ["tag:web:443"]`
     InvalidPort = "TG113", "invalid-port", Error;
-    /// A protocol is not known, not written in lowercase, or carries specific ports although
-    /// only TCP, UDP and SCTP have ports.
+    /// A protocol is not known, is 99 (reserved by Tailscale for its own messages), has a leading
+    /// zero, or carries specific ports although only TCP, UDP and SCTP have ports. Names match
+    /// without regard to case, as Tailscale's `ipproto.ResolveProtoName` matches them.
     ///
-    /// Bad: `"proto": "ICMP"`, `"ip": ["icmp:22"]`
+    /// Evidence: Tailscale's source (`types/ipproto`, `tailcfg/proto_port_range.go`), whose
+    /// messages these are; ports on ICMP: the grants documentation.
+    ///
+    /// Bad: `"proto": "fc"`, `"ip": ["99:*"]`, `"ip": ["icmp:22"]`
     ///
     /// Good: `"proto": "icmp"` with `:*` ports, `"ip": ["icmp:*"]`
     InvalidProtocol = "TG114", "invalid-protocol", Error;

@@ -55,7 +55,7 @@ fn every_port_in_other_spellings() {
         r#""tcp:*""#,
         r#""udp:*""#,
         r#""tcp:1-65535""#,
-        r#""tcp:0-65535""#,
+        r#""TCP:1-65535""#,
         r#""1-65535""#,
         r#""*:1-65535""#,
         r#""tcp:1-32767", "tcp:32768-65535""#,
@@ -67,6 +67,16 @@ fn every_port_in_other_spellings() {
     }
 }
 
+/// `0-65535` is no spelling of every port: Tailscale refuses a range that starts at 0.
+#[test]
+fn a_range_from_port_0_is_refused_as_tailscale_refuses_it() {
+    refused(&grant(r#""alice@example.com""#, r#""tag:prod-db""#, r#""tcp:0-65535""#), Code::InvalidPort);
+    let r = Repo::granting(
+        r#""acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:prod-db:0-65535"]}],"#,
+    );
+    refused(&r, Code::InvalidPort);
+}
+
 #[test]
 fn every_port_split_across_rules_and_acl_spellings() {
     let two_grants = r#""grants": [
@@ -74,7 +84,7 @@ fn every_port_split_across_rules_and_acl_spellings() {
 		{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:30001-65535"]},
 	],"#;
     refused(&Repo::granting(two_grants), Code::WildcardForbidden);
-    for dst in [r#""tag:prod-db:*""#, r#""tag:prod-db:0-65535""#, r#""tag:prod-db:1-40000", "tag:prod-db:40001-65535""#]
+    for dst in [r#""tag:prod-db:*""#, r#""tag:prod-db:1-65535""#, r#""tag:prod-db:1-40000", "tag:prod-db:40001-65535""#]
     {
         let r = Repo::granting(&format!(
             r#""acls": [{{"action": "accept", "src": ["alice@example.com"], "dst": [{dst}]}}],"#
