@@ -110,6 +110,9 @@ pub struct GrantLife {
     pub not_before: Option<Timestamp>,
     /// None: permanent.
     pub expires: Option<Timestamp>,
+    /// What the last version that parsed opens, as written: each rule's destination hosts
+    /// (`tag:prod-db`, `ssh tag:web`) and the groups it adds members to (`group:oncall`).
+    pub destinations: Vec<String>,
     pub added: CommitRef,
     /// Every later commit that changed or renamed it, oldest first.
     pub changes: Vec<ChangeRef>,
@@ -380,6 +383,7 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
             description: frag.description.clone(),
             not_before: frag.not_before,
             expires: frag.expires,
+            destinations: destinations(frag),
             added: commit_ref(life.versions[0].commit),
             changes,
             removed,
@@ -399,6 +403,25 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
         grants,
         summary,
     })
+}
+
+/// The destinations a fragment names, without ports, deduplicated in order.
+fn destinations(f: &Fragment) -> Vec<String> {
+    let host = |d: &String| match crate::model::selector::split_host_ports(d.trim()) {
+        Ok((h, _)) => h.to_owned(),
+        Err(_) => d.trim().to_owned(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    let acls = f.acls.iter().flatten().flat_map(|a| a.dst.iter().chain(&a.ports).map(host));
+    let grants = f.grants.iter().flatten().flat_map(|g| g.dst.iter().map(|d| d.trim().to_owned()));
+    let ssh = f.ssh.iter().flatten().flat_map(|r| r.dst.iter().map(|d| format!("ssh {}", d.trim())));
+    let groups = f.groups.iter().flatten().map(|(g, _)| g.clone());
+    for d in acls.chain(grants).chain(ssh).chain(groups) {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
 }
 
 fn summarize(grants: &[GrantLife]) -> Summary {
@@ -559,10 +582,20 @@ fn version_spans<'a>(
     parsed: &'a [Result<FragmentFile, String>],
 ) -> Vec<reach::Span<'a>> {
     let mut out = Vec::new();
+    let mut in_force: Option<&'a Result<FragmentFile, String>> = None;
     for (n, v) in life.versions.iter().enumerate() {
         let end_commit = life.versions.get(n + 1).map(|w| w.commit).or(life.removed.as_ref().map(|r| r.0));
         let (from, to) = (date(v.commit), end_commit.map(date));
-        let Some(fragment) = parsed.get(n) else { continue };
+        let Some(this) = parsed.get(n) else { continue };
+        // A repository that does not check is never applied, so while a version does not
+        // parse the last one that did stays in force; with none before it, nobody can say.
+        let fragment = match (this, in_force) {
+            (Err(_), Some(previous)) => previous,
+            _ => this,
+        };
+        if this.is_ok() {
+            in_force = Some(this);
+        }
         let (nb, exp) = match fragment {
             Ok(f) => (f.fragment.not_before, f.fragment.expires),
             Err(_) => (None, None),

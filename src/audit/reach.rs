@@ -3,7 +3,9 @@
 //! policy with the grant against the policy without it, so access the base gives anyway is
 //! not the grant's. A question that cannot be decided offline (a version that does not parse,
 //! an address whose device is unknown, a revision without a base that loads) is
-//! inconclusive, and the grant is listed: an audit never hides what it cannot rule out.
+//! inconclusive, and the grant is listed: an audit never hides what it cannot rule out. While
+//! a version does not parse, the last version that did is taken as in force (a repository
+//! that does not check is never applied).
 //!
 //! Network access only: SSH rules need a network rule to port 22 as well, so the network
 //! answer covers them; a grant that has only SSH rules is matched by its rules' selectors.
@@ -103,7 +105,10 @@ impl<'a> Context<'a> {
     pub(crate) fn life(&self, spans: &[Span<'_>]) -> Tri {
         let mut answer = Tri::No;
         for span in spans {
-            let Ok(fragment) = span.fragment else { return Tri::Unknown.or(answer) };
+            let Ok(fragment) = span.fragment else {
+                answer = answer.or(Tri::Unknown);
+                continue;
+            };
             for &b in &span.bases {
                 answer = answer.or(self.opens(b, fragment));
                 if answer == Tri::Yes {

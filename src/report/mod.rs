@@ -2,8 +2,10 @@
 //! One module per format, all over the same `Finding`s.
 
 pub mod access;
+pub mod audit;
 pub mod explain;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;

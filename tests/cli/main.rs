@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod audit;
 mod bad_input; // inputs that must give a located finding, never a panic or a partial file
 mod check;
 mod evaluate;
