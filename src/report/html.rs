@@ -112,6 +112,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#f2f4f8;font-weight:600}
+#grants td:first-child{min-width:200px}
 td code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
 .status{font-weight:600}.status.late{color:var(--late)}.status.early{color:var(--early)}.status.expired-present{color:var(--expired)}
 ul.history{margin:0;padding-left:16px;color:var(--muted);font-size:12px}

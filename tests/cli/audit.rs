@@ -33,8 +33,13 @@ pub(crate) fn commit(dir: &Path, date: &str, who: &str, message: &str) {
 }
 
 pub(crate) fn grant_file(requester: &str, approvers: &str, why: &str, from: &str, to: &str, body: &str) -> String {
+    let j = |s: &str| serde_json::to_string(s).unwrap();
     format!(
-        "{{\n\t\"description\": {why:?},\n\t\"requester\": {requester:?},\n\t\"approvers\": [{approvers}],\n\t\"notBefore\": {from:?},\n\t\"expires\": {to:?},\n\t{body}\n}}\n"
+        "{{\n\t\"description\": {},\n\t\"requester\": {},\n\t\"approvers\": [{approvers}],\n\t\"notBefore\": {},\n\t\"expires\": {},\n\t{body}\n}}\n",
+        j(why),
+        j(requester),
+        j(from),
+        j(to)
     )
 }
 
