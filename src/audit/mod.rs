@@ -376,7 +376,7 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
         let mut former: Vec<String> = life.renames.iter().map(|(_, from)| display(from)).collect();
         former.dedup();
         grants.push(GrantLife {
-            path: display(&life.versions.last().map_or("", |v| v.path.as_str())),
+            path: display(life.versions.last().map_or("", |v| v.path.as_str())),
             former_paths: former,
             requester: frag.requester.clone(),
             approvers: frag.approvers.clone(),
@@ -615,4 +615,26 @@ fn version_spans<'a>(
         out.push(reach::Span { fragment, bases: states });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removed_before_or_after_expiry() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let (exp, at) = (Some(t("2026-10-05T00:00:00Z")), t("2026-11-01T00:00:00Z"));
+        let r = |removed: Option<&str>, expires| {
+            let r = removal(true, expires, removed.map(t), at);
+            (r.status, r.seconds)
+        };
+        assert_eq!(r(Some("2026-10-04T23:00:00Z"), exp), (RemovalStatus::BeforeExpiry, Some(3600)));
+        assert_eq!(r(Some("2026-10-05T00:00:00Z"), exp), (RemovalStatus::AfterExpiry, Some(0)));
+        assert_eq!(r(Some("2026-10-06T00:00:00Z"), exp), (RemovalStatus::AfterExpiry, Some(86400)));
+        assert_eq!(r(None, exp), (RemovalStatus::PresentExpired, Some(27 * 86400)));
+        assert_eq!(r(None, Some(t("2026-12-01T00:00:00Z"))), (RemovalStatus::Present, None));
+        assert_eq!(r(Some("2026-10-06T00:00:00Z"), None), (RemovalStatus::Permanent, None));
+        assert_eq!(removal(false, None, Some(at), at).status, RemovalStatus::Unknown);
+    }
 }

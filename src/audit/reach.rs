@@ -20,7 +20,6 @@ use crate::evaluate::{Device, Tri};
 use crate::load::git::Object;
 use crate::load::{Document, FragmentFile};
 use crate::model::Config;
-use crate::model::selector::split_host_ports;
 
 /// `--src` and `--dst`, checked once.
 #[derive(Debug, Clone)]
@@ -38,18 +37,8 @@ impl Question {
         let dst = match dst {
             None => None,
             Some(d) => {
-                let bad = |why: String| AuditError::Destination(d.to_owned(), why);
-                // As `explain` reads it: `tag:web:443` is a host and a port, `fd7a::1` a host.
-                let (host, port) = match split_host_ports(d) {
-                    Ok((h, p))
-                        if !p.is_empty()
-                            && p.bytes().all(|b| b.is_ascii_digit())
-                            && d.parse::<std::net::IpAddr>().is_err() =>
-                    {
-                        (h, Some(p.parse::<u16>().map_err(|_| bad(format!("{p:?} is not one port number")))?))
-                    }
-                    _ => (d, None),
-                };
+                let (host, port) = crate::evaluate::explain::host_and_port(d)
+                    .map_err(|why| AuditError::Destination(d.to_owned(), why))?;
                 Some((d.to_owned(), host.trim().to_owned(), port))
             }
         };

@@ -302,10 +302,9 @@ pub(crate) fn pull_request(message: &str) -> Option<String> {
     if let Some(rest) = subject.strip_prefix("Merge pull request #") {
         return number(rest).map(|n| format!("#{n}"));
     }
-    if let Some(open) = subject.strip_suffix(')').and_then(|s| s.rfind("(#").map(|i| &s[i + 2..])) {
-        if let Some(n) = number(open).filter(|n| n.to_string() == open) {
-            return Some(format!("#{n}"));
-        }
+    let squash = subject.strip_suffix(')').and_then(|s| s.rfind("(#").map(|i| &s[i + 2..]));
+    if let Some(n) = squash.and_then(|open| number(open).filter(|n| n.to_string() == open)) {
+        return Some(format!("#{n}"));
     }
     for line in message.lines() {
         if let Some(rest) = line.trim().strip_prefix("See merge request ") {

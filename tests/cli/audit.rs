@@ -231,3 +231,48 @@ fn output_file_and_errors() {
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(run.stderr.contains("not in a git repository"), "{}", run.stderr);
 }
+
+#[test]
+fn the_config_of_each_revision_decides_what_is_a_grant_file() {
+    let r = TestRepo::new();
+    let d = r.dir.path();
+    let file = grant_file(
+        "alice@example.com",
+        "\"bob@example.com\"",
+        "Why (T-1)",
+        "2026-10-01T00:00:00Z",
+        "2026-10-20T00:00:00Z",
+        &net("alice@example.com", "tag:prod-db", "5432"),
+    );
+    r.write("policies/grants/a.hujson", &file);
+    commit(d, "2026-10-01T00:00:00Z", "Alice", "Grant (#1)");
+    r.write("policies/tailgrant.hujson", "{\"exclude\": [\"grants/a.hujson\"]}\n");
+    commit(d, "2026-10-02T00:00:00Z", "Carol", "Exclude a (#2)");
+    std::fs::remove_file(d.join("policies/tailgrant.hujson")).unwrap();
+    commit(d, "2026-10-03T00:00:00Z", "Carol", "Include it again (#3)");
+    let v: serde_json::Value = serde_json::from_str(&audit(&r, &["--format", "json"]).stdout).unwrap();
+    let grants = v["grants"].as_array().unwrap();
+    assert_eq!(grants.len(), 2, "{v:#}");
+    assert_eq!(grants[0]["removed"]["how"], "noLongerMatched");
+    assert_eq!(grants[0]["removed"]["pullRequest"], "#2");
+    assert_eq!(grants[1]["added"]["pullRequest"], "#3");
+    assert_eq!(grants[1]["removal"]["status"], "presentExpired");
+}
+
+#[test]
+fn the_json_is_what_the_schema_says() {
+    let r = history();
+    let v: serde_json::Value = serde_json::from_str(&audit(&r, &["--format", "json"]).stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/audit.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let keys =
+        |o: &serde_json::Value| o.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(keys(&v), keys(&schema["properties"]));
+    let life = &schema["$defs"]["GrantLife"]["properties"];
+    for g in v["grants"].as_array().unwrap() {
+        assert!(keys(g).is_subset(&keys(life)), "{:?} not in the schema", keys(g).difference(&keys(life)));
+    }
+    assert!(v["sha256"].as_str().unwrap().len() == 64);
+}
