@@ -90,19 +90,29 @@ impl<'a> View<'a> {
 
     /// The base and the fragments `keep` selects.
     pub fn with(repo: &'a Repository, keep: impl Fn(&FragmentFile) -> bool) -> View<'a> {
+        let fragments = repo.fragments.iter().filter(|f| keep(f));
+        Self::of(&repo.config, repo.base.as_ref(), fragments, repo.inventory.as_ref())
+    }
+
+    /// The base and `fragments` under `config`: for a policy that is not a loaded work tree,
+    /// such as a revision in git history.
+    pub(crate) fn of(
+        config: &crate::model::Config,
+        base: Option<&'a crate::load::Document>,
+        fragments: impl IntoIterator<Item = &'a FragmentFile>,
+        inventory: Option<&'a crate::model::devices::Inventory>,
+    ) -> View<'a> {
         let mut view = View {
-            domains: repo.config.domains.clone(),
-            external_users: repo.config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
-            inventory: repo.inventory.as_ref(),
+            domains: config.domains.clone(),
+            external_users: config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
+            inventory,
             ..View::default()
         };
-        if let Some(base) = &repo.base {
+        if let Some(base) = base {
             view.add(Origin { file: &base.file, fragment: None }, &base.tree);
         }
-        for f in &repo.fragments {
-            if keep(f) {
-                view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
-            }
+        for f in fragments {
+            view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
         }
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();

@@ -14,12 +14,11 @@ use crate::model::Config;
 /// read) are reported and left out. Invalid globs match nothing here; `check` reports them
 /// where the config writes them.
 pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<Finding>) -> Vec<String> {
-    let include = build(&config.fragments);
-    let exclude = build(&config.exclude);
+    let paths = FragmentPaths::new(config);
     let root = dir.canonicalize().ok();
     let mut out = Vec::new();
     walk(dir, "", &mut |rel, symlink| {
-        if !include.is_match(rel) || exclude.is_match(rel) || skip.contains(&rel) {
+        if !paths.matches(rel) || skip.contains(&rel) {
             return;
         }
         let shown = super::display_path(dir, rel);
@@ -47,6 +46,23 @@ pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<F
 /// Compiles globs with `/` matched only by `/` and `**`.
 pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// The config's `fragments` globs less its `exclude` globs, compiled once: which relative
+/// paths are fragment files (for the work tree, and for each revision `audit` reads).
+pub(crate) struct FragmentPaths {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl FragmentPaths {
+    pub(crate) fn new(config: &Config) -> Self {
+        FragmentPaths { include: build(&config.fragments), exclude: build(&config.exclude) }
+    }
+
+    pub(crate) fn matches(&self, rel: &str) -> bool {
+        self.include.is_match(rel) && !self.exclude.is_match(rel)
+    }
 }
 
 fn build(patterns: &[String]) -> GlobSet {

@@ -3,6 +3,7 @@
 //! so one run reports everything.
 
 mod discover;
+pub mod git;
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
 use crate::parse::{self, Node, Value};
 
+pub(crate) use discover::FragmentPaths;
 pub use discover::{discover, glob, outside, path_problem};
 
 /// The name of the optional config file inside the policies directory.
