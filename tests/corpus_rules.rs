@@ -78,6 +78,87 @@ fn real_world_findings() {
     insta::assert_snapshot!(lines.join("\n"));
 }
 
+/// The real-world files Tailscale would refuse, each with why (evidence in docs/rules.md). Every
+/// other file that parses is applied by its repository and must check clean.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "Fadil369__tailscale__acls.json",
+        "unknown top-level key `version`, tests with `dst` (API: unknown field, terraform-provider #89)",
+    ),
+    (
+        "Yassinox49__tailscale-acl__.github_workflows_policy.hujson",
+        "SSH dst `*` (docs' allow-list), and tests that fail under `* → *:*`",
+    ),
+    (
+        "Yassinox49__tailscale-acl__policy.hujson",
+        "ACL dst `*` without a port (captured: hostport must contain a colon)",
+    ),
+    (
+        "alexandru-savinov__nixos-config__tailscale_policy.hujson",
+        "autogroup:member as a test source (#12370); never merged",
+    ),
+    ("bakseter__homelab__policy.hujson", "undefined tag (captured: tag not found)"),
+    (
+        "georgepstaylor__lab-tailscale-config__policy.hujson",
+        "undefined groups (terraform-provider #546: group not found)",
+    ),
+    (
+        "ironicbadger__infra__tailscale_acl.hujson",
+        "SSH autogroup:self with host-alias sources (docs); its deploy step is disabled",
+    ),
+    ("jhjaggars__tailscale__policy.hujson", "a host alias as an SSH destination (captured: invalid dst)"),
+    ("perchnet__tailscale-acl__policy.hujson", "an undefined group (group not found)"),
+    (
+        "tailscale-dev__tailscale-acl-combiner__testdata_input-parent.hujson",
+        "an input to be combined, not a policy: undefined tags, a list as an SSH test source",
+    ),
+    (
+        "tailscale-dev__tailscale-acl-combiner__testdata_output-file-to-compare-to.hujson",
+        "a combiner test fixture: undefined tags and hosts",
+    ),
+    (
+        "the-technat__networking__policy.hujson",
+        "ACL dst `*` without a port, SSH rule without users (captured), SSH dst `*`",
+    ),
+];
+
+/// Every parseable real-world file Tailscale accepts checks clean, and every one it would
+/// refuse keeps an error. (`dungsil__infra` is a template: its `${TS_USERNAME}` group member is
+/// a warning, TG107, since nothing shows Tailscale refusing a member without `@`.)
+#[test]
+fn real_world_files_pass_unless_tailscale_refuses_them() {
+    let mut files: Vec<_> = std::fs::read_dir(corpus("")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut wrong = Vec::new();
+    let mut parseable = 0;
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "hujson" || e == "json")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read(path).unwrap();
+        if tailgrant::parse::parse(&text).is_err() {
+            continue; // the four known-unparseable files: TG001, tested with the parser
+        }
+        parseable += 1;
+        let errs = errors(&text);
+        match REFUSED.iter().find(|(f, _)| *f == name) {
+            Some((_, why)) if errs.is_empty() => {
+                wrong.push(format!("{name}: no error, though Tailscale refuses it: {why}"))
+            }
+            None if !errs.is_empty() => wrong.push(format!("{name}: errors on a file Tailscale accepts: {errs:?}")),
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(parseable, 112);
+    assert_eq!(REFUSED.len(), 12);
+}
+
+/// The users of the tailnet the captures were recorded on (SOURCES.md, headscale-tscap).
+const CAPTURE_USERS: &str = r#"{"users": [
+    {"loginName": "odin@example.com", "role": "owner", "type": "member", "status": "active"},
+    {"loginName": "thor@example.org", "role": "member", "type": "member", "status": "active"},
+    {"loginName": "freya@example.com", "role": "member", "type": "member", "status": "active"}
+]}"#;
+
 /// The evaluator against Tailscale's verdicts on the recorded policies that carry tests: the
 /// 56 rejected only because their tests fail, and the accepted ones with tests. Offline there
 /// are no devices, so a test naming an address can only be inconclusive: counted apart.
@@ -102,7 +183,11 @@ fn evaluator_agrees_with_tailscale_test_verdicts() {
         total += 1;
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("policy.hujson"), &text).unwrap();
-        std::fs::write(d.path().join("tailgrant.hujson"), r#"{"domains": ["example.com"]}"#).unwrap();
+        // The captures' tailnet and its users (SOURCES.md): who is a member is part of the
+        // verdicts, as a users snapshot gives it for a real tailnet.
+        std::fs::write(d.path().join("tailgrant.hujson"), r#"{"domains": ["example.com"], "users": "users.json"}"#)
+            .unwrap();
+        std::fs::write(d.path().join("users.json"), CAPTURE_USERS).unwrap();
         let repo = Repository::load(d.path()).unwrap();
         let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
         let errors: Vec<_> = report.findings.iter().filter(|f| f.severity == Severity::Error).collect();

@@ -141,7 +141,77 @@ const NETWORK: &[(&str, &str, u16, Option<&str>, Tri)] = &[
     // Overlapping rules: union, never narrowed.
     ("bob@example.com", "tag:db", 0, Some("icmp"), Yes),
     ("alice@example.com", "tag:web", 8080, None, Yes),
+    // autogroup:member is the tailnet's members, as the users file lists them: a login it does
+    // not list is not one, nor is a user shared in.
+    ("stranger@example.com", "ldap", 636, None, No),
+    ("sam@partner.example", "ldap", 636, None, No),
+    ("stranger@example.com", "stranger@example.com", 22, None, No),
 ];
+
+/// Without a users file, whether a login is a member is live state: a verdict that hangs on it
+/// is unknown, one that does not is decided (USA-RedDragon/tailscale-acls: `torvalds@github`).
+#[test]
+fn membership_without_a_users_file_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/evaluator/policy.hujson");
+    std::fs::copy(src, dir.path().join("policy.hujson")).unwrap();
+    let repo = Repository::load(dir.path()).unwrap();
+    let view = View::active(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    let c = Compiled::new(&view);
+    let q = |s: &str, d: &str, port| c.allowed(&dev(&c, s), &dev(&c, d), Proto::TcpOrUdp, port, None).allowed;
+    assert_eq!(q("alice@example.com", "ldap", 636), Unknown, "only autogroup:member reaches ldap");
+    assert_eq!(q("torvalds@github", "ldap", 636), Unknown);
+    assert_eq!(q("alice@example.com", "tag:web", 80), Yes, "group:eng names alice: decided");
+    assert_eq!(q("alice@example.com", "tag:web", 22), No, "nothing reaches it, member or not");
+}
+
+/// A test whose source is a group stands for one unnamed member of it: it matches rules that
+/// name the group (and `*`), not rules naming one of its members, not their roles, not their
+/// devices as `autogroup:self` (madsbv/nix, xorkevin/wiki; README "How tests are evaluated").
+#[test]
+fn a_group_source_is_an_unnamed_member() {
+    use tailgrant::evaluate::run::resolve_test_source;
+    let (repo, at) = policy();
+    let view = View::active(&repo, at);
+    let c = Compiled::new(&view);
+    let member = |g: &str| {
+        let mut d = resolve_test_source(&c, g).unwrap();
+        assert_eq!(d.len(), 1);
+        d.remove(0)
+    };
+    let q = |s: &Device, d: &str, port, proto| c.allowed(s, &dev(&c, d), proto, port, None).allowed;
+    let eng = member("group:eng");
+    assert_eq!(q(&eng, "tag:web", 80, Proto::TcpOrUdp), Yes, "group:eng's own rule");
+    assert_eq!(q(&eng, "tag:web", 8000, Proto::TcpOrUdp), No, "alice's rule, not the group's");
+    assert_eq!(q(&eng, "tag:db", 5432, Proto::Number(6)), No, "group:dba's, though bob is in both");
+    assert_eq!(q(&eng, "alice@example.com", 22, Proto::TcpOrUdp), No, "not alice's own device");
+    assert_eq!(q(&eng, "tag:exit", 0, Proto::Number(1)), Yes, "`*` holds every tailnet device");
+    assert_eq!(q(&eng, "ldap", 636, Proto::TcpOrUdp), Unknown, "is the member a tailnet member?");
+    assert_eq!(q(&eng, "tag:web", 8443, Proto::TcpOrUdp), Unknown, "what is the member's domain?");
+    let empty = member("group:empty");
+    assert_eq!(q(&empty, "tag:web", 80, Proto::TcpOrUdp), No);
+    // SSH: the group's own rules; `localpart:*@domain` cannot map an unknown login.
+    let (certain, _, got) = c.ssh_outcome(&eng, &dev(&c, "tag:web"), "deploy", None);
+    assert_eq!((certain, got), (Yes, SshOutcome::Accept), "autogroup:nonroot, for group:eng");
+    // A named member's device is never the unnamed member's own (madsbv/nix: `group:consumers`
+    // to `madsbv@github` is denied root although its only member is madsbv).
+    let (certain, _, got) = c.ssh_outcome(&eng, &dev(&c, "alice@example.com"), "root", None);
+    assert_eq!((certain, got), (Yes, SshOutcome::Deny), "autogroup:self is not alice's for the group");
+    let (certain, _, got) = c.ssh_outcome(&eng, &dev(&c, "tag:db"), "root", None);
+    assert_eq!((certain, got), (Yes, SshOutcome::Deny), "group:dba's check rule is not group:eng's");
+}
+
+/// Roles from the users file: alice is an admin, bob is not.
+#[test]
+fn roles_come_from_the_users_file() {
+    let (repo, at) = policy();
+    let view = View::active(&repo, at);
+    let c = Compiled::new(&view);
+    assert_eq!(c.matches("autogroup:admin", &dev(&c, "alice@example.com"), true, None), Yes);
+    assert_eq!(c.matches("autogroup:admin", &dev(&c, "bob@example.com"), true, None), No);
+    assert_eq!(c.matches("autogroup:shared", &dev(&c, "sam@partner.example"), true, None), Yes);
+    assert_eq!(c.matches("autogroup:member", &dev(&c, "sam@partner.example"), true, None), No);
+}
 
 #[test]
 fn network_cases() {

@@ -75,6 +75,8 @@ pub struct View<'a> {
     pub external_users: Vec<String>,
     /// The tailnet's devices, when a devices file is configured.
     pub inventory: Option<&'a crate::model::devices::Inventory>,
+    /// The tailnet's users, when a users file is configured.
+    pub directory: Option<&'a crate::model::users::Directory>,
 }
 
 impl<'a> View<'a> {
@@ -91,7 +93,9 @@ impl<'a> View<'a> {
     /// The base and the fragments `keep` selects.
     pub fn with(repo: &'a Repository, keep: impl Fn(&FragmentFile) -> bool) -> View<'a> {
         let fragments = repo.fragments.iter().filter(|f| keep(f));
-        Self::of(&repo.config, repo.base.as_ref(), fragments, repo.inventory.as_ref())
+        let mut view = Self::of(&repo.config, repo.base.as_ref(), fragments, repo.inventory.as_ref());
+        view.directory = repo.directory.as_ref();
+        view
     }
 
     /// The base and `fragments` under `config`: for a policy that is not a loaded work tree,

@@ -75,6 +75,8 @@ pub struct Compiled {
     postures: HashMap<String, Vec<String>>,
     external: HashSet<String>,
     pub inventory: Option<crate::model::devices::Inventory>,
+    /// Who is a member, who is shared in, who holds which role: from the users file.
+    pub directory: Option<crate::model::users::Directory>,
 }
 
 impl Compiled {
@@ -82,6 +84,7 @@ impl Compiled {
         let mut c = Compiled {
             external: view.external_users.iter().cloned().collect(),
             inventory: view.inventory.cloned(),
+            directory: view.directory.cloned(),
             ..Compiled::default()
         };
         for g in &view.groups {
@@ -221,7 +224,9 @@ impl Compiled {
             Device::Tag(t) => self.by_tag.get(t),
             Device::User(u) => self.by_user.get(u),
             // An address may be any device: every rule can concern it.
-            Device::Addr(_) | Device::Service(_) | Device::Known { .. } => return (0..self.rules.len()).collect(),
+            Device::Addr(_) | Device::Service(_) | Device::Known { .. } | Device::Member(_) => {
+                return (0..self.rules.len()).collect();
+            }
         };
         let mut out: Vec<usize> = indexed.map_or_else(Vec::new, Clone::clone);
         out.extend(&self.generic);
@@ -282,6 +287,17 @@ impl Compiled {
         )
     }
 
+    /// Whether a login is a member of the tailnet: the users file says, or `externalUsers`
+    /// says it is not; otherwise that is live state, and unknown (a login named nowhere else
+    /// in a test is not taken to be a member: USA-RedDragon/tailscale-acls' `torvalds@github`).
+    fn membership(&self, login: &str) -> Tri {
+        match &self.directory {
+            Some(d) => Tri::from_bool(d.is_member(login)),
+            None if self.external.contains(login) => Tri::No,
+            None => Tri::Unknown,
+        }
+    }
+
     /// Whether selector `sel` covers `dev`. `src_dev` is the source, for `autogroup:self`.
     pub fn matches(&self, sel: &str, dev: &Device, as_src: bool, src_dev: Option<&Device>) -> Tri {
         let sel = sel.trim();
@@ -307,6 +323,8 @@ impl Compiled {
                     None if g.contains('@') => Tri::Unknown, // synced from the identity provider
                     None => Tri::No,
                 },
+                // The unnamed member of a group is in that group and no other.
+                Device::Member(of) => Tri::from_bool(of == sel),
                 Device::Addr(ip) => addr_identity(ip),
                 _ => Tri::No,
             },
@@ -319,20 +337,36 @@ impl Compiled {
                 ("danger-all", _) => Tri::Yes,
                 ("internet", Device::Addr(ip)) => Tri::from_bool(in_internet(ip)),
                 ("internet", _) => Tri::No,
-                ("member" | "members", Device::User(u)) => Tri::from_bool(!self.external.contains(u)),
+                ("member" | "members", Device::User(u)) => self.membership(u),
+                ("shared", Device::User(u)) => match (&self.directory, self.external.contains(u)) {
+                    (Some(d), _) => Tri::from_bool(d.is_shared(u)),
+                    (None, true) => Tri::Yes,
+                    (None, false) => Tri::Unknown,
+                },
                 ("tagged", Device::Tag(_)) => Tri::Yes,
                 ("self", Device::User(v)) => match src_dev {
                     Some(Device::User(u)) | Some(Device::Known { user: Some(u), .. }) => Tri::from_bool(u == v),
                     Some(Device::Addr(ip)) => addr_identity(ip),
                     _ => Tri::No,
                 },
+                // The unnamed member's own other device, and nobody else's.
+                ("self", Device::Member(g)) => Tri::from_bool(matches!(src_dev, Some(Device::Member(h)) if h == g)),
                 ("self", Device::Addr(ip)) => addr_identity(ip),
-                (r, Device::User(_)) if crate::model::selector::ROLE_AUTOGROUPS.contains(&r) => Tri::Unknown,
+                (r, Device::User(u)) if crate::model::selector::ROLE_AUTOGROUPS.contains(&r) => match &self.directory {
+                    Some(d) => Tri::from_bool(d.has_role(u, r)),
+                    None => Tri::Unknown,
+                },
+                // Who the unnamed member of a group is, the repository cannot say: whether they
+                // are a member of the tailnet or shared in. A group source holds no role
+                // (madsbv/nix: its tests pass only if it does not).
+                ("member" | "members" | "shared", Device::Member(_)) => Tri::Unknown,
                 (_, Device::Addr(ip)) => addr_identity(ip),
                 _ => Tri::No,
             },
             Selector::UserDomain(d) => match dev {
                 Device::User(v) => Tri::from_bool(user_domain(v).eq_ignore_ascii_case(d)),
+                // The unnamed member's login, and so its domain, is unknown.
+                Device::Member(_) => Tri::Unknown,
                 Device::Addr(ip) => addr_identity(ip),
                 _ => Tri::No,
             },
@@ -470,10 +504,11 @@ impl Compiled {
     ) -> (Tri, Option<usize>, SshOutcome) {
         let mut uncertain = false;
         for (i, r) in self.ssh.iter().enumerate() {
-            if !maps_login(&r.users, login, src) {
+            let maps = maps_login(&r.users, login, src);
+            if maps == Tri::No {
                 continue;
             }
-            let s = Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None)));
+            let s = Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None))).and(maps);
             let d = Tri::any(r.dsts.iter().map(|d| self.matches(d, dst, false, Some(src))));
             match s.and(d).and(self.posture_ok(&r.postures, attrs)) {
                 Tri::Yes if !uncertain => {
@@ -505,19 +540,23 @@ impl std::fmt::Display for SshOutcome {
     }
 }
 
-/// Does a rule's `users` map this login (Tailscale's `mapLocalUser`)?
-fn maps_login(users: &[String], login: &str, src: &Device) -> bool {
-    users.iter().any(|u| match u.trim() {
-        "autogroup:nonroot" => login != "root",
+/// Does a rule's `users` map this login (Tailscale's `mapLocalUser`)? Unknown for
+/// `localpart:*@domain` from the unnamed member of a group, whose login is not known.
+fn maps_login(users: &[String], login: &str, src: &Device) -> Tri {
+    Tri::any(users.iter().map(|u| match u.trim() {
+        "autogroup:nonroot" => Tri::from_bool(login != "root"),
         u if u.starts_with("localpart:*@") => match src {
             Device::User(email) => {
                 let domain = &u["localpart:*@".len()..];
-                email.rsplit_once('@').is_some_and(|(local, d)| d.eq_ignore_ascii_case(domain) && local == login)
+                Tri::from_bool(
+                    email.rsplit_once('@').is_some_and(|(local, d)| d.eq_ignore_ascii_case(domain) && local == login),
+                )
             }
-            _ => false,
+            Device::Member(_) => Tri::Unknown,
+            _ => Tri::No,
         },
-        u => u == login,
-    })
+        u => Tri::from_bool(u == login),
+    }))
 }
 
 /// Does the rule open this protocol and port?

@@ -30,6 +30,10 @@ pub enum Device {
     Addr(IpAddr),
     /// A Tailscale Service (`svc:NAME`).
     Service(String),
+    /// An untagged device of a member of this group whom the policy does not name: what a
+    /// test whose source is a group stands for. It matches rules naming the group (and `*`),
+    /// not rules naming one of its members, not their roles, not their `autogroup:self`.
+    Member(String),
     /// An address whose device the devices file describes: its owner (untagged) or its tags.
     Known { ip: IpAddr, user: Option<String>, tags: Vec<String> },
 }
@@ -41,6 +45,7 @@ impl std::fmt::Display for Device {
             Device::Tag(t) => write!(f, "{t}"),
             Device::Addr(ip) => write!(f, "{ip}"),
             Device::Service(s) => write!(f, "{s}"),
+            Device::Member(g) => write!(f, "a member of {g}"),
             Device::Known { ip, user: Some(u), .. } => write!(f, "{ip} ({u})"),
             Device::Known { ip, tags, .. } => write!(f, "{ip} ({})", tags.join(", ")),
         }

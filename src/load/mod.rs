@@ -81,6 +81,8 @@ pub struct Repository {
     pub config_doc: Option<Document>,
     /// The devices file, when the config names one and it loads.
     pub inventory: Option<crate::model::devices::Inventory>,
+    /// The users file, when the config names one and it loads.
+    pub directory: Option<crate::model::users::Directory>,
 }
 
 impl Drop for Repository {
@@ -151,6 +153,12 @@ impl Repository {
             )?;
             Some(list.into())
         });
+        let directory = config.users.as_deref().and_then(|rel| {
+            let doc = read_named(dir, root, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
+            let list =
+                crate::model::decode::decode::<crate::model::users::UserList>(&doc, shape::Shape::Any, &mut findings)?;
+            Some(list.into())
+        });
         Ok(Repository {
             dir: dir.to_path_buf(),
             config,
@@ -161,6 +169,7 @@ impl Repository {
             rejected,
             config_doc,
             inventory,
+            directory,
         })
     }
 }

@@ -35,6 +35,11 @@ pub struct Config {
     /// A JSON file of the tailnet's devices, as `GET /api/v2/tailnet/-/devices` returns it,
     /// relative to the policies directory. With it, tests naming addresses can be decided.
     pub devices: Option<String>,
+    /// A JSON file of the tailnet's users, as `GET /api/v2/tailnet/-/users` returns it
+    /// (`tailgrant snapshot` writes it), relative to the policies directory. With it, tests
+    /// that depend on who is a member, who is shared in and who holds a role are decided;
+    /// without it they are inconclusive.
+    pub users: Option<String>,
     /// Who may approve access to destinations the policy names no owner for (`tagOwners` covers
     /// tags; users own their own devices): each key is a CIDR or address, a host alias, an
     /// `ipset:`, a `group:` used as a destination, `user:*@DOMAIN`, an `autogroup:`, `*`, a
@@ -61,6 +66,7 @@ impl Default for Config {
             domains: Vec::new(),
             external_users: Vec::new(),
             devices: None,
+            users: None,
             owners: indexmap::IndexMap::new(),
         }
     }

@@ -26,3 +26,4 @@ pub mod devices;
 pub mod draft;
 pub mod selector;
 pub mod text;
+pub mod users;

@@ -175,6 +175,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("domains", STRINGS),
     ("externalUsers", STRINGS),
     ("devices", Shape::Any),
+    ("users", Shape::Any),
     ("owners", Shape::Map(&STRINGS)),
 ]);
 

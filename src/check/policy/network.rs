@@ -80,16 +80,23 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
                 continue;
             }
         };
-        let sel = selectors::check(ctx, e.origin, at, host, Place::Dst);
-        has_self |= sel == Selector::Autogroup("self");
-        match parse_ports(ports) {
-            Err(why) => ctx.report(
+        // The ports first, as Tailscale parses them first: `autogroup:self` without a port is
+        // a bad port list ("self"), not an undefined host `autogroup` (capture acl-err03).
+        let parsed = parse_ports(ports);
+        if let Err(why) = &parsed {
+            ctx.report(
                 Code::InvalidPort,
                 e.origin,
                 at,
                 format!("dst={:?}: {why}", d.trim()),
                 "ports are *, N, N-M or a comma list of those (a destination always has a port)",
-            ),
+            );
+            continue;
+        }
+        let sel = selectors::check(ctx, e.origin, at, host, Place::Dst);
+        has_self |= sel == Selector::Autogroup("self");
+        match parsed {
+            Err(_) => {}
             Ok(_) if ports != "*" => {
                 if let (Some(n), Some((pat, p))) = (proto_num, &proto)
                     && !protocol_has_ports(n)

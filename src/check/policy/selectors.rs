@@ -170,8 +170,12 @@ pub fn check<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, raw: &'s
             ctx.report(Code::InvalidIpset, origin, at, format!("ipset not found: {text:?}"), "define it in ipsets");
         }
         Selector::Host(name) if !matches!(place, Place::TagOwner) && ctx.view.host(name).is_none() => {
+            // In a rule's sources and destinations Tailscale has accepted such rules and dropped
+            // them (#5532); elsewhere the captures show it refuses (`invalid dst`, tests-failed).
+            let code =
+                if matches!(place, Place::Src | Place::Dst) { Code::UndefinedHostInRule } else { Code::UndefinedHost };
             ctx.report(
-                Code::UndefinedHost,
+                code,
                 origin,
                 at,
                 format!("{text:?} is not defined in hosts"),
@@ -180,6 +184,20 @@ pub fn check<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, raw: &'s
             return sel;
         }
         _ => {}
+    }
+    // An address as an SSH source: no capture, document or issue shows Tailscale refusing it
+    // (headscale does); a warning, since SSH authorises people and tags, not addresses.
+    if place == Place::SshSrc
+        && matches!(sel, Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Wildcard)
+    {
+        ctx.report(
+            Code::SshSourceAddress,
+            origin,
+            at,
+            format!("{text:?} is an address as an SSH source; Tailscale SSH authorises users, groups and tags"),
+            help_for(place),
+        );
+        return sel;
     }
     if let Err(why) = allowed(&sel, place) {
         let message = if why.is_empty() {

@@ -144,6 +144,26 @@ fn pairing(
             "split the rule: tagged sources may only reach tagged destinations",
         );
     }
+    // autogroup:self "if the source contains only users or groups" (Tailscale's SSH docs; the
+    // ACL siblings acl-s05/s06/sf04/sf05 are captured rejections).
+    if dst.iter().any(|(d, _)| matches!(classify(d), Selector::Autogroup("self")))
+        && let Some((s, at)) = src.iter().find(|(s, _)| {
+            // Tags are TG122's (tags cannot reach user-owned devices); people of every kind,
+            // roles included, are fine (accepted real-world policies pair roles with self).
+            matches!(
+                classify(s),
+                Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Ipset(_) | Selector::Wildcard
+            )
+        })
+    {
+        ctx.report(
+            Code::InvalidSelfDestination,
+            e.origin,
+            at,
+            format!("autogroup:self can only be used with users, groups, or supported autogroups (not {})", s.trim()),
+            "give autogroup:self a rule whose sources are people; reach other devices by tag",
+        );
+    }
     for (d, at) in dst {
         if let Selector::User(u) = classify(d) {
             let only_that_user = src.len() == 1 && src[0].0.trim() == u;

@@ -183,10 +183,34 @@ fn ssh_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
                 format!("SSH tests dst contains disallowed element {dst:?}"),
                 "name one device: a tag, user, host or IP address",
             ),
+            // A host alias for a range is the range: refused like a CIDR (sshtest-malformed-dst-cidr).
+            Selector::Host(h)
+                if ctx.view.host(h).is_some_and(|v| {
+                    crate::model::selector::parse_cidr(v)
+                        .is_some_and(|(ip, len)| len < if ip.is_ipv4() { 32 } else { 128 })
+                }) =>
+            {
+                ctx.report(
+                    Code::InvalidTest,
+                    e.origin,
+                    at,
+                    format!("SSH tests dst contains disallowed element {dst:?} (a host alias for a range)"),
+                    "name one device: a tag, user, host or IP address",
+                );
+            }
             _ => {
                 selectors::check(ctx, e.origin, at, &dst, Place::SshTestDst);
             }
         }
+    }
+    if field(v, "dst").is_none_or(|d| strings(d).is_empty()) {
+        ctx.report(
+            Code::InvalidTest,
+            e.origin,
+            field(v, "dst").unwrap_or(v),
+            "an SSH test needs a dst".into(),
+            "name the device the test is about: a tag, user, host or IP",
+        );
     }
     let lists: Vec<_> = ["accept", "check", "deny"].into_iter().filter_map(|k| field(v, k)).collect();
     if lists.iter().all(|l| strings(l).is_empty()) {
