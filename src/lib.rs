@@ -14,6 +14,7 @@ pub mod check;
 pub mod diff;
 pub mod evaluate;
 pub mod finding;
+mod http;
 pub mod load;
 pub mod merge;
 pub mod model;

@@ -3,6 +3,7 @@
 //! so one run reports everything.
 
 mod discover;
+pub mod git;
 
 use std::path::{Path, PathBuf};
 
