@@ -7,8 +7,8 @@
 use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::{Document, Repository};
-use crate::model::selector::{AUTOGROUPS, Selector, classify, login_problem};
 use crate::model::people::Forge;
+use crate::model::selector::{AUTOGROUPS, Selector, classify, login_problem};
 use crate::model::shape;
 use crate::parse::Value;
 
@@ -179,9 +179,7 @@ fn people(doc: &Document, findings: &mut Vec<Finding>) {
             let Some(name) = v.as_str() else { continue }; // the decoder says it is not a string
             let message = if let Some(problem) = forge.account_problem(&name) {
                 format!("{name:?} is not a {} account name: it {problem}", forge.name())
-            } else if let Some((_, _, other)) =
-                accounts.iter().find(|(f, a, _)| *f == forge && Forge::same(a, &name))
-            {
+            } else if let Some((_, _, other)) = accounts.iter().find(|(f, a, _)| *f == forge && Forge::same(a, &name)) {
                 format!("the {} account {name} is mapped to both {other} and {login}", forge.name())
             } else {
                 accounts.push((forge, name.clone(), login.clone()));
