@@ -10,6 +10,7 @@
 //! library never prints and never exits.
 
 pub mod apply;
+pub mod approvals;
 pub mod check;
 pub mod diff;
 pub mod evaluate;

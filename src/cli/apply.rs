@@ -19,10 +19,10 @@ fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
     let opts = apply::Options {
         base_url: api.api_url.clone(),
         tailnet: api.tailnet.clone().unwrap_or_else(|| repo.config.tailnet.clone()),
-        request_timeout: api.timeout,
-        retry_budget: api.retry_budget,
-        min_backoff: api.backoff,
-        max_response_bytes: api.max_response_size,
+        request_timeout: api.net.timeout,
+        retry_budget: api.net.retry_budget,
+        min_backoff: api.net.backoff,
+        max_response_bytes: api.net.max_response_size,
         ..apply::Options::default()
     };
     Client::new(opts, creds).map_err(|e| {

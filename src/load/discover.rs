@@ -44,6 +44,16 @@ pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<F
     out
 }
 
+/// Whether a path (relative to the policies directory) is a fragment file by the config's
+/// `fragments` and `exclude` globs, as [`discover`] reads them, without looking at the disk.
+pub fn is_fragment(config: &Config, rel: &str) -> bool {
+    let base = config.base.trim_start_matches("./");
+    rel != super::CONFIG_FILE
+        && rel != base
+        && build(&config.fragments).is_match(rel)
+        && !build(&config.exclude).is_match(rel)
+}
+
 /// Compiles globs with `/` matched only by `/` and `**`.
 pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(pattern).literal_separator(true).build()

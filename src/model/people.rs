@@ -44,6 +44,14 @@ impl Forge {
         }
     }
 
+    /// `pull request`, `merge request`.
+    pub fn request(self) -> &'static str {
+        match self {
+            Forge::GitHub => "pull request",
+            Forge::GitLab => "merge request",
+        }
+    }
+
     /// Whether two account names are the same account (both forges ignore case).
     pub fn same(a: &str, b: &str) -> bool {
         a.eq_ignore_ascii_case(b)
