@@ -33,11 +33,7 @@ pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatu
     match format {
         ApprovalsFormat::Human => {
             let color = super::color(std::io::stdout().is_terminal());
-            let mut text = String::new();
-            for f in &verdict.findings {
-                text.push_str(&report::human::finding(f, verdict.source(&f.location.file), color));
-                text.push('\n');
-            }
+            let mut text = report::human::findings(&verdict.findings, |p| verdict.source(p), color);
             text.push_str(&report::approvals::summary(&verdict));
             out(&text);
         }

@@ -35,6 +35,14 @@ impl Pr {
         approvals_json(&self.repo, &[], &self.env)
     }
 
+    /// Commits what was written, as `who`, and pushes it: the new head and its CI environment.
+    fn push(&self, who: &str, message: &str) -> (String, Vec<(&'static str, String)>) {
+        let head = self.repo.commit(message);
+        self.sim.push(7, by(&head, who));
+        let env = github_env(&self.sim, &event(self.repo.path(), &self.base, &head, "alice-gh"), GITHUB_TOKEN);
+        (head, env)
+    }
+
     fn shown(&self, r: &Run) -> String {
         named(&r.transcript(), &[(&self.head, "HEAD"), (&self.base, "BASE")])
     }
@@ -79,9 +87,7 @@ fn an_approval_of_an_earlier_commit_is_stale_once_the_grant_changed() {
     p.sim.review(7, "bob-gh", ReviewState::Approved, &p.head);
     // Alice extends the grant after bob approved.
     p.repo.write(GRANT, &grant("alice@example.com", &["bob@example.com"], " (longer)"));
-    let head = p.repo.commit("more");
-    p.sim.push(7, by(&head, "alice"));
-    let env = github_env(&p.sim, &event(p.repo.path(), &p.base, &head, "alice-gh"), GITHUB_TOKEN);
+    let (head, env) = p.push("alice", "more");
     let r = approvals_json(&p.repo, &[], &env);
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert!(r.stdout.contains("TG402"), "{}", r.stdout);
@@ -94,16 +100,12 @@ fn an_earlier_approval_counts_when_allowed_and_no_grant_file_changed_since() {
     p.sim.review(7, "bob-gh", ReviewState::Approved, &p.head);
     // A change outside the grant files keeps bob's approval...
     p.repo.write("README.md", "policies, with notes\n");
-    let head = p.repo.commit("docs");
-    p.sim.push(7, by(&head, "alice"));
-    let env = github_env(&p.sim, &event(p.repo.path(), &p.base, &head, "alice-gh"), GITHUB_TOKEN);
+    let (_, env) = p.push("alice", "docs");
     let r = approvals_json(&p.repo, &[], &env);
     assert_eq!(r.code, 0, "{}", r.transcript());
     // ...a change to the grant file does not.
     p.repo.write(GRANT, &grant("alice@example.com", &["bob@example.com"], " (longer)"));
-    let head = p.repo.commit("more");
-    p.sim.push(7, by(&head, "alice"));
-    let env = github_env(&p.sim, &event(p.repo.path(), &p.base, &head, "alice-gh"), GITHUB_TOKEN);
+    let (_, env) = p.push("alice", "more");
     let r = approvals_json(&p.repo, &[], &env);
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert!(r.stdout.contains("TG402"), "{}", r.stdout);
@@ -156,10 +158,8 @@ fn a_pull_request_cannot_remap_its_approver_to_the_requesters_account() {
         &config("")
             .replace(r#""bob@example.com":   {"github": "bob-gh""#, r#""bob@example.com":   {"github": "alice-gh""#),
     );
-    let head = p.repo.commit("remap");
-    p.sim.push(7, by(&head, "alice"));
+    let (head, env) = p.push("alice", "remap");
     p.sim.review(7, "alice-gh", ReviewState::Approved, &head);
-    let env = github_env(&p.sim, &event(p.repo.path(), &p.base, &head, "alice-gh"), GITHUB_TOKEN);
     let r = approvals_json(&p.repo, &[], &env);
     assert_eq!(r.code, 1, "{}", r.transcript());
     // `people` comes from the base: bob is still bob-gh, who has not approved.
@@ -187,10 +187,8 @@ fn a_committer_never_approves() {
     let p = pr(&["carol@example.com"]);
     // Carol pushes a commit to alice's pull request, then approves it.
     p.repo.write(GRANT, &grant("alice@example.com", &["carol@example.com"], " (fixed)"));
-    let head = p.repo.commit("fix");
-    p.sim.push(7, by(&head, "carol"));
+    let (head, env) = p.push("carol", "fix");
     p.sim.review(7, "carol-gh", ReviewState::Approved, &head);
-    let env = github_env(&p.sim, &event(p.repo.path(), &p.base, &head, "alice-gh"), GITHUB_TOKEN);
     let r = approvals_json(&p.repo, &[], &env);
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert!(r.stdout.contains("TG404"), "{}", r.stdout);
@@ -367,10 +365,8 @@ fn the_head_cannot_drop_a_changed_grant_file_from_the_globs_nor_the_base_config_
     let p = pr(&["bob@example.com"]);
     p.sim.review(7, "bob-gh", ReviewState::Approved, &p.head);
     p.repo.write("policies/tailgrant.hujson", &config(r#""exclude": ["grants/2026-11-22-*"],"#));
-    let head = p.repo.commit("exclude it");
-    p.sim.push(7, by(&head, "alice"));
+    let (head, env) = p.push("alice", "exclude it");
     p.sim.review(7, "bob-gh", ReviewState::Approved, &head);
-    let env = github_env(&p.sim, &event(p.repo.path(), &p.base, &head, "alice-gh"), GITHUB_TOKEN);
     let r = approvals_json(&p.repo, &[], &env);
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert!(r.stdout.contains("TG407") && r.stdout.contains("the head's config does not load it"), "{}", r.stdout);
