@@ -16,6 +16,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/repos/{owner}/{repo}/pulls/{number}/reviews", get(reviews))
         .route("/repos/{owner}/{repo}/pulls/{number}/commits", get(commits))
         .route("/repos/{owner}/{repo}/commits/{sha}/pulls", get(pulls_of_commit))
+        .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
 }
 
 fn message(status: u16, msg: &str) -> Resp {
@@ -39,6 +40,30 @@ fn authorize<'s>(s: &'s State, headers: &HeaderMap, owner: &str, repo: &str) -> 
         }
         Some(Access::Read) => Ok(s),
     }
+}
+
+/// `f`'s answer for an authorized request, else the refusal.
+fn answer(st: &Shared, h: &HeaderMap, owner: &str, repo: &str, f: impl FnOnce(&State) -> Resp) -> Resp {
+    let s = lock(st);
+    match authorize(&s, h, owner, repo) {
+        Ok(s) => f(s),
+        Err(e) => e,
+    }
+}
+
+/// `f`'s answer about pull request `number`, for an authorized request.
+fn about(
+    st: &Shared,
+    h: &HeaderMap,
+    owner: &str,
+    repo: &str,
+    number: &str,
+    f: impl FnOnce(&State, Pull) -> Resp,
+) -> Resp {
+    answer(st, h, owner, repo, |s| match find(s, number) {
+        Ok(p) => f(s, p),
+        Err(e) => e,
+    })
 }
 
 fn user(login: &str) -> Value {
@@ -71,15 +96,7 @@ fn find(s: &State, number: &str) -> Result<Pull, Resp> {
 type Params = Path<(String, String, String)>;
 
 async fn pull(AxState(st): AxState<Shared>, Path((o, r, n)): Params, h: HeaderMap) -> Resp {
-    let s = lock(&st);
-    let s = match authorize(&s, &h, &o, &r) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    match find(s, &n) {
-        Ok(p) => json(200, &pull_json(s, &p)),
-        Err(e) => e,
-    }
+    about(&st, &h, &o, &r, &n, |s, p| json(200, &pull_json(s, &p)))
 }
 
 async fn reviews(
@@ -88,33 +105,26 @@ async fn reviews(
     Query(q): Query<HashMap<String, String>>,
     h: HeaderMap,
 ) -> Resp {
-    let s = lock(&st);
-    let s = match authorize(&s, &h, &o, &r) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let p = match find(s, &n) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
-    // Chronological, as documented; a pending review has no submitted_at.
-    let items = p
-        .reviews
-        .iter()
-        .enumerate()
-        .map(|(i, rv)| {
-            json!({
-                "id": 80_000 + i,
-                "user": user(&rv.user),
-                "body": "",
-                "state": rv.state.as_str(),
-                "commit_id": rv.commit_id,
-                "submitted_at": (rv.state != crate::ReviewState::Pending).then(|| stamp(i)),
-                "author_association": "MEMBER",
+    about(&st, &h, &o, &r, &n, |s, p| {
+        // Chronological, as documented; a pending review has no submitted_at.
+        let items = p
+            .reviews
+            .iter()
+            .enumerate()
+            .map(|(i, rv)| {
+                json!({
+                    "id": 80_000 + i,
+                    "user": user(&rv.user),
+                    "body": "",
+                    "state": rv.state.as_str(),
+                    "commit_id": rv.commit_id,
+                    "submitted_at": (rv.state != crate::ReviewState::Pending).then(|| stamp(i)),
+                    "author_association": "MEMBER",
+                })
             })
-        })
-        .collect();
-    page(s, items, &q, &format!("/repos/{o}/{r}/pulls/{n}/reviews"), 30)
+            .collect();
+        page(s, items, &q, &format!("/repos/{o}/{r}/pulls/{n}/reviews"), 30)
+    })
 }
 
 fn commit_json(c: &crate::Commit) -> Value {
@@ -137,18 +147,11 @@ async fn commits(
     Query(q): Query<HashMap<String, String>>,
     h: HeaderMap,
 ) -> Resp {
-    let s = lock(&st);
-    let s = match authorize(&s, &h, &o, &r) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let p = match find(s, &n) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
-    // At most 250 commits, as documented.
-    let items = p.commits.iter().take(250).map(commit_json).collect();
-    page(s, items, &q, &format!("/repos/{o}/{r}/pulls/{n}/commits"), 30)
+    about(&st, &h, &o, &r, &n, |s, p| {
+        // At most 250 commits, as documented.
+        let items = p.commits.iter().take(250).map(commit_json).collect();
+        page(s, items, &q, &format!("/repos/{o}/{r}/pulls/{n}/commits"), 30)
+    })
 }
 
 /// Merged pull requests that introduced the commit (its merge commit or one of its commits);
@@ -159,17 +162,33 @@ async fn pulls_of_commit(
     Query(q): Query<HashMap<String, String>>,
     h: HeaderMap,
 ) -> Resp {
-    let s = lock(&st);
-    let s = match authorize(&s, &h, &o, &r) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let items = s
-        .setup
-        .pulls
-        .iter()
-        .filter(|p| p.merged.as_deref() == Some(sha.as_str()) || p.commits.iter().any(|c| c.sha == sha))
-        .map(|p| pull_json(s, p))
-        .collect();
-    page(s, items, &q, &format!("/repos/{o}/{r}/commits/{sha}/pulls"), 30)
+    answer(&st, &h, &o, &r, |s| {
+        let items = s
+            .setup
+            .pulls
+            .iter()
+            .filter(|p| p.merged.as_deref() == Some(sha.as_str()) || p.commits.iter().any(|c| c.sha == sha))
+            .map(|p| pull_json(s, p))
+            .collect();
+        page(s, items, &q, &format!("/repos/{o}/{r}/commits/{sha}/pulls"), 30)
+    })
+}
+
+/// A file at a pull request's head, by `?ref=` (the head's commit id): its blob id.
+async fn contents(
+    AxState(st): AxState<Shared>,
+    Path((o, r, path)): Params,
+    Query(q): Query<HashMap<String, String>>,
+    h: HeaderMap,
+) -> Resp {
+    answer(&st, &h, &o, &r, |s| {
+        let rev = q.get("ref").cloned().unwrap_or_default();
+        let found = s.setup.pulls.iter().filter(|p| p.head == rev).flat_map(|p| &p.files).find(|(p, _)| *p == path);
+        match found {
+            Some((p, blob)) => {
+                json(200, &json!({"type": "file", "path": p, "sha": blob, "name": p.rsplit('/').next()}))
+            }
+            None => message(404, "Not Found"),
+        }
+    })
 }

@@ -101,6 +101,8 @@ pub struct Pull {
     pub merged: Option<String>,
     pub commits: Vec<Commit>,
     pub reviews: Vec<Review>,
+    /// Files at the head, as the contents API gives them: (path, git blob id).
+    pub files: Vec<(String, String)>,
 }
 
 /// GitLab's project-level approval settings.

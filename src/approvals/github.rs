@@ -12,26 +12,40 @@ use super::{Decision, PullRequest, is_sha};
 use crate::http::escape;
 use crate::model::people::Forge;
 
-/// A `pull_request` or `pull_request_review` run, from GitHub Actions' environment.
+/// A GitHub repository and the token to read it, from GitHub Actions' environment.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub struct Repo {
     api: String,
     owner: String,
     repo: String,
     token: String,
+}
+
+/// A `pull_request` or `pull_request_review` run, from GitHub Actions' environment.
+#[derive(Debug, Clone)]
+pub struct Run {
+    repo: Repo,
     number: u64,
     head: String,
     base: String,
     author: String,
 }
 
+/// A merged pull request, as `commits/{sha}/pulls` lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct Merged {
+    pub(crate) number: u64,
+    pub(crate) head: String,
+    pub(crate) base: String,
+    pub(crate) author: String,
+}
+
 /// The largest event payload read (GitHub's are far smaller).
 const MAX_EVENT_BYTES: u64 = 16 << 20;
 
-impl Run {
-    /// `GITHUB_API_URL`, `GITHUB_REPOSITORY`, `GITHUB_TOKEN` and the `pull_request` of the
-    /// payload at `GITHUB_EVENT_PATH`.
-    pub(crate) fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Run, String> {
+impl Repo {
+    /// `GITHUB_API_URL` (default `https://api.github.com`), `GITHUB_REPOSITORY`, `GITHUB_TOKEN`.
+    pub(crate) fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Repo, String> {
         let need = |k: &str| var(k).filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{k} is not set"));
         let api =
             var("GITHUB_API_URL").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "https://api.github.com".into());
@@ -43,35 +57,7 @@ impl Run {
         let token = need("GITHUB_TOKEN").map_err(|e| {
             format!("{e}: pass the job's token, e.g. `env: GITHUB_TOKEN: ${{{{ github.token }}}}`, with `permissions: pull-requests: read`")
         })?;
-        let path = need("GITHUB_EVENT_PATH")?;
-        let event = read_event(&path)?;
-        let pr = event.pull_request.ok_or_else(|| {
-            "the event has no pull_request: run `tailgrant approvals` on `pull_request` and `pull_request_review` events"
-                .to_owned()
-        })?;
-        for (what, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
-            if !is_sha(sha) {
-                return Err(format!("the event's pull_request.{what}.sha is not a commit id"));
-            }
-        }
-        Ok(Run {
-            api,
-            owner: owner.to_owned(),
-            repo: repo.to_owned(),
-            token,
-            number: pr.number,
-            head: pr.head.sha,
-            base: pr.base.sha,
-            author: pr.user.login,
-        })
-    }
-
-    pub(crate) fn head(&self) -> &str {
-        &self.head
-    }
-
-    pub(crate) fn base(&self) -> &str {
-        &self.base
+        Ok(Repo { api, owner: owner.to_owned(), repo: repo.to_owned(), token })
     }
 
     fn path(&self, rest: &str) -> String {
@@ -82,22 +68,16 @@ impl Run {
         Client::new(Forge::GitHub, &self.api, &self.token, opts)
     }
 
-    /// The pull request as the API has it now: its head, author, commits and reviews.
-    pub(crate) async fn pull_request(&self, client: &Client) -> Result<PullRequest, ForgeError> {
-        let n = self.number;
+    /// Pull request `m`, judged at its head: its author, committers and reviews; and its live
+    /// head, which may have moved on.
+    async fn judged(&self, client: &Client, m: &Merged) -> Result<(PullRequest, String), ForgeError> {
+        let n = m.number;
         let live: Pull = client.object("reading the pull request", &self.path(&format!("pulls/{n}"))).await?;
         let reviews: Vec<ReviewJson> =
             client.list("listing the pull request's reviews", &self.path(&format!("pulls/{n}/reviews"))).await?;
         let commits: Vec<CommitJson> =
             client.list("listing the pull request's commits", &self.path(&format!("pulls/{n}/commits"))).await?;
         let mut unbound = Vec::new();
-        if !live.head.sha.eq_ignore_ascii_case(&self.head) {
-            unbound.push(format!(
-                "the pull request's head moved to {} after this run's event (for {}); the run for the new head decides",
-                short(&live.head.sha),
-                short(&self.head)
-            ));
-        }
         if commits.len() >= 250 {
             // The endpoint lists 250 commits at most: the committers beyond are unknown.
             unbound.push("the pull request has 250 commits or more, and GitHub lists only 250: its committers cannot all be known".into());
@@ -108,17 +88,98 @@ impl Run {
             committers.extend(c.author.iter().chain(&c.committer).map(|u| u.login.clone()));
             emails.extend(c.commit.author.iter().chain(&c.commit.committer).filter_map(|p| p.email.clone()));
         }
-        Ok(PullRequest {
+        let pr = PullRequest {
             forge: Forge::GitHub,
             number: n,
-            head: self.head.clone(),
-            base: self.base.clone(),
-            author: if live.user.login.is_empty() { self.author.clone() } else { live.user.login },
+            head: m.head.clone(),
+            base: m.base.clone(),
+            author: if live.user.login.is_empty() { m.author.clone() } else { live.user.login },
             committers,
             committer_emails: emails,
             decisions: decisions(reviews),
             unbound,
-        })
+        };
+        Ok((pr, live.head.sha))
+    }
+
+    /// The merged pull requests that brought `sha` into the repository.
+    pub(crate) async fn merged_pulls(&self, client: &Client, sha: &str) -> Result<Vec<Merged>, ForgeError> {
+        let pulls: Vec<CommitPull> =
+            client.list("listing the pull requests of a commit", &self.path(&format!("commits/{sha}/pulls"))).await?;
+        Ok(pulls
+            .into_iter()
+            .filter(|p| p.merged_at.is_some() && is_sha(&p.head.sha) && is_sha(&p.base.sha))
+            .map(|p| Merged { number: p.number, head: p.head.sha, base: p.base.sha, author: p.user.login })
+            .collect())
+    }
+
+    /// The pull request `m`, judged at its head: its reviews and commits.
+    pub(crate) async fn merged(&self, client: &Client, m: &Merged) -> Result<PullRequest, ForgeError> {
+        self.judged(client, m).await.map(|(pr, _)| pr)
+    }
+
+    /// The git blob id of `path` (relative to the repository's top) at `rev`, by the contents
+    /// API; `None` when it is not there.
+    pub(crate) async fn blob(&self, client: &Client, path: &str, rev: &str) -> Result<Option<String>, ForgeError> {
+        let segments: Vec<String> = path.split('/').map(escape).collect();
+        let what = "reading a grant file at a pull request's head";
+        match client.object::<Content>(what, &self.path(&format!("contents/{}?ref={rev}", segments.join("/")))).await {
+            Ok(c) if c.kind == "file" && is_sha(&c.sha) => Ok(Some(c.sha)),
+            Ok(_) => Ok(None),
+            Err(ForgeError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Run {
+    /// The repository, and the `pull_request` of the payload at `GITHUB_EVENT_PATH`.
+    pub(crate) fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Run, String> {
+        let repo = Repo::from_env(var)?;
+        let path = var("GITHUB_EVENT_PATH").filter(|v| !v.trim().is_empty()).ok_or("GITHUB_EVENT_PATH is not set")?;
+        let event = read_event(&path)?;
+        let pr = event.pull_request.ok_or_else(|| {
+            "the event has no pull_request: run `tailgrant approvals` on `pull_request` and `pull_request_review` events"
+                .to_owned()
+        })?;
+        for (what, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
+            if !is_sha(sha) {
+                return Err(format!("the event's pull_request.{what}.sha is not a commit id"));
+            }
+        }
+        Ok(Run { repo, number: pr.number, head: pr.head.sha, base: pr.base.sha, author: pr.user.login })
+    }
+
+    pub(crate) fn head(&self) -> &str {
+        &self.head
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn client(&self, opts: Options) -> Result<Client, ForgeError> {
+        self.repo.client(opts)
+    }
+
+    /// The pull request as the API has it now: its author, commits and reviews, judged at the
+    /// event's head.
+    pub(crate) async fn pull_request(&self, client: &Client) -> Result<PullRequest, ForgeError> {
+        let m = Merged {
+            number: self.number,
+            head: self.head.clone(),
+            base: self.base.clone(),
+            author: self.author.clone(),
+        };
+        let (mut pr, live_head) = self.repo.judged(client, &m).await?;
+        if !live_head.eq_ignore_ascii_case(&self.head) {
+            pr.unbound.push(format!(
+                "the pull request's head moved to {} after this run's event (for {}); the run for the new head decides",
+                short(&live_head),
+                short(&self.head)
+            ));
+        }
+        Ok(pr)
     }
 }
 
@@ -167,6 +228,23 @@ struct User {
 struct Pull {
     head: Sha,
     user: User,
+}
+
+#[derive(Deserialize)]
+struct CommitPull {
+    number: u64,
+    head: Sha,
+    base: Sha,
+    user: User,
+    #[serde(default)]
+    merged_at: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+struct Content {
+    #[serde(rename = "type")]
+    kind: String,
+    sha: String,
 }
 
 #[derive(Deserialize)]

@@ -13,12 +13,14 @@
 mod client;
 pub mod github;
 pub mod gitlab;
+mod merged;
 
 use std::path::Path;
 
 use jiff::Timestamp;
 
 pub use client::{ForgeError, Options};
+pub use merged::{Unverified, verify_merged};
 
 use crate::check::approvers::{Judgement, judge};
 use crate::check::view::{field, strings};

@@ -13,12 +13,7 @@ pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatu
         Ok(ci) => ci,
         Err(e) => return failure(&e),
     };
-    let opts = Options {
-        request_timeout: net.timeout,
-        retry_budget: net.retry_budget,
-        min_backoff: net.backoff,
-        max_response_bytes: net.max_response_size,
-    };
+    let opts = options(net);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -52,5 +47,15 @@ fn failure(e: &ApprovalsError) -> ExitStatus {
         ApprovalsError::Forge(approvals::ForgeError::BadUrl { .. }) => ExitStatus::Usage,
         ApprovalsError::Forge(_) => ExitStatus::Api,
         ApprovalsError::Environment(_) | ApprovalsError::Git(_) => ExitStatus::Usage,
+    }
+}
+
+/// The forge client's patience, from the flags.
+pub fn options(net: &NetArgs) -> Options {
+    Options {
+        request_timeout: net.timeout,
+        retry_budget: net.retry_budget,
+        min_backoff: net.backoff,
+        max_response_bytes: net.max_response_size,
     }
 }

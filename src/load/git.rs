@@ -83,6 +83,19 @@ impl Git {
         Ok(Some(out).filter(|s| !s.is_empty()))
     }
 
+    /// Whether `rel` differs in the work tree (or the index) from the commit checked out.
+    pub fn dirty(&self, rel: &str) -> Result<bool, GitError> {
+        let path = format!("{}{rel}", self.prefix);
+        let out = self.git(&["status", "--porcelain", "--", &path])?;
+        Ok(!out.is_empty())
+    }
+
+    /// The git blob id of `rel` at `rev`, if it is there.
+    pub fn blob(&self, rev: &str, rel: &str) -> Result<Option<String>, GitError> {
+        let spec = format!("{}:{}{rel}", self.commit(rev)?, self.prefix);
+        Ok(self.git(&["rev-parse", "--verify", "--quiet", &spec]).ok())
+    }
+
     /// The policies directory as of `rev`, loaded as a repository whose files are shown under
     /// `shown` (the directory the user named), not under the temporary copy.
     pub fn load(&self, rev: &str, shown: &Path) -> Result<Repository, GitError> {

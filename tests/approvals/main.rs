@@ -2,6 +2,7 @@
 //! (a base branch holding the policies, a pull-request branch adding a grant file), with the
 //! CI environment set, against the project's forge simulator (`forge-sim`) on loopback.
 
+mod apply;
 #[path = "../common/mod.rs"]
 mod common;
 mod github;

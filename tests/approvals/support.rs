@@ -145,6 +145,7 @@ pub fn pull(author: &str, base: &str, head: &str, commits: Vec<Commit>) -> Pull 
         merged: None,
         commits,
         reviews: Vec::new(),
+        files: Vec::new(),
     }
 }
 
