@@ -336,11 +336,14 @@ mod tests {
     fn error_bodies_and_addresses() {
         let a = answer(&[], r#"{"error":"insufficient_scope","error_description":"needs more"}"#);
         assert_eq!(message(&a), "insufficient_scope: needs more");
-        let a = answer(&[], "{\"message\":\"Bad credentials ghs_unitTokenForLinks\u{1b}[2J\"}");
+        let a = answer(&[], r#"{"message":"Bad credentials ghs_unitTokenForLinks\u001b[2J"}"#);
         let _c =
             Client::new(Forge::GitHub, "https://api.github.com", "ghs_unitTokenForLinks", Options::default()).unwrap();
         assert_eq!(message(&a), "Bad credentials [redacted]\\u{001B}[2J");
-        let e = Client::new(Forge::GitHub, "http://api.github.com", "t", Options::default()).err().unwrap().to_string();
+        let e = Client::new(Forge::GitHub, "http://api.github.com", "ghs_unitTokenForLinks", Options::default())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("plain http reaches only loopback"), "{e}");
     }
 }

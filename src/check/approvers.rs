@@ -54,7 +54,8 @@ pub fn judge(repo: &Repository, at: Timestamp, rel: &str, candidates: &[String])
 mod tests {
     use super::*;
 
-    /// The example repository: alice asks for tag:prod-db, which group:dba (bob) owns.
+    /// The example repository: alice asks for tag:prod-db, which group:dba (bob) owns, and
+    /// tag:ci, whose owner group:sre (carol) can so create tag:prod-db devices too.
     #[test]
     fn the_requester_and_beneficiaries_conflict_and_owners_are_named() {
         let repo = Repository::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))).unwrap();
@@ -66,7 +67,7 @@ mod tests {
         assert_eq!(j.conflict("bob@example.com"), None);
         assert_eq!(j.conflict("carol@example.com"), None);
         let db = j.destinations.iter().find(|d| d.dst == "tag:prod-db").unwrap();
-        assert_eq!(db.owners, ["bob@example.com"]);
+        assert_eq!(db.owners, ["bob@example.com", "carol@example.com"]);
         assert!(judge(&repo, at, "grants/nothing-here.hujson", &people).is_none());
     }
 }
