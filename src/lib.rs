@@ -11,6 +11,7 @@
 
 pub mod apply;
 pub mod approvals;
+pub mod audit;
 pub mod check;
 pub mod diff;
 pub mod evaluate;

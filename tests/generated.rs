@@ -19,7 +19,7 @@ fn check(path: &Path, want: &str) {
 #[test]
 fn schemas_are_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (name, text) in tailgrant::model::schemas() {
+    for (name, text) in tailgrant::model::schemas().into_iter().chain(tailgrant::report::schemas()) {
         check(&root.join("schemas").join(name), &text);
     }
 }

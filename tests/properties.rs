@@ -180,13 +180,14 @@ proptest! {
         if let Some(p) = proto {
             acl["proto"] = Json::from(p);
         }
-        // A bare `*` in a grant means every protocol; the ACL's default set with all ports is 0-65535.
-        let ip = match (proto, ports) {
-            (Some(p), ports) => format!("{p}:{ports}"),
-            (None, "*") => "0-65535".to_owned(),
-            (None, ports) => ports.to_owned(),
+        // A bare `*` in a grant means every protocol; the ACL's default set with all ports is
+        // 1-65535 (port 0 is no port). A grant's `ip` entry holds one range: a list is several.
+        let ip: Vec<String> = match (proto, ports) {
+            (Some(p), ports) => ports.split(',').map(|r| format!("{p}:{r}")).collect(),
+            (None, "*") => vec!["1-65535".to_owned()],
+            (None, ports) => ports.split(',').map(str::to_owned).collect(),
         };
-        let grant = serde_json::json!({"src": [src], "dst": [dst], "ip": [ip]});
+        let grant = serde_json::json!({"src": [src], "dst": [dst], "ip": ip});
         let (_a, repo_a) = compile_with("acls", acl);
         let (_b, repo_b) = compile_with("grants", grant);
         let at = "2026-11-22T12:00:00Z".parse().unwrap();

@@ -26,7 +26,7 @@ use crate::check::approvers::{Judgement, judge};
 use crate::check::view::{field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::git::{Git, GitError};
-use crate::load::{FragmentFile, Repository, SourceFile, display_path, is_fragment};
+use crate::load::{FragmentFile, FragmentPaths, Repository, SourceFile, display_path};
 use crate::model::people::Forge;
 use crate::model::selector::login_problem;
 use crate::model::{ApprovalPolicy, Config};
@@ -175,10 +175,15 @@ pub async fn verify(dir: &Path, ci: &Ci, opts: Options, at: Timestamp) -> Result
     let head = git.load(&pr.head, dir)?;
     // A file is a grant file by the base's globs or the head's: a pull request that widens the
     // globs cannot slip a file past by it.
+    let (by_base, by_head) = (FragmentPaths::new(&base.config), FragmentPaths::new(&head.config));
+    let special = |rel: &str| {
+        rel == crate::load::CONFIG_FILE
+            || [&base.config.base, &head.config.base].iter().any(|b| b.trim_start_matches("./") == rel)
+    };
     let changed: Vec<String> = git
         .changed(&pr.base, &pr.head)?
         .into_iter()
-        .filter(|rel| is_fragment(&base.config, rel) || is_fragment(&head.config, rel))
+        .filter(|rel| !special(rel) && (by_base.matches(rel) || by_head.matches(rel)))
         .collect();
     let config = base.config.clone();
     let judge = Judge { git: &git, pr: &pr, config: &config, changed: &changed, at };

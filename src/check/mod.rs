@@ -83,6 +83,7 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
         windows::check(f, at, &repo.config, &mut findings);
         posture::check(f, &mut findings);
     }
+    posture::across(repo, at, &mut findings);
     // Rendering, the rules and the tests are independent: run them side by side.
     let (merged, tests) = std::thread::scope(|scope| {
         let merged = scope.spawn(move || {
@@ -98,6 +99,7 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
             let compiled = crate::evaluate::Compiled::new(&active);
             let mut found = Vec::new();
             let counts = crate::evaluate::run::run(&active, &compiled, &mut found);
+            crate::evaluate::run::time_bombs(repo, at, &mut found);
             (TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive }, found)
         });
         let view = view::View::build(repo, at);

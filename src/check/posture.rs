@@ -49,6 +49,69 @@ pub fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
     }
 }
 
+/// Attributes that `apply` could not set: two fragments in force at the same time setting one
+/// key on one device to different values, or (with a devices file) a device the tailnet does
+/// not have. `apply` refuses both before writing anything; found here, they cannot pass review
+/// and then stop every later apply.
+pub fn across(repo: &crate::load::Repository, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
+    use std::collections::HashMap;
+    type Setting<'a> = (&'a FragmentFile, &'a crate::model::PostureAttribute, crate::parse::Span);
+    let mut by_slot: HashMap<(String, String), Vec<Setting<'_>>> = HashMap::new();
+    for f in repo.fragments.iter().filter(|f| f.fragment.status(at) != crate::model::Status::Expired) {
+        let Some(list) =
+            f.doc.tree.as_object().and_then(|o| o.get_ci("postureAttributes")).and_then(|m| m.value.as_array())
+        else {
+            continue;
+        };
+        for (entry, attr) in list.elements.iter().zip(&f.fragment.posture_attributes) {
+            if let Some(inv) = &repo.inventory
+                && inv.find(&attr.device) == crate::model::devices::Found::Nothing
+                && !attr.device.trim().is_empty()
+            {
+                findings.push(Finding::new(
+                    Code::InvalidPostureAttribute,
+                    Location::new(&f.doc.file, entry.span.clone()),
+                    format!(
+                        "device {:?} is not in the devices file, so apply cannot set {} on it",
+                        attr.device, attr.key
+                    ),
+                    "name the device by its name, hostname or node ID, or refresh the devices file",
+                ));
+            }
+            let slot = (attr.device.trim().to_ascii_lowercase(), attr.key.trim().to_ascii_lowercase());
+            by_slot.entry(slot).or_default().push((f, attr, entry.span.clone()));
+        }
+    }
+    let overlap = |a: &FragmentFile, b: &FragmentFile| {
+        let (a, b) = (&a.fragment, &b.fragment);
+        let starts = a.not_before.max(b.not_before);
+        let ends = match (a.expires, b.expires) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, None) | (None, x) => x,
+        };
+        ends.is_none_or(|e| starts.is_none_or(|s| s < e))
+    };
+    for settings in by_slot.values() {
+        for (i, (fa, a, span_a)) in settings.iter().enumerate() {
+            if let Some((fb, _, span_b)) = settings[..i].iter().find(|(fb, b, _)| b.value != a.value && overlap(fa, fb))
+            {
+                findings.push(
+                    Finding::new(
+                        Code::InvalidPostureAttribute,
+                        Location::new(&fa.doc.file, span_a.clone()),
+                        format!(
+                            "{} on {:?} is set to {} here and to another value by {} while both are in force; apply cannot do both",
+                            a.key, a.device, a.value, fb.doc.file.rel
+                        ),
+                        "use one value, or windows that do not overlap",
+                    )
+                    .related(Location::new(&fb.doc.file, span_b.clone()), "set differently here"),
+                );
+            }
+        }
+    }
+}
+
 fn key_problem(key: &str) -> Option<&'static str> {
     let Some(name) = key.strip_prefix("custom:") else {
         return Some("is not in the custom: namespace, the only one the API lets clients set");

@@ -62,7 +62,11 @@ pub struct View<'a> {
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
     group_index: HashMap<String, Vec<String>>,
+    /// The same members, trimmed and lowercased, for membership questions.
+    group_sets: HashMap<String, HashSet<String>>,
     host_values: HashMap<String, String>,
+    /// Owners listed for each tag, from every file that defines it, in order.
+    tag_owner_index: HashMap<String, Vec<String>>,
     ipset_names: HashSet<String>,
     posture_names: HashSet<String>,
     /// The tailnet's login domains, from the config (empty: unknown).
@@ -86,21 +90,36 @@ impl<'a> View<'a> {
 
     /// The base and the fragments `keep` selects.
     pub fn with(repo: &'a Repository, keep: impl Fn(&FragmentFile) -> bool) -> View<'a> {
+        let fragments = repo.fragments.iter().filter(|f| keep(f));
+        Self::of(&repo.config, repo.base.as_ref(), fragments, repo.inventory.as_ref())
+    }
+
+    /// The base and `fragments` under `config`: for a policy that is not a loaded work tree,
+    /// such as a revision in git history.
+    pub(crate) fn of(
+        config: &crate::model::Config,
+        base: Option<&'a crate::load::Document>,
+        fragments: impl IntoIterator<Item = &'a FragmentFile>,
+        inventory: Option<&'a crate::model::devices::Inventory>,
+    ) -> View<'a> {
         let mut view = View {
-            domains: repo.config.domains.clone(),
-            external_users: repo.config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
-            inventory: repo.inventory.as_ref(),
+            domains: config.domains.clone(),
+            external_users: config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
+            inventory,
             ..View::default()
         };
-        if let Some(base) = &repo.base {
+        if let Some(base) = base {
             view.add(Origin { file: &base.file, fragment: None }, &base.tree);
         }
-        for f in &repo.fragments {
-            if keep(f) {
-                view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
-            }
+        for f in fragments {
+            view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
         }
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
+        let mut owners: HashMap<String, Vec<String>> = HashMap::new();
+        for t in &view.tag_owners {
+            owners.entry(t.name.clone()).or_default().extend(strings(t.value).into_iter().map(|(s, _)| s.into_owned()));
+        }
+        view.tag_owner_index = owners;
         view.group_names = view.groups.iter().map(|n| n.name.clone()).collect();
         let mut index: HashMap<String, Vec<String>> = HashMap::new();
         for g in &view.groups {
@@ -111,6 +130,10 @@ impl<'a> View<'a> {
                 }
             }
         }
+        view.group_sets = index
+            .iter()
+            .map(|(g, members)| (g.clone(), members.iter().map(|m| m.trim().to_ascii_lowercase()).collect()))
+            .collect();
         view.group_index = index;
         view.host_values =
             view.hosts.iter().filter_map(|n| Some((n.name.clone(), n.value.as_str()?.trim().to_owned()))).collect();
@@ -174,18 +197,26 @@ impl<'a> View<'a> {
         self.posture_names.contains(name)
     }
 
+    /// Whether `person` (a login) is a member of `group`, compared as logins are: trimmed and
+    /// without regard to ASCII case.
+    pub fn is_member(&self, group: &str, person: &str) -> bool {
+        let Some(set) = self.group_sets.get(group) else { return false };
+        let person = person.trim();
+        if person.bytes().any(|b| b.is_ascii_uppercase()) {
+            set.contains(&person.to_ascii_lowercase())
+        } else {
+            set.contains(person)
+        }
+    }
+
     /// Members of a group, from the base and every fragment that adds to it.
     pub fn group_members(&self, group: &str) -> &[String] {
         self.group_index.get(group).map_or(&[], Vec::as_slice)
     }
 
-    /// The owners listed for a tag, with their origins.
-    pub fn tag_owner_list(&self, tag: &str) -> Vec<String> {
-        self.tag_owners
-            .iter()
-            .filter(|t| t.name == tag)
-            .flat_map(|t| strings(t.value).into_iter().map(|(s, _)| s.into_owned()))
-            .collect()
+    /// The owners listed for a tag, from every file that defines it.
+    pub fn tag_owner_slice(&self, tag: &str) -> &[String] {
+        self.tag_owner_index.get(tag).map_or(&[], Vec::as_slice)
     }
 }
 

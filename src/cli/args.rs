@@ -118,6 +118,33 @@ pub enum Command {
         common: Common,
         #[arg(long, value_enum, default_value_t = AccessFormat::Table)]
         format: AccessFormat,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Every grant file's life from the git history of the policies directory: added,
+    /// changed and removed by which commit, when and by whom; approvers; window; removed
+    /// before or after it expired. Each report ends with a SHA-256 of everything above it.
+    Audit {
+        #[command(flatten)]
+        common: Common,
+        /// The start of the period (RFC 3339). Default: the first commit.
+        #[arg(long, value_parser = parse_at)]
+        since: Option<Timestamp>,
+        /// The end of the period (RFC 3339). Default: --at (now).
+        #[arg(long, value_parser = parse_at)]
+        until: Option<Timestamp>,
+        /// Only grants that opened this destination during the period (HOST or HOST:PORT).
+        #[arg(long, value_name = "SELECTOR")]
+        dst: Option<String>,
+        /// Only grants that gave this identity access during the period.
+        #[arg(long, value_name = "IDENTITY")]
+        src: Option<String>,
+        #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+        format: AuditFormat,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// List fragments that have expired at --at; --delete removes exactly those files.
     Prune {
@@ -248,6 +275,19 @@ pub enum AccessFormat {
     Table,
     Json,
     Markdown,
+    /// One self-contained page with a timeline.
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    /// RFC 4180, with a header row.
+    Csv,
+    Markdown,
+    /// One self-contained page with a timeline.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -27,6 +27,7 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
         Err(e) => return fail(&format!("cannot create a temporary directory: {e}")),
     };
     let live = matches!(against, Against::Live);
+    let from_git = matches!(against, Against::Git(_));
     let old_dir = match against {
         Against::Live => {
             let live = match super::apply::fetch_live(&new, api) {
@@ -63,6 +64,12 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
         &tailgrant::diff::Side { rendered: &old_r.text, policy: &old_c },
         &tailgrant::diff::Side { rendered: &new_r.text, policy: &new_c },
     );
+    if from_git {
+        d.files = tailgrant::diff::files(&old, &new, at);
+    }
+    // A change that breaks a file says so, in the comment and in the exit status.
+    let report = tailgrant::check::check(&new, at);
+    d.problems = tailgrant::diff::problems(&report);
     // The live side is the server's text: shown capped and escaped, except to a machine (json).
     if live && !matches!(format, DiffFormat::Json) {
         d.cap();
@@ -72,7 +79,7 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
         DiffFormat::Markdown => tailgrant::diff::markdown(&d),
         DiffFormat::Json => serde_json::to_string_pretty(&d).unwrap_or_default() + "\n",
     });
-    ExitStatus::Clean
+    if d.problems.is_empty() { ExitStatus::Clean } else { ExitStatus::Findings }
 }
 
 fn fail(msg: &str) -> ExitStatus {

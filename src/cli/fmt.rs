@@ -19,7 +19,25 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
             Err(s) => return s,
         }
     } else {
-        files.to_vec()
+        // Named files are the caller's choice, but a symlink among them (a pre-commit hook passes
+        // whatever a pull request staged) is followed only into the policies directory.
+        let root = common.dir.canonicalize().ok();
+        let mut named = Vec::new();
+        for f in files {
+            let link = std::fs::symlink_metadata(f).is_ok_and(|m| m.file_type().is_symlink());
+            let inside = root.as_deref().is_some_and(|r| f.canonicalize().is_ok_and(|t| t.starts_with(r)));
+            if link && !inside {
+                super::err(&format!(
+                    "error: {} is a symlink that leads outside the policies directory ({}); not read\n",
+                    tailgrant::model::text::one_line(&f.to_string_lossy()),
+                    tailgrant::model::text::one_line(&common.dir.to_string_lossy())
+                ));
+                status = ExitStatus::Findings;
+            } else {
+                named.push(f.clone());
+            }
+        }
+        named
     };
     let color = super::stderr_color();
     let mut unformatted = Vec::new();

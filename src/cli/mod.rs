@@ -5,6 +5,7 @@ mod access;
 mod apply;
 mod approvals;
 pub mod args;
+mod audit;
 mod check;
 mod diff;
 mod explain;
@@ -47,7 +48,11 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Explain { common, src, dst, proto, attrs, format } => {
             explain::run(&common, &src, &dst, proto.as_deref(), &attrs, format)
         }
-        Command::Access { common, format } => access::run(&common, format),
+        Command::Access { common, format, output } => access::run(&common, format, output.as_deref()),
+        Command::Audit { common, since, until, dst, src, format, output } => {
+            let query = tailgrant::audit::Query { since, until, at: common.at(), dst, src };
+            audit::run(&common, &query, format, output.as_deref())
+        }
         Command::Prune { common, delete } => prune::run(&common, delete),
         Command::Apply { common, dry_run, force, format, api } => apply::run(&common, &api, dry_run, force, format),
         Command::Import { common, output, api } => apply::import(&common, &api, output.as_deref()),
@@ -77,6 +82,23 @@ pub fn out(text: &str) {
 pub fn err(text: &str) {
     let text = tailgrant::redact::redact(text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Prints `text`, or writes it to `path` atomically.
+pub fn emit(text: &str, path: Option<&std::path::Path>) -> ExitStatus {
+    match path {
+        None => {
+            out(text);
+            ExitStatus::Clean
+        }
+        Some(p) => match tailgrant::write_atomically(p, text.as_bytes()) {
+            Ok(()) => ExitStatus::Clean,
+            Err(e) => {
+                err(&format!("error: cannot write {}: {e}\n", p.display()));
+                ExitStatus::Usage
+            }
+        },
+    }
 }
 
 /// Colour only for a terminal, and never when NO_COLOR is set.

@@ -20,6 +20,12 @@ pub struct PolicyDiff {
     pub fragments_removed: Vec<String>,
     pub access_gained: Vec<AccessChange>,
     pub access_lost: Vec<AccessChange>,
+    /// The fragment files the change adds, changes or removes, whatever they do at the instant
+    /// rendered: pending ones, ones that only set posture attributes, ones that do not load.
+    /// Empty when the other side is not a repository (a policy file, the live policy).
+    pub files: Vec<FileChange>,
+    /// Errors `check` finds on the new side: a change that breaks a file must say so.
+    pub problems: Vec<Problem>,
     /// How many entries of each list [`PolicyDiff::cap`] left out (JSON is never capped).
     #[serde(skip)]
     pub omitted: Omitted,
@@ -70,6 +76,106 @@ impl PolicyDiff {
 /// ` … and 3 more` when entries were left out.
 fn and_more(n: usize) -> String {
     if n == 0 { String::new() } else { format!(" … and {n} more") }
+}
+
+/// A fragment file the change adds, changes or removes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    /// `added`, `changed` or `removed`.
+    pub change: &'static str,
+    /// `active`, `pending` or `expired` at the instant rendered (of the new side; of the old for
+    /// a removed file); `unreadable` when it does not load.
+    pub status: &'static str,
+    pub not_before: Option<jiff::Timestamp>,
+    pub expires: Option<jiff::Timestamp>,
+    pub requester: Option<String>,
+    pub approvers: Vec<String>,
+    /// What it grants, one line each (`evaluate::access::summary`).
+    pub grants: Vec<String>,
+}
+
+/// An error `check` reports on the new side.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The fragment files that differ between two repositories (by path and content).
+pub fn files(old: &crate::load::Repository, new: &crate::load::Repository, at: jiff::Timestamp) -> Vec<FileChange> {
+    use crate::load::FragmentFile;
+    use std::collections::BTreeMap;
+    let status = |f: &FragmentFile| match f.fragment.status(at) {
+        crate::model::Status::Active => "active",
+        crate::model::Status::Pending => "pending",
+        crate::model::Status::Expired => "expired",
+    };
+    let describe = |f: &FragmentFile, change| FileChange {
+        path: f.doc.file.rel.clone(),
+        change,
+        status: status(f),
+        not_before: f.fragment.not_before,
+        expires: f.fragment.expires,
+        requester: f.fragment.requester.clone(),
+        approvers: f.fragment.approvers.clone(),
+        grants: crate::evaluate::access::summary(f),
+    };
+    let by_path = |r: &crate::load::Repository| -> BTreeMap<String, Option<String>> {
+        let mut m: BTreeMap<String, Option<String>> =
+            r.fragments.iter().map(|f| (f.doc.file.rel.clone(), Some(f.doc.file.text.clone()))).collect();
+        // Files that did not load are changes too (`unreadable`), never left out.
+        for f in &r.rejected {
+            if r.base.as_ref().is_none_or(|b| b.file.rel != f.rel) {
+                m.entry(f.rel.clone()).or_insert(None);
+            }
+        }
+        m
+    };
+    let (before, after) = (by_path(old), by_path(new));
+    let loaded = |r: &'_ crate::load::Repository, p: &str| -> Option<FragmentFile> {
+        r.fragments.iter().find(|f| f.doc.file.rel == p).cloned()
+    };
+    let unreadable = |path: &str, change| FileChange {
+        path: path.to_owned(),
+        change,
+        status: "unreadable",
+        not_before: None,
+        expires: None,
+        requester: None,
+        approvers: Vec::new(),
+        grants: Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (path, text) in &after {
+        let change = match before.get(path) {
+            None => "added",
+            Some(old_text) if old_text != text || text.is_none() => "changed",
+            Some(_) => continue,
+        };
+        out.push(loaded(new, path).map_or_else(|| unreadable(path, change), |f| describe(&f, change)));
+    }
+    for path in before.keys().filter(|p| !after.contains_key(*p)) {
+        out.push(loaded(old, path).map_or_else(|| unreadable(path, "removed"), |f| describe(&f, "removed")));
+    }
+    out
+}
+
+/// The errors of a check report, for the diff.
+pub fn problems(report: &crate::check::Report) -> Vec<Problem> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.is_error())
+        .map(|f| Problem {
+            code: f.code.as_str(),
+            file: f.location.file.clone(),
+            line: f.location.line,
+            message: f.message.clone(),
+        })
+        .collect()
 }
 
 /// One identity's access to one destination through one rule.
@@ -126,6 +232,8 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> PolicyDiff {
         fragments_removed: old_frags.difference(&new_frags).cloned().collect(),
         access_gained: new_access.into_iter().filter(|a| !old_keys.contains(&key(a))).collect(),
         access_lost: old_access.into_iter().filter(|a| !new_keys.contains(&key(a))).collect(),
+        files: Vec::new(),
+        problems: Vec::new(),
         omitted: Omitted::default(),
     }
 }
@@ -261,12 +369,50 @@ fn proto_name(n: u8) -> String {
 /// The diff as a pull-request comment: summary, access changes, and the text diff (collapsed
 /// when long).
 pub fn markdown(d: &PolicyDiff) -> String {
+    use crate::report::markdown::{code, code_block, text};
     let mut out = String::from("### tailgrant: what this change does to the tailnet policy\n\n");
+    if !d.problems.is_empty() {
+        out.push_str(&format!(
+            "#### ❌ {} error(s): this change does not pass `tailgrant check`\n\n",
+            d.problems.len()
+        ));
+        for p in d.problems.iter().take(SHOWN_ENTRIES) {
+            out.push_str(&format!(
+                "- {} {}: {}\n",
+                code(&format!("{}:{}", p.file, p.line)),
+                code(p.code),
+                text(&p.message)
+            ));
+        }
+        out.push_str(&and_more(d.problems.len().saturating_sub(SHOWN_ENTRIES)));
+        out.push('\n');
+    }
+    if !d.files.is_empty() {
+        out.push_str("#### Grant files in this change\n\n| file | change | in force | requested by | approved by | grants |\n| --- | --- | --- | --- | --- | --- |\n");
+        for f in &d.files {
+            let window = format!(
+                "{} ({} → {})",
+                f.status,
+                f.not_before.map_or("now".to_owned(), |t| t.to_string()),
+                f.expires.map_or("permanent".to_owned(), |t| t.to_string())
+            );
+            let grants: Vec<String> = f.grants.iter().map(|g| code(g)).collect();
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                code(&f.path),
+                f.change,
+                text(&window),
+                f.requester.as_deref().map_or("—".to_owned(), text),
+                text(&f.approvers.join(", ")),
+                grants.join("<br>")
+            ));
+        }
+        out.push('\n');
+    }
     if d.text.is_empty() {
-        out.push_str("No change to the rendered policy.\n");
+        out.push_str("No change to the rendered policy at this instant.\n");
         return out;
     }
-    use crate::report::markdown::{code, code_block, text};
     let list = |v: &[String]| v.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ");
     let o = &d.omitted;
     if !d.fragments_added.is_empty() {
@@ -304,11 +450,22 @@ pub fn markdown(d: &PolicyDiff) -> String {
 
 /// The diff for a terminal: summary, access changes, then the unified diff.
 pub fn human(d: &PolicyDiff) -> String {
-    if d.text.is_empty() {
-        return "no change to the rendered policy\n".to_owned();
-    }
     use crate::model::text::{multi_line, one_line};
     let mut out = String::new();
+    for p in &d.problems {
+        out.push_str(&format!("error {} {}:{}: {}\n", p.code, one_line(&p.file), p.line, one_line(&p.message)));
+    }
+    for f in &d.files {
+        let until = f.expires.map_or("permanent".to_owned(), |t| format!("until {t}"));
+        out.push_str(&format!("{} {} ({}, {until})\n", f.change, one_line(&f.path), f.status));
+        for g in &f.grants {
+            out.push_str(&format!("    {}\n", one_line(g)));
+        }
+    }
+    if d.text.is_empty() {
+        out.push_str("no change to the rendered policy\n");
+        return out;
+    }
     let o = &d.omitted;
     for (what, v, omitted) in [
         ("fragments added", &d.fragments_added, o.fragments_added),

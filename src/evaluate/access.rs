@@ -30,6 +30,53 @@ pub struct Access {
     pub pending: Vec<AccessEntry>,
 }
 
+/// What a fragment grants, one line per rule, group membership and posture attribute:
+/// `alice@example.com → tag:prod-db tcp:5432`, `ssh tag:web as root`, `carol joins group:oncall`,
+/// `sets custom:managed=true on alice-laptop`.
+pub fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
+    let tree = &f.doc.tree;
+    let mut grants = Vec::new();
+    let list = |v: Option<&crate::parse::Value>| {
+        v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s.into_owned()).collect::<Vec<_>>()
+    };
+    for section in ["grants", "acls", "ssh"] {
+        for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+            let src =
+                list(field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == "acls"))).join(", ");
+            let dst = list(field(rule, "dst").or_else(|| field(rule, "ports"))).join(", ");
+            grants.push(match section {
+                "grants" => {
+                    let mut what = list(field(rule, "ip"));
+                    if let Some(app) = field(rule, "app").and_then(|a| a.as_object()) {
+                        what.extend(app.members.iter().filter_map(|m| m.name.as_str()).map(|c| format!("app {c}")));
+                    }
+                    let via = list(field(rule, "via"));
+                    let via = if via.is_empty() { String::new() } else { format!(" via {}", via.join(", ")) };
+                    format!("{src} → {dst} {}{via}", what.join(", ")).trim_end().to_owned()
+                }
+                "acls" => format!("{src} → {dst}"),
+                _ => format!("{src} → ssh {dst} as {}", list(field(rule, "users")).join(", ")),
+            });
+        }
+    }
+    if let Some(groups) = field(tree, "groups").and_then(|g| g.as_object()) {
+        for g in &groups.members {
+            for m in list(Some(&g.value)) {
+                grants.push(format!("{m} joins {}", g.name.as_str().unwrap_or_default()));
+            }
+        }
+    }
+    for a in &f.fragment.posture_attributes {
+        grants.push(format!("sets {}={} on {}", a.key, a.value, a.device));
+    }
+    for section in ["nodeAttrs", "autoApprovers", "tagOwners", "hosts", "ipsets", "postures"] {
+        if field(tree, section).is_some() {
+            grants.push(format!("changes {section}"));
+        }
+    }
+    grants
+}
+
 /// Fragments with an expiry or a start, active or pending at `at`; expired ones are left out.
 pub fn access(repo: &Repository, at: Timestamp) -> Access {
     let mut out = Access { at, active: Vec::new(), pending: Vec::new() };
@@ -42,30 +89,7 @@ pub fn access(repo: &Repository, at: Timestamp) -> Access {
         if status == Status::Expired {
             continue;
         }
-        let tree = &f.doc.tree;
-        let mut grants = Vec::new();
-        let list = |v: Option<&crate::parse::Value>| {
-            v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s.into_owned()).collect::<Vec<_>>()
-        };
-        for section in ["grants", "acls", "ssh"] {
-            for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
-                let src =
-                    list(field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == "acls"))).join(", ");
-                let dst = list(field(rule, "dst").or_else(|| field(rule, "ports"))).join(", ");
-                grants.push(match section {
-                    "grants" => format!("{src} → {dst} {}", list(field(rule, "ip")).join(", ")).trim_end().to_owned(),
-                    "acls" => format!("{src} → {dst}"),
-                    _ => format!("{src} → ssh {dst} as {}", list(field(rule, "users")).join(", ")),
-                });
-            }
-        }
-        if let Some(groups) = field(tree, "groups").and_then(|g| g.as_object()) {
-            for g in &groups.members {
-                for m in list(Some(&g.value)) {
-                    grants.push(format!("{m} joins {}", g.name.as_str().unwrap_or_default()));
-                }
-            }
-        }
+        let grants = summary(f);
         let left = match status {
             Status::Active => frag.expires.map(|e| e.duration_since(at).as_secs()),
             _ => frag.not_before.map(|n| n.duration_since(at).as_secs()),

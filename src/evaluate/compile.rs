@@ -30,6 +30,8 @@ pub struct RuleSource {
     pub location: Location,
     /// `grants/x.hujson, expires 2026-…` when the rule came from a fragment.
     pub fragment: Option<String>,
+    /// The fragment's window (`notBefore`, `expires`); both open for the base.
+    pub window: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
 }
 
 #[derive(Debug, Clone)]
@@ -188,7 +190,8 @@ impl Compiled {
             Some(t) => format!("{}, expires {t}", f.doc.file.rel),
             None => format!("{}, permanent", f.doc.file.rel),
         });
-        self.sources.push(RuleSource { location: origin.at(v), fragment });
+        let window = origin.fragment.map_or((None, None), |f| (f.fragment.not_before, f.fragment.expires));
+        self.sources.push(RuleSource { location: origin.at(v), fragment, window });
         self.sources.len() - 1
     }
 

@@ -57,6 +57,20 @@ fn word(t: Tri) -> &'static str {
     }
 }
 
+/// A destination as `explain` reads it: `tag:web:443` is a host and a port; `tag:web` and
+/// `fd7a::1` are hosts alone.
+pub(crate) fn host_and_port(dst: &str) -> Result<(&str, Option<u16>), String> {
+    match split_host_ports(dst) {
+        Ok((h, p))
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && dst.parse::<std::net::IpAddr>().is_err() =>
+        {
+            let port = p.parse::<u16>().map_err(|_| format!("{p:?} is not one port number"))?;
+            Ok((h, Some(port)))
+        }
+        _ => Ok((dst, None)),
+    }
+}
+
 /// Answers "may `src` reach `dst`" (`dst` is `HOST` or `HOST:PORT`). Without a port, the
 /// question is whether any rule connects the two (what ICMP needs).
 pub fn explain(
@@ -69,16 +83,7 @@ pub fn explain(
     let srcs = super::run::resolve(policy, src)
         .filter(|d| !d.is_empty())
         .ok_or_else(|| ExplainError::Unknown(src.to_owned()))?;
-    // `tag:web:443` is a host and a port; `tag:web` and `fd7a::1` are hosts alone.
-    let (host, port) = match split_host_ports(dst) {
-        Ok((h, p))
-            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && dst.parse::<std::net::IpAddr>().is_err() =>
-        {
-            let port = p.parse::<u16>().map_err(|_| ExplainError::Port(format!("{p:?} is not one port number")))?;
-            (h, Some(port))
-        }
-        _ => (dst, None),
-    };
+    let (host, port) = host_and_port(dst).map_err(ExplainError::Port)?;
     let dsts: Vec<Device> = if host == "autogroup:self" {
         srcs.clone()
     } else {

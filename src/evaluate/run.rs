@@ -38,6 +38,116 @@ pub fn run(view: &View<'_>, policy: &Compiled, findings: &mut Vec<Finding>) -> C
     counts
 }
 
+/// Tests that pass now but will fail on their own: a `deny` (or an SSH outcome) that a pending
+/// fragment's rule breaks once it starts, and a pending fragment's own tests, judged at the
+/// instant it starts. Tailscale refuses a policy whose tests fail, so either would stop every
+/// later `apply` (`TG306`). `already` holds the locations of assertions failing now.
+pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
+    use crate::model::Status;
+    let pending: Vec<&crate::load::FragmentFile> =
+        repo.fragments.iter().filter(|f| f.fragment.status(at) == Status::Pending).collect();
+    if pending.is_empty() {
+        return;
+    }
+    let failing_now: Vec<crate::finding::Location> = findings
+        .iter()
+        .filter(|f| matches!(f.code, Code::TestFailed | Code::SshTestFailed))
+        .map(|f| f.location.clone())
+        .collect();
+    let some = |f: fn(&crate::model::Fragment) -> bool| pending.iter().any(|p| f(&p.fragment));
+    let (net, ssh) = (
+        some(|f| f.acls.as_ref().is_some_and(|a| !a.is_empty()) || f.grants.as_ref().is_some_and(|g| !g.is_empty())),
+        some(|f| f.ssh.as_ref().is_some_and(|s| !s.is_empty())),
+    );
+    // Active tests against everything in force or pending: rules only add, so what fails there
+    // and not now fails once some pending fragment starts. Only a `deny` can start failing when
+    // network rules are added, and only an SSH test when SSH rules are.
+    let has_deny = |e: &Entry<'_>| field(e.value, "deny").is_some_and(|d| !strings(d).is_empty());
+    let union = View::build(repo, at);
+    let affected = |is_ssh: bool, e: &Entry<'_>| if is_ssh { ssh } else { net && has_deny(e) };
+    let tests = || union.tests.iter().map(|e| (false, e)).chain(union.ssh_tests.iter().map(|e| (true, e)));
+    let policy = if tests().any(|(is_ssh, e)| affected(is_ssh, e)) { Some(Compiled::new(&union)) } else { None };
+    for (is_ssh, e) in tests().filter(|(is_ssh, e)| policy.is_some() && affected(*is_ssh, e)) {
+        let Some(policy) = &policy else { break };
+        if e.origin.fragment.is_some_and(|f| f.fragment.status(at) == Status::Pending) {
+            continue;
+        }
+        let test_ends = e.origin.fragment.and_then(|f| f.fragment.expires);
+        for f in scratch(policy, *e, is_ssh) {
+            if failing_now.contains(&f.location) {
+                continue;
+            }
+            // The earliest pending rule among those that decide it.
+            let start = f
+                .related
+                .iter()
+                .filter_map(|(loc, _)| policy.sources.iter().find(|s| &s.location == loc))
+                .filter_map(|s| Some((s.window.0.filter(|nb| *nb > at)?, s)))
+                .min_by_key(|(nb, _)| *nb);
+            let Some((nb, src)) = start else { continue };
+            if test_ends.is_some_and(|end| end <= nb) {
+                continue;
+            }
+            let what = src.fragment.as_deref().and_then(|l| l.split(", ").next()).unwrap_or("a pending fragment");
+            findings.push(later(f, format!("from {nb}, when {what} starts")));
+        }
+    }
+    // Pending fragments' own tests, at the instant each starts (a few distinct instants).
+    let mut starts: Vec<jiff::Timestamp> = pending
+        .iter()
+        .filter(|f| {
+            !f.fragment.tests.as_deref().unwrap_or_default().is_empty()
+                || !f.fragment.ssh_tests.as_deref().unwrap_or_default().is_empty()
+        })
+        .filter_map(|f| f.fragment.not_before)
+        .collect();
+    starts.sort();
+    starts.dedup();
+    for nb in starts.into_iter().take(MAX_FUTURE_INSTANTS) {
+        let then = View::active(repo, nb);
+        let policy = Compiled::new(&then);
+        let starting = |e: &Entry<'_>| {
+            e.origin
+                .fragment
+                .is_some_and(|f| f.fragment.not_before == Some(nb) && f.fragment.status(at) == Status::Pending)
+        };
+        for (is_ssh, e) in then.tests.iter().map(|e| (false, e)).chain(then.ssh_tests.iter().map(|e| (true, e))) {
+            if !starting(e) {
+                continue;
+            }
+            for f in scratch(&policy, *e, is_ssh) {
+                findings.push(later(f, format!("when this file starts at {nb}")));
+            }
+        }
+    }
+}
+
+/// Pending fragments are judged at no more than this many distinct start instants per check.
+const MAX_FUTURE_INSTANTS: usize = 32;
+
+/// The failures of one test entry against `policy`.
+fn scratch(policy: &Compiled, e: Entry<'_>, is_ssh: bool) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if is_ssh {
+        ssh_test(policy, e, &mut found);
+    } else {
+        acl_test(policy, e, &mut found);
+    }
+    found.retain(|f| matches!(f.code, Code::TestFailed | Code::SshTestFailed));
+    found
+}
+
+fn later(f: Finding, when: String) -> Finding {
+    Finding {
+        code: Code::TestFailsLater,
+        severity: Code::TestFailsLater.default_severity(),
+        message: format!("{when}, this test fails: {}; Tailscale then refuses every policy that holds it", f.message),
+        help: "a test must hold for as long as it is in force: end or change the fragment that breaks it, or the test"
+            .into(),
+        ..f
+    }
+}
+
 fn tally(c: &mut Counts, o: Outcome) {
     match o {
         Outcome::Pass => c.passed += 1,
@@ -185,6 +295,9 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
             let outcome = if let Some(f) = failure {
                 findings.push(f);
                 Outcome::Fail
+            } else if let Some(f) = want.then(|| passes_only_until(policy, e, at, &dst_text, &verdicts)).flatten() {
+                findings.push(f);
+                Outcome::Fail
             } else if let Some((s, d, _)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Unknown) {
                 findings.push(inconclusive(e, at, &dst_text, &describe(s), d));
                 Outcome::Inconclusive
@@ -195,6 +308,50 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
         }
     }
     worst
+}
+
+/// An `accept` that holds now only thanks to rules of fragments that expire before the test
+/// itself does: when they do, the test fails, and since Tailscale refuses a policy whose tests
+/// fail, every later apply stops (and access that has expired stays live). `None` when the test
+/// holds for as long as it is in force.
+fn passes_only_until(
+    policy: &Compiled,
+    e: Entry<'_>,
+    at: &Value,
+    dst: &str,
+    verdicts: &[(&Device, &Device, super::Verdict)],
+) -> Option<Finding> {
+    let test_ends = e.origin.fragment.and_then(|f| f.fragment.expires);
+    for (_, _, v) in verdicts {
+        // The latest end among the rules that allow it; a permanent rule never ends.
+        let mut ends = None;
+        for &r in &v.by {
+            match policy.sources[policy.rules[r].source].window.1 {
+                None => return None,
+                Some(t) => ends = ends.max(Some((t, r))),
+            }
+        }
+        let Some((until, rule)) = ends else { continue };
+        if test_ends.is_some_and(|t| t <= until) {
+            continue;
+        }
+        let src = &policy.sources[policy.rules[rule].source];
+        // The label is "path, expires …": the path names it.
+        let what = src.fragment.as_deref().and_then(|l| l.split(", ").next()).unwrap_or("the fragment");
+        return Some(
+            Finding::new(
+                Code::TestFailsLater,
+                e.origin.at(at),
+                format!(
+                    "address {:?} is allowed only until {until}, when {what} ends: from then this test fails, and Tailscale refuses every policy that holds it",
+                    dst.trim()
+                ),
+                format!("assert only what this file grants (put the test in the file that grants it), or end this file by {until}"),
+            )
+            .related(src.location.clone(), "the last rule that allows it"),
+        );
+    }
+    None
 }
 
 fn inconclusive(e: Entry<'_>, at: &Value, dst: &str, src: &str, d: &Device) -> Finding {

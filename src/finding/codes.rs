@@ -253,10 +253,14 @@ codes! {
     ///
     /// Good: `"dst": ["tag:web:443"]`
     InvalidPort = "TG113", "invalid-port", Error;
-    /// A protocol is not known, not written in lowercase, or carries specific ports although
-    /// only TCP, UDP and SCTP have ports.
+    /// A protocol is not known, is 99 (reserved by Tailscale for its own messages), has a leading
+    /// zero, or carries specific ports although only TCP, UDP and SCTP have ports. Names match
+    /// without regard to case, as Tailscale's `ipproto.ResolveProtoName` matches them.
     ///
-    /// Bad: `"proto": "ICMP"`, `"ip": ["icmp:22"]`
+    /// Evidence: Tailscale's source (`types/ipproto`, `tailcfg/proto_port_range.go`), whose
+    /// messages these are; ports on ICMP: the grants documentation.
+    ///
+    /// Bad: `"proto": "fc"`, `"ip": ["99:*"]`, `"ip": ["icmp:22"]`
     ///
     /// Good: `"proto": "icmp"` with `:*` ports, `"ip": ["icmp:*"]`
     InvalidProtocol = "TG114", "invalid-protocol", Error;
@@ -378,6 +382,17 @@ codes! {
     ///
     /// Good: refresh the devices file, or test a source that has a device.
     TestSourceWithoutDevice = "TG305", "test-source-without-device", Error;
+    /// A test passes now but will fail on its own as time passes: an `accept` that only rules of
+    /// a fragment expiring before the test hold up, a `deny` that a pending fragment's rule will
+    /// break, or a pending fragment's own test that fails once it is active. Tailscale refuses a
+    /// policy whose tests fail, so from that moment every `apply` stops — and access that has
+    /// expired stays live until someone fixes the repository.
+    ///
+    /// Bad: `grants/b.hujson` (expires Friday) tests `alice accept tag:prod-db:5432`, which only
+    /// `grants/a.hujson` (expires Tuesday) grants.
+    ///
+    /// Good: each grant file tests what it grants itself.
+    TestFailsLater = "TG306", "test-fails-later", Error;
     /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
     /// must end by itself.
     ///
@@ -423,9 +438,14 @@ codes! {
     ///
     /// Good: `"approvers": ["bob@example.com"]`
     InvalidPerson = "TG209", "invalid-person", Error;
-    /// Ownership could not be verified offline (the owner is a synced group or a role
-    /// autogroup, whose members are not in the repository). A reviewer must confirm it.
-    OwnershipUnverified = "TG210", "ownership-unverified", Warning;
+    /// Ownership could not be verified offline: the owners listed include a group synced from
+    /// the identity provider, a role autogroup (`autogroup:admin`…), or nobody (an empty list
+    /// means admins only), and the repository does not say who is in them. tailgrant cannot
+    /// prove the approver may approve, so it refuses (fail closed).
+    ///
+    /// Good: name who may approve in `tailgrant.hujson`: `"owners": {"tag:vault":
+    /// ["group:security"]}` (a group of the base policy), or list people in `tagOwners`.
+    OwnershipUnverified = "TG210", "ownership-unverified", Error;
     /// A guarded fragment holds characters that hide or reorder text: bidi controls, zero-width
     /// and other invisible characters, control characters, or a line break or tab inside a
     /// string (raw, in a comment, or written as a `\u` escape). A reviewer may read something
@@ -449,6 +469,14 @@ codes! {
     /// Good: `"owners": {"10.0.0.0/16": ["group:netops"]}` in `tailgrant.hujson`, approved by
     /// someone in `group:netops`
     UnownedDestination = "TG212", "unowned-destination", Error;
+    /// A fragment sets a posture attribute that a posture reads on a device whose owner the
+    /// repository does not know (no devices file, or it lacks the device), so `check` cannot
+    /// rule out that an approver owns it. `apply`, which lists the devices, refuses to set it
+    /// on an approver's own device.
+    ///
+    /// Good: configure a devices file (`devices` in `tailgrant.hujson`), refreshed by
+    /// `tailgrant import --devices`.
+    DeviceOwnerUnverified = "TG213", "device-owner-unverified", Warning;
     /// `tailgrant approvals`: an approver the grant file names has not approved the pull
     /// request's head commit. Per reviewer the latest review that is not a plain comment
     /// decides: it counts only if it approves the head commit, so "changes requested" or a

@@ -14,12 +14,11 @@ use crate::model::Config;
 /// read) are reported and left out. Invalid globs match nothing here; `check` reports them
 /// where the config writes them.
 pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<Finding>) -> Vec<String> {
-    let include = build(&config.fragments);
-    let exclude = build(&config.exclude);
+    let paths = FragmentPaths::new(config);
     let root = dir.canonicalize().ok();
     let mut out = Vec::new();
     walk(dir, "", &mut |rel, symlink| {
-        if !include.is_match(rel) || exclude.is_match(rel) || skip.contains(&rel) {
+        if !paths.matches(rel) || skip.contains(&rel) {
             return;
         }
         let shown = super::display_path(dir, rel);
@@ -44,19 +43,26 @@ pub fn discover(dir: &Path, config: &Config, skip: &[&str], findings: &mut Vec<F
     out
 }
 
-/// Whether a path (relative to the policies directory) is a fragment file by the config's
-/// `fragments` and `exclude` globs, as [`discover`] reads them, without looking at the disk.
-pub fn is_fragment(config: &Config, rel: &str) -> bool {
-    let base = config.base.trim_start_matches("./");
-    rel != super::CONFIG_FILE
-        && rel != base
-        && build(&config.fragments).is_match(rel)
-        && !build(&config.exclude).is_match(rel)
-}
-
 /// Compiles globs with `/` matched only by `/` and `**`.
 pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// The config's `fragments` globs less its `exclude` globs, compiled once: which relative
+/// paths are fragment files (for the work tree, and for each revision `audit` reads).
+pub(crate) struct FragmentPaths {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl FragmentPaths {
+    pub(crate) fn new(config: &Config) -> Self {
+        FragmentPaths { include: build(&config.fragments), exclude: build(&config.exclude) }
+    }
+
+    pub(crate) fn matches(&self, rel: &str) -> bool {
+        self.include.is_match(rel) && !self.exclude.is_match(rel)
+    }
 }
 
 fn build(patterns: &[String]) -> GlobSet {
@@ -90,7 +96,9 @@ pub fn path_problem(rel: &str) -> Option<&'static str> {
 /// read to report.
 pub fn outside(dir: &Path, root: Option<&Path>, rel: &str) -> Option<Box<Finding>> {
     let target: PathBuf = dir.join(rel).canonicalize().ok()?;
-    if root.is_some_and(|r| target.starts_with(r)) {
+    // Inside, and not into git's own files (the policies directory may be a repository's root).
+    let into_git = |r: &Path| target.strip_prefix(r).is_ok_and(|t| t.components().any(|c| c.as_os_str() == ".git"));
+    if root.is_some_and(|r| target.starts_with(r) && !into_git(r)) {
         return None;
     }
     let shown = super::display_path(dir, rel);

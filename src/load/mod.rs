@@ -11,7 +11,8 @@ use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
 use crate::parse::{self, Node, Value};
 
-pub use discover::{discover, glob, is_fragment, outside, path_problem};
+pub(crate) use discover::FragmentPaths;
+pub use discover::{discover, glob, outside, path_problem};
 
 /// The name of the optional config file inside the policies directory.
 pub const CONFIG_FILE: &str = "tailgrant.hujson";

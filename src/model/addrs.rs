@@ -161,6 +161,16 @@ impl AddrSet {
         (self.v4.count(), self.v6.count())
     }
 
+    /// How many of this set's addresses lie in `net/len`.
+    pub fn count_within(&self, net: IpAddr, len: u8) -> u128 {
+        let (v4, lo, hi) = bounds(net, len);
+        let ranges = if v4 { &self.v4 } else { &self.v6 };
+        ranges.0.iter().fold(0u128, |n, &(a, b)| {
+            let (a, b) = (a.max(lo), b.min(hi));
+            if a > b { n } else { n.saturating_add(b - a).saturating_add(1) }
+        })
+    }
+
     /// Whether every address of `other` is in this set.
     pub fn contains_set(&self, other: &AddrSet) -> bool {
         other.v4.0.iter().all(|&(a, b)| self.v4.covers(a, b)) && other.v6.0.iter().all(|&(a, b)| self.v6.covers(a, b))
@@ -171,10 +181,12 @@ impl AddrSet {
             || other.v6.0.iter().any(|&(a, b)| self.v6.overlaps(a, b))
     }
 
-    /// The addresses of tailnet devices: 100.64.0.0/10 and fd7a:115c:a1e0::/48.
+    /// The addresses of tailnet devices: 100.64.0.0/10 and fd7a:115c:a1e0::/48, and the first
+    /// as IPv4-mapped IPv6 (`::ffff:100.64.0.0/106`).
     pub fn tailnet() -> AddrSet {
         let mut s = AddrSet::prefix(IpAddr::from([100, 64, 0, 0]), 10);
         s.add_prefix(IpAddr::from([0xfd7a, 0x115c, 0xa1e0, 0, 0, 0, 0, 0]), 48);
+        s.add_prefix(IpAddr::from([0, 0, 0, 0, 0, 0xffff, 0x6440, 0]), 106);
         s
     }
 

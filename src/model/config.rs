@@ -137,6 +137,11 @@ pub struct Guardrail {
     /// "ipv6": 64}`). Unions count together: `0.0.0.0/1` and `128.0.0.0/1` are every address.
     #[serde(default)]
     pub widest_prefix: WidestPrefix,
+    /// Under `forbidWildcards`: the most ports of one protocol (TCP, UDP or SCTP) that a fragment
+    /// may open on one destination, counted across its rules and across the fragments that
+    /// give the same source access at the same time (default 4096).
+    #[serde(default = "Guardrail::default_max_ports")]
+    pub max_ports: u32,
 }
 
 /// The widest address range a guarded fragment may name, as prefix lengths.
@@ -169,6 +174,10 @@ impl Default for WidestPrefix {
 }
 
 impl Guardrail {
+    fn default_max_ports() -> u32 {
+        4096
+    }
+
     /// The default for `grants/**`: every guardrail on, at most 30 days.
     pub fn default_for_grants() -> Self {
         Guardrail {
@@ -186,6 +195,7 @@ impl Guardrail {
             forbid_self_approval: true,
             require_description: true,
             widest_prefix: WidestPrefix::default(),
+            max_ports: Self::default_max_ports(),
         }
     }
 }

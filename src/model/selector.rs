@@ -152,42 +152,50 @@ pub fn check_tag_name(tag: &str) -> Result<(), &'static str> {
 /// An inclusive port range.
 pub type PortRange = (u16, u16);
 
-/// Parses a port spec: `*`, or a comma list of `N` and `N-M`.
+/// Parses one port range as Tailscale's `tailcfg.parseHostPortRange` does: `*`, `N` or `N-M`,
+/// decimal, the first port above 0 and not above the last. Its messages are Tailscale's.
+pub fn parse_port_range(spec: &str) -> Result<PortRange, String> {
+    if spec == "*" {
+        return Ok((0, 65535));
+    }
+    if spec.is_empty() {
+        return Err(format!("invalid port list: {spec:?}"));
+    }
+    if spec.matches('-').count() > 1 {
+        return Err(format!("port range {spec:?}: too many dashes(-)"));
+    }
+    // Go's ParseUint: decimal digits only (no sign), at most 16 bits.
+    let num =
+        |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u16>().ok()).flatten();
+    let (first, last) = match spec.split_once('-') {
+        Some((a, b)) => {
+            let a = num(a).ok_or_else(|| format!("port range {spec:?}: invalid first integer"))?;
+            (a, num(b).ok_or_else(|| format!("port range {spec:?}: invalid last integer"))?)
+        }
+        None => {
+            let a = num(spec).ok_or_else(|| format!("port range {spec:?}: invalid first integer"))?;
+            (a, a)
+        }
+    };
+    if first == 0 {
+        return Err(format!("port range {spec:?}: first port must be >0, or use '*' for wildcard"));
+    }
+    if first > last {
+        return Err(format!("port range {spec:?}: first port must be >= last port"));
+    }
+    Ok((first, last))
+}
+
+/// Parses an ACL destination's ports: `*`, or a comma list of port ranges (`22,80-90`), each as
+/// [`parse_port_range`] reads it.
 pub fn parse_ports(spec: &str) -> Result<Vec<PortRange>, String> {
     if spec == "*" {
         return Ok(vec![(0, 65535)]);
     }
-    let mut out = Vec::new();
-    for item in spec.split(',') {
-        let parts: Vec<&str> = item.split('-').collect();
-        let num = |s: &str, which: &str| -> Result<u16, String> {
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("port range {spec:?}: invalid {which} integer"));
-            }
-            s.parse::<u16>().map_err(|_| format!("port range {spec:?}: port number out of range"))
-        };
-        let range = match parts[..] {
-            [one] => {
-                let p = num(one, "first")?;
-                if p == 0 {
-                    return Err(format!("port range {spec:?}: first port must be >0, or use '*' for wildcard"));
-                }
-                (p, p)
-            }
-            [a, b] => {
-                let (a, b) = (num(a, "first")?, num(b, "last")?);
-                if a > b {
-                    return Err(format!(
-                        "port range {spec:?}: invalid port range: first port is greater than last port"
-                    ));
-                }
-                (a, b)
-            }
-            _ => return Err(format!("port range {spec:?}: invalid port range format")),
-        };
-        out.push(range);
+    if spec.is_empty() || spec.split(',').any(str::is_empty) {
+        return Err(format!("invalid port list: {spec:?}"));
     }
-    Ok(out)
+    spec.split(',').map(parse_port_range).collect()
 }
 
 /// A `host:ports` destination of an ACL, split at the last colon (IPv6 in brackets).
@@ -226,7 +234,7 @@ pub fn split_condition(cond: &str) -> (&str, Option<(&'static str, &str)>) {
     (cond, None)
 }
 
-/// IANA protocol numbers of the names Tailscale accepts.
+/// IANA protocol numbers of the names Tailscale accepts (`types/ipproto`'s table).
 pub const PROTOCOLS: &[(&str, u8)] = &[
     ("icmp", 1),
     ("igmp", 2),
@@ -241,24 +249,24 @@ pub const PROTOCOLS: &[(&str, u8)] = &[
     ("ah", 51),
     ("ipv6-icmp", 58),
     ("sctp", 132),
-    ("fc", 133),
 ];
 
-/// A protocol name or number.
+/// A protocol name or number, as Tailscale's `ipproto.ResolveProtoName` reads it: names without
+/// regard to case, numbers in decimal without a leading zero, 99 refused (Tailscale's own).
 pub fn parse_protocol(s: &str) -> Result<u8, String> {
-    if let Some((_, n)) = PROTOCOLS.iter().find(|(name, _)| *name == s) {
-        return Ok(*n);
-    }
-    if let Some((name, _)) = PROTOCOLS.iter().find(|(name, _)| name.eq_ignore_ascii_case(s)) {
-        return Err(format!("proto name {s:?} must be lowercase: {name:?}"));
-    }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        if s.len() > 1 && s.starts_with('0') || s == "0" {
-            return Err(format!("leading 0 not permitted in protocol number: {s:?}"));
-        }
-        return s.parse::<u8>().map_err(|_| format!("protocol number {s:?} is out of range (1-255)"));
+        return match s.parse::<u8>() {
+            Ok(99) => Err("IP protocol 99 is reserved for use by Tailscale".into()),
+            Ok(_) if s.starts_with('0') => Err(format!("leading 0 not permitted in protocol number {s:?}")),
+            Ok(n) => Ok(n),
+            Err(_) => Err(format!("proto name {s:?} not known; use protocol number 0-255")),
+        };
     }
-    Err(format!("proto name {s:?} not known; use protocol number 0-255 or protocol name (icmp, tcp, udp, etc.)"))
+    PROTOCOLS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+        .map(|(_, n)| *n)
+        .ok_or_else(|| format!("proto name {s:?} not known; use protocol number 0-255"))
 }
 
 /// Only these protocols carry ports; rules for others need `*`.
@@ -274,22 +282,26 @@ pub struct IpSpec {
     pub ports: Vec<PortRange>,
 }
 
+/// Parses a grant's `ip` entry as Tailscale's `tailcfg.parseProtoPortRange` does: lowercased,
+/// `PORTS` meaning `*:PORTS`, split at the last colon, one port range (not a list).
 pub fn parse_ip_spec(s: &str) -> Result<IpSpec, String> {
     if s == "*" {
         return Ok(IpSpec { proto: None, ports: vec![(0, 65535)] });
     }
-    match s.split(':').collect::<Vec<_>>()[..] {
-        [ports] => Ok(IpSpec { proto: None, ports: parse_ports(ports)? }),
+    let lower = s.to_ascii_lowercase();
+    let (proto, ports) = lower.rsplit_once(':').unwrap_or(("*", lower.as_str()));
+    let range = parse_port_range(ports)?;
+    match proto {
         // `*:PORTS` (any protocol) appears in real policies that the control plane took.
-        ["*", ports] => Ok(IpSpec { proto: None, ports: parse_ports(ports)? }),
-        [proto, ports] => {
+        "*" => Ok(IpSpec { proto: None, ports: vec![range] }),
+        "" => Err("empty protocol".into()),
+        _ => {
             let p = parse_protocol(proto)?;
             if ports != "*" && !protocol_has_ports(p) {
                 return Err(format!("protocol does not support specific ports: {proto:?}, only \"*\" is allowed"));
             }
-            Ok(IpSpec { proto: Some(p), ports: parse_ports(ports)? })
+            Ok(IpSpec { proto: Some(p), ports: vec![range] })
         }
-        _ => Err(format!("{s:?}: expected only one colon in Internet protocol and port type")),
     }
 }
 
@@ -355,19 +367,24 @@ mod tests {
         assert!(check_tag_name("tag:сервер").is_err());
     }
 
+    /// Tailscale's `parseHostPortRange`, message for message (tailcfg/proto_port_range.go).
     #[test]
     fn ports() {
         assert_eq!(parse_ports("22"), Ok(vec![(22, 22)]));
         assert_eq!(parse_ports("80,443"), Ok(vec![(80, 80), (443, 443)]));
         assert_eq!(parse_ports("1000-2000"), Ok(vec![(1000, 2000)]));
         assert_eq!(parse_ports("*"), Ok(vec![(0, 65535)]));
-        assert_eq!(parse_ports("0-10"), Ok(vec![(0, 10)]));
-        assert!(parse_ports("0").unwrap_err().contains("first port must be >0"));
-        assert!(parse_ports("ssh").unwrap_err().contains("invalid first integer"));
-        assert!(parse_ports("99999").unwrap_err().contains("out of range"));
-        assert!(parse_ports("20-10").unwrap_err().contains("greater than last"));
-        assert!(parse_ports("1-2-3").unwrap_err().contains("format"));
-        assert!(parse_ports("").is_err());
+        assert_eq!(
+            parse_ports("0-10"),
+            Err("port range \"0-10\": first port must be >0, or use '*' for wildcard".into())
+        );
+        assert_eq!(parse_ports("0"), Err("port range \"0\": first port must be >0, or use '*' for wildcard".into()));
+        assert_eq!(parse_ports("ssh"), Err("port range \"ssh\": invalid first integer".into()));
+        assert_eq!(parse_ports("65536"), Err("port range \"65536\": invalid first integer".into()));
+        assert_eq!(parse_ports("10-5"), Err("port range \"10-5\": first port must be >= last port".into()));
+        assert_eq!(parse_ports("1-2-3"), Err("port range \"1-2-3\": too many dashes(-)".into()));
+        assert_eq!(parse_ports("80-x"), Err("port range \"80-x\": invalid last integer".into()));
+        assert!(parse_ports("+80").is_err() && parse_ports("").is_err() && parse_ports("80,").is_err());
     }
 
     #[test]
@@ -383,15 +400,22 @@ mod tests {
     fn protocols_and_ip_specs() {
         assert_eq!(parse_protocol("tcp"), Ok(6));
         assert_eq!(parse_protocol("6"), Ok(6));
-        assert!(parse_protocol("TCP").unwrap_err().contains("lowercase"));
-        assert!(parse_protocol("0").is_err());
-        assert!(parse_protocol("*").is_err());
+        // `ipproto.ResolveProtoName`: names without regard to case, 99 is Tailscale's own.
+        assert_eq!(parse_protocol("TCP"), Ok(6));
+        assert_eq!(parse_protocol("Ipv6-ICMP"), Ok(58));
+        assert_eq!(parse_protocol("99"), Err("IP protocol 99 is reserved for use by Tailscale".into()));
+        assert_eq!(parse_protocol("0"), Err("leading 0 not permitted in protocol number \"0\"".into()));
+        assert_eq!(parse_protocol("fc"), Err("proto name \"fc\" not known; use protocol number 0-255".into()));
+        assert!(parse_protocol("*").is_err() && parse_protocol("256").is_err());
         assert_eq!(parse_ip_spec("tcp:443"), Ok(IpSpec { proto: Some(6), ports: vec![(443, 443)] }));
+        assert_eq!(parse_ip_spec("TCP:443"), Ok(IpSpec { proto: Some(6), ports: vec![(443, 443)] }));
         assert_eq!(parse_ip_spec("icmp:*").map(|s| s.proto), Ok(Some(1)));
         assert!(parse_ip_spec("icmp").unwrap_err().contains("invalid first integer"));
         assert!(parse_ip_spec("icmp:22").unwrap_err().contains("does not support specific ports"));
         assert!(parse_ip_spec("tcp:0").unwrap_err().contains(">0"));
-        assert!(parse_ip_spec("tcp:1:2").unwrap_err().contains("only one colon"));
+        assert!(parse_ip_spec("tcp:0-10").unwrap_err().contains(">0"));
+        assert_eq!(parse_ip_spec("tcp:80,443"), Err("port range \"80,443\": invalid first integer".into()));
+        assert!(parse_ip_spec("tcp:1:2").is_err());
         assert_eq!(parse_ip_spec("47").map(|s| s.ports), Ok(vec![(47, 47)]));
     }
 }

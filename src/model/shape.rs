@@ -160,6 +160,7 @@ pub const GUARDRAIL: Shape = Shape::Fields(&[
     ("forbidSelfApproval", Shape::Any),
     ("requireDescription", Shape::Any),
     ("widestPrefix", Shape::Fields(&[("ipv4", Shape::Any), ("ipv6", Shape::Any)])),
+    ("maxPorts", Shape::Any),
 ]);
 
 pub const CONFIG: Shape = Shape::Fields(&[

@@ -9,15 +9,27 @@ use std::borrow::Cow;
 
 /// Characters that hide or reorder text: controls (C0 but tab, C1, DEL), line and paragraph
 /// separators, bidi embeddings, overrides, isolates and marks, and invisible format characters
-/// (zero-width spaces and joiners, word joiners, the byte-order mark, soft hyphens, the
-/// Unicode tag block used to smuggle invisible ASCII).
+/// (zero-width spaces and joiners, word joiners, deprecated format controls, the byte-order
+/// mark, soft hyphens, Hangul and Mongolian fillers that render as nothing, shorthand format
+/// controls, the Unicode tag block used to smuggle invisible ASCII).
 pub fn is_deceptive(c: char) -> bool {
     matches!(c,
         '\0'..='\x08' | '\x0b'..='\x0c' | '\x0e'..='\x1f' | '\x7f'..='\u{9f}'
-        | '\u{ad}' | '\u{61c}' | '\u{180e}'
-        | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
+        | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+        | '\u{3164}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}'
         | '\u{e0000}'..='\u{e007f}')
+}
+
+/// Whether `s` mixes Latin letters with Greek or Cyrillic ones, the scripts whose letters pass
+/// for Latin (`аlice` with a Cyrillic `а`): in a login or selector, that is a disguise.
+pub fn mixes_lookalike_scripts(s: &str) -> bool {
+    let latin = s.chars().any(|c| c.is_ascii_alphabetic());
+    let lookalike =
+        s.chars().any(|c| matches!(c, '\u{370}'..='\u{3ff}' | '\u{400}'..='\u{52f}' | '\u{1f00}'..='\u{1fff}'));
+    latin && lookalike
 }
 
 /// Like [`is_deceptive`], and line breaks and tabs too: for text that must stay on one line.
@@ -144,6 +156,11 @@ mod tests {
         {
             assert!(is_deceptive(c), "{:04X}", c as u32);
         }
+        for c in ['\u{2062}', '\u{206a}', '\u{3164}', '\u{1bca1}', '\u{180b}'] {
+            assert!(is_deceptive(c), "{:04X}", c as u32);
+        }
+        assert!(mixes_lookalike_scripts("\u{430}lice@example.com"));
+        assert!(!mixes_lookalike_scripts("алиса@пример.рф") && !mixes_lookalike_scripts("alice@example.com"));
         for c in ['a', 'é', 'Ж', '€', '\u{fe0f}', '😀', ' '] {
             assert!(!is_deceptive(c), "{:04X}", c as u32);
         }

@@ -10,9 +10,10 @@ pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in one_line(s).chars() {
         match c {
-            // `:` for emoji shortcodes (a fake ✅), `#` for headings, the rest for emphasis,
-            // links, code and tables.
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '|' | '~' | '>' | ':' => {
+            // `:` for emoji shortcodes (a fake ✅), `#` for headings, `$` for math, `.` and `:`
+            // so that no bare URL or `www.` name becomes a link, the rest for emphasis, links,
+            // code and tables.
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '|' | '~' | '>' | ':' | '$' | '.' => {
                 out.push('\\');
                 out.push(c);
             }

@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod approvals;
+pub mod audit;
 pub mod explain;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -22,4 +24,27 @@ pub enum Format {
     Github,
     Sarif,
     Junit,
+}
+
+/// The JSON Schemas of the reports tailgrant writes for other programs, as `(file name,
+/// pretty JSON)`. `schemas/` holds them beside the input schemas; a test fails when they are
+/// stale.
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let pretty = |s: schemars::Schema| serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
+    let mut audit = schemars::schema_for!(crate::audit::Audit);
+    // The seal is written after the rest (see `audit::json`), so it is not a field of the type.
+    if let Some(props) = audit.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        props.insert(
+            "sha256".into(),
+            serde_json::json!({
+                "description": "SHA-256 (hex) of every byte of the file before the line that holds this member (the last line): `head -n -1 FILE | sha256sum`.",
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$"
+            }),
+        );
+    }
+    if let Some(req) = audit.get_mut("required").and_then(|r| r.as_array_mut()) {
+        req.push("sha256".into());
+    }
+    vec![("audit.schema.json", pretty(audit))]
 }

@@ -36,7 +36,13 @@ fn fragment_tests_run_only_while_active() {
         grant(r#""tests": [{"src": "carol@example.com", "accept": ["tag:prod-db:5432"]}]"#),
     );
     assert_eq!(r.run(&["check", AT]).code, 1);
-    assert_eq!(r.run(&["check", "--at=2026-11-21T00:00:00Z"]).code, 0, "pending: its test does not run");
+    // Pending: its test does not count now, but it is judged at the instant the file starts,
+    // since from then Tailscale would refuse every policy that holds it.
+    let pending = r.run(&["check", "--at=2026-11-21T00:00:00Z", "--format", "json"]);
+    assert_eq!(pending.code, 1, "{}", pending.stdout);
+    let v: serde_json::Value = serde_json::from_str(&pending.stdout).unwrap();
+    assert_eq!(v["tests"], serde_json::json!({"passed": 0, "failed": 0, "inconclusive": 0}));
+    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["code"] == "TG306"), "{}", pending.stdout);
     assert_eq!(r.run(&["check", "--at=2026-11-25T00:00:00Z"]).code, 0, "expired: its test does not run");
 }
 

@@ -5,6 +5,8 @@
 mod common;
 mod support;
 
+mod audit;
+mod audit_page;
 mod bad_input; // inputs that must give a located finding, never a panic or a partial file
 mod check;
 mod evaluate;

@@ -1,6 +1,6 @@
 //! The pull-request workflow commands: `new` writes a grant file that passes check, `prune`
 //! lists and removes expired ones.
-use crate::support::{AT, Run, TestRepo};
+use crate::support::{AT, Run, TestRepo, grant};
 
 /// `tailgrant new` for carol on tag:prod-db:5432.
 fn new_grant(r: &TestRepo, approver: &str, duration: &str, reason: &str) -> Run {
@@ -110,6 +110,40 @@ fn git(r: &TestRepo, args: &[&str]) {
 }
 
 #[test]
+fn diff_shows_pending_posture_only_and_broken_grant_files() {
+    let r = TestRepo::example();
+    git(&r, &["init", "-q", "-b", "main"]);
+    git(&r, &["add", "."]);
+    git(&r, &["commit", "-q", "-m", "base"]);
+    // Pending: nothing changes in the rendered policy today, but the comment must show it.
+    r.write(
+        "policies/grants/later.hujson",
+        grant(
+            r#""ssh": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:prod-db"], "users": ["root"]}]"#,
+        )
+        .replace("2026-11-22T09:00:00Z", "2026-12-20T09:00:00Z")
+        .replace("2026-11-24T17:00:00Z", "2026-12-21T09:00:00Z"),
+    );
+    // Only a posture attribute: no labelled entry in the rendered policy either.
+    r.write(
+        "policies/grants/attr.hujson",
+        grant(r#""postureAttributes": [{"device": "alice-laptop", "key": "custom:x", "value": true}]"#),
+    );
+    let md = r.run(&["diff", AT, "--format", "markdown"]);
+    assert_eq!(md.code, 0, "{}", md.transcript());
+    assert!(md.stdout.contains("| `grants/later.hujson` | added | pending (2026-12-20T09\\:00\\:00Z"), "{}", md.stdout);
+    assert!(md.stdout.contains("`alice@example.com → ssh tag:prod-db as root`"), "{}", md.stdout);
+    assert!(md.stdout.contains("`sets custom:x=true on alice-laptop`"), "{}", md.stdout);
+    // A file that breaks: listed, its errors shown, and the exit says so.
+    r.write("policies/grants/broken.hujson", "{\"grants\": [}\n");
+    let md = r.run(&["diff", AT, "--format", "markdown"]);
+    assert_eq!(md.code, 1, "{}", md.transcript());
+    assert!(md.stdout.contains("error(s): this change does not pass `tailgrant check`"), "{}", md.stdout);
+    assert!(md.stdout.contains("| `grants/broken.hujson` | added | unreadable"), "{}", md.stdout);
+    assert!(md.stdout.contains("`TG001`"), "{}", md.stdout);
+}
+
+#[test]
 fn diff_between_two_commits_shows_the_new_grant_and_who_gains_access() {
     let r = TestRepo::example();
     git(&r, &["init", "-q", "-b", "main"]);
@@ -128,6 +162,13 @@ fn diff_between_two_commits_shows_the_new_grant_and_who_gains_access() {
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stdout.starts_with(
+            "added grants/2026-11-23-carol-prod-db.hujson (active, until 2026-11-23T20:00:00Z)\n    carol@example.com → tag:prod-db tcp:5432\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
             "fragments added: grants/2026-11-23-carol-prod-db.hujson\n+ carol@example.com → tag:prod-db:5432 (tcp)"
         ),
         "{}",

@@ -116,3 +116,42 @@ fn tailgrants_own_posture_keys_cannot_be_set_by_hand() {
         refused(&r, Code::InvalidPostureAttribute);
     }
 }
+
+#[test]
+fn fillers_and_format_controls_are_refused_too() {
+    for c in ['\u{3164}', '\u{206a}', '\u{115f}', '\u{1bca0}', '\u{180b}', '\u{2062}'] {
+        let r = Repo::new();
+        r.write("grants/g.hujson", grant(&format!("// {c}\n\t{RULE}")));
+        refused(&r, Code::DeceptiveText);
+    }
+}
+
+#[test]
+fn a_selector_in_lookalike_letters_is_refused() {
+    let r =
+        Repo::granting(r#""grants": [{"src": ["аlice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}],"#);
+    says(&refused(&r, Code::DeceptiveText), "Greek or Cyrillic");
+    // Prose in another script is fine.
+    let r = Repo::new();
+    r.write("grants/g.hujson", grant(RULE).replace("Test access (T-1)", "Отладка репликации (INC-4211)"));
+    passes(&r);
+}
+
+/// An ACL with both the legacy and the current name of a field: which one Tailscale reads is
+/// not documented, so a reviewer could read one while the control plane reads the other.
+#[test]
+fn legacy_and_current_names_together_are_refused() {
+    let r = Repo::granting(
+        r#""acls": [{"action": "accept", "src": ["alice@example.com"], "users": ["autogroup:member"], "dst": ["tag:prod-db:5432"]}],"#,
+    );
+    says(&refused(&r, Code::DuplicateKey), "\"users\" is the legacy name of \"src\"");
+    let r = Repo::granting(
+        r#""acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:prod-db:5432"], "ports": ["tag:prod-db:*"]}],"#,
+    );
+    refused(&r, Code::DuplicateKey);
+    // A legacy name alone is a warning.
+    let r = Repo::granting(
+        r#""acls": [{"action": "accept", "users": ["alice@example.com"], "dst": ["tag:prod-db:5432"]}],"#,
+    );
+    warned(&r, Code::LegacySpelling);
+}

@@ -10,5 +10,6 @@ mod outside;
 mod owners;
 mod power;
 mod self_approval;
+mod timebombs;
 mod trust;
 mod wildcards;

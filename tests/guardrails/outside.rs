@@ -120,3 +120,19 @@ fn fmt_writes_through_a_symlink_and_never_reads_outside() {
     assert!(!out.contains("kSECRET1"), "{out}");
     assert_eq!(std::fs::read(&secret).unwrap(), before, "fmt touched a file outside");
 }
+
+/// A file named on the command line (as a pre-commit hook names what a pull request staged)
+/// that is a symlink out of the policies directory is neither read nor written.
+#[test]
+fn fmt_of_a_named_symlink_out_of_the_policies_directory_is_refused() {
+    let (_keep, secret) = secret_file();
+    let before = std::fs::read(&secret).unwrap();
+    let r = Repo::new();
+    std::fs::create_dir_all(r.path("grants")).unwrap();
+    symlink(&secret, r.path("grants/creds.hujson")).unwrap();
+    let (code, out) = binary(r.root(), &["fmt", r.path("grants/creds.hujson").to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("leads outside the policies directory"), "{out}");
+    assert!(!out.contains("kSECRET1"), "{out}");
+    assert_eq!(std::fs::read(&secret).unwrap(), before);
+}

@@ -178,3 +178,102 @@ fn ssh_as_a_named_user_to_an_owned_tag_passes() {
     );
     passes(&r);
 }
+
+/// Adding someone to a group that a rule names as a destination opens their devices to that
+/// rule's sources: the devices' owner (or the group's owner as a destination) approves, and
+/// the rule's sources benefit.
+#[test]
+fn joining_a_destination_group_opens_the_members_devices() {
+    let base = BASE.replacen(
+        r#""grants": ["#,
+        r#""grants": [
+		{"src": ["group:sre"], "dst": ["group:oncall"], "ip": ["tcp:3389"]},"#,
+        1,
+    );
+    // carol (group:sre) approves ceo joining group:oncall: her own RDP access to the CEO.
+    let r = Repo::with_base(&base);
+    r.write(
+        "grants/g.hujson",
+        grant_by("ceo@example.com", &["carol@example.com"], r#""groups": {"group:oncall": ["ceo@example.com"]},"#),
+    );
+    let all = r.findings();
+    assert!(
+        all.iter().any(|f| f.code == Code::ApproverNotOwner && f.message.contains("does not own ceo@example.com")),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().any(|f| f.code == Code::SelfApproval && f.message.contains("is a member of group:sre")),
+        "{all:#?}"
+    );
+    // The one whose devices they are may approve, if the group's rules do not reach them.
+    let r = Repo::with_base(&base);
+    r.write(
+        "grants/g.hujson",
+        grant_by("nina@example.com", &["ceo@example.com"], r#""groups": {"group:oncall": ["ceo@example.com"]},"#),
+    );
+    let all = r.findings();
+    assert!(!all.iter().any(|f| f.code == Code::ApproverNotOwner), "{all:#?}");
+    // So may whoever the config names as the group's owner as a destination.
+    let r = Repo::with_base(&base);
+    r.write("tailgrant.hujson", r#"{"owners": {"group:oncall": ["nina@example.com"]}}"#);
+    r.write(
+        "grants/g.hujson",
+        grant_by("ceo@example.com", &["nina@example.com"], r#""groups": {"group:oncall": ["ceo@example.com"]},"#),
+    );
+    passes(&r);
+}
+
+/// Owners the repository cannot expand (a role, an IdP group, admins only) cannot prove an
+/// approval: refused, unless the config names who may approve.
+#[test]
+fn owners_that_cannot_be_expanded_are_refused() {
+    let base = BASE.replacen(
+        r#""tag:exit":    ["group:sre"],"#,
+        r#""tag:exit":    ["group:sre"],
+		"tag:vault":   ["autogroup:admin"],
+		"tag:k8s":     [],
+		"tag:pay":     ["group:dba", "autogroup:admin"],
+		"tag:idp":     ["group:sec@example.com"],"#,
+        1,
+    );
+    for tag in ["tag:vault", "tag:k8s", "tag:pay", "tag:idp"] {
+        let r = Repo::with_base(&base);
+        r.write(
+            "grants/g.hujson",
+            grant_by(
+                "alice@example.com",
+                &["nina@example.com"],
+                &format!(r#""grants": [{{"src": ["alice@example.com"], "dst": ["{tag}"], "ip": ["tcp:443"]}}],"#),
+            ),
+        );
+        says(&refused(&r, Code::OwnershipUnverified), &format!("owns {tag}"));
+    }
+    // bob is in group:dba, listed for tag:pay: he owns it whatever the role says.
+    let r = Repo::with_base(&base);
+    r.write(
+        "grants/g.hujson",
+        grant(r#""grants": [{"src": ["alice@example.com"], "dst": ["tag:pay"], "ip": ["tcp:443"]}],"#),
+    );
+    passes(&r);
+    // The config can name who may approve the admin-only tag.
+    let r = Repo::with_base(&base);
+    r.write("tailgrant.hujson", r#"{"owners": {"tag:vault": ["group:netops"]}}"#);
+    r.write(
+        "grants/g.hujson",
+        grant_by(
+            "alice@example.com",
+            &["nina@example.com"],
+            r#""grants": [{"src": ["alice@example.com"], "dst": ["tag:vault"], "ip": ["tcp:443"]}],"#,
+        ),
+    );
+    passes(&r);
+}
+
+/// Routing through a tag's devices (`via`) is theirs to allow.
+#[test]
+fn a_via_tag_needs_its_owner() {
+    let r = Repo::new();
+    r.write("tailgrant.hujson", r#"{"owners": {"10.20.0.0/16": ["group:dba"]}}"#);
+    r.write("grants/g.hujson", grant(r#""grants": [{"src": ["alice@example.com"], "dst": ["10.20.1.0/24"], "ip": ["tcp:443"], "via": ["tag:exit"]}],"#));
+    says(&refused(&r, Code::ApproverNotOwner), "does not own tag:exit");
+}

@@ -31,12 +31,16 @@ fn a_posture_attribute_opens_what_its_posture_gates() {
 #[test]
 fn a_default_posture_attribute_opens_every_ungated_rule() {
     let base = BASE.replacen("\"postures\": {", "\"defaultSrcPosture\": [\"posture:managed\"],\n\t\"postures\": {", 1);
+    // The ACL to tag:staging has no posture of its own: the default now gates it, so setting
+    // the attribute opens tag:staging too, which nina does not own.
+    let r = Repo::with_base(&base);
+    r.write("grants/g.hujson", grant_by("alice@example.com", &["nina@example.com"], &sets("custom:managed")));
+    let hits = refused(&r, Code::ApproverNotOwner);
+    says(&hits, "does not own tag:staging");
+    // bob owns both tag:staging (group:eng) and tag:prod-db (group:dba).
     let r = Repo::with_base(&base);
     r.write("grants/g.hujson", grant(&sets("custom:managed")));
-    // ACLs to tag:staging and SSH to autogroup:self are gated by the default now: bob owns
-    // tag:staging (group:eng), but nobody owns what the SSH rule's... self needs no owner.
-    let all = r.findings();
-    assert!(all.iter().any(|f| f.code == Code::WildcardForbidden), "every port of tag:staging: {all:#?}");
+    passes(&r);
 }
 
 #[test]

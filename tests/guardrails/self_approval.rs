@@ -27,7 +27,7 @@ fn wide_sources_that_cover_the_approver() {
         (r#""100.64.0.0/16""#, "may have a device with an address in 100.64.0.0/16"),
         (r#""fd7a:115c:a1e0::/64""#, "may have a device"),
         (r#""legacy""#, "may have a device with an address in legacy"),
-        (r#""alice@example.com", "BOB@example.com""#, "is a source"),
+        (r#""alice@example.com", "BOB@example.com""#, "is BOB@example.com, a source of its rules"),
     ] {
         let hits = refused(&from(src), Code::SelfApproval);
         says(&hits, why);
@@ -109,7 +109,39 @@ fn a_posture_attribute_on_the_approvers_device_is_self_approval() {
     passes(&r);
     // Without a devices file, check cannot tell and says so (apply decides).
     says(
-        &warned(&Repo::granting(&body("bob-laptop")), Code::OwnershipUnverified),
+        &warned(&Repo::granting(&body("bob-laptop")), Code::DeviceOwnerUnverified),
         "cannot verify offline that no approver owns device",
     );
+}
+
+/// With a devices file, a single tailnet address names one device, whose owner is known.
+#[test]
+fn a_single_address_is_judged_by_its_device() {
+    let devices = r#"{"devices": [
+		{"name": "ci-1.tail1234.ts.net", "hostname": "ci-1", "nodeId": "nCI1", "user": "carol@example.com", "tags": ["tag:web"], "addresses": ["100.64.0.9"]},
+		{"name": "bob-laptop.tail1234.ts.net", "hostname": "bob-laptop", "nodeId": "nBOB1", "user": "bob@example.com", "addresses": ["100.64.0.2"]}
+	]}"#;
+    let r = from(r#""100.64.0.9""#);
+    r.write("devices.json", devices);
+    r.write(
+        "tailgrant.hujson",
+        r#"{"devices": "devices.json", "guardrails": [{"match": "grants/**", "forbidSelfApproval": true, "approversMustOwnTags": true}]}"#,
+    );
+    // bob owns tag:web through group:eng: he could be the beneficiary.
+    says(&refused(&r, Code::SelfApproval), "owns tag:web, which the device at 100.64.0.9 carries");
+    let r = from(r#""100.64.0.2""#);
+    r.write("devices.json", devices);
+    r.write(
+        "tailgrant.hujson",
+        r#"{"devices": "devices.json", "guardrails": [{"match": "grants/**", "forbidSelfApproval": true, "approversMustOwnTags": true}]}"#,
+    );
+    says(&refused(&r, Code::SelfApproval), "owns the device at 100.64.0.2");
+    let base_devices = devices.replace("\"tags\": [\"tag:web\"]", "\"tags\": [\"tag:ci\"]");
+    let r = from(r#""100.64.0.9""#);
+    r.write("devices.json", base_devices);
+    r.write(
+        "tailgrant.hujson",
+        r#"{"devices": "devices.json", "guardrails": [{"match": "grants/**", "forbidSelfApproval": true, "approversMustOwnTags": true}]}"#,
+    );
+    passes(&r);
 }

@@ -55,7 +55,7 @@ fn every_port_in_other_spellings() {
         r#""tcp:*""#,
         r#""udp:*""#,
         r#""tcp:1-65535""#,
-        r#""tcp:0-65535""#,
+        r#""TCP:1-65535""#,
         r#""1-65535""#,
         r#""*:1-65535""#,
         r#""tcp:1-32767", "tcp:32768-65535""#,
@@ -67,6 +67,16 @@ fn every_port_in_other_spellings() {
     }
 }
 
+/// `0-65535` is no spelling of every port: Tailscale refuses a range that starts at 0.
+#[test]
+fn a_range_from_port_0_is_refused_as_tailscale_refuses_it() {
+    refused(&grant(r#""alice@example.com""#, r#""tag:prod-db""#, r#""tcp:0-65535""#), Code::InvalidPort);
+    let r = Repo::granting(
+        r#""acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:prod-db:0-65535"]}],"#,
+    );
+    refused(&r, Code::InvalidPort);
+}
+
 #[test]
 fn every_port_split_across_rules_and_acl_spellings() {
     let two_grants = r#""grants": [
@@ -74,7 +84,7 @@ fn every_port_split_across_rules_and_acl_spellings() {
 		{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:30001-65535"]},
 	],"#;
     refused(&Repo::granting(two_grants), Code::WildcardForbidden);
-    for dst in [r#""tag:prod-db:*""#, r#""tag:prod-db:0-65535""#, r#""tag:prod-db:1-40000", "tag:prod-db:40001-65535""#]
+    for dst in [r#""tag:prod-db:*""#, r#""tag:prod-db:1-65535""#, r#""tag:prod-db:1-40000", "tag:prod-db:40001-65535""#]
     {
         let r = Repo::granting(&format!(
             r#""acls": [{{"action": "accept", "src": ["alice@example.com"], "dst": [{dst}]}}],"#
@@ -87,18 +97,32 @@ fn every_port_split_across_rules_and_acl_spellings() {
     says(&refused(&r, Code::WildcardForbidden), "every udp port");
 }
 
+/// Joining a group is as wide as the base made the group's rules: the base is trusted to shape
+/// them, so it is not a wildcard of the fragment's, but the approver must own all of it.
 #[test]
-fn everything_reached_through_a_group_counts() {
-    // group:staging reaches every port of tag:staging in the base: joining it is that grant.
-    let r = Repo::granting(r#""groups": {"group:staging": ["alice@example.com"]},"#);
-    let hits = refused(&r, Code::WildcardForbidden);
-    says(&hits, "every tcp and udp port of tag:staging");
-    says(&hits, "by adding people to group:staging");
+fn what_a_group_reaches_is_judged_by_ownership() {
+    // group:staging reaches every port of tag:staging in the base; bob owns tag:staging.
+    passes(&Repo::granting(r#""groups": {"group:staging": ["alice@example.com"]},"#));
+    let r = Repo::new();
+    r.write(
+        "grants/g.hujson",
+        grant_by("alice@example.com", &["nina@example.com"], r#""groups": {"group:staging": ["alice@example.com"]},"#),
+    );
+    says(&refused(&r, Code::ApproverNotOwner), "by adding people to group:staging");
+    // A group whose rule opens `*`: nobody owns `*` unless the config says so.
+    let base = BASE.replacen(
+        r#"{"action": "accept", "src": ["group:staging"], "dst": ["tag:staging:*"]},"#,
+        r#"{"action": "accept", "src": ["group:staging"], "dst": ["*:*"]},"#,
+        1,
+    );
+    let r = Repo::with_base(&base);
+    r.write("grants/g.hujson", crate::support::grant(r#""groups": {"group:staging": ["alice@example.com"]},"#));
+    says(&refused(&r, Code::UnownedDestination), "no one owns *");
 }
 
 #[test]
 fn named_ports_ranges_and_icmp_pass() {
-    for ip in [r#""tcp:5432""#, r#""tcp:8000-8100""#, r#""icmp:*""#, r#""tcp:1-65534""#, r#""udp:53", "tcp:53""#] {
+    for ip in [r#""tcp:5432""#, r#""tcp:8000-8100""#, r#""icmp:*""#, r#""tcp:1-4096""#, r#""udp:53", "tcp:53""#] {
         passes(&grant(r#""alice@example.com""#, r#""tag:prod-db""#, ip));
     }
 }
@@ -127,4 +151,73 @@ fn the_widest_prefix_is_configurable() {
         grant_by("alice@example.com", &["nina@example.com"], &body.replace("10.0.0.0/8", "10.20.0.0/16")),
     );
     passes(&r);
+}
+
+#[test]
+fn nearly_every_port_is_too_many() {
+    for ip in [r#""tcp:1-65534""#, r#""tcp:1024-65535""#, r#""udp:2-65535""#] {
+        says(
+            &refused(&grant(r#""alice@example.com""#, r#""tag:prod-db""#, ip), Code::WildcardForbidden),
+            "more than the 4096 allowed",
+        );
+    }
+    passes(&grant(r#""alice@example.com""#, r#""tag:prod-db""#, r#""tcp:8000-9000""#));
+}
+
+/// Splitting a grant across files does not narrow it: what one source holds at one time counts.
+#[test]
+fn halves_in_two_files_are_the_whole() {
+    let half = |ports: &str| {
+        crate::support::grant(&format!(
+            r#""grants": [{{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["{ports}"]}}],"#
+        ))
+    };
+    let r = Repo::new();
+    r.write("grants/a.hujson", half("tcp:1-3000"));
+    r.write("grants/b.hujson", half("tcp:3001-6000"));
+    let hits = refused(&r, Code::WildcardForbidden);
+    says(&hits, "together with grants/");
+    says(&hits, "6000 tcp ports of tag:prod-db");
+    assert_eq!(hits.len(), 2, "both files: {hits:#?}");
+    // Not at the same time: no one holds both halves at once.
+    let r = Repo::new();
+    r.write("grants/a.hujson", half("tcp:1-3000"));
+    r.write(
+        "grants/b.hujson",
+        half("tcp:3001-6000")
+            .replace("2026-11-22T09:00:00Z", "2026-11-25T00:00:00Z")
+            .replace("2026-11-24T17:00:00Z", "2026-11-26T00:00:00Z"),
+    );
+    passes(&r);
+    // Two address ranges that together are wider than allowed.
+    let r = Repo::new();
+    r.write("tailgrant.hujson", r#"{"owners": {"10.0.0.0/8": ["group:dba"]}}"#);
+    let range = |dst: &str| {
+        crate::support::grant(&format!(
+            r#""grants": [{{"src": ["alice@example.com"], "dst": ["{dst}"], "ip": ["tcp:443"]}}],"#
+        ))
+    };
+    r.write("grants/a.hujson", range("10.20.0.0/16"));
+    r.write("grants/b.hujson", range("10.21.0.0/16"));
+    says(&refused(&r, Code::WildcardForbidden), "together cover");
+}
+
+#[test]
+fn the_tailnet_in_ipv6_spellings_is_every_device() {
+    for dst in ["fd7a:115c:a1e0::/96", "fd7a:115c:a1e0::/64", "::ffff:0.0.0.0/96"] {
+        let r = Repo::granting(&format!(
+            r#""grants": [{{"src": ["alice@example.com"], "dst": ["{dst}"], "ip": ["tcp:443"]}}],"#
+        ));
+        refused(&r, Code::WildcardForbidden);
+    }
+}
+
+#[test]
+fn login_patterns_are_not_logins() {
+    for src in ["*@example.com", "*@*"] {
+        says(
+            &refused(&grant(&format!("{src:?}"), r#""tag:prod-db""#, r#""tcp:5432""#), Code::WildcardForbidden),
+            "a pattern",
+        );
+    }
 }

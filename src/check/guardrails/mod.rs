@@ -23,7 +23,7 @@ use jiff::Timestamp;
 pub(crate) use self::reach::{AUTO_APPROVERS, NODE_ATTRS};
 
 use self::ownership::{Ground, Ownership};
-use self::reach::{Opened, Reach, Uses};
+use self::reach::{Opened, Reach, Uses, Via};
 use super::approvers::{Conflict, Destination, Judgement};
 use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
@@ -72,6 +72,7 @@ pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut V
     let trusted = trusted(repo, at, &rules);
     let ground = Ground { trusted: &trusted, all: view, owners: &repo.config.owners };
     let uses = Uses::of(view);
+    let mut judged: Vec<(&FragmentFile, &Guardrail, Reach<'_>)> = Vec::new();
     for f in &repo.fragments {
         if f.fragment.status(at) == Status::Expired {
             continue; // it grants nothing; TG053 says so
@@ -83,9 +84,117 @@ pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut V
         }
         text::check(f, findings);
         let reach = Reach::of(f, &uses);
-        for g in matching {
+        for g in &matching {
             Guard { f, g, view, ground: &ground, reach: &reach, inventory: repo.inventory.as_ref(), at, findings }
                 .run();
+        }
+        if let Some(g) = matching.iter().find(|g| g.forbid_wildcards) {
+            judged.push((f, *g, reach));
+        }
+    }
+    across_files(&judged, view, findings);
+}
+
+/// `forbidWildcards` across files: what one source holds on one destination at one time is
+/// counted over every guarded fragment in force with it, so that `tcp:1-32767` in one file and
+/// `tcp:32768-65535` in another (or two halves of an address range) are every port (or too
+/// wide) just as in one file.
+fn across_files(judged: &[(&FragmentFile, &Guardrail, Reach<'_>)], view: &View<'_>, findings: &mut Vec<Finding>) {
+    use std::collections::HashMap;
+    let overlap = |a: &FragmentFile, b: &FragmentFile| {
+        let (a, b) = (&a.fragment, &b.fragment);
+        let starts = a.not_before.max(b.not_before);
+        let ends = match (a.expires, b.expires) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, None) | (None, x) => x,
+        };
+        ends.is_none_or(|e| starts.is_none_or(|s| s < e))
+    };
+    // What each fragment (by index) opens, and where: per (source, destination) its ports,
+    // per source its destinations' addresses.
+    type Held<'v, T> = Vec<(usize, T, &'v Value)>;
+    let mut ports: HashMap<(&str, &str), Held<'_, wide::PortsOpened>> = HashMap::new();
+    let mut addrs: HashMap<&str, Held<'_, crate::model::addrs::AddrSet>> = HashMap::new();
+    for (i, (_, _, reach)) in judged.iter().enumerate() {
+        for o in reach.opened.iter().filter(|o| matches!(o.via, Via::Rule)) {
+            for s in &o.srcs {
+                if let Some(p) = &o.ports {
+                    let list = ports.entry((s.as_str(), o.dst.as_str())).or_default();
+                    match list.last_mut() {
+                        Some((j, opened, _)) if *j == i => opened.add(p),
+                        _ => {
+                            let mut opened = wide::PortsOpened::default();
+                            opened.add(p);
+                            list.push((i, opened, o.ports_at));
+                        }
+                    }
+                }
+                if let Some(set) = addresses::addresses(view, &o.dst) {
+                    let list = addrs.entry(s.as_str()).or_default();
+                    match list.last_mut() {
+                        Some((j, union, _)) if *j == i => union.union(&set),
+                        _ => list.push((i, set, o.at)),
+                    }
+                }
+            }
+        }
+    }
+    let mut report = |i: usize, others: &[usize], at: &Value, what: String| {
+        let (f, g, _) = &judged[i];
+        let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
+        findings.push(Finding::new(
+            Code::WildcardForbidden,
+            Location::new(&f.doc.file, at.span.clone()),
+            format!(
+                "together with {}, in force at the same time, this fragment grants {what} (guardrail for {})",
+                names.join(", "),
+                g.matches
+            ),
+            "name the sources, destinations and ports that are needed; splitting a grant across files does not narrow it",
+        ));
+    };
+    for ((src, dst), list) in &ports {
+        if list.len() < 2 {
+            continue;
+        }
+        for (i, mine, at) in list {
+            let g = judged[*i].1;
+            if mine.too_wide(dst, g.max_ports).is_some() {
+                continue; // too wide on its own: reported for the file alone
+            }
+            let mut total = wide::PortsOpened::default();
+            let mut others = Vec::new();
+            for (j, theirs, _) in list.iter().filter(|(j, ..)| overlap(judged[*i].0, judged[*j].0)) {
+                total.merge(theirs);
+                if j != i {
+                    others.push(*j);
+                }
+            }
+            if let Some(what) = total.too_wide(dst, g.max_ports).filter(|_| !others.is_empty()) {
+                report(*i, &others, at, format!("{what} to {src}"));
+            }
+        }
+    }
+    for (src, list) in &addrs {
+        if list.len() < 2 {
+            continue;
+        }
+        for (i, mine, at) in list {
+            let g = judged[*i].1;
+            if wide::addresses_too_wide(mine, g.widest_prefix) {
+                continue;
+            }
+            let mut total = crate::model::addrs::AddrSet::default();
+            let mut others = Vec::new();
+            for (j, theirs, _) in list.iter().filter(|(j, ..)| overlap(judged[*i].0, judged[*j].0)) {
+                total.union(theirs);
+                if j != i {
+                    others.push(*j);
+                }
+            }
+            if !others.is_empty() && wide::addresses_too_wide(&total, g.widest_prefix) {
+                report(*i, &others, at, format!("{src} destinations that together cover {}", total.describe()));
+            }
         }
     }
 }
@@ -336,7 +445,7 @@ impl<'a> Guard<'a, '_> {
                     };
                     let loc = self.loc(at);
                     self.report(
-                        Code::OwnershipUnverified,
+                        Code::DeviceOwnerUnverified,
                         loc,
                         format!("cannot verify offline that no approver owns device {device:?}, on which this fragment sets {key}: {why}"),
                         "`apply` refuses to set it on an approver's device; a devices file (config `devices`) lets `check` decide",
@@ -373,7 +482,7 @@ impl<'a> Guard<'a, '_> {
 
     fn wildcards(&mut self) {
         let mut hits = wide::sources(self.view, &self.reach.sources, self.g.widest_prefix);
-        hits.extend(wide::destinations(self.view, self.reach, self.g.widest_prefix));
+        hits.extend(wide::destinations(self.view, self.reach, self.g.widest_prefix, self.g.max_ports));
         for hit in hits {
             let loc = self.loc(hit.at);
             self.report(
@@ -388,18 +497,23 @@ impl<'a> Guard<'a, '_> {
     /// Every approver owns everything the fragment opens, by trusted ground; what nobody owns
     /// is refused outright.
     fn ownership(&mut self) {
-        let mut by_dst: BTreeMap<&str, &Opened<'_>> = BTreeMap::new();
+        // One finding per destination (and per group through which a person is exposed).
+        let mut by_dst: BTreeMap<(&str, &str), &Opened<'_>> = BTreeMap::new();
         for o in &self.reach.opened {
             // Reaching one's own devices from one's own devices opens nothing to anyone else.
             if matches!(classify(&o.dst), Selector::Autogroup("self")) {
                 continue;
             }
-            by_dst.entry(o.dst.as_str()).or_insert(o);
+            let through = match &o.via {
+                Via::Exposure { group, .. } => group.as_str(),
+                _ => "",
+            };
+            by_dst.entry((o.dst.as_str(), through)).or_insert(o);
         }
         let approvers = self.approvers();
-        for (dst, opened) in by_dst {
+        for ((dst, through), opened) in by_dst {
             // Whether anyone owns it does not depend on who approves: ask for nobody in particular.
-            if let Ownership::Unowned(why) = self.ground.owns("", dst) {
+            if let Some(why) = self.ground.unowned(dst) {
                 let loc = self.loc(opened.at);
                 self.report(
                     Code::UnownedDestination,
@@ -422,15 +536,25 @@ impl<'a> Guard<'a, '_> {
                 );
             }
             for (a, at) in &approvers {
-                match self.ground.owns(a, dst) {
+                // Someone's devices exposed through a group are theirs to open, or the group's
+                // owners' as a destination (config `owners`).
+                let owns = match self.ground.owns(a, dst) {
+                    Ownership::Owns => Ownership::Owns,
+                    _ if !through.is_empty() && self.ground.owns(a, through) == Ownership::Owns => Ownership::Owns,
+                    other => other,
+                };
+                match owns {
                     Ownership::Owns | Ownership::Unowned(_) => {}
                     Ownership::Unknown(why) => {
                         let loc = self.loc(at);
                         self.report(
                             Code::OwnershipUnverified,
                             loc,
-                            format!("cannot verify offline that {a} owns {dst}: {why}"),
-                            "a reviewer must confirm the approver may grant access to it",
+                            format!("cannot verify offline that {a} owns {dst}, which this fragment opens{}: {why}", opened.via.clause()),
+                            format!(
+                                "name who may approve it in tailgrant.hujson (\"owners\": {{\"{dst}\": [\"group:...\"]}}), \
+                                 or ask an owner the policy lists by name"
+                            ),
                         );
                     }
                     Ownership::No(owners) => {

@@ -38,6 +38,20 @@ pub(crate) struct Ground<'a> {
 }
 
 impl Ground<'_> {
+    /// Why nobody owns `dst`, if nobody does: whoever asks, the answer is the same.
+    pub fn unowned(&self, dst: &str) -> Option<String> {
+        let dst = dst.trim();
+        match classify(dst) {
+            // A tag defined in trusted ground has owners (perhaps only admins: TG210's case).
+            Selector::Tag(_) if self.trusted.tag_defined(dst) || self.owners.contains_key(dst) => None,
+            Selector::User(_) => None,
+            _ => match self.owns("", dst) {
+                Ownership::Unowned(why) => Some(why),
+                _ => None,
+            },
+        }
+    }
+
     pub fn owns(&self, person: &str, dst: &str) -> Ownership {
         let dst = dst.trim();
         let configured = self.owners.get(dst).map(|list| listed(self.trusted, person, list.iter().map(String::as_str)));
@@ -142,7 +156,7 @@ pub(crate) fn listed<'o>(view: &View<'_>, person: &str, owners: impl Iterator<It
             Selector::Group(g) if g.contains('@') => {
                 unknown.get_or_insert_with(|| format!("{o} is synced from the identity provider"));
             }
-            Selector::Group(_) if view.group_members(o).iter().any(|m| m.trim().eq_ignore_ascii_case(person)) => {
+            Selector::Group(_) if view.is_member(o, person) => {
                 return Ownership::Owns;
             }
             Selector::Autogroup(a) => {
@@ -168,25 +182,23 @@ pub(crate) fn tag_ownership(
     if !view.tag_defined(tag) && !config.contains_key(tag) {
         return Ownership::Unowned(format!("{tag} is not defined in the base policy's tagOwners"));
     }
-    let mut seen = BTreeSet::new();
+    let mut seen: Vec<&str> = Vec::new();
     let mut unknown = None;
     let mut others = BTreeSet::new();
-    let mut stack = vec![tag.to_owned()];
+    let mut stack: Vec<&str> = vec![tag];
     while let Some(t) = stack.pop() {
-        if !seen.insert(t.clone()) {
+        if seen.contains(&t) {
             continue; // ownership cycles are legal
         }
-        let mut list = view.tag_owner_list(&t);
-        list.extend(config.get(&t).into_iter().flatten().cloned());
-        if list.is_empty() {
+        seen.push(t);
+        let listed_here = view.tag_owner_slice(t);
+        let configured = config.get(t).map_or(&[][..], Vec::as_slice);
+        if listed_here.is_empty() && configured.is_empty() {
             unknown.get_or_insert_with(|| format!("{t} has no listed owners, so only admins may apply it"));
         }
-        for o in &list {
-            if let Selector::Tag(_) = classify(o) {
-                stack.push(o.trim().to_owned());
-            }
-        }
-        match listed(view, person, list.iter().map(String::as_str)) {
+        let list = || listed_here.iter().chain(configured).map(|o| o.trim());
+        stack.extend(list().filter(|o| matches!(classify(o), Selector::Tag(_))));
+        match listed(view, person, list()) {
             Ownership::Owns => return Ownership::Owns,
             Ownership::Unknown(why) => {
                 unknown.get_or_insert(why);

@@ -22,6 +22,74 @@ pub(crate) struct Benefit<'a> {
     pub at: &'a Value,
 }
 
+/// Whether a source selector covers `person`: certainly (`true`) or possibly, with why.
+fn covers(
+    view: &View<'_>,
+    owners: &indexmap::IndexMap<String, Vec<String>>,
+    person: &str,
+    sel: &str,
+) -> Option<(bool, String)> {
+    let same = |u: &str| u.trim().eq_ignore_ascii_case(person);
+    Some(match classify(sel) {
+        Selector::User(u) if same(u) => (true, format!("is {sel}")),
+        Selector::Group(g) if g.contains('@') => {
+            (false, format!("may be in {sel}, a group synced from the identity provider"))
+        }
+        Selector::Group(_) => match listed(view, person, std::iter::once(sel)) {
+            Ownership::Owns => (true, format!("is a member of {sel}")),
+            _ => return None,
+        },
+        Selector::Wildcard | Selector::Autogroup("danger-all" | "member" | "members") => (true, format!("is in {sel}")),
+        Selector::Autogroup("shared") => {
+            (false, "may be among the users the tailnet shares devices with (autogroup:shared)".to_owned())
+        }
+        Selector::Autogroup(r) if ROLE_AUTOGROUPS.contains(&r) => (false, format!("may hold the role {sel}")),
+        Selector::UserDomain(d) if person.rsplit_once('@').is_some_and(|(_, pd)| pd.eq_ignore_ascii_case(d)) => {
+            (true, format!("is in {sel}"))
+        }
+        Selector::Tag(_) => match tag_ownership(view, owners, person, sel) {
+            Ownership::Owns => (true, format!("owns {sel} (and can put it on a device of their own)")),
+            Ownership::Unknown(why) => (false, format!("may own {sel} ({why})")),
+            _ => return None,
+        },
+        Selector::Autogroup("tagged") => {
+            let t = view.tag_owners.iter().find(|t| tag_ownership(view, owners, person, &t.name) == Ownership::Owns)?;
+            (true, format!("owns {}, and autogroup:tagged", t.name))
+        }
+        _ => match addresses(view, sel) {
+            Some(set) if set.overlaps(&AddrSet::tailnet()) => match single_device(view, sel) {
+                // A devices file says whose the one address is.
+                Some(Some(d)) => {
+                    if d.user.as_deref().is_some_and(same) {
+                        (true, format!("owns the device at {sel}"))
+                    } else if let Some(t) =
+                        d.tags.iter().find(|t| tag_ownership(view, owners, person, t) == Ownership::Owns)
+                    {
+                        (true, format!("owns {t}, which the device at {sel} carries"))
+                    } else {
+                        return None;
+                    }
+                }
+                _ => (false, format!("may have a device with an address in {sel}")),
+            },
+            _ => return None,
+        },
+    })
+}
+
+/// For a selector naming exactly one address: `Some(device)` from the devices file (`None`
+/// inside when the file does not know it); `None` for anything wider or without a file.
+fn single_device<'v>(view: &View<'v>, sel: &str) -> Option<Option<&'v crate::model::devices::DeviceIdentity>> {
+    let inv = view.inventory?;
+    let set = addresses(view, sel)?;
+    let ip: std::net::IpAddr = match classify(sel) {
+        Selector::Ip(ip) => ip,
+        Selector::Host(h) => view.host(h)?.parse().ok()?,
+        _ => return None,
+    };
+    (set.counts() == (u128::from(ip.is_ipv4()), u128::from(ip.is_ipv6()))).then(|| inv.by_ip.get(&ip))
+}
+
 /// The first way `person` benefits from the fragment, certain ways before possible ones.
 pub(crate) fn benefit<'a>(
     reach: &Reach<'a>,
@@ -37,47 +105,16 @@ pub(crate) fn benefit<'a>(
         }
     }
     for s in &reach.sources {
-        let (certain, why) = match classify(&s.sel) {
-            Selector::User(u) if same(u) => (true, "is a source of its rules".to_owned()),
-            Selector::Group(g) if g.contains('@') => {
-                (false, format!("may be in {}, a group synced from the identity provider", s.sel))
-            }
-            Selector::Group(_) => match listed(view, person, std::iter::once(s.sel.as_str())) {
-                Ownership::Owns => (true, format!("is a member of {}, a source of its rules", s.sel)),
-                _ => continue,
-            },
-            Selector::Wildcard | Selector::Autogroup("danger-all" | "member" | "members") => {
-                (true, format!("is in {}, a source of its rules", s.sel))
-            }
-            Selector::Autogroup("shared") => {
-                (false, "may be among the users the tailnet shares devices with (autogroup:shared)".to_owned())
-            }
-            Selector::Autogroup(r) if ROLE_AUTOGROUPS.contains(&r) => {
-                (false, format!("may hold the role {}, a source of its rules", s.sel))
-            }
-            Selector::UserDomain(d) if person.rsplit_once('@').is_some_and(|(_, pd)| pd.eq_ignore_ascii_case(d)) => {
-                (true, format!("is in {}, a source of its rules", s.sel))
-            }
-            Selector::Tag(_) => match tag_ownership(view, owners, person, &s.sel) {
-                Ownership::Owns => {
-                    (true, format!("owns {}, a source of its rules, and can put it on a device of their own", s.sel))
-                }
-                Ownership::Unknown(why) => (false, format!("may own {}, a source of its rules ({why})", s.sel)),
-                _ => continue,
-            },
-            Selector::Autogroup("tagged") => {
-                match view.tag_owners.iter().find(|t| tag_ownership(view, owners, person, &t.name) == Ownership::Owns) {
-                    Some(t) => (true, format!("owns {}, and autogroup:tagged is a source of its rules", t.name)),
-                    None => continue,
-                }
-            }
-            _ => match addresses(view, &s.sel) {
-                Some(set) if set.overlaps(&AddrSet::tailnet()) => {
-                    (false, format!("may have a device with an address in {}, a source of its rules", s.sel))
-                }
-                _ => continue,
-            },
-        };
+        let Some((certain, why)) = covers(view, owners, person, &s.sel) else { continue };
+        let why = format!("{why}, a source of its rules");
+        if certain {
+            return Some(Benefit { certain, why, at: s.at });
+        }
+        maybe.get_or_insert(Benefit { certain, why, at: s.at });
+    }
+    for (s, reached) in &reach.exposed_to {
+        let Some((certain, why)) = covers(view, owners, person, &s.sel) else { continue };
+        let why = format!("{why}, a source of the rule that reaches whom this fragment adds to {reached}");
         if certain {
             return Some(Benefit { certain, why, at: s.at });
         }

@@ -34,6 +34,8 @@ pub(crate) struct Opened<'a> {
     pub ports: Option<Ports>,
     /// Where the ports are written: the ACL destination, or the grant's `ip` entry.
     pub ports_at: &'a Value,
+    /// For the fragment's own rules: the rule's sources (trimmed).
+    pub srcs: Vec<String>,
 }
 
 /// How a fragment comes to open a destination.
@@ -49,6 +51,11 @@ pub(crate) enum Via {
     Power { group: String, at: Location },
     /// Setting posture attribute `key`, which `posture` reads, on a rule that posture gates.
     Posture { key: String, posture: String, rule: Location },
+    /// Adding the destination (a person) to `group`, which the rule at `rule` lets others reach:
+    /// their devices are opened to the rule's sources.
+    Exposure { group: String, rule: Location },
+    /// Routing through the tag in a grant's `via` (an exit node, a subnet router, a connector).
+    Router,
     /// Its own `nodeAttrs` or `autoApprovers` entries.
     Section,
 }
@@ -66,6 +73,10 @@ impl Via {
             Via::Posture { key, posture, rule } => {
                 format!(" (by setting {key}, which {posture} reads, gating the rule at {})", at(rule))
             }
+            Via::Exposure { group, rule } => {
+                format!(" (by adding them to {group}, which the rule at {} opens to others)", at(rule))
+            }
+            Via::Router => " (as the router traffic goes through, in `via`)".to_owned(),
         }
     }
 }
@@ -91,6 +102,9 @@ pub(crate) struct Source<'a> {
 pub(crate) struct Reach<'a> {
     pub opened: Vec<Opened<'a>>,
     pub sources: Vec<Source<'a>>,
+    /// Sources of other rules that reach someone this fragment adds to a group those rules name
+    /// as a destination: they benefit, though the fragment does not name them.
+    pub exposed_to: Vec<(Source<'a>, String)>,
     /// People the fragment adds to groups: (member, group, where).
     pub members_added: Vec<(String, String, &'a Value)>,
     /// Posture attributes the fragment sets: (device, key, where).
@@ -171,22 +185,47 @@ impl<'a> Reach<'a> {
     pub fn of(f: &'a FragmentFile, uses: &Uses<'_>) -> Reach<'a> {
         let own = |e: &Entry<'_>| std::ptr::eq(e.origin.file, &f.doc.file);
         let tree = &f.doc.tree;
-        let mut reach =
-            Reach { opened: Vec::new(), sources: Vec::new(), members_added: Vec::new(), devices: Vec::new() };
+        let mut reach = Reach {
+            opened: Vec::new(),
+            sources: Vec::new(),
+            exposed_to: Vec::new(),
+            members_added: Vec::new(),
+            devices: Vec::new(),
+        };
         for section in RULE_SECTIONS {
             for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+                let mut srcs = Vec::new();
                 for (s, at) in rule_sources(rule).map(strings).unwrap_or_default() {
+                    srcs.push(s.trim().to_owned());
                     reach.sources.push(Source { sel: s.trim().to_owned(), at });
                 }
                 for (dst, ports, at, ports_at) in rule_destinations(section, rule) {
-                    reach.opened.push(Opened { dst, at, via: Via::Rule, ports, ports_at });
+                    reach.opened.push(Opened { dst, at, via: Via::Rule, ports, ports_at, srcs: srcs.clone() });
+                }
+                // Routing through a tag's devices is theirs to allow too.
+                for (t, at) in field(rule, "via").map(strings).unwrap_or_default() {
+                    reach.opened.push(Opened {
+                        dst: t.trim().to_owned(),
+                        at,
+                        via: Via::Router,
+                        ports: None,
+                        ports_at: at,
+                        srcs: Vec::new(),
+                    });
                 }
             }
         }
         for section in ["nodeAttrs", "autoApprovers"] {
             if let Some(v) = field(tree, section) {
                 let dst = if section == "nodeAttrs" { NODE_ATTRS } else { AUTO_APPROVERS };
-                reach.opened.push(Opened { dst: dst.into(), at: v, via: Via::Section, ports: None, ports_at: v });
+                reach.opened.push(Opened {
+                    dst: dst.into(),
+                    at: v,
+                    via: Via::Section,
+                    ports: None,
+                    ports_at: v,
+                    srcs: Vec::new(),
+                });
             }
         }
         if let Some(groups) = field(tree, "groups").and_then(|g| g.as_object()) {
@@ -199,6 +238,9 @@ impl<'a> Reach<'a> {
                 // Point at the first member added: that is what the change is.
                 let at = added.first().map_or(&g.name, |(_, v)| *v);
                 reach.through_group(&group, at, uses, &own);
+                for (m, at) in &added {
+                    reach.exposing(m.trim(), &group, at, uses);
+                }
             }
         }
         if let Some(attrs) = field(tree, "postureAttributes").and_then(|v| v.as_array()) {
@@ -224,17 +266,37 @@ impl<'a> Reach<'a> {
             let rule = e.origin.at(e.value);
             for (dst, ports, ..) in rule_destinations(section, e.value) {
                 let via = Via::Membership { group: group.to_owned(), rule: rule.clone() };
-                self.opened.push(Opened { dst, at, via, ports, ports_at: at });
+                self.opened.push(Opened { dst, at, via, ports, ports_at: at, srcs: Vec::new() });
             }
         }
         for tag in uses.tags_by_owner.get(group).into_iter().flatten() {
             let via = Via::Ownership { group: group.to_owned() };
-            self.opened.push(Opened { dst: tag.clone(), at, via, ports: None, ports_at: at });
+            self.opened.push(Opened { dst: tag.clone(), at, via, ports: None, ports_at: at, srcs: Vec::new() });
         }
         for (dst, named) in [(NODE_ATTRS, &uses.node_attrs), (AUTO_APPROVERS, &uses.auto_approvers)] {
             for (origin, list) in named.get(group).into_iter().flatten() {
                 let via = Via::Power { group: group.to_owned(), at: origin.at(list) };
-                self.opened.push(Opened { dst: dst.into(), at, via, ports: None, ports_at: at });
+                self.opened.push(Opened { dst: dst.into(), at, via, ports: None, ports_at: at, srcs: Vec::new() });
+            }
+        }
+    }
+
+    /// What adding `member` to `group` exposes: where rules name `group` as a destination, the
+    /// member's devices become reachable from those rules' sources, who thereby benefit.
+    fn exposing(&mut self, member: &str, group: &str, at: &'a Value, uses: &Uses<'_>) {
+        for (section, e) in uses.rules_by_destination.get(group).into_iter().flatten() {
+            let rule = e.origin.at(e.value);
+            for (dst, ports, ..) in rule_destinations(section, e.value) {
+                if dst != group {
+                    continue;
+                }
+                let via = Via::Exposure { group: group.to_owned(), rule: rule.clone() };
+                self.opened.push(Opened { dst: member.to_owned(), at, via, ports, ports_at: at, srcs: Vec::new() });
+            }
+            for (s, _) in rule_sources(e.value).map(strings).unwrap_or_default() {
+                let why =
+                    format!("{group}, which the rule at {}:{}:{} lets them reach", rule.file, rule.line, rule.column);
+                self.exposed_to.push((Source { sel: s.trim().to_owned(), at }, why));
             }
         }
     }
@@ -249,7 +311,7 @@ impl<'a> Reach<'a> {
                 let rule = e.origin.at(e.value);
                 for (dst, ports, ..) in rule_destinations(section, e.value) {
                     let via = Via::Posture { key: key.to_owned(), posture: posture.clone(), rule: rule.clone() };
-                    self.opened.push(Opened { dst, at, via, ports, ports_at: at });
+                    self.opened.push(Opened { dst, at, via, ports, ports_at: at, srcs: Vec::new() });
                 }
             }
         }
@@ -261,6 +323,8 @@ impl<'a> Reach<'a> {
 pub(crate) struct Uses<'v> {
     /// Rules (with their section) by each source they name.
     rules_by_source: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
+    /// Rules by each group they name as a destination.
+    rules_by_destination: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
     /// Tags by each owner `tagOwners` lists for them.
     tags_by_owner: HashMap<String, Vec<String>>,
     /// `nodeAttrs` targets and `autoApprovers` approvers, by the selector named, with the list
@@ -277,6 +341,7 @@ impl<'v> Uses<'v> {
     pub fn of(view: &View<'v>) -> Uses<'v> {
         let mut uses = Uses {
             rules_by_source: HashMap::new(),
+            rules_by_destination: HashMap::new(),
             tags_by_owner: HashMap::new(),
             node_attrs: HashMap::new(),
             auto_approvers: HashMap::new(),
@@ -291,6 +356,17 @@ impl<'v> Uses<'v> {
                 srcs.dedup();
                 for s in srcs {
                     uses.rules_by_source.entry(s).or_default().push((section, *e));
+                }
+                let mut groups: Vec<String> = rule_destinations(section, e.value)
+                    .into_iter()
+                    .map(|(d, ..)| d)
+                    .filter(|d| {
+                        matches!(crate::model::selector::classify(d), crate::model::selector::Selector::Group(_))
+                    })
+                    .collect();
+                groups.dedup();
+                for g in groups {
+                    uses.rules_by_destination.entry(g).or_default().push((section, *e));
                 }
                 let postures = field(e.value, "srcPosture").map(trimmed).unwrap_or_else(|| default.clone());
                 for p in postures {

@@ -32,6 +32,39 @@ pub(crate) fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
             findings.push(finding(f, v.span.clone(), c));
         }
     }
+    // A login or selector that mixes Latin with lookalike letters (the description is prose);
+    // plain ASCII cannot, and escapes were looked at above.
+    let mut disguised = Vec::new();
+    if !plain || text.contains("\\u") {
+        lookalikes(&f.doc.tree, &mut disguised);
+    }
+    for v in disguised {
+        findings.push(Finding::new(
+            Code::DeceptiveText,
+            Location::new(&f.doc.file, v.span.clone()),
+            "this mixes Latin letters with Greek or Cyrillic ones that look the same, so it may not be who or what it reads as".to_owned(),
+            "write logins and selectors in one script (retype the name rather than pasting it)",
+        ));
+    }
+}
+
+/// String values (not the description, which is prose) that mix lookalike scripts.
+fn lookalikes<'v>(v: &'v Value, out: &mut Vec<&'v Value>) {
+    match &v.node {
+        Node::Literal(_) => {
+            if v.as_cow().is_some_and(|s| crate::model::text::mixes_lookalike_scripts(&s)) {
+                out.push(v);
+            }
+        }
+        Node::Object(o) => {
+            for m in &o.members {
+                if !m.name.key_eq_ci("description") {
+                    lookalikes(&m.value, out);
+                }
+            }
+        }
+        Node::Array(a) => a.elements.iter().for_each(|e| lookalikes(e, out)),
+    }
 }
 
 fn finding(f: &FragmentFile, span: crate::parse::Span, c: char) -> Finding {

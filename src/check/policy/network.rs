@@ -1,7 +1,7 @@
 //! ACLs and grants: actions, sources, destinations with ports, protocols, `ip` and `app`.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{Entry, field, field_key, strings};
+use crate::check::view::{Entry, field, strings};
 use crate::finding::Code;
 use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
@@ -39,18 +39,7 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             "add \"action\": \"accept\"",
         ),
     }
-    for legacy in ["users", "ports"] {
-        if let Some(key) = field_key(v, legacy) {
-            let now = if legacy == "users" { "src" } else { "dst" };
-            ctx.report(
-                Code::LegacySpelling,
-                e.origin,
-                key,
-                format!("\"{legacy}\" is the legacy name of \"{now}\""),
-                format!("write \"{now}\""),
-            );
-        }
-    }
+    super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
     let src = field(v, "src").or_else(|| field(v, "users"));
     let dst = field(v, "dst").or_else(|| field(v, "ports"));
     let sources = sources(ctx, e, src, Place::Src);

@@ -15,10 +15,24 @@ pub fn check(ctx: &mut Ctx<'_, '_>) {
     }
 }
 
-fn acl_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+/// Legacy field names Tailscale still reads: a warning alone, and an error beside the current
+/// name, since which of the two Tailscale reads is not documented (a reviewer reads one, the
+/// control plane may read the other).
+pub(super) fn legacy_twins(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, twins: &[(&str, &str)]) {
     let v = e.value;
-    for (legacy, now) in [("user", "src"), ("allow", "accept")] {
-        if let Some(key) = field_key(v, legacy) {
+    for &(legacy, now) in twins {
+        let Some(key) = field_key(v, legacy) else { continue };
+        if let Some(current) = field_key(v, now) {
+            ctx.findings.push(
+                crate::finding::Finding::new(
+                    Code::DuplicateKey,
+                    e.origin.at(key),
+                    format!("\"{legacy}\" is the legacy name of \"{now}\", which this entry has too"),
+                    format!("keep one: merge the lists into \"{now}\""),
+                )
+                .related(e.origin.at(current), "the current name"),
+            );
+        } else {
             ctx.report(
                 Code::LegacySpelling,
                 e.origin,
@@ -28,6 +42,11 @@ fn acl_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             );
         }
     }
+}
+
+fn acl_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    let v = e.value;
+    legacy_twins(ctx, e, &[("user", "src"), ("allow", "accept")]);
     match field(v, "src").or_else(|| field(v, "user")).map(|s| (s, s.as_str())) {
         Some((at, Some(src))) if !src.trim().is_empty() => {
             selectors::check(ctx, e.origin, at, &src, Place::TestSrc);
