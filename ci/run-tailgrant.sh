@@ -5,9 +5,10 @@
 #
 # Inputs come as environment variables (INPUT_COMMAND, INPUT_ACTION, INPUT_DIR,
 # INPUT_POLICY_FILE, INPUT_ARGS, INPUT_TAILNET, INPUT_API_KEY, INPUT_OAUTH_CLIENT_ID,
-# INPUT_OAUTH_SECRET, INPUT_AUDIENCE) and TAILGRANT_BIN is the binary. Secrets stay in the
-# environment: they are exported as TS_* only for the commands that call the Tailscale API, and
-# never appear on a command line. Credentials already in the step's env (TS_API_KEY, ...) are
+# INPUT_OAUTH_SECRET, INPUT_AUDIENCE, INPUT_GITHUB_TOKEN) and TAILGRANT_BIN is the binary.
+# Secrets stay in the environment: they are exported as TS_* only for the commands that call the
+# Tailscale API, the GitHub token as GITHUB_TOKEN only for `approvals`, and never appear on a
+# command line. Credentials already in the step's env (TS_API_KEY, ...) are
 # left as they are when the matching input is empty.
 set -euo pipefail
 
@@ -70,7 +71,7 @@ if [[ "${INPUT_ARGS:-}" =~ [^[:space:]] ]]; then
   while IFS= read -r -d '' word; do args+=("$word"); done <"$words"
   rm -f "$words" "$words.err"
 fi
-if [ "$command" = check ] && [ "${#args[@]}" -eq 0 ]; then args=(--format github); fi
+if { [ "$command" = check ] || [ "$command" = approvals ]; } && [ "${#args[@]}" -eq 0 ]; then args=(--format github); fi
 
 # --- credentials, for the commands that call the Tailscale API
 needs_api=false
@@ -110,6 +111,12 @@ if [ "$needs_api" = true ]; then
     unset response token
   fi
 fi
-unset INPUT_API_KEY INPUT_OAUTH_SECRET INPUT_OAUTH_CLIENT_ID INPUT_AUDIENCE
+# --- the GitHub token, for `approvals` (pull request reviews), from the github-token input
+if [ "$command" = approvals ]; then
+  set_if_given GITHUB_TOKEN "${INPUT_GITHUB_TOKEN:-}"
+  [ -n "${GITHUB_TOKEN:-}" ] ||
+    usage_error "approvals reads the pull request's reviews: set github-token (default github.token) and give the job \"permissions: pull-requests: read\""
+fi
+unset INPUT_API_KEY INPUT_OAUTH_SECRET INPUT_OAUTH_CLIENT_ID INPUT_AUDIENCE INPUT_GITHUB_TOKEN
 
 exec "$bin" "$command" ${args[@]+"${args[@]}"}

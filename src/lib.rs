@@ -10,11 +10,13 @@
 //! library never prints and never exits.
 
 pub mod apply;
+pub mod approvals;
 pub mod audit;
 pub mod check;
 pub mod diff;
 pub mod evaluate;
 pub mod finding;
+mod http;
 pub mod load;
 pub mod merge;
 pub mod model;

@@ -8,8 +8,9 @@
 //!
 //! - every secret [`register`]ed at run time: the API key, the OAuth client secret, the OIDC
 //!   token and every access token obtained with them (`apply::auth::Secret::new` registers
-//!   each), also as JSON and a form body would spell them;
-//! - any `tskey-…` string (Tailscale's keys, tokens and client secrets all start so);
+//!   each), the forge tokens of `approvals`, also as JSON and a form body would spell them;
+//! - any `tskey-…` string (Tailscale's keys, tokens and client secrets all start so), and
+//!   GitHub and GitLab tokens by their prefixes (`ghs_…`, `github_pat_…`, `glpat-…`);
 //! - the credential after `Bearer` or `Basic`;
 //! - the user name and password in a URL (`https://user:pass@host` → `https://[redacted]@host`).
 //!
@@ -126,21 +127,50 @@ fn is_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
 }
 
-/// `tskey-` (any case) and the key characters after it.
+/// Forge tokens by their documented prefixes (GitHub's `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
+/// `github_pat_`; GitLab's `glpat-` and kin), with the key characters after them. Unlike
+/// `tskey-`, a prefix counts only with at least this many characters after it, so that prose
+/// naming the prefixes stays readable.
+const FORGE_PREFIXES: &[&[u8]] = &[
+    b"github_pat_",
+    b"ghp_",
+    b"gho_",
+    b"ghu_",
+    b"ghs_",
+    b"ghr_",
+    b"glpat-",
+    b"gldt-",
+    b"glcbt-",
+    b"glptt-",
+    b"gloas-",
+];
+const FORGE_MIN_KEY: usize = 8;
+
+/// `tskey-` (any case) and the key characters after it, and forge tokens.
 fn tskeys(b: &[u8], ranges: &mut Vec<(usize, usize)>) {
     const PREFIX: &[u8] = b"tskey-";
     let mut i = 0;
-    while i + PREFIX.len() <= b.len() {
-        if b[i..i + PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
-            let mut end = i + PREFIX.len();
-            while end < b.len() && is_key_byte(b[end]) {
-                end += 1;
-            }
-            ranges.push((i, end));
-            i = end;
+    while i < b.len() {
+        let word_start = i == 0 || !is_key_byte(b[i - 1]);
+        let hit = if b[i..].len() >= PREFIX.len() && b[i..i + PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+            Some((PREFIX.len(), 0))
+        } else if word_start {
+            FORGE_PREFIXES.iter().find(|p| b[i..].starts_with(p)).map(|p| (p.len(), FORGE_MIN_KEY))
         } else {
+            None
+        };
+        let Some((len, min)) = hit else {
             i += 1;
+            continue;
+        };
+        let mut end = i + len;
+        while end < b.len() && is_key_byte(b[end]) {
+            end += 1;
         }
+        if end - i - len >= min {
+            ranges.push((i, end));
+        }
+        i = end;
     }
 }
 
@@ -219,6 +249,16 @@ mod tests {
         assert_eq!(r("TSKEY-API-K1-ABC."), "[redacted].");
         assert_eq!(r("\"tskey-\""), "\"[redacted]\"", "a bare prefix is redacted too");
         assert_eq!(r("no key here: tskey"), "no key here: tskey");
+    }
+
+    #[test]
+    fn forge_tokens() {
+        assert_eq!(r("token ghs_16C7e42F292c6912E7710c838347Ae178B4a!"), "token [redacted]!");
+        assert_eq!(r("github_pat_11ABCDEFG0123456789_abcdef"), "[redacted]");
+        assert_eq!(r("PRIVATE-TOKEN: glpat-xxxxxxxxxxxxxxxxxxxx"), "PRIVATE-TOKEN: [redacted]");
+        // Prose naming the prefixes, and words that merely contain them, stay.
+        assert_eq!(r("GitHub tokens start with ghp_ or ghs_"), "GitHub tokens start with ghp_ or ghs_");
+        assert_eq!(r("xghs_abcdefghijkl"), "xghs_abcdefghijkl");
     }
 
     #[test]

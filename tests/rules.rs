@@ -11,6 +11,15 @@ const AT: &str = "2026-11-22T12:00:00Z";
 const ELSEWHERE: &[(Code, &str)] = &[
     (Code::Unreadable, "tests/cli/bad_input.rs (missing base, directory, symlink loop)"),
     (Code::SymlinkOutside, "tests/guardrails.rs (symlinks are made in a temporary directory)"),
+    // Raised by `tailgrant approvals` and `apply` from a pull request's reviews, not by `check`.
+    (Code::ApprovalMissing, "tests/approvals/github.rs"),
+    (Code::ApprovalStale, "tests/approvals/github.rs"),
+    (Code::ApproverWithoutAccount, "tests/approvals/github.rs"),
+    (Code::ApprovalNotIndependent, "tests/approvals/github.rs"),
+    (Code::TooFewApprovals, "tests/approvals/policy.rs"),
+    (Code::OwnerApprovalMissing, "tests/approvals/policy.rs"),
+    (Code::ApprovalsUnbound, "tests/approvals/gitlab.rs"),
+    (Code::UnverifiedGrant, "tests/approvals/apply.rs"),
 ];
 
 #[test]

@@ -16,7 +16,6 @@
 
 use std::time::{Duration, Instant};
 
-use backon::BackoffBuilder;
 use jiff::Timestamp;
 use reqwest::{Method, StatusCode, header};
 use serde::Deserialize;
@@ -24,17 +23,13 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::auth::{Credentials, Secret};
+use crate::http::{self, Answer, Attempt, Retries, SHOWN_BYTES, UrlProblem, escape, shown_url};
 use crate::redact;
 
 /// The largest answer read, by default: a tailnet policy or device list is far smaller (the
 /// largest real-world policy in `fixtures/corpus/` is under 100 KiB). Reading stops at the
 /// cap, so a hostile or broken server cannot make tailgrant hold more than this.
 pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
-
-/// How many characters of an unexpected body an error shows.
-const SHOWN_CHARS: usize = 200;
-/// How much of a body is looked at to show those characters.
-const SHOWN_BYTES: usize = 4096;
 
 /// Client settings. The defaults suit CI: a run gives up after about two minutes of retrying.
 #[derive(Debug, Clone)]
@@ -167,47 +162,10 @@ fn error_body(a: &Answer) -> ErrorBody {
     ErrorBody { message, data: None, structured: false }
 }
 
-/// One answer, its body read in full (within the cap).
-struct Answer {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Vec<u8>,
-}
-
 impl Answer {
-    /// The media type without parameters, lowercased (`application/json`).
-    fn media_type(&self) -> Option<String> {
-        let v = self.headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-        Some(v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-    }
-
-    fn is_json(&self) -> bool {
-        self.media_type().is_some_and(|m| m == "application/json" || m.ends_with("+json"))
-    }
-
     /// HuJSON, or JSON (which is HuJSON too).
     fn is_hujson(&self) -> bool {
         self.is_json() || self.media_type().is_some_and(|m| m == "application/hujson")
-    }
-
-    fn is_empty(&self) -> bool {
-        self.body.iter().all(u8::is_ascii_whitespace)
-    }
-
-    /// `200 text/html (27 bytes; body `<html>…`)`, the body redacted and escaped.
-    fn described(&self, show_body: bool) -> String {
-        let media = self.media_type().filter(|m| !m.is_empty());
-        let media = media.map_or_else(|| "without a content type".to_owned(), |m| redact::untrusted(&m, 80));
-        let n = self.body.len();
-        let body = if n == 0 {
-            String::new()
-        } else if !show_body {
-            "; body not shown, as it may hold a token".to_owned()
-        } else {
-            let prefix = String::from_utf8_lossy(&self.body[..n.min(SHOWN_BYTES)]);
-            format!("; body `{}`", redact::untrusted(&prefix, SHOWN_CHARS))
-        };
-        format!("{} {media} ({n} bytes{body})", self.status.as_u16())
     }
 
     /// The error for an answer that is not what the endpoint documents; `why` adds what is
@@ -332,27 +290,12 @@ pub struct Client {
     token: Mutex<Option<CachedToken>>,
 }
 
-/// One attempt's outcome: an answer that will not get better by retrying, a reason to retry
-/// with an optional server-given delay, or an answer that must not be believed or retried.
-enum Attempt {
-    Done(Answer),
-    Retry { detail: String, after: Option<Duration> },
-    Fail(ApiError),
-}
-
 impl Client {
     pub fn new(opts: Options, creds: Credentials) -> Result<Client, ApiError> {
         let url = opts.base_url.trim_end_matches('/');
         check_base_url(url)?;
-        let http = reqwest::Client::builder()
-            // The timeout runs until the body has been read, so a body that trickles in is
-            // cut off too.
-            .timeout(opts.request_timeout)
-            .connect_timeout(opts.request_timeout)
-            // Every request carries a credential: never take it anywhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tailgrant/", env!("CARGO_PKG_VERSION")))
-            .build()
+        // Every request carries a credential: no redirect is followed (crate::http).
+        let http = http::client(opts.request_timeout)
             .map_err(|_| ApiError::BadUrl { url: shown_url(url), why: "cannot build an HTTP client for it" })?;
         let opts = Options { base_url: url.to_owned(), ..opts };
         Ok(Client { http, opts, creds, token: Mutex::new(None) })
@@ -374,91 +317,38 @@ impl Client {
         auth: bool,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Answer, ApiError> {
-        let started = Instant::now();
-        let mut backoff = backon::ExponentialBuilder::default()
-            .with_min_delay(self.opts.min_backoff)
-            .with_max_delay(self.opts.max_backoff)
-            .with_max_times(self.opts.max_retries)
-            .with_jitter()
-            .build();
-        let mut attempts = 0;
+        let mut retries = Retries::new(http::Patience {
+            max_retries: self.opts.max_retries,
+            budget: self.opts.retry_budget,
+            min_backoff: self.opts.min_backoff,
+            max_backoff: self.opts.max_backoff,
+        });
         let mut refreshed = false;
         let api_key = matches!(self.creds, Credentials::ApiKey(_));
+        let limit = self.opts.max_response_bytes;
         loop {
-            attempts += 1;
+            retries.attempts += 1;
             let mut req = build(&self.http);
             if auth {
                 req = req.bearer_auth(Box::pin(self.token(false)).await?.expose());
             }
-            match Self::attempt(req, what, self.opts.max_response_bytes).await {
+            match http::attempt(req, limit, |a| error_body(a).message).await {
                 Attempt::Done(a) if a.status == StatusCode::UNAUTHORIZED && auth && !api_key && !refreshed => {
                     // The cached token may have been revoked or expired early: one fresh try.
                     refreshed = true;
                     Box::pin(self.token(true)).await?;
                 }
                 Attempt::Done(a) => return Ok(a),
-                Attempt::Fail(e) => return Err(e),
+                Attempt::Redirected { status, host } => return Err(ApiError::Redirected { what, status, host }),
+                Attempt::TooLarge => return Err(ApiError::TooLarge { what, limit }),
                 Attempt::Retry { detail, after } => {
-                    // The server's own Retry-After wins over the schedule, within the budget.
-                    let delay = backoff.next().map(|d| after.unwrap_or(d));
-                    match delay {
-                        // Checked: a hostile Retry-After may be near u64::MAX seconds.
-                        Some(d) if started.elapsed().checked_add(d).is_some_and(|t| t <= self.opts.retry_budget) => {
-                            tokio::time::sleep(d).await
-                        }
-                        _ => {
-                            let detail = match delay {
-                                Some(d) => format!("{detail} (asked to wait {d:?}, beyond the retry budget)"),
-                                None => detail,
-                            };
-                            return Err(ApiError::Unavailable { what, detail, attempts, elapsed: started.elapsed() });
-                        }
+                    if let Err(detail) = retries.wait(detail, after).await {
+                        let (attempts, elapsed) = (retries.attempts, retries.elapsed());
+                        return Err(ApiError::Unavailable { what, detail, attempts, elapsed });
                     }
                 }
             }
         }
-    }
-
-    async fn attempt(req: reqwest::RequestBuilder, what: &'static str, limit: usize) -> Attempt {
-        let mut resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => return Attempt::Retry { detail: transport_error(&e), after: None },
-        };
-        let status = resp.status();
-        if status.is_redirection() {
-            let host = location_host(resp.url(), resp.headers());
-            return Attempt::Fail(ApiError::Redirected { what, status: status.as_u16(), host });
-        }
-        if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Attempt::Fail(ApiError::TooLarge { what, limit });
-        }
-        let headers = resp.headers().clone();
-        // Chunk by chunk, so that no more than the cap is ever held.
-        let mut body = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) if body.len() + chunk.len() > limit => {
-                    return Attempt::Fail(ApiError::TooLarge { what, limit });
-                }
-                Ok(Some(chunk)) => {
-                    // Grow by doubling, but never past the cap.
-                    if body.capacity() < body.len() + chunk.len() {
-                        let want = (body.capacity() * 2).max(body.len() + chunk.len()).min(limit);
-                        body.reserve_exact(want - body.len());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Attempt::Retry { detail: transport_error(&e), after: None },
-            }
-        }
-        let answer = Answer { status, headers, body };
-        if matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504) {
-            let after = answer.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
-            let message = error_body(&answer).message;
-            return Attempt::Retry { detail: format!("{} {message}", status.as_u16()), after };
-        }
-        Attempt::Done(answer)
     }
 
     /// A bearer token: the API key itself, or an OAuth token fetched when there is none
@@ -747,105 +637,22 @@ fn token_answer(a: &Answer, what: &'static str) -> Result<TokenAnswer, ApiError>
     Ok(TokenAnswer { access_token, expires_in: b.expires_in })
 }
 
-/// Where a redirect pointed: its host (and port), nothing else of it (no path, no query, no
-/// user name), since those may carry secrets.
-fn location_host(from: &reqwest::Url, headers: &header::HeaderMap) -> String {
-    let Some(location) = headers.get(header::LOCATION) else { return "nowhere (no Location header)".into() };
-    let Ok(location) = location.to_str() else { return "an unreadable Location".into() };
-    match from.join(location.trim()) {
-        Ok(u) => match u.host_str() {
-            Some(h) => {
-                let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-                redact::untrusted(&format!("{h}{port}"), 100)
-            }
-            None => "a Location without a host".into(),
-        },
-        Err(_) => "an unparsable Location".into(),
-    }
-}
-
-/// An API address for an error message: redacted and escaped.
-fn shown_url(url: &str) -> String {
-    format!("`{}`", redact::untrusted(url, 200))
-}
-
 /// The API address must be an http(s) URL without credentials, query or fragment; plain http
 /// only to loopback (a simulator), since the credentials would otherwise cross the network in
 /// the clear.
 fn check_base_url(url: &str) -> Result<(), ApiError> {
-    let bad = |why| ApiError::BadUrl { url: shown_url(url), why };
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|_| bad("TS_API_URL must be an http(s) URL, such as https://api.tailscale.com"))?;
-    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad("TS_API_URL must be an http(s) URL, such as https://api.tailscale.com"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(bad(
-            "TS_API_URL must not hold a user name or password; credentials come from TS_API_KEY, TS_OAUTH_SECRET or TS_ID_TOKEN",
-        ));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(bad("TS_API_URL must not hold a query or a fragment"));
-    }
-    if parsed.scheme() == "http" && !is_loopback(parsed.host_str().unwrap_or("")) {
-        return Err(bad(
-            "plain http reaches only loopback (a local simulator): the credentials would cross the network unencrypted; use https",
-        ));
-    }
-    Ok(())
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost"),
-    }
-}
-
-/// Path-escapes one segment the way Go's `url.PathEscape` does (`@` and `:` stay).
-fn escape(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@:!$&'()*+,;=".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    let why = match http::url_problem(url) {
+        None => return Ok(()),
+        Some(UrlProblem::NotHttp) => "TS_API_URL must be an http(s) URL, such as https://api.tailscale.com",
+        Some(UrlProblem::Credentials) => {
+            "TS_API_URL must not hold a user name or password; credentials come from TS_API_KEY, TS_OAUTH_SECRET or TS_ID_TOKEN"
         }
-    }
-    out
-}
-
-/// `Retry-After` as delta-seconds or an HTTP-date.
-pub fn retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
-    let wait = at.duration_since(Timestamp::now());
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
-}
-
-/// A transport error without anything that could carry a secret: reqwest's message plus the
-/// kind, never the request.
-fn transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else if e.is_body() || e.is_decode() {
-        "connection cut while reading the answer"
-    } else {
-        "request failed"
+        Some(UrlProblem::QueryOrFragment) => "TS_API_URL must not hold a query or a fragment",
+        Some(UrlProblem::PlainHttp) => {
+            "plain http reaches only loopback (a local simulator): the credentials would cross the network unencrypted; use https"
+        }
     };
-    let mut detail = kind.to_owned();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail = format!("{detail}: {s}");
-        source = s.source();
-    }
-    redact::untrusted(&detail, 500)
+    Err(ApiError::BadUrl { url: shown_url(url), why })
 }
 
 #[cfg(test)]
@@ -858,29 +665,6 @@ mod tests {
         assert_eq!(shuck("abc"), "abc");
         assert_eq!(shuck("W/\"abc\""), "abc");
         assert_eq!(shuck("\"\"abc\"\""), "\"abc\"");
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(
-            retry_after("18446744073709551615"),
-            Some(Duration::from_secs(u64::MAX)),
-            "checked where it is used"
-        );
-        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
-        let soon = Timestamp::now() + jiff::SignedDuration::from_secs(30);
-        let http_date = jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&soon).unwrap();
-        let d = retry_after(&http_date).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
-        assert_eq!(retry_after("soon"), None);
-    }
-
-    #[test]
-    fn segments_escape_like_go() {
-        assert_eq!(escape("alice@example.com"), "alice@example.com");
-        assert_eq!(escape("custom:prodAccess"), "custom:prodAccess");
-        assert_eq!(escape("a/b c"), "a%2Fb%20c");
     }
 
     fn answer(status: u16, content_type: Option<&str>, body: &[u8]) -> Answer {
@@ -997,19 +781,5 @@ mod tests {
         let e = why("https://tskey-api-k1-abc:pw@api.tailscale.com");
         assert!(e.contains("must not hold a user name or password"), "{e}");
         assert!(!e.contains("tskey-api") && !e.contains("pw@"), "{e}");
-    }
-
-    #[test]
-    fn redirect_locations_show_only_the_host() {
-        let from = reqwest::Url::parse("http://127.0.0.1:1234/api/v2/oauth/token").unwrap();
-        let mut h = header::HeaderMap::new();
-        assert_eq!(location_host(&from, &h), "nowhere (no Location header)");
-        h.insert(
-            header::LOCATION,
-            header::HeaderValue::from_static("https://user:pw@evil.example:8443/x?token=tskey-1"),
-        );
-        assert_eq!(location_host(&from, &h), "evil.example:8443");
-        h.insert(header::LOCATION, header::HeaderValue::from_static("/elsewhere?secret=1"));
-        assert_eq!(location_host(&from, &h), "127.0.0.1:1234");
     }
 }

@@ -7,6 +7,7 @@
 use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::{Document, Repository};
+use crate::model::people::Forge;
 use crate::model::selector::{AUTOGROUPS, Selector, classify, login_problem};
 use crate::model::shape;
 use crate::parse::Value;
@@ -89,6 +90,7 @@ pub fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Finding>) {
         }
     }
     owners(doc, view, findings);
+    people(doc, findings);
 }
 
 const GLOB_HELP: &str = "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, relative to the policies directory";
@@ -147,6 +149,48 @@ fn owners(doc: &Document, view: &View<'_>, findings: &mut Vec<Finding>) {
                     "owners are people's logins (alice@example.com) or groups of the base policy",
                 ));
             }
+        }
+    }
+}
+
+/// `people`: each key one person's login, each account a name the forge allows, and no
+/// account mapped to two logins (one approval would then count as two people's).
+fn people(doc: &Document, findings: &mut Vec<Finding>) {
+    let Some(map) = field(&doc.tree, "people").and_then(|o| o.as_object()) else { return };
+    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    const HELP: &str = "people maps tailnet logins to forge accounts: {\"alice@example.com\": {\"github\": \"alice-gh\", \"gitlab\": \"alice\"}}";
+    let mut logins: Vec<String> = Vec::new();
+    let mut accounts: Vec<(Forge, String, String)> = Vec::new();
+    for m in &map.members {
+        let Some(login) = m.name.as_str() else { continue };
+        if let Some(problem) = login_problem(&login) {
+            findings.push(Finding::new(
+                Code::InvalidValue,
+                at(&m.name),
+                format!("{login:?} is not a person's login: it {problem}"),
+                HELP,
+            ));
+        } else if logins.iter().any(|l| l.eq_ignore_ascii_case(&login)) {
+            findings.push(Finding::new(Code::InvalidValue, at(&m.name), format!("{login} is listed twice"), HELP));
+        }
+        logins.push(login.clone());
+        for forge in [Forge::GitHub, Forge::GitLab] {
+            let Some(v) = field(&m.value, forge.key()) else { continue };
+            let Some(name) = v.as_str() else { continue }; // the decoder says it is not a string
+            let message = if let Some(problem) = forge.account_problem(&name) {
+                format!("{name:?} is not a {} account name: it {problem}", forge.name())
+            } else if let Some((_, _, other)) = accounts.iter().find(|(f, a, _)| *f == forge && Forge::same(a, &name)) {
+                format!("the {} account {name} is mapped to both {other} and {login}", forge.name())
+            } else {
+                accounts.push((forge, name.clone(), login.clone()));
+                continue;
+            };
+            findings.push(Finding::new(
+                Code::InvalidValue,
+                at(v),
+                message,
+                format!("write the {} user name without the @; one account is one person", forge.name()),
+            ));
         }
     }
 }

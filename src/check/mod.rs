@@ -1,6 +1,7 @@
 //! Check: everything `tailgrant check` reports about a repository at an instant. Loading and
 //! rendering contribute their findings; the checks here add what needs the whole picture.
 
+pub mod approvers;
 mod config;
 mod guardrails;
 mod policy;

@@ -19,10 +19,10 @@ fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
     let opts = apply::Options {
         base_url: api.api_url.clone(),
         tailnet: api.tailnet.clone().unwrap_or_else(|| repo.config.tailnet.clone()),
-        request_timeout: api.timeout,
-        retry_budget: api.retry_budget,
-        min_backoff: api.backoff,
-        max_response_bytes: api.max_response_size,
+        request_timeout: api.net.timeout,
+        retry_budget: api.net.retry_budget,
+        min_backoff: api.net.backoff,
+        max_response_bytes: api.net.max_response_size,
         ..apply::Options::default()
     };
     Client::new(opts, creds).map_err(|e| {
@@ -65,8 +65,12 @@ pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: A
         err("error: apply renders at now; --at is only for rehearsals with --dry-run\n");
         return ExitStatus::Usage;
     }
-    let (repo, client, rt) = match connect(common, api) {
+    let (mut repo, client, rt) = match connect(common, api) {
         Ok(x) => x,
+        Err(s) => return s,
+    };
+    let unverified = match verify_merged(&mut repo, api, &rt, common.at()) {
+        Ok(u) => u,
         Err(s) => return s,
     };
     let opts = ApplyOptions { dry_run, force };
@@ -81,10 +85,39 @@ pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: A
                 ApplyFormat::Human => summary(&applied),
                 ApplyFormat::Json => serde_json::to_string_pretty(&applied).unwrap_or_default() + "\n",
             });
-            ExitStatus::Clean
+            if unverified.is_empty() {
+                ExitStatus::Clean
+            } else {
+                err("error: applied without the unverified grant files above (TG408)\n");
+                ExitStatus::Findings
+            }
         }
         Err(e) => refusal(&repo, e),
     }
+}
+
+/// With `approvals.verifyOnApply`: the active grant files whose approvals do not verify are
+/// reported and left out of `repo`. A forge that cannot be asked stops apply before anything is
+/// sent (exit 3), so that unverified access is never applied.
+fn verify_merged(
+    repo: &mut Repository,
+    api: &ApiArgs,
+    rt: &tokio::runtime::Runtime,
+    at: jiff::Timestamp,
+) -> Result<tailgrant::approvals::Unverified, ExitStatus> {
+    let opts = super::approvals::options(&api.net);
+    let var = |k: &str| std::env::var(k).ok();
+    let u = rt.block_on(tailgrant::approvals::verify_merged(repo, &var, opts, at)).map_err(|e| {
+        err(&format!("error: {e}; nothing was sent\n"));
+        match e {
+            tailgrant::approvals::ApprovalsError::Forge(_) => ExitStatus::Api,
+            _ => ExitStatus::Usage,
+        }
+    })?;
+    let color = super::stderr_color();
+    err(&tailgrant::report::human::findings(&u.findings, |p| repo.source(p), color));
+    u.deactivate(repo);
+    Ok(u)
 }
 
 /// How many of the tailnet's test failures are printed.

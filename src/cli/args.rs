@@ -161,6 +161,18 @@ pub enum Command {
         #[command(flatten)]
         args: NewArgs,
     },
+    /// In a pull request's CI run: check that every grant file it adds or changes is approved,
+    /// on its head commit, by every approver the file names (GitHub reviews or GitLab merge
+    /// request approvals; `people` read from the base revision). Exit 0 approved, 1 findings,
+    /// 3 forge API failure.
+    Approvals {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, value_enum, default_value_t = ApprovalsFormat::Human)]
+        format: ApprovalsFormat,
+        #[command(flatten)]
+        net: NetArgs,
+    },
     /// Format HuJSON files in place exactly as Tailscale's formatter does, comments kept.
     Fmt {
         #[command(flatten)]
@@ -184,6 +196,13 @@ pub struct ApiArgs {
     /// tailgrant.hujson, else `-`.
     #[arg(long, env = "TS_TAILNET")]
     pub tailnet: Option<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// How patient to be with an API (Tailscale's, or a forge's).
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
     /// Timeout of each request, e.g. 30s.
     #[arg(long, default_value = "30s", value_parser = parse_span)]
     pub timeout: std::time::Duration,
@@ -196,6 +215,14 @@ pub struct ApiArgs {
     /// The largest answer read from the API, e.g. 16MiB; a larger one is an error.
     #[arg(long, default_value = "16MiB", value_parser = parse_size)]
     pub max_response_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ApprovalsFormat {
+    Human,
+    Json,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -15,11 +15,7 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
     match format {
         Format::Human => {
             let color = super::color(std::io::stdout().is_terminal());
-            let mut text = String::new();
-            for f in &report.findings {
-                text.push_str(&report::human::finding(f, repo.source(&f.location.file), color));
-                text.push('\n');
-            }
+            let mut text = report::human::findings(&report.findings, |p| repo.source(p), color);
             text.push_str(&report::human::summary(&report));
             super::out(&text);
         }

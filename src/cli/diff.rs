@@ -1,11 +1,11 @@
 //! `tailgrant diff`
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use tailgrant::check::view::View;
 use tailgrant::evaluate::Compiled;
 use tailgrant::load::Repository;
+use tailgrant::load::git::Git;
 
 use super::ExitStatus;
 use super::args::{ApiArgs, Common, DiffFormat};
@@ -46,9 +46,9 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
             }
             tmp.path().to_path_buf()
         }
-        Against::Git(rev) => match checkout(&common.dir, &rev, tmp.path()) {
+        Against::Git(rev) => match Git::open(&common.dir).and_then(|git| git.extract(&rev, tmp.path())) {
             Ok(dir) => dir,
-            Err(e) => return fail(&e),
+            Err(e) => return fail(&e.to_string()),
         },
     };
     let old = match Repository::load(&old_dir) {
@@ -85,43 +85,4 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
 fn fail(msg: &str) -> ExitStatus {
     super::err(&format!("error: {msg}\n"));
     ExitStatus::Usage
-}
-
-/// Extracts the policies directory as of `rev` into `into` with `git archive`, without
-/// touching the work tree. Returns the extracted policies directory.
-fn checkout(dir: &Path, rev: &str, into: &Path) -> Result<PathBuf, String> {
-    let git = |args: &[&str]| -> Result<String, String> {
-        let out =
-            Command::new("git").arg("-C").arg(dir).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    let prefix = git(&["rev-parse", "--show-prefix"])?;
-    let top = git(&["rev-parse", "--show-toplevel"])?;
-    git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-        .map_err(|_| format!("{rev:?} is not a commit in this repository"))?;
-    let mut archive = Command::new("git")
-        .arg("-C")
-        .arg(&top)
-        .args(["archive", "--format=tar", rev, "--"])
-        .arg(if prefix.is_empty() { ".".to_owned() } else { prefix.clone() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run git archive: {e}"))?;
-    let stdout = archive.stdout.take().ok_or("git archive gave no output")?;
-    let tar = Command::new("tar")
-        .arg("-x")
-        .arg("-C")
-        .arg(into)
-        .stdin(stdout)
-        .status()
-        .map_err(|e| format!("cannot run tar: {e}"))?;
-    let status = archive.wait().map_err(|e| e.to_string())?;
-    if !status.success() || !tar.success() {
-        return Err(format!("cannot extract {} at {rev} (is it in that commit?)", dir.display()));
-    }
-    Ok(into.join(prefix))
 }

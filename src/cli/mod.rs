@@ -3,6 +3,7 @@
 
 mod access;
 mod apply;
+mod approvals;
 pub mod args;
 mod audit;
 mod check;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             diff::run(&common, against, format, &api)
         }
         Command::New { common, args } => new::run(&common, &args),
+        Command::Approvals { common, format, net } => approvals::run(&common, format, &net),
     }
 }
 

@@ -500,6 +500,64 @@ codes! {
     /// Good: configure a devices file (`devices` in `tailgrant.hujson`), refreshed by
     /// `tailgrant import --devices`.
     DeviceOwnerUnverified = "TG213", "device-owner-unverified", Warning;
+    /// `tailgrant approvals`: an approver the grant file names has not approved the pull
+    /// request's head commit. Per reviewer the latest review that is not a plain comment
+    /// decides: it counts only if it approves the head commit, so "changes requested" or a
+    /// dismissed approval after an approval is no approval. Someone else approving does not
+    /// count for them.
+    ///
+    /// Bad: `"approvers": ["bob@example.com"]` and only carol approved the pull request
+    ///
+    /// Good: bob approves the pull request (on GitHub: Review changes → Approve).
+    ApprovalMissing = "TG401", "approval-missing", Error;
+    /// `tailgrant approvals`: an approver approved an earlier commit of the pull request, and a
+    /// grant file changed since (or the config's `approvals.acceptEarlierCommit` is off, the
+    /// default, so only an approval of the head commit counts). What they approved is not
+    /// what would be merged.
+    ///
+    /// Good: ask them to review the pull request again and approve its latest commit.
+    ApprovalStale = "TG402", "approval-stale", Error;
+    /// `tailgrant approvals`: an approver the grant file names has no account on this forge in
+    /// the config's `people`, as the pull request's base revision has it, so no review can be
+    /// theirs. A mapping added by the pull request itself does not count: otherwise a pull
+    /// request could map its approver to the requester's own account.
+    ///
+    /// Good: `"people": {"bob@example.com": {"github": "bob-gh"}}` in `tailgrant.hujson`,
+    /// merged first in its own pull request.
+    ApproverWithoutAccount = "TG403", "approver-without-account", Error;
+    /// `tailgrant approvals`: an approver's approval can never count: they opened the pull
+    /// request, committed to it, or get something from the grant (the requester, or anyone
+    /// its sources, groups or tags may cover, as `forbidSelfApproval` reads it).
+    ///
+    /// Bad: alice opens the pull request that names her as an approver.
+    ///
+    /// Good: the approver is someone who did not write the change and gets nothing from it.
+    ApprovalNotIndependent = "TG404", "approval-not-independent", Error;
+    /// `tailgrant approvals`: the grant file has fewer approvals than the config's
+    /// `approvals.minimum`. Only approvals of the head commit by people listed in `people`
+    /// count, and never those of the author, a committer or someone the grant benefits.
+    TooFewApprovals = "TG405", "too-few-approvals", Error;
+    /// `tailgrant approvals` with `approvals.requireOwnerApproval`: no one who approved the
+    /// head commit owns a destination the grant file opens (ownership as
+    /// `approversMustOwnTags` reads it, from trusted files only).
+    ///
+    /// Good: an owner of the destination (for a tag, someone its `tagOwners` lists) approves.
+    OwnerApprovalMissing = "TG406", "owner-approval-missing", Error;
+    /// `tailgrant approvals`: the approvals cannot be tied to the commit under review, so none
+    /// counts. The pull request moved on after this run started (the run for the new head
+    /// decides), GitLab's merge request head is not the checked-out commit, or the GitLab
+    /// project lets approvals survive a push or lets committers approve.
+    ///
+    /// Good: on GitLab, turn on "Remove all approvals when commits are added to the source
+    /// branch" and "Prevent approvals by users who add commits".
+    ApprovalsUnbound = "TG407", "approvals-unbound", Error;
+    /// `apply` with `approvals.verifyOnApply`: the commit that last changed an active grant
+    /// file did not come through a pull request whose approvals verify (an administrator
+    /// merged without review, or pushed to the default branch). The file is treated as
+    /// inactive: it contributes nothing until a reviewed pull request changes it.
+    ///
+    /// Good: re-submit the grant file in a pull request and have its approvers approve it.
+    UnverifiedGrant = "TG408", "unverified-grant", Error;
 }
 
 #[cfg(test)]

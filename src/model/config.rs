@@ -48,6 +48,45 @@ pub struct Config {
     /// logins and groups; groups are expanded from the base and permanent unguarded fragments
     /// only. A destination without owners is refused under `approversMustOwnTags`.
     pub owners: indexmap::IndexMap<String, Vec<String>>,
+    /// Who each tailnet login is on the forge, for `tailgrant approvals`:
+    /// `{"alice@example.com": {"github": "alice-gh", "gitlab": "alice"}}`. It is always read
+    /// from the pull request's base revision, so a pull request cannot remap its own approvers.
+    pub people: indexmap::IndexMap<String, Accounts>,
+    /// What `tailgrant approvals` requires besides an approval from every approver a changed
+    /// grant file names.
+    pub approvals: ApprovalPolicy,
+}
+
+/// A person's accounts on the forges (user names, as in `@name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Accounts {
+    /// The GitHub login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<String>,
+    /// The GitLab username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitlab: Option<String>,
+}
+
+/// The approval policy `tailgrant approvals` enforces on every grant file a pull request adds
+/// or changes (and `apply` re-verifies, with `verifyOnApply`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ApprovalPolicy {
+    /// At least this many people listed in `people` approve the head commit, besides the
+    /// pull request's author, its committers and whoever the grant benefits.
+    pub minimum: u32,
+    /// Someone who owns every destination the grant file opens (as the `approversMustOwnTags`
+    /// guardrail reads ownership) approves, whether or not the file names them.
+    pub require_owner_approval: bool,
+    /// An approval of an earlier commit still counts when no grant file changed between that
+    /// commit and the head. Off: only approvals of the head commit count.
+    pub accept_earlier_commit: bool,
+    /// `apply` checks, for every active grant file, that the commit which last changed it came
+    /// through a pull request whose approvals verify; a file that does not is left inactive.
+    /// GitHub only.
+    pub verify_on_apply: bool,
 }
 
 impl Default for Config {
@@ -68,6 +107,8 @@ impl Default for Config {
             devices: None,
             users: None,
             owners: indexmap::IndexMap::new(),
+            people: indexmap::IndexMap::new(),
+            approvals: ApprovalPolicy::default(),
         }
     }
 }

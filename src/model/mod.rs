@@ -4,10 +4,11 @@
 pub mod addrs;
 pub mod config;
 pub mod fragment;
+pub mod people;
 pub mod policy;
 pub mod shape;
 
-pub use config::{Config, Duration, Guardrail, WidestPrefix};
+pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, WidestPrefix};
 pub use fragment::{Fragment, PostureAttribute, Status};
 pub use policy::Policy;
 pub mod decode;

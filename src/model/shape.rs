@@ -177,6 +177,17 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("devices", Shape::Any),
     ("users", Shape::Any),
     ("owners", Shape::Map(&STRINGS)),
+    ("people", Shape::Map(&ACCOUNTS)),
+    ("approvals", APPROVALS),
+]);
+
+pub const ACCOUNTS: Shape = Shape::Fields(&[("github", Shape::Any), ("gitlab", Shape::Any)]);
+
+pub const APPROVALS: Shape = Shape::Fields(&[
+    ("minimum", Shape::Any),
+    ("requireOwnerApproval", Shape::Any),
+    ("acceptEarlierCommit", Shape::Any),
+    ("verifyOnApply", Shape::Any),
 ]);
 
 #[cfg(test)]

@@ -58,6 +58,16 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
     out
 }
 
+/// Every finding, each followed by a blank line, quoting the file `source` gives for its path.
+pub fn findings<'a>(findings: &[Finding], source: impl Fn(&str) -> Option<&'a SourceFile>, color: bool) -> String {
+    let mut text = String::new();
+    for f in findings {
+        text.push_str(&finding(f, source(&f.location.file), color));
+        text.push('\n');
+    }
+    text
+}
+
 /// Lines longer than this are not quoted (a minified or generated file would flood the
 /// terminal); the finding still names file, line and column.
 const MAX_SNIPPET_LINE: usize = 300;

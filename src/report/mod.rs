@@ -2,6 +2,7 @@
 //! One module per format, all over the same `Finding`s.
 
 pub mod access;
+pub mod approvals;
 pub mod audit;
 pub mod explain;
 pub mod github;

@@ -106,10 +106,15 @@ fn the_gitlab_template_runs_the_pinned_image_of_this_version_and_compiles_nothin
     let image = template.lines().find_map(|l| l.trim().strip_prefix("TAILGRANT_IMAGE: ")).unwrap();
     assert!(image.ends_with(&format!("/tailgrant:{version}-ci")), "pinned to this version's CI image: {image}");
     let jobs: Vec<&str> = template.lines().filter(|l| l.starts_with("tailgrant-")).collect();
-    assert_eq!(jobs, ["tailgrant-check:", "tailgrant-apply:", "tailgrant-prune:"]);
-    for needed in
-        ["junit: tailgrant-junit.xml", "resource_group: tailnet", "$TAILGRANT_SCHEDULE == \"prune\"", "prune --delete"]
-    {
+    assert_eq!(jobs, ["tailgrant-check:", "tailgrant-approvals:", "tailgrant-apply:", "tailgrant-prune:"]);
+    for needed in [
+        "junit: tailgrant-junit.xml",
+        "resource_group: tailnet",
+        "$TAILGRANT_SCHEDULE == \"prune\"",
+        "prune --delete",
+        "$CI_PIPELINE_SOURCE == \"merge_request_event\"",
+        "tailgrant approvals",
+    ] {
         assert!(template.contains(needed), "{needed}");
     }
     let scripts: Vec<&str> = template.lines().filter(|l| !l.trim_start().starts_with('#')).collect();

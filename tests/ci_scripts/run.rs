@@ -8,7 +8,7 @@ use crate::{Out, bash, write, write_exe};
 
 /// A fake tailgrant: prints its arguments one a line, then the variables the script sets.
 const FAKE: &str = r#"for a in "$@"; do echo "arg:$a"; done
-for v in TAILGRANT_DIR TS_TAILNET TS_API_KEY TS_OAUTH_ID TS_OAUTH_SECRET TS_ID_TOKEN INPUT_API_KEY INPUT_OAUTH_SECRET; do
+for v in TAILGRANT_DIR TS_TAILNET TS_API_KEY TS_OAUTH_ID TS_OAUTH_SECRET TS_ID_TOKEN INPUT_API_KEY INPUT_OAUTH_SECRET GITHUB_TOKEN INPUT_GITHUB_TOKEN; do
   eval "x=\${$v-}"; [ -z "$x" ] || echo "env:$v=$x"
 done
 "#;
@@ -96,6 +96,24 @@ fn only_the_commands_that_call_the_api_get_the_secrets() {
         assert_eq!(env(&out).contains(&"TS_API_KEY=tskey-api-secret"), gets, "{command} {extra}: {out:?}");
         assert!(!env(&out).iter().any(|v| v.starts_with("INPUT_")), "inputs are not passed on: {out:?}");
     }
+}
+
+#[test]
+fn approvals_gets_the_github_token_and_nothing_else_does() {
+    let a = Action::new();
+    let token = ("INPUT_GITHUB_TOKEN", "ghs_fromTheGithubTokenInput");
+    let out = a.run(&[("INPUT_COMMAND", "approvals"), token, ("INPUT_API_KEY", "tskey-api-secret")]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(args(&out), ["approvals", "--format", "github"]);
+    assert_eq!(env(&out), ["TAILGRANT_DIR=policies", "GITHUB_TOKEN=ghs_fromTheGithubTokenInput"]);
+    for command in ["check", "apply", "diff"] {
+        let out = a.run(&[("INPUT_COMMAND", command), token]);
+        assert!(!env(&out).iter().any(|v| v.contains("GITHUB_TOKEN")), "{command}: {out:?}");
+    }
+    // Without a token it says what to grant.
+    let out = a.run(&[("INPUT_COMMAND", "approvals")]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("pull-requests: read"), "{out:?}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub(crate) use self::reach::{AUTO_APPROVERS, NODE_ATTRS};
 
 use self::ownership::{Ground, Ownership};
 use self::reach::{Opened, Reach, Uses, Via};
+use super::approvers::{Conflict, Destination, Judgement};
 use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::{FragmentFile, Repository};
@@ -60,12 +61,15 @@ pub fn matchers(config: &Config) -> Vec<(Matcher, &Guardrail)> {
         .collect()
 }
 
+/// Trusted ground: the base, and the permanent fragments in force that no guardrail covers.
+fn trusted<'r>(repo: &'r Repository, at: Timestamp, rules: &[(Matcher, &Guardrail)]) -> View<'r> {
+    let guarded = |f: &FragmentFile| rules.iter().any(|(m, _)| m.is_match(&f.doc.file.rel));
+    View::with(repo, |f| !guarded(f) && f.fragment.expires.is_none() && f.fragment.status(at) == Status::Active)
+}
+
 pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut Vec<Finding>) {
     let rules = matchers(&repo.config);
-    let guarded = |f: &FragmentFile| rules.iter().any(|(m, _)| m.is_match(&f.doc.file.rel));
-    // Trusted ground: the base, and the permanent fragments in force that no guardrail covers.
-    let trusted =
-        View::with(repo, |f| !guarded(f) && f.fragment.expires.is_none() && f.fragment.status(at) == Status::Active);
+    let trusted = trusted(repo, at, &rules);
     let ground = Ground { trusted: &trusted, all: view, owners: &repo.config.owners };
     let uses = Uses::of(view);
     let mut judged: Vec<(&FragmentFile, &Guardrail, Reach<'_>)> = Vec::new();
@@ -193,6 +197,44 @@ fn across_files(judged: &[(&FragmentFile, &Guardrail, Reach<'_>)], view: &View<'
             }
         }
     }
+}
+
+/// Who among `candidates` may not approve the fragment at `rel`, and who of them owns what it
+/// opens: the `forbidSelfApproval` and `approversMustOwnTags` guardrails' own reading, for
+/// `tailgrant approvals` (`check::approvers`). `None` when no such fragment loaded.
+pub(crate) fn judge(repo: &Repository, at: Timestamp, rel: &str, candidates: &[String]) -> Option<Judgement> {
+    let f = repo.fragments.iter().find(|f| f.doc.file.rel == rel)?;
+    let rules = matchers(&repo.config);
+    let trusted = trusted(repo, at, &rules);
+    let view = View::build(repo, at);
+    let ground = Ground { trusted: &trusted, all: &view, owners: &repo.config.owners };
+    let uses = Uses::of(&view);
+    let reach = Reach::of(f, &uses);
+    let requester = f.fragment.requester.as_deref().map(str::trim);
+    let mut conflicts = Vec::new();
+    for person in candidates {
+        let why = if requester.is_some_and(|r| r.eq_ignore_ascii_case(person.trim())) {
+            Some("requested this access".to_owned())
+        } else {
+            people::benefit(&reach, &view, ground.owners, person).map(|b| {
+                let verb = if b.certain { "receives" } else { "may receive" };
+                format!("{verb} this access: {person} {}", b.why)
+            })
+        };
+        if let Some(why) = why {
+            conflicts.push(Conflict { person: person.clone(), why });
+        }
+    }
+    let mut destinations: Vec<Destination> = Vec::new();
+    for o in &reach.opened {
+        if matches!(classify(&o.dst), Selector::Autogroup("self")) || destinations.iter().any(|d| d.dst == o.dst) {
+            continue;
+        }
+        let owners = candidates.iter().filter(|c| ground.owns(c, &o.dst) == Ownership::Owns).cloned().collect();
+        let at = Location::new(&f.doc.file, o.at.span.clone());
+        destinations.push(Destination { dst: o.dst.clone(), at, owners });
+    }
+    Some(Judgement { conflicts, destinations })
 }
 
 struct Guard<'a, 'v> {

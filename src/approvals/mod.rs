@@ -1,0 +1,540 @@
+//! Approvals that are verified, not declared (`tailgrant approvals`, in a pull request's CI
+//! run): every grant file the pull request adds or changes is approved, on the head commit,
+//! by every approver it names, each mapped to a forge account through the config's `people`.
+//!
+//! What a pull request could forge is taken from where it cannot: the config (`people`, the
+//! fragment globs, the approval policy) from the **base** revision; the grant files from the
+//! head commit, by git, not from whatever the runner checked out; the approvals from the forge
+//! API, per reviewer the latest review that is not a plain comment, counted only when it
+//! approves the head commit. An approval never counts from the pull request's author, anyone
+//! who committed to it, or anyone the grant benefits (the guardrails' own reading,
+//! [`crate::check::approvers`], judged on the base and on the head, either side refusing).
+
+mod client;
+pub mod github;
+pub mod gitlab;
+mod merged;
+
+use std::path::Path;
+
+use jiff::Timestamp;
+
+pub use client::{ForgeError, Options};
+pub use merged::{Unverified, verify_merged};
+
+use crate::check::approvers::{Judgement, judge};
+use crate::check::view::{field, strings};
+use crate::finding::{Code, Finding, Location};
+use crate::load::git::{Git, GitError};
+use crate::load::{FragmentFile, FragmentPaths, Repository, SourceFile, display_path};
+use crate::model::people::Forge;
+use crate::model::selector::login_problem;
+use crate::model::{ApprovalPolicy, Config};
+use crate::parse::Value;
+
+/// Why `approvals` could not judge at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalsError {
+    /// Not a pull-request CI run, or its environment is incomplete.
+    #[error("{0}")]
+    Environment(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+}
+
+/// The CI run, from its environment.
+#[derive(Debug, Clone)]
+pub enum Ci {
+    GitHub(github::Run),
+    GitLab(gitlab::Run),
+}
+
+impl Ci {
+    /// GitHub Actions when `GITHUB_EVENT_PATH` is set, GitLab CI when `CI_MERGE_REQUEST_IID` is.
+    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Ci, ApprovalsError> {
+        let set = |k: &str| var(k).is_some_and(|v| !v.trim().is_empty());
+        let run = if set("GITHUB_EVENT_PATH") {
+            github::Run::from_env(var).map(Ci::GitHub)
+        } else if set("CI_MERGE_REQUEST_IID") {
+            gitlab::Run::from_env(var).map(Ci::GitLab)
+        } else {
+            Err("not a pull request's CI run: `tailgrant approvals` reads GitHub Actions' GITHUB_EVENT_PATH (on \
+                 pull_request and pull_request_review events) or GitLab CI's CI_MERGE_REQUEST_IID (merge request pipelines)"
+                .to_owned())
+        };
+        run.map_err(ApprovalsError::Environment)
+    }
+
+    pub fn forge(&self) -> Forge {
+        match self {
+            Ci::GitHub(_) => Forge::GitHub,
+            Ci::GitLab(_) => Forge::GitLab,
+        }
+    }
+}
+
+/// A commit id: 40 (SHA-1) or 64 (SHA-256) hex digits.
+pub(crate) fn is_sha(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What the forge says about a pull request, forge-neutral.
+pub(crate) struct PullRequest {
+    pub(crate) forge: Forge,
+    pub(crate) number: u64,
+    /// The commit under review, and the base revision.
+    pub(crate) head: String,
+    pub(crate) base: String,
+    /// The account that opened it.
+    pub(crate) author: String,
+    /// Accounts that authored or committed one of its commits (GitHub links them).
+    pub(crate) committers: Vec<String>,
+    /// The e-mail addresses its commits carry.
+    pub(crate) committer_emails: Vec<String>,
+    /// Per reviewer account, what decides.
+    pub(crate) decisions: Vec<(String, Decision)>,
+    /// Why its approvals cannot be tied to the head at all, if they cannot.
+    pub(crate) unbound: Vec<String>,
+}
+
+/// A reviewer's latest decisive review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// An approval of `commit` (`None`: the commit is gone).
+    Approved {
+        commit: Option<String>,
+    },
+    ChangesRequested,
+    Dismissed,
+    /// A review state tailgrant does not know: no approval.
+    Other(String),
+}
+
+/// What `approvals` found.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub forge: Forge,
+    /// The pull request (GitHub) or merge request (GitLab) number.
+    pub number: u64,
+    pub head: String,
+    pub base: String,
+    pub files: Vec<FileVerdict>,
+    pub findings: Vec<Finding>,
+    /// The changed files as the head commit has them, for quoting in findings.
+    pub sources: Vec<SourceFile>,
+}
+
+impl Verdict {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+
+    /// A changed file as the head has it, by its display path.
+    pub fn source(&self, path: &str) -> Option<&SourceFile> {
+        self.sources.iter().find(|s| s.path == path)
+    }
+}
+
+/// One changed grant file.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileVerdict {
+    pub file: String,
+    /// The approvers it names, each with whether their approval counts.
+    pub approvers: Vec<ApproverVerdict>,
+    /// Everyone (logins) whose approval of the head counts for it.
+    pub approved_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ApproverVerdict {
+    pub login: String,
+    pub account: Option<String>,
+    pub approved: bool,
+}
+
+/// Judges the pull request of `ci` for the policies directory `dir`, at `at`.
+pub async fn verify(dir: &Path, ci: &Ci, opts: Options, at: Timestamp) -> Result<Verdict, ApprovalsError> {
+    let git = Git::open(dir)?;
+    let pr = match ci {
+        Ci::GitHub(run) => {
+            // Both commits must be here (checkout with the full history) before anything is asked.
+            git.commit(run.head())?;
+            git.commit(run.base())?;
+            run.pull_request(&run.client(opts)?).await?
+        }
+        Ci::GitLab(run) => {
+            let checked_out = git.commit("HEAD")?;
+            let head = git.commit(run.head(&checked_out))?;
+            run.pull_request(&run.client(opts)?, &head).await?
+        }
+    };
+    let mut base = git.load(&pr.base, dir)?;
+    let head = git.load(&pr.head, dir)?;
+    // A file is a grant file by the base's globs or the head's: a pull request that widens the
+    // globs cannot slip a file past by it.
+    let (by_base, by_head) = (FragmentPaths::new(&base.config), FragmentPaths::new(&head.config));
+    let special = |rel: &str| {
+        rel == crate::load::CONFIG_FILE
+            || [&base.config.base, &head.config.base].iter().any(|b| b.trim_start_matches("./") == rel)
+    };
+    let changed: Vec<String> = git
+        .changed(&pr.base, &pr.head)?
+        .into_iter()
+        .filter(|rel| !special(rel) && (by_base.matches(rel) || by_head.matches(rel)))
+        .collect();
+    let config = base.config.clone();
+    let judge = Judge { git: &git, pr: &pr, config: &config, changed: &changed, at };
+    let mut findings = Vec::new();
+    let mut files = Vec::new();
+    let mut sources = Vec::new();
+    for rel in &changed {
+        let shown = display_path(dir, rel);
+        match head.fragments.iter().find(|f| &f.doc.file.rel == rel) {
+            Some(f) => {
+                sources.push(f.doc.file.clone());
+                files.push(judge.file(f, &head, &mut base, &mut findings));
+            }
+            None => {
+                // It does not load at the head: its own findings say why, and nothing is approved.
+                sources.extend(head.rejected.iter().filter(|s| s.path == shown).cloned());
+                let own: Vec<Finding> = head.findings.iter().filter(|f| f.location.file == shown).cloned().collect();
+                if own.is_empty() {
+                    // A grant file by the base's globs that the head's config no longer loads
+                    // (an `exclude`, say): a later change to the globs would make it one again
+                    // without any approval, so it is refused now.
+                    findings.push(Finding::new(
+                        Code::ApprovalsUnbound,
+                        Location::file(&shown),
+                        format!("{shown} is a grant file by the base revision's `fragments` globs, but the head's config does not load it; its approvals cannot be judged"),
+                        "change the globs in their own pull request, without grant files in it",
+                    ));
+                }
+                findings.extend(own);
+                files.push(FileVerdict { file: shown, approvers: Vec::new(), approved_by: Vec::new() });
+            }
+        }
+    }
+    // The base's config decides everything here: if it does not load, nothing passes.
+    let config_path = display_path(dir, crate::load::CONFIG_FILE);
+    if !changed.is_empty() {
+        findings.extend(base.findings.iter().filter(|f| f.location.file == config_path && f.is_error()).cloned());
+        sources.extend(
+            base.config_doc
+                .iter()
+                .map(|d| d.file.clone())
+                .chain(base.rejected.iter().filter(|s| s.path == config_path).cloned()),
+        );
+    }
+    crate::finding::sort(&mut findings);
+    Ok(Verdict {
+        forge: pr.forge,
+        number: pr.number,
+        head: pr.head.clone(),
+        base: pr.base.clone(),
+        files,
+        findings,
+        sources,
+    })
+}
+
+struct Judge<'a> {
+    git: &'a Git,
+    pr: &'a PullRequest,
+    /// The base revision's config.
+    config: &'a Config,
+    changed: &'a [String],
+    at: Timestamp,
+}
+
+/// Why an approval does not count.
+enum Missing {
+    NoAccount,
+    NotIndependent(String),
+    Stale(Option<String>),
+    ChangesRequested,
+    Dismissed,
+    Other(String),
+    None,
+}
+
+impl Judge<'_> {
+    fn policy(&self) -> &ApprovalPolicy {
+        &self.config.approvals
+    }
+
+    /// The login `people` maps to a forge account, if any.
+    fn login_of(&self, account: &str) -> Option<&str> {
+        let forge = self.pr.forge;
+        self.config
+            .people
+            .iter()
+            .find(|(_, a)| forge.account(a).is_some_and(|x| Forge::same(x, account)))
+            .map(|(login, _)| login.as_str())
+    }
+
+    /// The forge account `people` gives a login, if any.
+    fn account_of(&self, login: &str) -> Option<&str> {
+        let forge = self.pr.forge;
+        self.config.people.iter().find(|(l, _)| l.eq_ignore_ascii_case(login)).and_then(|(_, a)| forge.account(a))
+    }
+
+    /// Whether an approval of `commit` is an approval of the head: it is the head, or (with
+    /// `acceptEarlierCommit`) no grant file changed between it and the head.
+    fn binds(&self, commit: &Option<String>) -> bool {
+        let Some(c) = commit else { return false };
+        if c.eq_ignore_ascii_case(&self.pr.head) {
+            return true;
+        }
+        self.policy().accept_earlier_commit
+            && self.git.commit(c).is_ok()
+            && self.git.differ(c, &self.pr.head, self.changed).is_ok_and(|differ| !differ)
+    }
+
+    /// Why `account` (of `login`) cannot approve this file at all, if they cannot.
+    fn independence(&self, login: &str, account: &str, judgement: &[Judgement]) -> Option<String> {
+        if Forge::same(account, &self.pr.author) {
+            return Some(format!("opened the {}", self.pr.forge.request()));
+        }
+        let committed = self.pr.committers.iter().any(|c| Forge::same(c, account))
+            || self.pr.committer_emails.iter().any(|e| e.trim().eq_ignore_ascii_case(login));
+        if committed {
+            return Some(format!("committed to the {}", self.pr.forge.request()));
+        }
+        judgement.iter().find_map(|j| j.conflict(login)).map(str::to_owned)
+    }
+
+    /// Why `login`'s approval does not count for this file, or `None` when it does.
+    fn missing(&self, login: &str, judgement: &[Judgement]) -> Option<Missing> {
+        let Some(account) = self.account_of(login) else { return Some(Missing::NoAccount) };
+        if let Some(why) = self.independence(login, account, judgement) {
+            return Some(Missing::NotIndependent(why));
+        }
+        let decision = self.pr.decisions.iter().find(|(a, _)| Forge::same(a, account)).map(|(_, d)| d);
+        match decision {
+            Some(Decision::Approved { commit }) if self.binds(commit) => None,
+            Some(Decision::Approved { commit }) => Some(Missing::Stale(commit.clone())),
+            Some(Decision::ChangesRequested) => Some(Missing::ChangesRequested),
+            Some(Decision::Dismissed) => Some(Missing::Dismissed),
+            Some(Decision::Other(s)) => Some(Missing::Other(s.clone())),
+            None => Some(Missing::None),
+        }
+    }
+
+    /// Judges one changed grant file (as the head has it).
+    fn file(
+        &self,
+        f: &FragmentFile,
+        head: &Repository,
+        base: &mut Repository,
+        findings: &mut Vec<Finding>,
+    ) -> FileVerdict {
+        let loc = |v: &Value| Location::new(&f.doc.file, v.span.clone());
+        let top = Location::new(&f.doc.file, f.doc.tree.span.start..f.doc.tree.span.start + 1);
+        let named: Vec<(String, &Value)> = field(&f.doc.tree, "approvers")
+            .map(strings)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(a, v)| (a.trim().to_owned(), v))
+            .filter(|(a, _)| login_problem(a).is_none()) // `check` reports the others (TG209)
+            .collect();
+        let request = self.pr.forge.request();
+        if !self.pr.unbound.is_empty() {
+            for why in &self.pr.unbound {
+                findings.push(Finding::new(
+                    Code::ApprovalsUnbound,
+                    top.clone(),
+                    format!("no approval of this {request} can count: {why}"),
+                    "fix what is named, then re-run the check",
+                ));
+            }
+            let approvers = named
+                .iter()
+                .map(|(l, _)| ApproverVerdict {
+                    login: l.clone(),
+                    account: self.account_of(l).map(str::to_owned),
+                    approved: false,
+                })
+                .collect();
+            return FileVerdict { file: f.doc.file.path.clone(), approvers, approved_by: Vec::new() };
+        }
+        // Everyone whose approval might count: the approvers named, and whoever approved.
+        let mut candidates: Vec<String> = named.iter().map(|(l, _)| l.clone()).collect();
+        for (account, d) in &self.pr.decisions {
+            if let (Decision::Approved { .. }, Some(login)) = (d, self.login_of(account))
+                && !candidates.iter().any(|c| c.eq_ignore_ascii_case(login))
+            {
+                candidates.push(login.to_owned());
+            }
+        }
+        let judgements = self.judgements(f, head, base, &candidates);
+        let approved_by: Vec<String> =
+            candidates.iter().filter(|c| self.missing(c, &judgements).is_none()).cloned().collect();
+        let mut approvers = Vec::new();
+        for (login, at) in &named {
+            let account = self.account_of(login).map(str::to_owned);
+            let missing = self.missing(login, &judgements);
+            approvers.push(ApproverVerdict {
+                login: login.clone(),
+                account: account.clone(),
+                approved: missing.is_none(),
+            });
+            if let Some(m) = missing {
+                findings.push(self.finding(m, login, account.as_deref(), loc(at)));
+            }
+        }
+        self.policy_findings(f, &judgements, &approved_by, top, findings);
+        FileVerdict { file: f.doc.file.path.clone(), approvers, approved_by }
+    }
+
+    /// The guardrails' judgement on the head, and on the base with this file added: an
+    /// approval must pass on both.
+    fn judgements(
+        &self,
+        f: &FragmentFile,
+        head: &Repository,
+        base: &mut Repository,
+        people: &[String],
+    ) -> Vec<Judgement> {
+        let rel = &f.doc.file.rel;
+        let mut out: Vec<Judgement> = judge(head, self.at, rel, people).into_iter().collect();
+        let at = base.fragments.partition_point(|g| g.doc.file.rel < *rel);
+        let replaced = base.fragments.get(at).is_some_and(|g| &g.doc.file.rel == rel);
+        let saved = if replaced {
+            Some(std::mem::replace(&mut base.fragments[at], f.clone()))
+        } else {
+            base.fragments.insert(at, f.clone());
+            None
+        };
+        out.extend(judge(base, self.at, rel, people));
+        match saved {
+            Some(g) => base.fragments[at] = g,
+            None => {
+                base.fragments.remove(at);
+            }
+        }
+        out
+    }
+
+    fn finding(&self, m: Missing, login: &str, account: Option<&str>, at: Location) -> Finding {
+        let forge = self.pr.forge.name();
+        let who = match account {
+            Some(a) => format!("{login} ({forge} @{a})"),
+            None => login.to_owned(),
+        };
+        let head = &self.pr.head[..self.pr.head.len().min(7)];
+        let request = self.pr.forge.request();
+        let ask = format!("ask them to approve the {request}");
+        let (code, message, help) = match m {
+            Missing::NoAccount => (
+                Code::ApproverWithoutAccount,
+                format!(
+                    "{login} has no {forge} account in `people` (as the base revision's tailgrant.hujson has it), so no review can be theirs"
+                ),
+                format!(
+                    "add \"people\": {{\"{login}\": {{\"{}\": \"NAME\"}}}} to tailgrant.hujson in its own {request}, merged first; a mapping this {request} adds does not count",
+                    self.pr.forge.key()
+                ),
+            ),
+            Missing::NotIndependent(why) => (
+                Code::ApprovalNotIndependent,
+                format!("{who} {why}, so their approval does not count"),
+                "name an approver who did not write the change and gets nothing from it".to_owned(),
+            ),
+            Missing::Stale(commit) => {
+                let what = commit.as_deref().map_or("a commit that no longer exists".to_owned(), |c| {
+                    format!("commit {}", &c[..c.len().min(7)])
+                });
+                (
+                    Code::ApprovalStale,
+                    format!(
+                        "{who} approved {what}, not {head}, the head of the {request}; the grant files changed since"
+                    ),
+                    format!("{ask} again, on its latest commit"),
+                )
+            }
+            Missing::ChangesRequested => (
+                Code::ApprovalMissing,
+                format!("{who} requested changes and has not approved commit {head} since"),
+                format!("{ask} once their concerns are addressed"),
+            ),
+            Missing::Dismissed => (
+                Code::ApprovalMissing,
+                format!("{who}'s approval was dismissed; they have not approved commit {head}"),
+                format!("{ask} again"),
+            ),
+            Missing::Other(state) => (
+                Code::ApprovalMissing,
+                format!("{who}'s latest review is {state}, not an approval of commit {head}"),
+                ask,
+            ),
+            Missing::None => (
+                Code::ApprovalMissing,
+                format!("{who} has not approved commit {head}"),
+                format!("{ask}; an approval by someone else does not count for them"),
+            ),
+        };
+        Finding::new(code, at, message, help)
+    }
+
+    /// `approvals.minimum` and `approvals.requireOwnerApproval`.
+    fn policy_findings(
+        &self,
+        f: &FragmentFile,
+        judgements: &[Judgement],
+        approved_by: &[String],
+        top: Location,
+        findings: &mut Vec<Finding>,
+    ) {
+        let request = self.pr.forge.request();
+        let minimum = self.policy().minimum as usize;
+        if approved_by.len() < minimum {
+            let at = crate::check::view::field_key(&f.doc.tree, "approvers")
+                .map_or(top, |k| Location::new(&f.doc.file, k.span.clone()));
+            findings.push(Finding::new(
+                Code::TooFewApprovals,
+                at,
+                format!(
+                    "{} of the at least {minimum} approvals the config requires count{}",
+                    approved_by.len(),
+                    if approved_by.is_empty() { String::new() } else { format!(" ({})", approved_by.join(", ")) }
+                ),
+                format!(
+                    "more people listed in `people` approve the head of the {request}; the author, committers and whoever the grant benefits do not count"
+                ),
+            ));
+        }
+        if !self.policy().require_owner_approval {
+            return;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for d in judgements.iter().flat_map(|j| &j.destinations) {
+            if seen.contains(&d.dst.as_str()) {
+                continue;
+            }
+            seen.push(&d.dst);
+            // An owner by every judgement that sees the destination.
+            let owner = approved_by.iter().find(|a| {
+                judgements.iter().all(|j| {
+                    j.destinations
+                        .iter()
+                        .find(|e| e.dst == d.dst)
+                        .is_none_or(|e| e.owners.iter().any(|o| o.eq_ignore_ascii_case(a)))
+                })
+            });
+            if owner.is_none() {
+                findings.push(Finding::new(
+                    Code::OwnerApprovalMissing,
+                    d.at.clone(),
+                    format!("no one who approved owns {}, which this file opens", d.dst),
+                    format!(
+                        "an owner of {} approves the {request} (ownership as the base policy and team files give it)",
+                        d.dst
+                    ),
+                ));
+            }
+        }
+    }
+}
