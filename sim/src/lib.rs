@@ -65,6 +65,8 @@ pub struct Setup {
     pub id_tokens: Vec<(String, String)>,
     /// Device objects as `GET /devices` returns them (`nodeId`, `id`, `name`, `hostname`…).
     pub devices: Vec<Value>,
+    /// User objects as `GET /users` returns them (`loginName`, `role`, `type`, `status`…).
+    pub users: Vec<Value>,
     /// The initial policy; `None` is the untouched default.
     pub policy: Option<String>,
     /// [SIM] Bodies above this size are refused.
@@ -86,6 +88,7 @@ impl Default for Setup {
             }],
             id_tokens: vec![("kSIMCLIENT".into(), "eyJhbGciOiJSUzI1NiJ9.simulated.jwt".into())],
             devices: demo_devices(),
+            users: demo_users(),
             policy: None,
             max_policy_bytes: 1 << 20,
             token_lifetime: 3600,
@@ -118,6 +121,32 @@ pub fn demo_devices() -> Vec<Value> {
         device(2, "alice-laptop", "alice@example.com", &[]),
         device(3, "bob-laptop", "bob@example.com", &[]),
         device(4, "carol-laptop", "carol@example.com", &[]),
+    ]
+}
+
+/// The demo tailnet's people: alice (admin), bob and carol (members), and a user shared in.
+pub fn demo_users() -> Vec<Value> {
+    let user = |n: u32, login: &str, role: &str, kind: &str| {
+        json!({
+            "id": format!("u{n}SIMCNTRL"),
+            "displayName": login.split('@').next().unwrap_or(login),
+            "loginName": login,
+            "profilePicUrl": "",
+            "tailnetId": "T1234CNTRL",
+            "created": "2026-01-05T10:00:00Z",
+            "type": kind,
+            "role": role,
+            "status": "active",
+            "deviceCount": 1,
+            "lastSeen": "2026-11-30T08:00:00Z",
+            "currentlyConnected": false,
+        })
+    };
+    vec![
+        user(1, "alice@example.com", "admin", "member"),
+        user(2, "bob@example.com", "member", "member"),
+        user(3, "carol@example.com", "member", "member"),
+        user(4, "pat@partner.example", "member", "shared"),
     ]
 }
 

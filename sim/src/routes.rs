@@ -24,6 +24,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/api/v2/tailnet/{tailnet}/acl", get(get_policy).post(set_policy))
         .route("/api/v2/tailnet/{tailnet}/acl/validate", post(validate))
         .route("/api/v2/tailnet/{tailnet}/devices", get(devices))
+        .route("/api/v2/tailnet/{tailnet}/users", get(users))
         .route("/api/v2/device/{id}/attributes", get(get_attributes))
         .route("/api/v2/device/{id}/attributes/{key}", post(set_attribute).delete(delete_attribute))
         .fallback(|| async { json_response(404, json!({"message": "not found"}).to_string()) })
@@ -290,6 +291,14 @@ fn with_tests(policy: &str, tests: Vec<Value>) -> String {
         o.insert("tests".into(), Value::Array(tests));
     }
     v.to_string()
+}
+
+async fn users(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, headers: HeaderMap) -> Resp {
+    let s = lock(&st);
+    if let Err(r) = authorize(&s, &headers, "users:read").and_then(|()| tailnet_ok(&s, &tailnet)) {
+        return r;
+    }
+    json_response(200, json!({ "users": s.setup.users }).to_string())
 }
 
 async fn devices(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, headers: HeaderMap) -> Resp {

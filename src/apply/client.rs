@@ -522,6 +522,30 @@ impl Client {
         a.object::<Envelope>(what, expected).map(|e| e.devices)
     }
 
+    /// `GET /tailnet/{tailnet}/devices`, as the devices file keeps them (`tailgrant snapshot`).
+    pub async fn device_records(&self) -> Result<Vec<crate::model::devices::DeviceRecord>, ApiError> {
+        let what = "listing devices";
+        let url = self.tailnet_url("devices");
+        let expected = "200 with {\"devices\": [...]} as JSON";
+        let a = self.send(what, true, |h| h.get(&url)).await?;
+        if a.status != StatusCode::OK {
+            return Err(Self::refuse(what, "devices:core:read", &a, expected));
+        }
+        a.object::<crate::model::devices::DeviceList>(what, expected).map(|e| e.devices)
+    }
+
+    /// `GET /tailnet/{tailnet}/users`: who is a member, shared in, holds a role.
+    pub async fn users(&self) -> Result<Vec<crate::model::users::UserRecord>, ApiError> {
+        let what = "listing users";
+        let url = self.tailnet_url("users");
+        let expected = "200 with {\"users\": [...]} as JSON";
+        let a = self.send(what, true, |h| h.get(&url)).await?;
+        if a.status != StatusCode::OK {
+            return Err(Self::refuse(what, "users:read", &a, expected));
+        }
+        a.object::<crate::model::users::UserList>(what, expected).map(|e| e.users)
+    }
+
     /// `GET /device/{id}/attributes`.
     pub async fn attributes(&self, node_id: &str) -> Result<Attributes, ApiError> {
         let what = "reading posture attributes";

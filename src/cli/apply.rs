@@ -222,3 +222,59 @@ pub fn import(common: &Common, api: &ApiArgs, output: Option<&Path>) -> ExitStat
     out(&format!("imported the live policy (ETag \"{}\") into {}{stripped}\n", live.etag, target.display()));
     ExitStatus::Clean
 }
+
+/// `tailgrant snapshot`: the live devices and users, written where the config reads them.
+pub fn snapshot(common: &Common, api: &ApiArgs, devices: Option<&Path>, users: Option<&Path>) -> ExitStatus {
+    let (repo, client, rt) = match connect(common, api) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    let configured = |rel: &Option<String>| rel.as_ref().map(|r| common.dir.join(r));
+    let devices = devices.map(Path::to_path_buf).or_else(|| configured(&repo.config.devices));
+    let users = users.map(Path::to_path_buf).or_else(|| configured(&repo.config.users));
+    if devices.is_none() && users.is_none() {
+        err(
+            "error: nothing to write: name --devices FILE and/or --users FILE, or set \"devices\" and \"users\" in tailgrant.hujson\n",
+        );
+        return ExitStatus::Usage;
+    }
+    // Sorted, with only the fields tests read, so that a pull request shows what changed.
+    let write = |path: &Path, json: serde_json::Value, what: String| -> ExitStatus {
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+        match tailgrant::write_atomically(path, text.as_bytes()) {
+            Ok(()) => {
+                out(&format!("wrote {what} to {}\n", path.display()));
+                ExitStatus::Clean
+            }
+            Err(e) => {
+                err(&format!("error: cannot write {}: {e}\n", path.display()));
+                ExitStatus::Usage
+            }
+        }
+    };
+    let mut status = ExitStatus::Clean;
+    if let Some(path) = &devices {
+        let mut list = match rt.block_on(client.device_records()) {
+            Ok(l) => l,
+            Err(e) => return api_failure(&e),
+        };
+        list.sort_by(|a, b| (&a.name, &a.node_id).cmp(&(&b.name, &b.node_id)));
+        let n = list.len();
+        let json = serde_json::json!({ "devices": list });
+        status = write(path, json, format!("{n} devices"));
+    }
+    if let Some(path) = &users {
+        let mut list = match rt.block_on(client.users()) {
+            Ok(l) => l,
+            Err(e) => return api_failure(&e),
+        };
+        list.sort_by(|a, b| a.login_name.cmp(&b.login_name));
+        let n = list.len();
+        let json = serde_json::json!({ "users": list });
+        let wrote = write(path, json, format!("{n} users"));
+        if wrote != ExitStatus::Clean {
+            status = wrote;
+        }
+    }
+    status
+}

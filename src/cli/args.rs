@@ -94,6 +94,21 @@ pub enum Command {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// Write what tests need to know of the live tailnet into files: its devices (addresses,
+    /// owners, tags) and users (members, shared-in users, roles), as the config's `devices`
+    /// and `users` name them. Commit them through a pull request, on a schedule.
+    Snapshot {
+        #[command(flatten)]
+        common: Common,
+        /// Write the devices here (default: the config's `devices`).
+        #[arg(long)]
+        devices: Option<PathBuf>,
+        /// Write the users here (default: the config's `users`).
+        #[arg(long)]
+        users: Option<PathBuf>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// May SRC reach DST? Which rules allow it, in which file and line, until when.
     /// Exit 0 if allowed, 1 if not (or if it cannot be decided offline).
     Explain {

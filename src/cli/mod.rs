@@ -56,6 +56,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Prune { common, delete } => prune::run(&common, delete),
         Command::Apply { common, dry_run, force, format, api } => apply::run(&common, &api, dry_run, force, format),
         Command::Import { common, output, api } => apply::import(&common, &api, output.as_deref()),
+        Command::Snapshot { common, devices, users, api } => {
+            apply::snapshot(&common, &api, devices.as_deref(), users.as_deref())
+        }
         Command::Diff { common, against, against_git, live, format, api } => {
             let against = match (against, against_git, live) {
                 (Some(f), _, _) => diff::Against::File(f),

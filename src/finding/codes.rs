@@ -54,6 +54,8 @@ codes! {
     /// Nothing else about it can be checked, so `check` exits with 2.
     ///
     /// Fix the path in `tailgrant.hujson` (`base`, `fragments`) or the file's permissions.
+    ///
+    /// Evidence (tailgrant): the file cannot be read, so nothing about it can be known.
     Unreadable = "TG000", "unreadable-file", Error;
     /// The file is not valid HuJSON. The message is the one Tailscale's own parser gives, at
     /// the same place. HuJSON is JSON plus `//` and `/* */` comments and trailing commas; it
@@ -63,6 +65,9 @@ codes! {
     /// Bad: `{ "acls": [ { "action": "accept", } ] // done` (no final newline)
     ///
     /// Good: the same with a newline at the end.
+    ///
+    /// Evidence (source): tailscale/hujson `parse.go`: same line, column and message, checked against
+    /// its 73 test vectors and 33 broken files from real repositories.
     Syntax = "TG001", "syntax-error", Error;
     /// An object has the same key twice. Tailscale silently keeps the last one, so the first
     /// rule or group is lost without a word. Keys of policy sections and fields match without
@@ -71,6 +76,9 @@ codes! {
     /// Bad: `{ "groups": {...}, "Groups": {...} }`
     ///
     /// Good: one `"groups"` holding every group.
+    ///
+    /// Evidence (tailgrant): Tailscale keeps the last of duplicate keys silently (#2807), losing a rule
+    /// or group without a word; tailgrant refuses on purpose.
     DuplicateKey = "TG002", "duplicate-key", Error;
     /// A key that Tailscale (or, in a fragment or the config, tailgrant) does not know. The
     /// control plane rejects unknown fields, and a misspelt key would otherwise be ignored.
@@ -78,6 +86,9 @@ codes! {
     /// Bad: `{ "tagOwner": { "tag:web": ["group:ops"] } }`
     ///
     /// Good: `{ "tagOwners": { "tag:web": ["group:ops"] } }`
+    ///
+    /// Evidence (issue): the API answers `json: unknown field "dst"` (terraform-provider-tailscale
+    /// #89); the decoder disallows unknown fields.
     UnknownKey = "TG003", "unknown-key", Error;
     /// A value has the wrong type or form: a string where a list belongs, a timestamp that is
     /// not RFC 3339, a duration like `3 weeks`.
@@ -85,14 +96,23 @@ codes! {
     /// Bad: `"src": "group:ops"`, `"expires": "Friday"`
     ///
     /// Good: `"src": ["group:ops"]`, `"expires": "2026-11-27T17:00:00Z"`
+    ///
+    /// Evidence (source): Tailscale decodes the policy into typed Go structs; a value of the wrong type
+    /// does not decode.
     InvalidValue = "TG004", "invalid-value", Error;
     /// The file is empty or holds only comments. Tailscale's parser rejects it; a fragment
     /// with nothing in it is a mistake.
     ///
     /// Good: at least `{}`.
+    ///
+    /// Evidence (source): tailscale/hujson: `parsing value: unexpected EOF`.
     EmptyFile = "TG005", "empty-file", Error;
     /// The file is not valid UTF-8 (it may be UTF-16, or Latin-1 from an old editor).
     /// Save it as UTF-8 without a byte-order mark.
+    ///
+    /// Evidence (tailgrant): invalid UTF-8 in a comment: tailscale/hujson (`invalid UTF-8 in comment`);
+    /// in a string Tailscale replaces the bytes, which tailgrant cannot render byte for byte, so it
+    /// refuses.
     InvalidUtf8 = "TG006", "invalid-utf8", Error;
     /// The file's top level is not an object. A policy, a fragment and the config are each a
     /// single `{ ... }`.
@@ -100,6 +120,8 @@ codes! {
     /// Bad: `[ { "src": ["alice@example.com"], ... } ]`
     ///
     /// Good: `{ "grants": [ { "src": ["alice@example.com"], ... } ] }`
+    ///
+    /// Evidence (source): the policy decodes into a Go struct: only an object does.
     NotAnObject = "TG007", "not-an-object", Error;
     /// A glob in `tailgrant.hujson` (`fragments`, `exclude`, a guardrail's `match`) is not a
     /// valid glob.
@@ -107,6 +129,8 @@ codes! {
     /// Bad: `"fragments": ["grants/[*.hujson"]`
     ///
     /// Good: `"fragments": ["grants/**/*.hujson"]`
+    ///
+    /// Evidence (tailgrant): tailgrant's own config.
     InvalidGlob = "TG008", "invalid-glob", Error;
     /// A file is a symlink to something outside the policies directory (or a config path leads
     /// out of it). It is not read: a grant file pointing at `~/.ssh/id_ed25519` or a CI secret
@@ -115,6 +139,8 @@ codes! {
     /// Bad: `grants/creds.hujson -> /home/runner/.config/secrets.json`
     ///
     /// Good: a regular file, or a symlink to another file inside the policies directory.
+    ///
+    /// Evidence (tailgrant): tailgrant's trust model (DESIGN §3a).
     SymlinkOutside = "TG009", "outside-repository", Error;
     /// A file's path has characters that cannot be shown safely: control characters, line
     /// breaks, bidi controls, bytes that are not UTF-8, or punctuation that separates fields in
@@ -125,6 +151,8 @@ codes! {
     /// Bad: `grants/alice,prod.hujson`, a name holding a newline
     ///
     /// Good: letters, digits and `. _ - + @ = ~ ( )`, e.g. `grants/2026-11-22-alice-prod-db.hujson`
+    ///
+    /// Evidence (tailgrant): tailgrant's trust model: paths reach labels and comments.
     UnsafeFileName = "TG010", "unsafe-file-name", Error;
     /// A guardrail in `tailgrant.hujson` matches none of the fragment files, which usually
     /// means its `match` has a typo and the files it was meant for are unguarded.
@@ -138,6 +166,8 @@ codes! {
     /// Bad: `"groups": { "group:new-team": ["alice@example.com"] }`
     ///
     /// Good: add `group:new-team` to the base policy in its own reviewed change first.
+    ///
+    /// Evidence (tailgrant): tailgrant's merge rules (DESIGN §1.2).
     UnknownGroup = "TG050", "unknown-group", Error;
     /// A fragment defines a host, tag owner, IP set, posture or auto-approver that the base
     /// (or an earlier fragment) already defines with another value. Which one should win is a
@@ -146,10 +176,14 @@ codes! {
     /// Bad: base `"hosts": {"db": "100.64.0.1"}`, fragment `"hosts": {"db": "100.64.0.9"}`
     ///
     /// Good: a new name in the fragment, or change the base.
+    ///
+    /// Evidence (tailgrant): tailgrant's merge rules (DESIGN §1.2).
     ConflictingDefinition = "TG051", "conflicting-definition", Error;
     /// `notBefore` is not earlier than `expires`, so the fragment can never be active.
     ///
     /// Bad: `"notBefore": "2026-11-23T09:00:00Z", "expires": "2026-11-23T09:00:00Z"`
+    ///
+    /// Evidence (tailgrant): tailgrant's fragment windows (DESIGN §1.1).
     InvalidWindow = "TG052", "invalid-window", Error;
     /// The fragment has expired and contributes nothing. `tailgrant prune --delete` removes
     /// expired fragments; a scheduled job can commit that.
@@ -165,6 +199,9 @@ codes! {
     /// Bad: `{"device": "alice-laptop", "key": "prodAccess", "value": "until friday"}`
     ///
     /// Good: `{"device": "alice-laptop", "key": "custom:prodAccess", "value": true}`
+    ///
+    /// Evidence (doc): the API's rules for posture attributes (api-contract §10): key prefix and
+    /// characters, value types, lengths.
     InvalidPostureAttribute = "TG055", "invalid-posture-attribute", Error;
     /// A tag is used (in a rule, a test, an owner list, an auto-approver, a node attribute)
     /// but not defined in `tagOwners`. The control plane rejects the policy (`tag not found`).
@@ -172,12 +209,17 @@ codes! {
     /// Bad: `"dst": ["tag:prod-dbb"]` with only `tag:prod-db` in `tagOwners`
     ///
     /// Good: define the tag in `tagOwners`, or fix the spelling.
+    ///
+    /// Evidence (capture): acl-err01, acl-err04, acl-err05, grant-h7, grant-k30, nodeattrs-error-e6
+    /// (`tag not found`).
     UndefinedTag = "TG101", "undefined-tag", Error;
     /// A tag name is malformed. Tags are `tag:` then a letter, then letters, digits and dashes.
     ///
     /// Bad: `"tag:1-web"`, `"tag:web_01"`, `"tag:сервер"`
     ///
     /// Good: `"tag:web-01"`
+    ///
+    /// Evidence (capture): ssh-unicode-cyrillic-tag; tailscale `tailcfg.CheckTag`.
     InvalidTagName = "TG102", "invalid-tag-name", Error;
     /// A `tagOwners` entry lists something that cannot own a tag: an IP address, a host, `*`.
     /// Owners are users, groups, tags and the autogroups for roles, members and tagged devices.
@@ -191,12 +233,17 @@ codes! {
     /// Bad: `"src": ["group:opps"]`
     ///
     /// Good: `"src": ["group:ops"]`, with `group:ops` defined.
+    ///
+    /// Evidence (capture): policytest-src-unknown-group, policytest-dst-unknown-group;
+    /// terraform-provider-tailscale #546 (`group not found`).
     UndefinedGroup = "TG104", "undefined-group", Error;
     /// A `groups` key does not start with `group:`.
     ///
     /// Bad: `"groups": {"admins": [...]}`
     ///
     /// Good: `"groups": {"group:admins": [...]}`
+    ///
+    /// Evidence (source): Tailscale's policy code: group names must start with `group:`.
     InvalidGroupName = "TG105", "invalid-group-name", Error;
     /// A group lists another group. Tailscale groups cannot be nested (`group members cannot be
     /// recursive`).
@@ -204,6 +251,9 @@ codes! {
     /// Bad: `"group:all": ["group:eng", "group:ops"]`
     ///
     /// Good: list the people, or use both groups where the rule needs them.
+    ///
+    /// Evidence (capture): ssh-group-nested-two-deep, -three-deep, -cycle (`group members cannot be
+    /// recursive`).
     NestedGroup = "TG106", "nested-group", Error;
     /// A group member is not a user (it has no `@`): tags, autogroups and addresses cannot be
     /// group members.
@@ -218,6 +268,9 @@ codes! {
     /// Bad: `"dst": ["databse:5432"]`
     ///
     /// Good: `"dst": ["database:5432"]` with `"hosts": {"database": "100.64.0.5"}`
+    ///
+    /// Evidence (capture): ssh-hosts-as-dst-* (`invalid dst`), nodeattrs-error-e2-bad-target (`invalid
+    /// address`), policytest-src/dst-unknown-host. In rules' src and dst it is `TG131`, a warning.
     UndefinedHost = "TG108", "undefined-host", Error;
     /// A `hosts` entry is malformed: its name contains `@`, or its value is not an IP address or
     /// CIDR.
@@ -225,11 +278,16 @@ codes! {
     /// Bad: `"hosts": {"db": "10.0"}`
     ///
     /// Good: `"hosts": {"db": "10.0.0.5"}`
+    ///
+    /// Evidence (issue): #7886 (`host names cannot include an @`); a value that is not an address does
+    /// not parse.
     InvalidHost = "TG109", "invalid-host", Error;
     /// An IP set is malformed or undefined: its key lacks `ipset:`, an operation is not `add` or
     /// `remove`, or an `ipset:` reference names no defined set.
     ///
     /// Bad: `"dst": ["ipset:office"]` with no `ipset:office`
+    ///
+    /// Evidence (doc): the IP sets documentation.
     InvalidIpset = "TG110", "invalid-ipset", Error;
     /// A selector is used where Tailscale does not allow it: `autogroup:self` as a source,
     /// `autogroup:internet` outside destinations, an IP address as an SSH destination, a CIDR
@@ -238,12 +296,20 @@ codes! {
     /// Bad: `"ssh": [{"src": ["group:sre"], "dst": ["100.64.0.5"], ...}]`
     ///
     /// Good: `"dst": ["tag:prod"]`
+    ///
+    /// Evidence (capture): acl-err02, grant-h10 (autogroup:self as a source), nodeattrs-error-e3,
+    /// grant-k7/k8 (danger-all as a destination), grant-i4 (via),
+    /// policytest-dst-unknown-autogroup-internet-non-exit, ssh-hosts-as-dst-*, ssh-b4/ssh-d1 (domains);
+    /// #12370 (autogroup:member as a test source); SSH `*` destination: the SSH documentation's
+    /// allow-list.
     SelectorNotAllowed = "TG111", "selector-not-allowed", Error;
     /// An `autogroup:` that Tailscale does not know.
     ///
     /// Bad: `"autogroup:members-all"`
     ///
     /// Good: `"autogroup:member"`
+    ///
+    /// Evidence (doc): the documented autogroups; capture policytest-src-unknown-autogroup.
     UnknownAutogroup = "TG112", "unknown-autogroup", Error;
     /// A port specification is malformed: not `*`, `N`, `N-M` or a comma list of those, out of
     /// range, a single `0`, a range whose first port is above its last, or a destination with no
@@ -252,17 +318,20 @@ codes! {
     /// Bad: `"dst": ["tag:web:https"]`, `"dst": ["tag:web"]` (in an ACL)
     ///
     /// Good: `"dst": ["tag:web:443"]`
+    ///
+    /// Evidence (capture): acl-err03, acl-err07, grant-j7, grant-k23; tailscale
+    /// `tailcfg/proto_port_range.go`, whose messages these are.
     InvalidPort = "TG113", "invalid-port", Error;
     /// A protocol is not known, is 99 (reserved by Tailscale for its own messages), has a leading
     /// zero, or carries specific ports although only TCP, UDP and SCTP have ports. Names match
     /// without regard to case, as Tailscale's `ipproto.ResolveProtoName` matches them.
     ///
-    /// Evidence: Tailscale's source (`types/ipproto`, `tailcfg/proto_port_range.go`), whose
-    /// messages these are; ports on ICMP: the grants documentation.
-    ///
     /// Bad: `"proto": "fc"`, `"ip": ["99:*"]`, `"ip": ["icmp:22"]`
     ///
     /// Good: `"proto": "icmp"` with `:*` ports, `"ip": ["icmp:*"]`
+    ///
+    /// Evidence (source): tailscale `types/ipproto.ResolveProtoName` and `tailcfg/proto_port_range.go`,
+    /// whose messages these are; ports on ICMP: the grants documentation.
     InvalidProtocol = "TG114", "invalid-protocol", Error;
     /// A rule's `action` is not one Tailscale accepts: ACLs take only `accept` (there is no
     /// deny: access is denied unless a rule allows it); SSH rules take `accept` or `check`.
@@ -271,12 +340,16 @@ codes! {
     /// Bad: `"action": "deny"`, `"action": "Accept"`
     ///
     /// Good: `"action": "accept"`
+    ///
+    /// Evidence (capture): acl-err06, ssh-malformed-action-*.
     InvalidAction = "TG115", "invalid-action", Error;
     /// A grant has neither `ip` nor `app`, or both are empty, so it grants nothing.
     ///
     /// Bad: `{"src": ["group:eng"], "dst": ["tag:web"]}`
     ///
     /// Good: `{"src": ["group:eng"], "dst": ["tag:web"], "ip": ["tcp:443"]}`
+    ///
+    /// Evidence (capture): grant-h1, grant-h3, grant-h8 (`ip and app can not both be empty`).
     GrantWithoutAccess = "TG116", "grant-without-access", Error;
     /// `autogroup:self` as a destination needs sources that are people: users, groups or
     /// `autogroup:member`. Tags, addresses and, in grants, `*` are rejected.
@@ -284,6 +357,10 @@ codes! {
     /// Bad: `{"src": ["tag:ci"], "dst": ["autogroup:self"], ...}`
     ///
     /// Good: `{"src": ["autogroup:member"], "dst": ["autogroup:self"], ...}`
+    ///
+    /// Evidence (capture): acl-err08/09, acl-s04/05/06, acl-sf03/04/05/08, grant-e3, grant-h9,
+    /// grant-p04-3; for SSH, the SSH documentation (autogroup:self "if the source contains only users
+    /// or groups").
     InvalidSelfDestination = "TG117", "invalid-self-destination", Error;
     /// An application capability is malformed or not grantable: it must be `domain/path` with
     /// no scheme, Tailscale's own `tailscale.com/cap/...` capabilities other than the few meant
@@ -292,6 +369,8 @@ codes! {
     /// Bad: `"app": {"https://example.com/cap/x": [{}]}`
     ///
     /// Good: `"app": {"example.com/cap/x": [{}]}`
+    ///
+    /// Evidence (capture): grant-a2, grant-a5, grant-k9, grant-k10, grant-v01, grant-v22.
     InvalidAppCapability = "TG118", "invalid-app-capability", Error;
     /// All addresses written as a CIDR: Tailscale rejects `0.0.0.0/0` and `::/0` as grant
     /// destinations, asking for `*` or `autogroup:internet` so the intent is explicit.
@@ -299,18 +378,27 @@ codes! {
     /// Bad: `"dst": ["0.0.0.0/0"]`
     ///
     /// Good: `"dst": ["autogroup:internet"]`
+    ///
+    /// Evidence (capture): grant-v04, v05, v08, v14, v15, v16, v18; other spellings of a /0 are the
+    /// same prefix.
     AllAddressesCidr = "TG119", "all-addresses-cidr", Error;
     /// An SSH rule's `users` is missing, empty, or holds `""` or `*`; `acceptEnv` holds `""`.
     ///
     /// Bad: `"users": ["*"]`
     ///
     /// Good: `"users": ["autogroup:nonroot", "root"]`
+    ///
+    /// Evidence (capture): ssh-malformed-user*, ssh-malformed-users*, ssh-users-null,
+    /// ssh-malformed-acceptenv-empty.
     InvalidSshUsers = "TG120", "invalid-ssh-users", Error;
     /// An SSH `checkPeriod` is not a duration, negative, or above the maximum of 168h.
     ///
     /// Bad: `"checkPeriod": "2w"`
     ///
     /// Good: `"checkPeriod": "12h"`, or `"always"`
+    ///
+    /// Evidence (capture): ssh-malformed-checkperiod-malformed, -negative, -over-max-by-1s, -too-long
+    /// (`0s` is accepted: -zero).
     InvalidCheckPeriod = "TG121", "invalid-check-period", Error;
     /// An SSH rule pairs sources and destinations Tailscale forbids: tags reaching
     /// user-owned devices, or a user destination whose source is not that same user alone.
@@ -318,6 +406,9 @@ codes! {
     /// Bad: `{"src": ["tag:ci"], "dst": ["autogroup:self"], ...}`
     ///
     /// Good: `{"src": ["autogroup:member"], "dst": ["autogroup:self"], ...}`
+    ///
+    /// Evidence (doc): the SSH documentation, quoted with Tailscale's message in headscale #3010
+    /// (`users in dst are only allowed from the same user`).
     InvalidSshRule = "TG122", "invalid-ssh-rule", Error;
     /// A test or SSH test is malformed: no `src`, nothing to assert, a destination that is not
     /// one address and one port (lists, ranges, `*` and CIDRs are rejected even when a rule
@@ -326,11 +417,16 @@ codes! {
     /// Bad: `{"src": "alice@example.com", "accept": ["tag:web:80,443"]}`
     ///
     /// Good: `{"src": "alice@example.com", "accept": ["tag:web:80", "tag:web:443"]}`
+    ///
+    /// Evidence (capture): policytest-port-shape-*, policytest-malformed-*, -cidr, -prefix32,
+    /// -host-alias-cidr-dst, sshtest-malformed-* (24 tests-failed and 3 rejected).
     InvalidTest = "TG123", "invalid-test", Error;
     /// A posture is undefined or malformed: `srcPosture` names no defined posture, a `postures`
     /// key lacks `posture:`, or a condition is not `attribute OPERATOR value`.
     ///
     /// Bad: `"srcPosture": ["posture:latest"]` with no `posture:latest`
+    ///
+    /// Evidence (doc): the device posture documentation.
     InvalidPosture = "TG124", "invalid-posture", Error;
     /// A legacy spelling that Tailscale still accepts: `autogroup:members`, an ACL's
     /// `users`/`ports`, a test's `user`/`allow`. Prefer the current names.
@@ -348,12 +444,16 @@ codes! {
     WhitespaceInSelector = "TG127", "whitespace-in-selector", Warning;
     /// A node attribute entry is malformed: an `ipPool` that is not a CIDR inside
     /// 100.64.0.0/10 or overlaps a reserved range.
+    ///
+    /// Evidence (capture): nodeattrs-error-e4 (reserved range); outside 100.64.0.0/10: headscale only.
     InvalidNodeAttr = "TG128", "invalid-node-attr", Error;
     /// An auto-approver route is not a CIDR, or an approver is of a kind that cannot approve.
     ///
     /// Bad: `"routes": {"10.0.0.0": ["group:sre"]}`
     ///
     /// Good: `"routes": {"10.0.0.0/8": ["group:sre"]}`
+    ///
+    /// Evidence (doc): the autoApprovers documentation (routes are CIDRs).
     InvalidAutoApprover = "TG129", "invalid-auto-approver", Error;
     /// An SSH rule's source is an address (an IP, a CIDR, a host alias or `*`). Tailscale SSH
     /// authorises users, groups and tags; no capture, document or issue shows the control
@@ -378,6 +478,8 @@ codes! {
     ///
     /// Bad: a grant file that opens `tag:prod-db:5432` to everyone in `group:eng` while the base
     /// says `{"src": "alice@example.com", "deny": ["tag:prod-db:5432"]}`
+    ///
+    /// Evidence (capture): the 56 tests-failed captures (`test(s) failed`).
     TestFailed = "TG301", "test-failed", Error;
     /// A test cannot be decided offline: it names an IP address (or a host alias) where the rules
     /// name users or tags, so the answer depends on which live device has that address. Never
@@ -390,13 +492,14 @@ codes! {
     ///
     /// Bad: `{"src": "alice@example.com", "dst": ["tag:prod"], "accept": ["root"]}` when the only
     /// rule for it is a `check` rule.
+    ///
+    /// Evidence (capture): the sshtest-* tests-failed captures; #14222 for the message.
     SshTestFailed = "TG303", "ssh-test-failed", Error;
     /// A test's source is a group with no members. Tailscale's answer for one is not recorded;
     /// like any group source, it stands for an unnamed member of the group, so the test says
     /// what a member would get. The group may be empty by mistake.
     ///
-    /// Evidence: none that Tailscale rejects it (no capture uses an empty group as a test
-    /// source), hence a warning.
+    /// (No capture uses an empty group as a test source: no evidence Tailscale rejects it.)
     TestSourceEmpty = "TG304", "test-source-empty", Warning;
     /// With a devices file configured, a test's source has no device in it (or an address no
     /// device has). Tailscale failed such tests in 2021 (#2859) but has passed them since
@@ -415,20 +518,28 @@ codes! {
     /// `grants/a.hujson` (expires Tuesday) grants.
     ///
     /// Good: each grant file tests what it grants itself.
+    ///
+    /// Evidence (tailgrant): follows from TG301: a test that will fail stops every apply.
     TestFailsLater = "TG306", "test-fails-later", Error;
     /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
     /// must end by itself.
     ///
     /// Good: `"expires": "2026-11-29T17:00:00Z"`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     MissingExpiry = "TG201", "missing-expiry", Error;
     /// A fragment's window is longer than the guardrail's `maxDuration`, counted from
     /// `max(notBefore, now)` to `expires`.
     ///
     /// Bad: a grant file valid for 90 days under `"maxDuration": "30d"`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     MaxDurationExceeded = "TG202", "max-duration-exceeded", Error;
     /// A fragment touches a section its guardrail does not allow (`allowSections`). By default
     /// grant files cannot change `tagOwners`, `autoApprovers`, `nodeAttrs`, `hosts`, `ipsets` or
     /// `postures`: those decide who controls devices, and belong in the reviewed base.
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     SectionNotAllowed = "TG203", "section-not-allowed", Error;
     /// A fragment under `forbidWildcards` grants `*` (as a source, a destination or all ports),
     /// `autogroup:danger-all`, or everyone in the tailnet. Temporary access names what it needs.
@@ -436,8 +547,12 @@ codes! {
     /// Bad: `{"src": ["alice@example.com"], "dst": ["*"], "ip": ["*"]}`
     ///
     /// Good: `{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     WildcardForbidden = "TG204", "wildcard-forbidden", Error;
     /// A fragment under `requireApprovers` lists no approvers.
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     MissingApprovers = "TG205", "missing-approvers", Error;
     /// An approver does not own a tag the fragment grants access to. Ownership is read from
     /// `tagOwners`, with groups expanded and tag-owns-tag followed (whoever can create the
@@ -445,14 +560,20 @@ codes! {
     /// someone to a group that rules already let reach the tag.
     ///
     /// Bad: `"approvers": ["bob@example.com"]` for `tag:prod-db` owned by `group:dba` without bob
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     ApproverNotOwner = "TG206", "approver-not-owner", Error;
     /// The requester, or someone the fragment grants access to, approves it. Nobody approves
     /// their own access.
     ///
     /// Bad: `"requester": "alice@example.com", "approvers": ["alice@example.com"]`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     SelfApproval = "TG207", "self-approval", Error;
     /// A fragment under `requireDescription` has no `description`: reviewers and the audit
     /// trail need to know why.
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     MissingDescription = "TG208", "missing-description", Error;
     /// A requester or approver is not one person's login (`name@domain`): groups, tags and
     /// roles cannot request or approve.
@@ -460,6 +581,8 @@ codes! {
     /// Bad: `"approvers": ["group:dba"]`
     ///
     /// Good: `"approvers": ["bob@example.com"]`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     InvalidPerson = "TG209", "invalid-person", Error;
     /// Ownership could not be verified offline: the owners listed include a group synced from
     /// the identity provider, a role autogroup (`autogroup:admin`…), or nobody (an empty list
@@ -468,6 +591,8 @@ codes! {
     ///
     /// Good: name who may approve in `tailgrant.hujson`: `"owners": {"tag:vault":
     /// ["group:security"]}` (a group of the base policy), or list people in `tagOwners`.
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     OwnershipUnverified = "TG210", "ownership-unverified", Error;
     /// A guarded fragment holds characters that hide or reorder text: bidi controls, zero-width
     /// and other invisible characters, control characters, or a line break or tab inside a
@@ -478,6 +603,8 @@ codes! {
     /// Bad: `// grant to alice\u202e` in a comment, `"src": ["ali\u200bce@example.com"]`
     ///
     /// Good: plain text.
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     DeceptiveText = "TG211", "deceptive-text", Error;
     /// A fragment opens a destination that no one owns: the policy names owners only for tags
     /// (`tagOwners`) and users (their own devices), so addresses, host aliases, IP sets, groups
@@ -491,6 +618,8 @@ codes! {
     ///
     /// Good: `"owners": {"10.0.0.0/16": ["group:netops"]}` in `tailgrant.hujson`, approved by
     /// someone in `group:netops`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's, not a rule of Tailscale's.
     UnownedDestination = "TG212", "unowned-destination", Error;
     /// A fragment sets a posture attribute that a posture reads on a device whose owner the
     /// repository does not know (no devices file, or it lacks the device), so `check` cannot
@@ -509,6 +638,8 @@ codes! {
     /// Bad: `"approvers": ["bob@example.com"]` and only carol approved the pull request
     ///
     /// Good: bob approves the pull request (on GitHub: Review changes → Approve).
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     ApprovalMissing = "TG401", "approval-missing", Error;
     /// `tailgrant approvals`: an approver approved an earlier commit of the pull request, and a
     /// grant file changed since (or the config's `approvals.acceptEarlierCommit` is off, the
@@ -516,6 +647,8 @@ codes! {
     /// what would be merged.
     ///
     /// Good: ask them to review the pull request again and approve its latest commit.
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     ApprovalStale = "TG402", "approval-stale", Error;
     /// `tailgrant approvals`: an approver the grant file names has no account on this forge in
     /// the config's `people`, as the pull request's base revision has it, so no review can be
@@ -524,6 +657,8 @@ codes! {
     ///
     /// Good: `"people": {"bob@example.com": {"github": "bob-gh"}}` in `tailgrant.hujson`,
     /// merged first in its own pull request.
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     ApproverWithoutAccount = "TG403", "approver-without-account", Error;
     /// `tailgrant approvals`: an approver's approval can never count: they opened the pull
     /// request, committed to it, or get something from the grant (the requester, or anyone
@@ -532,16 +667,22 @@ codes! {
     /// Bad: alice opens the pull request that names her as an approver.
     ///
     /// Good: the approver is someone who did not write the change and gets nothing from it.
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     ApprovalNotIndependent = "TG404", "approval-not-independent", Error;
     /// `tailgrant approvals`: the grant file has fewer approvals than the config's
     /// `approvals.minimum`. Only approvals of the head commit by people listed in `people`
     /// count, and never those of the author, a committer or someone the grant benefits.
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     TooFewApprovals = "TG405", "too-few-approvals", Error;
     /// `tailgrant approvals` with `approvals.requireOwnerApproval`: no one who approved the
     /// head commit owns a destination the grant file opens (ownership as
     /// `approversMustOwnTags` reads it, from trusted files only).
     ///
     /// Good: an owner of the destination (for a tag, someone its `tagOwners` lists) approves.
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     OwnerApprovalMissing = "TG406", "owner-approval-missing", Error;
     /// `tailgrant approvals`: the approvals cannot be tied to the commit under review, so none
     /// counts. The pull request moved on after this run started (the run for the new head
@@ -550,6 +691,8 @@ codes! {
     ///
     /// Good: on GitLab, turn on "Remove all approvals when commits are added to the source
     /// branch" and "Prevent approvals by users who add commits".
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     ApprovalsUnbound = "TG407", "approvals-unbound", Error;
     /// `apply` with `approvals.verifyOnApply`: the commit that last changed an active grant
     /// file did not come through a pull request whose approvals verify (an administrator
@@ -557,6 +700,8 @@ codes! {
     /// inactive: it contributes nothing until a reviewed pull request changes it.
     ///
     /// Good: re-submit the grant file in a pull request and have its approvers approve it.
+    ///
+    /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     UnverifiedGrant = "TG408", "unverified-grant", Error;
 }
 
@@ -564,6 +709,21 @@ codes! {
 mod tests {
     use super::Code;
     use std::collections::HashSet;
+
+    /// An error needs evidence (issue: "hard errors need evidence"): every error-level code says
+    /// which, and docs/rules.md shows it.
+    #[test]
+    fn every_error_says_on_what_evidence() {
+        for c in Code::ALL.iter().filter(|c| c.default_severity() == super::Severity::Error) {
+            let doc = c.doc_text();
+            let level = doc.split("Evidence (").nth(1).and_then(|r| r.split(')').next());
+            assert!(
+                matches!(level, Some("capture" | "source" | "doc" | "issue" | "tailgrant")),
+                "{} has no evidence line",
+                c.as_str()
+            );
+        }
+    }
 
     #[test]
     fn codes_and_names_are_unique() {

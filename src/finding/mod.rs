@@ -15,24 +15,27 @@ pub enum Severity {
     Error,
 }
 
-/// A place in a file: the display path, the byte span, and its 1-based line and column.
+/// A place in a file: the display path, the byte span, and its 1-based line and column. The
+/// column counts bytes, as Tailscale's parser counts it, in every output; SARIF alone, which
+/// has no byte unit, uses `char_column` and says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub file: String,
     pub span: Span,
     pub line: usize,
     pub column: usize,
+    pub char_column: usize,
 }
 
 impl Location {
     pub fn new(file: &SourceFile, span: Span) -> Self {
-        let (line, column) = file.line_column(span.start);
-        Location { file: file.path.clone(), span, line, column }
+        let (line, column, char_column) = file.position(span.start);
+        Location { file: file.path.clone(), span, line, column, char_column }
     }
 
     /// A location for a whole file, when there is nothing more precise to point at.
     pub fn file(path: &str) -> Self {
-        Location { file: path.to_owned(), span: 0..0, line: 1, column: 1 }
+        Location { file: path.to_owned(), span: 0..0, line: 1, column: 1, char_column: 1 }
     }
 }
 
@@ -82,14 +85,29 @@ pub fn rules_markdown() -> String {
     let mut out = String::from(
         "# Finding codes\n\nGenerated from `src/finding/codes.rs` by `TAILGRANT_UPDATE=1 cargo test --test generated`; \
          do not edit by hand. Codes are permanent: a code is never renumbered or reused.\n\n\
-         | code | name | severity |\n| --- | --- | --- |\n",
+         Every error-level code says on what evidence it is an error: a recorded answer of Tailscale's \
+         control plane (capture, in `headscale-tscap`), Tailscale's own source, its documentation, a \
+         GitHub issue, or tailgrant's own rule (its files, its guardrails, its trust model). Where \
+         there is none that Tailscale refuses something, tailgrant warns instead.\n\n\
+         | code | name | severity | evidence |\n| --- | --- | --- | --- |\n",
     );
     for c in Code::ALL {
         let sev = match c.default_severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        out.push_str(&format!("| [{}](#{}) | {} | {sev} |\n", c.as_str(), c.as_str().to_lowercase(), c.name()));
+        let evidence = c
+            .doc_text()
+            .split("Evidence (")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .map_or(String::new(), str::to_owned);
+        out.push_str(&format!(
+            "| [{}](#{}) | {} | {sev} | {evidence} |\n",
+            c.as_str(),
+            c.as_str().to_lowercase(),
+            c.name()
+        ));
     }
     for c in Code::ALL {
         out.push_str(&format!("\n## {}\n\n`{}`\n\n", c.as_str(), c.name()));

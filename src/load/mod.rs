@@ -34,8 +34,15 @@ impl SourceFile {
         SourceFile { path, rel, text, line_starts: std::sync::OnceLock::new() }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column of a byte offset, as Tailscale's HuJSON parser counts them:
+    /// lines end at `\n` only, and the column counts bytes.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let (line, column, _) = self.position(offset);
+        (line, column)
+    }
+
+    /// Line, column in bytes, and column in characters (for SARIF, which has no byte unit).
+    pub fn position(&self, offset: usize) -> (usize, usize, usize) {
         let starts = self.line_starts.get_or_init(|| {
             std::iter::once(0)
                 .chain(self.text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
@@ -44,8 +51,8 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = starts.partition_point(|&s| s <= offset);
         let start = starts[line - 1];
-        let column = 1 + String::from_utf8_lossy(&self.text.as_bytes()[start..offset]).chars().count();
-        (line, column)
+        let chars = 1 + String::from_utf8_lossy(&self.text.as_bytes()[start..offset]).chars().count();
+        (line, 1 + offset - start, chars)
     }
 }
 
@@ -304,7 +311,13 @@ pub fn read_source(path: String, rel: String, bytes: Vec<u8>) -> Result<SourceFi
             let (line, column) = parse::line_column(bytes, at);
             let finding = Finding {
                 // The quoted text has U+FFFD (3 bytes) where the bad byte was.
-                location: Location { file: file.path.clone(), span: at..at + '\u{FFFD}'.len_utf8(), line, column },
+                location: Location {
+                    file: file.path.clone(),
+                    span: at..at + '\u{FFFD}'.len_utf8(),
+                    line,
+                    column,
+                    char_column: column,
+                },
                 ..Finding::new(
                     Code::InvalidUtf8,
                     Location::file(&file.path),

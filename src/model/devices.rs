@@ -4,15 +4,16 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DeviceList {
     pub devices: Vec<DeviceRecord>,
 }
 
-/// The fields of a device that tests need; the API's other fields are ignored.
-#[derive(Debug, Clone, Deserialize)]
+/// The fields of a device that tests need; the API's other fields are ignored (and not
+/// written by `tailgrant snapshot`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DeviceRecord {
     #[serde(default)]
     pub name: String,
@@ -22,7 +23,7 @@ pub struct DeviceRecord {
     /// Absent when the device has no tags.
     #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<String>,
     #[serde(default, rename = "isExternal")]
     pub is_external: bool,

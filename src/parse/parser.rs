@@ -273,8 +273,8 @@ pub fn line_column(src: &[u8], offset: usize) -> (usize, usize) {
     let before = &src[..offset];
     let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
     let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let col = 1 + String::from_utf8_lossy(&before[line_start..]).chars().count();
-    (line, col)
+    // Tailscale's hujson counts the column in bytes.
+    (line, 1 + offset - line_start)
 }
 
 /// True when `src` holds nothing but whitespace and comments (Tailscale's parser then fails

@@ -27,7 +27,7 @@ pub fn render(findings: &[Finding]) -> String {
                 "ruleIndex": Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0),
                 "level": level(f.severity),
                 "message": {"text": multi_line(&format!("{}\nhelp: {}", f.message, f.help))},
-                "locations": [location(&f.location.file, f.location.line, f.location.column)],
+                "locations": [location(&f.location.file, f.location.line, f.location.char_column)],
             });
             if !f.related.is_empty() {
                 result["relatedLocations"] = f
@@ -35,7 +35,7 @@ pub fn render(findings: &[Finding]) -> String {
                     .iter()
                     .enumerate()
                     .map(|(i, (l, msg))| {
-                        let mut loc = location(&l.file, l.line, l.column);
+                        let mut loc = location(&l.file, l.line, l.char_column);
                         loc["id"] = json!(i);
                         loc["message"] = json!({"text": one_line(msg)});
                         loc
@@ -49,6 +49,8 @@ pub fn render(findings: &[Finding]) -> String {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
+            // Columns count characters here; every other output counts bytes, as Tailscale does.
+            "columnKind": "unicodeCodePoints",
             "tool": {"driver": {
                 "name": "tailgrant",
                 "version": env!("CARGO_PKG_VERSION"),

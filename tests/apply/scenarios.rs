@@ -545,3 +545,45 @@ fn adopting_a_tailnet_is_import_then_apply() {
     env.sim.set_policy("{\"acls\": []}\n");
     assert_eq!(env.run(&["apply"]).code, 4);
 }
+
+/// `snapshot` writes the devices and users that tests need, where the config reads them; with
+/// them a test that hangs on who is a member is decided, not inconclusive.
+#[test]
+fn snapshot_writes_devices_and_users_and_decides_membership() {
+    let env = Env::new();
+    env.write(
+        "policies/policy.hujson",
+        r#"{
+	"grants": [{"src": ["autogroup:member"], "dst": ["100.64.0.1"], "ip": ["tcp:5432"]}],
+	"tests": [
+		{"src": "alice@example.com", "accept": ["100.64.0.1:5432"]},
+		{"src": "pat@partner.example", "deny": ["100.64.0.1:5432"]},
+	],
+}
+"#,
+    );
+    let check = || crate::common::run(crate::common::tailgrant(env.dir.path()).args(["check", "--format", "json"]));
+    let before = check();
+    let v: serde_json::Value = serde_json::from_str(&before.stdout).unwrap();
+    assert_eq!(v["tests"]["inconclusive"], 2, "membership is unknown without a users file: {}", before.stdout);
+    // Nothing configured, nothing named: a usage error that says what to do.
+    let r = env.run(&["snapshot"]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stderr.contains("--devices FILE and/or --users FILE"), "{}", r.stderr);
+    env.write("policies/tailgrant.hujson", r#"{"devices": "devices.json", "users": "users.json"}"#);
+    let r = env.run(&["snapshot"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(r.stdout.contains("wrote 4 devices to") && r.stdout.contains("wrote 4 users to"), "{}", r.stdout);
+    let users: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("policies/users.json")).unwrap()).unwrap();
+    assert_eq!(users["users"][0]["loginName"], "alice@example.com");
+    assert_eq!(users["users"][0]["role"], "admin");
+    assert!(users["users"][0].get("profilePicUrl").is_none(), "only what tests read is kept");
+    let after = check();
+    let v: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
+    assert_eq!(v["tests"], serde_json::json!({"passed": 2, "failed": 0, "inconclusive": 0}), "{}", after.stdout);
+    // An OAuth client without the users:read scope is told which scope it lacks.
+    let r = env.run_env(&["snapshot"], &[("TS_OAUTH_ID", OAUTH_ID), ("TS_OAUTH_SECRET", OAUTH_SECRET)]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("users:read"), "{}", r.stderr);
+}

@@ -67,3 +67,38 @@ fn junit_reports_test_entries() {
     assert_eq!(run.stdout.matches("<testsuite ").count(), run.stdout.matches("</testsuite>").count());
     insta::assert_snapshot!(run.stdout);
 }
+
+/// One place, one position, in every output: lines end at `\n` only and columns count bytes,
+/// as Tailscale's parser counts them (SARIF, which has no byte unit, counts characters and
+/// says so).
+#[test]
+fn every_format_names_the_same_line_and_column() {
+    let r = TestRepo::new();
+    // A lone carriage return ends no line (the error is on line 3, not 4).
+    r.write("policies/policy.hujson", "{\r\"tagOwners\": {\"tag:a\": []},\n\t// Füße\n\t\"grants\": [{\"src\": [\"tag:nope\"], \"dst\": [\"tag:a\"], \"ip\": [\"tcp:1\"]}],\n}\n");
+    let json: serde_json::Value = serde_json::from_str(&r.run(&["check", AT, "--format", "json"]).stdout).unwrap();
+    let f = json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "TG101").unwrap().clone();
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(3), Some(22)), "{f}");
+    let human = r.run(&["check", AT]).stdout;
+    assert!(human.contains("policies/policy.hujson:3:22]"), "{human}");
+    assert!(!human.contains('\r') && !human.contains("  0 │"), "the snippet is numbered as the file is: {human}");
+    let github = r.run(&["check", AT, "--format", "github"]).stdout;
+    assert!(github.contains("line=3,col=22,"), "{github}");
+    let sarif: serde_json::Value = serde_json::from_str(&r.run(&["check", AT, "--format", "sarif"]).stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["columnKind"], "unicodeCodePoints");
+    let region = &sarif["runs"][0]["results"].as_array().unwrap().iter().find(|x| x["ruleId"] == "TG101").unwrap()["locations"]
+        [0]["physicalLocation"]["region"];
+    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(22)));
+
+    // Bytes and characters part after a two-byte `ü` on the same line.
+    r.write("policies/policy.hujson", "{\n\"tagOwners\": {\"tag:a\": []}, /* ü */ \"grants\": [{\"src\": [\"tag:nope\"], \"dst\": [\"tag:a\"], \"ip\": [\"tcp:1\"]}],\n}\n");
+    let json: serde_json::Value = serde_json::from_str(&r.run(&["check", AT, "--format", "json"]).stdout).unwrap();
+    let f = json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "TG101").unwrap().clone();
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(2), Some(58)), "bytes: {f}");
+    let human = r.run(&["check", AT]).stdout;
+    assert!(human.contains("policies/policy.hujson:2:58]"), "{human}");
+    let sarif: serde_json::Value = serde_json::from_str(&r.run(&["check", AT, "--format", "sarif"]).stdout).unwrap();
+    let region = &sarif["runs"][0]["results"].as_array().unwrap().iter().find(|x| x["ruleId"] == "TG101").unwrap()["locations"]
+        [0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"].as_u64(), Some(57), "characters in SARIF");
+}

@@ -130,7 +130,15 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             empty_destinations(ctx, e, dst, "grant");
         }
         for (d, at) in dsts {
-            if matches!(d.trim(), "0.0.0.0/0" | "::/0") {
+            // Every spelling of a /0: `::0/0`, `1.2.3.4/0`, or a host alias for one (the captured
+            // rejections grant-v04/v05/v08 are of `0.0.0.0/0` and `::/0`; the rest is the same
+            // prefix written otherwise).
+            let zero = |s: &str| crate::model::selector::parse_cidr(s).is_some_and(|(_, len)| len == 0);
+            let alias_zero = match crate::model::selector::classify(d.trim()) {
+                Selector::Host(h) => ctx.view.host(h).is_some_and(zero),
+                _ => false,
+            };
+            if zero(d.trim()) || alias_zero {
                 ctx.report(
                     Code::AllAddressesCidr,
                     e.origin,
