@@ -77,6 +77,8 @@ pub struct View<'a> {
     pub inventory: Option<&'a crate::model::devices::Inventory>,
     /// The tailnet's users, when a users file is configured.
     pub directory: Option<&'a crate::model::users::Directory>,
+    /// Config `groupTestsPerMember`.
+    pub group_tests_per_member: bool,
 }
 
 impl<'a> View<'a> {
@@ -95,6 +97,7 @@ impl<'a> View<'a> {
         let fragments = repo.fragments.iter().filter(|f| keep(f));
         let mut view = Self::of(&repo.config, repo.base.as_ref(), fragments, repo.inventory.as_ref());
         view.directory = repo.directory.as_ref();
+        view.group_tests_per_member = repo.config.group_tests_per_member;
         view
     }
 

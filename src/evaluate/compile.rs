@@ -77,6 +77,9 @@ pub struct Compiled {
     pub inventory: Option<crate::model::devices::Inventory>,
     /// Who is a member, who is shared in, who holds which role: from the users file.
     pub directory: Option<crate::model::users::Directory>,
+    /// Whether tests from a group are also judged for each named member (config
+    /// `groupTestsPerMember`): a warning where a member would fail them.
+    pub group_tests_per_member: bool,
 }
 
 impl Compiled {
@@ -85,6 +88,7 @@ impl Compiled {
             external: view.external_users.iter().cloned().collect(),
             inventory: view.inventory.cloned(),
             directory: view.directory.cloned(),
+            group_tests_per_member: view.group_tests_per_member,
             ..Compiled::default()
         };
         for g in &view.groups {

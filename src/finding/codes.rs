@@ -521,6 +521,13 @@ codes! {
     ///
     /// Evidence (tailgrant): follows from TG301: a test that will fail stops every apply.
     TestFailsLater = "TG306", "test-fails-later", Error;
+    /// With `groupTestsPerMember` set, a test whose source is a group passes for the group (an
+    /// unnamed member of it, as Tailscale judges it) but would fail for one of the members it
+    /// names: rules treat that person apart from the group, and the test says nothing about them.
+    ///
+    /// Bad: `{"src": "group:users", "deny": ["tag:server:22"]}` while the one member of
+    /// `group:users` is also in `group:admins`, which reaches `tag:server`.
+    GroupMemberDiffers = "TG307", "group-member-differs", Warning;
     /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
     /// must end by itself.
     ///
