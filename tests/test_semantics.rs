@@ -35,7 +35,7 @@ fn judge(section: &str, test: &str, with_users: bool) -> &'static str {
         std::fs::write(dir.path().join("tailgrant.hujson"), r#"{"users": "users.json"}"#).unwrap();
     }
     let repo = Repository::load(dir.path()).unwrap();
-    let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    let report = tailgrant::pipeline::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
     let errors: Vec<_> = report.findings.iter().filter(|f| f.is_error()).collect();
     assert!(errors.iter().all(|f| f.code.as_str().starts_with("TG30")), "{test}: {errors:#?}");
     match report.tests {

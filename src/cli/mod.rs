@@ -122,7 +122,7 @@ pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitSt
 }
 
 /// The exit status a check report calls for.
-pub fn status_of(report: &tailgrant::check::Report) -> ExitStatus {
+pub fn status_of(report: &tailgrant::pipeline::Report) -> ExitStatus {
     if report.has_unreadable_input() {
         ExitStatus::Usage
     } else if report.has_errors() || report.tests.failed > 0 {

@@ -8,21 +8,12 @@ use std::net::IpAddr;
 use serde_json::{Map, Value as Json};
 
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
-use crate::check::view::{Entry, Origin, View, field, strings};
 use crate::finding::Location;
+use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::model::selector::Protos;
 use crate::model::selector::{
     PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_ports, parse_protocol, split_host_ports,
 };
-
-/// Which protocols a rule opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protos {
-    /// TCP, UDP, ICMP and ICMPv6: an ACL without `proto`, a grant's bare ports.
-    Default,
-    /// Every protocol: a grant's `*`.
-    All,
-    One(u8),
-}
 
 /// Where a rule was written, for reports.
 #[derive(Debug, Clone)]

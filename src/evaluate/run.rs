@@ -6,8 +6,8 @@ use serde_json::{Map, Value as Json};
 
 use super::compile::{Compiled, SshOutcome};
 use super::{Device, Proto, Tri};
-use crate::check::view::{Entry, View, field, strings};
 use crate::finding::{Code, Finding};
+use crate::load::view::{Entry, View, field, strings};
 use crate::model::selector::{Selector, classify, parse_protocol, split_host_ports};
 use crate::parse::Value;
 

@@ -2,10 +2,10 @@
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-use crate::check::Report;
 use crate::finding::{Finding, Severity};
-use crate::load::SourceFile;
 use crate::model::text::{multi_line, one_line, same_length_placeholder};
+use crate::parse::SourceFile;
+use crate::pipeline::Report;
 
 /// Renders one finding with a snippet of `source`, if there is one.
 ///

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use crate::check::{FragmentCounts, Report, TestCounts};
 use crate::finding::{Finding, Severity};
 use crate::model::text::{multi_line, one_line};
+use crate::pipeline::{FragmentCounts, Report, TestCounts};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {

@@ -8,8 +8,8 @@ mod selectors;
 mod ssh;
 mod tests;
 
-use super::view::{Origin, View};
 use crate::finding::{Code, Finding};
+use crate::load::view::{Origin, View};
 use crate::parse::Value;
 
 pub use selectors::Place;

@@ -8,8 +8,9 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 
 use crate::finding::Location;
-use crate::load::{FragmentFile, Repository, SourceFile};
+use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
+use crate::parse::SourceFile;
 use crate::parse::{Node, Value};
 
 /// Where an entry was written.
@@ -105,7 +106,7 @@ impl<'a> View<'a> {
     /// such as a revision in git history.
     pub(crate) fn of(
         config: &crate::model::Config,
-        base: Option<&'a crate::load::Document>,
+        base: Option<&'a crate::parse::Document>,
         fragments: impl IntoIterator<Item = &'a FragmentFile>,
         inventory: Option<&'a crate::model::devices::Inventory>,
     ) -> View<'a> {
