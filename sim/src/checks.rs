@@ -1,7 +1,7 @@
 //! What the simulated control plane checks when a policy is saved or validated.
 //!
 //! Syntax errors get the hujson parser's `line N, column M` message. Everything else is
-//! decided by tailgrant's own rules and evaluator (api-contract §12.4, option a): this
+//! decided by tailgrant's own rules and evaluator: this
 //! exercises the HTTP plumbing, not the evaluator, which has its own agreement tests against
 //! verdicts Tailscale gave.
 

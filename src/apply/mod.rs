@@ -1,5 +1,5 @@
 //! Apply: push the rendered policy to the tailnet through the Tailscale API, safely
-//! (DESIGN §4).
+//! (README, `tailgrant apply`).
 //!
 //! The order matters for convergence. Nothing is written until the rendered policy passed
 //! check, the live policy is known to be tailgrant's own (its header hash matches its body),

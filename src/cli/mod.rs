@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use args::{Cli, Command};
 
-/// Exit statuses (DESIGN §2).
+/// Exit statuses (README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Clean; warnings allowed.

@@ -480,13 +480,10 @@ fn ssh_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
                             let mut f = Finding::new(
                                 Code::SshTestFailed,
                                 e.origin.at(at),
-                                format!("src {:?}, dst {:?}, ssh user {login:?}: want: {want:?} got: {got:?}", src_text.trim(), dst_text.trim())
-                                    .replace("Accept", "\"accept\"")
-                                    .replace("Check", "\"check\"")
-                                    .replace("Deny", "\"deny\""),
+                                format!("src {:?}, dst {:?}, ssh user {login:?}: want: \"{want}\" got: \"{got}\"", src_text.trim(), dst_text.trim()),
                                 match got {
                                     SshOutcome::Deny => "no SSH rule matches this source, destination and login: add one to \"ssh\"".to_owned(),
-                                    _ => "the first matching SSH rule (check rules come first) decides; it is marked below".to_owned(),
+                                    _ => "the first matching SSH rule (check rules come first) decides: see the place marked \"this rule decides\"".to_owned(),
                                 },
                             );
                             if let Some(r) = rule {

@@ -1,4 +1,4 @@
-//! The JSON form of a check report (DESIGN §3).
+//! The JSON form of a check report (README, `tailgrant check`: the fields are stable).
 
 use std::borrow::Cow;
 

@@ -1,6 +1,6 @@
 //! Policy rules: what Tailscale's control plane would reject, found before any API sees the
 //! file. One module per family; each walks the rule view and reports with the span of the
-//! offending value. Reference: `shared/reference/policy-semantics.md` §2–§4.
+//! offending value. Each code's evidence is in its documentation (docs/rules.md).
 
 mod definitions;
 mod network;
