@@ -6,7 +6,9 @@ mod discover;
 pub mod git;
 pub mod view;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
@@ -45,6 +47,17 @@ pub struct Repository {
     pub inventory: Option<crate::model::devices::Inventory>,
     /// The users file, when the config names one and it loads.
     pub directory: Option<crate::model::users::Directory>,
+    /// Display path to file, for [`Repository::source`].
+    sources: OnceLock<HashMap<String, Place>>,
+}
+
+/// Where in a [`Repository`] a file's text is kept.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Base,
+    Fragment(usize),
+    Rejected(usize),
+    Config,
 }
 
 impl Drop for Repository {
@@ -54,10 +67,37 @@ impl Drop for Repository {
 }
 
 impl Repository {
-    /// The text of a file loaded from this repository, by its display path.
+    /// The text of a file loaded from this repository, by its display path. The first call
+    /// indexes every file, so quoting each of many findings stays linear.
     pub fn source(&self, path: &str) -> Option<&SourceFile> {
-        let docs = self.base.iter().chain(self.fragments.iter().map(|f| &f.doc)).map(|d| &d.file);
-        docs.chain(&self.rejected).chain(self.config_doc.as_ref().map(|d| &d.file)).find(|f| f.path == path)
+        let index = self.sources.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.fragments.len() + self.rejected.len() + 2);
+            // First entry wins, as the scan this replaces found the first match.
+            let mut add = |file: &SourceFile, place| {
+                index.entry(file.path.clone()).or_insert(place);
+            };
+            if let Some(d) = &self.base {
+                add(&d.file, Place::Base);
+            }
+            for (i, f) in self.fragments.iter().enumerate() {
+                add(&f.doc.file, Place::Fragment(i));
+            }
+            for (i, f) in self.rejected.iter().enumerate() {
+                add(f, Place::Rejected(i));
+            }
+            if let Some(d) = &self.config_doc {
+                add(&d.file, Place::Config);
+            }
+            index
+        });
+        let found = match *index.get(path)? {
+            Place::Base => self.base.as_ref().map(|d| &d.file),
+            Place::Fragment(i) => self.fragments.get(i).map(|f| &f.doc.file),
+            Place::Rejected(i) => self.rejected.get(i),
+            Place::Config => self.config_doc.as_ref().map(|d| &d.file),
+        };
+        // The fields are public: a caller that changed them after indexing gets no stale text.
+        found.filter(|f| f.path == path)
     }
 
     /// Loads the policies directory `dir`. Fails only when `dir` itself is unusable.
@@ -137,6 +177,7 @@ impl Repository {
             config_doc,
             inventory,
             directory,
+            sources: OnceLock::new(),
         })
     }
 }
