@@ -3,6 +3,7 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Entry, field, strings};
+use crate::model::rule::{self, Section};
 use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
 };
@@ -40,8 +41,8 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
         ),
     }
     super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
-    let src = field(v, "src").or_else(|| field(v, "users"));
-    let dst = field(v, "dst").or_else(|| field(v, "ports"));
+    let src = rule::sources(Section::Acls, v);
+    let dst = rule::destinations(Section::Acls, v);
     let sources = sources(ctx, e, src, Place::Src);
     let proto = field(v, "proto").and_then(|p| Some((p, p.as_str()?)));
     let proto_num = match &proto {
