@@ -18,6 +18,9 @@
 //!   top. [`redact`] keeps secrets out of everything printed. The library never prints and
 //!   never exits.
 
+#![warn(unreachable_pub)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod apply;
 pub mod approvals;
 pub mod audit;

@@ -9,7 +9,7 @@ use crate::model::text::{escape_reversibly, unescape};
 pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
 
 /// A header line naming a posture attribute tailgrant set: `<key> <device>`.
-pub const POSTURE_PREFIX: &str = "// tailgrant-posture: ";
+pub(super) const POSTURE_PREFIX: &str = "// tailgrant-posture: ";
 
 /// Placeholder the hash replaces once the body is known; same length as a hex SHA-256.
 const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -22,7 +22,7 @@ const UNSEALED: &str = "00000000000000000000000000000000000000000000000000000000
 /// They are recorded in the body, under the hash, because the API does not say who set an
 /// attribute: the next apply reads them back from the live policy to know which attributes
 /// are tailgrant's to remove.
-pub fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String, String)]) {
+pub(super) fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String, String)]) {
     let mut before = format!(
         "// Rendered by tailgrant from {base_rel} and the fragments active when it was applied.\n\
          // Edit those files in git, not this policy: tailgrant refuses to overwrite edits made elsewhere.\n\
@@ -58,7 +58,7 @@ fn field(s: &str, is_key: bool) -> String {
 }
 
 /// Fills in the hash of the body (everything after the hash line) in a formatted file.
-pub fn seal(text: String) -> (String, String) {
+pub(super) fn seal(text: String) -> (String, String) {
     let marker = format!("{HEADER_HASH_PREFIX}{UNSEALED}\n");
     let Some(at) = text.find(&marker) else {
         let hash = sha256_hex(text.as_bytes());
@@ -98,7 +98,7 @@ pub fn recorded_posture(text: &str) -> Vec<(String, String)> {
 }
 
 /// Removes tailgrant's header lines from the comments before a rendered policy.
-pub fn detach(tree: &mut crate::parse::Value) {
+pub(super) fn detach(tree: &mut crate::parse::Value) {
     let before = String::from_utf8_lossy(&tree.before).into_owned();
     let mut rest = before.as_str();
     while let Some(line) = rest.split_inclusive('\n').next() {

@@ -63,7 +63,7 @@ pub(crate) enum Via {
 
 impl Via {
     /// A clause for messages: ` (by adding people to group:eng, which policy.hujson:40:3 lets reach it)`.
-    pub fn clause(&self) -> String {
+    pub(super) fn clause(&self) -> String {
         match self {
             Via::Rule | Via::Section => String::new(),
             Via::Membership { group, rule } => {
@@ -174,11 +174,11 @@ const RULE_SECTIONS: [Section; 3] = [Section::Acls, Section::Grants, Section::Ss
 
 impl<'a> Reach<'a> {
     /// Whether setting posture attribute `key` opens anything: some posture reads it.
-    pub fn posture_opens(&self, key: &str) -> bool {
+    pub(super) fn posture_opens(&self, key: &str) -> bool {
         self.opened.iter().any(|o| matches!(&o.via, Via::Posture { key: k, .. } if k.eq_ignore_ascii_case(key)))
     }
 
-    pub fn of(f: &'a FragmentFile, uses: &Uses<'_>) -> Reach<'a> {
+    pub(super) fn of(f: &'a FragmentFile, uses: &Uses<'_>) -> Reach<'a> {
         let own = |e: &Entry<'_>| std::ptr::eq(e.origin.file, &f.doc.file);
         let tree = &f.doc.tree;
         let mut reach = Reach {
@@ -336,7 +336,7 @@ pub(crate) struct Uses<'v> {
 }
 
 impl<'v> Uses<'v> {
-    pub fn of(view: &View<'v>) -> Uses<'v> {
+    pub(super) fn of(view: &View<'v>) -> Uses<'v> {
         let mut uses = Uses {
             rules_by_source: HashMap::new(),
             rules_by_destination: HashMap::new(),

@@ -10,7 +10,7 @@ use crate::model::selector::{
 use crate::parse::{Node, Object, Value};
 use std::borrow::Cow;
 
-pub fn check(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for e in &view.acls {
         acl(ctx, *e);
@@ -285,7 +285,12 @@ const GRANTABLE_TAILSCALE_CAPS: &[&str] = &[
 
 /// Capability names are `domain/path`; in grants, Tailscale's own domain is reserved (node
 /// attributes use some of its capabilities, such as `tailscale.com/app-connectors`).
-pub fn check_capabilities(ctx: &mut Ctx<'_, '_>, origin: crate::load::view::Origin<'_>, app: &Object, grant: bool) {
+pub(super) fn check_capabilities(
+    ctx: &mut Ctx<'_, '_>,
+    origin: crate::load::view::Origin<'_>,
+    app: &Object,
+    grant: bool,
+) {
     for m in &app.members {
         let Some(name) = m.name.as_str() else { continue };
         if name.contains("://") || !name.contains('/') || name.starts_with('/') {

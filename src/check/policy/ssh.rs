@@ -5,7 +5,7 @@ use crate::finding::Code;
 use crate::load::view::{Entry, field, strings};
 use crate::model::selector::{Selector, classify};
 
-pub fn check(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for e in &view.ssh {
         rule(ctx, *e);
@@ -181,7 +181,7 @@ fn pairing(
 }
 
 /// Seconds in a Go duration string (`1h30m`, `90s`, `-5m`, `1.5h`), or `None` if it is not one.
-pub fn parse_go_duration(s: &str) -> Option<f64> {
+pub(super) fn parse_go_duration(s: &str) -> Option<f64> {
     let (neg, mut rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),

@@ -5,7 +5,7 @@ use crate::finding::Code;
 use crate::load::view::{Entry, field, field_key, strings};
 use crate::model::selector::{Selector, classify, parse_cidr, parse_protocol, split_host_ports};
 
-pub fn check(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for e in &view.tests {
         acl_test(ctx, *e);
