@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::model::text::{escape_reversibly, unescape};
+use crate::parse::Bytes;
 
 /// The header line that carries the body's hash.
 pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
@@ -37,7 +38,7 @@ pub(super) fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[
     }
     let mut before = before.into_bytes();
     before.extend_from_slice(tree.before.trim_ascii_start());
-    tree.before = before;
+    tree.before = Bytes::from_vec(before);
 }
 
 /// A posture line's field, escaped so that nothing in it can end the line, split it (a key is
@@ -115,7 +116,7 @@ pub(super) fn detach(tree: &mut crate::parse::Value) {
         }
         rest = &rest[line.len()..];
     }
-    tree.before = rest.trim_start_matches('\n').as_bytes().to_vec();
+    tree.before = Bytes::from_slice(rest.trim_start_matches('\n').as_bytes());
 }
 
 pub fn verify_header(text: &str) -> HeaderState {
