@@ -3,7 +3,10 @@
 //!
 //! GitHub (at the root, as `GITHUB_API_URL` points): a pull request, its reviews and its
 //! commits (paginated with `per_page`/`page` and a `Link` header), and the pull requests of a
-//! commit. GitLab (under `/api/v4`, as `CI_API_V4_URL` points): a merge request, its approvals
+//! commit; and, for `tailgrant request` and `remind`, opening pull requests (one per head
+//! branch: a second is GitHub's 422), listing them by head, requesting reviewers (collaborators
+//! only, never the author), opening and listing issues (by state and labels) and commenting,
+//! all only with a token that may write. GitLab (under `/api/v4`, as `CI_API_V4_URL` points): a merge request, its approvals
 //! and commits, and the project's approval settings. Tokens are checked as the forges check
 //! them, with their error bodies (401 bad credentials, 403 missing permission or scope, 404).
 //!
