@@ -24,7 +24,7 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
             Ok(d) => d,
             Err(Refused::Usage(msg)) => return usage(&msg),
             Err(Refused::Findings(findings, source)) => {
-                print_refusal(&findings, |p| (p == source.path).then_some(&source), "the request");
+                print_refusal(&findings, |p| (p == source.path).then_some(&*source), "the request");
                 return ExitStatus::Findings;
             }
         },
@@ -44,7 +44,7 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
 pub enum Refused {
     Usage(String),
     /// Findings about the request, located in its body.
-    Findings(Vec<Finding>, SourceFile),
+    Findings(Vec<Finding>, Box<SourceFile>),
 }
 
 fn from_flags(args: &NewArgs, not_before: Timestamp) -> Result<Draft, String> {
@@ -88,16 +88,15 @@ fn from_issue(repo: &Repository, path: &Path, args: &NewArgs, not_before: Timest
     };
     let requester = match (&args.requester, &args.issue_author) {
         (Some(r), _) => r.clone(),
-        (None, Some(author)) => {
-            tailgrant::request::requester_of(repo, author).map_err(|f| Refused::Findings(vec![f], body.clone()))?
-        }
+        (None, Some(author)) => tailgrant::request::requester_of(repo, author)
+            .map_err(|f| Refused::Findings(vec![*f], Box::new(body.clone())))?,
         (None, None) => {
             return Err(Refused::Usage(
                 "--from-issue needs --issue-author (the GitHub account that opened the issue) or --requester".into(),
             ));
         }
     };
-    let request = tailgrant::model::form::read(&body).map_err(|f| Refused::Findings(f, body.clone()))?;
+    let request = tailgrant::model::form::read(&body).map_err(|f| Refused::Findings(f, Box::new(body.clone())))?;
     Ok(request.draft(&requester, not_before))
 }
 

@@ -215,7 +215,7 @@ struct Drafted {
 
 /// The grant file for the request, or every finding that refuses it.
 fn draft(repo: &mut Repository, body: &SourceFile, author: &str, at: Timestamp) -> Result<Drafted, Vec<Finding>> {
-    let requester = requester_of(repo, author).map_err(|f| vec![f]);
+    let requester = requester_of(repo, author).map_err(|f| vec![*f]);
     let request = crate::model::form::read(body);
     let (requester, request) = match (requester, request) {
         (Ok(r), Ok(q)) => (r, q),
@@ -253,9 +253,9 @@ fn draft(repo: &mut Repository, body: &SourceFile, author: &str, at: Timestamp) 
 
 /// The tailnet login `people` maps the GitHub account `author` to, or the finding that says
 /// it maps none.
-pub fn requester_of(repo: &Repository, author: &str) -> Result<String, Finding> {
+pub fn requester_of(repo: &Repository, author: &str) -> Result<String, Box<Finding>> {
     login_of(&repo.config.people, Forge::GitHub, author).map(str::to_owned).ok_or_else(|| {
-        Finding::new(
+        Box::new(Finding::new(
             Code::UnknownRequester,
             Location::file(&display_path(&repo.dir, crate::load::CONFIG_FILE)),
             format!(
@@ -263,7 +263,7 @@ pub fn requester_of(repo: &Repository, author: &str) -> Result<String, Finding> 
                 crate::model::text::one_line(author)
             ),
             "ask the policy's owners to add you to `people` in tailgrant.hujson (your tailnet login and GitHub account), then open the request again",
-        )
+        ))
     })
 }
 
