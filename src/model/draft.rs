@@ -129,3 +129,42 @@ fn slug(s: &str) -> String {
     let s = s.trim_matches('-').to_owned();
     if s.is_empty() { "x".to_owned() } else { s }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(rel: &str, text: &str) -> Document {
+        let file = crate::parse::SourceFile::new(format!("policies/{rel}"), rel.into(), text.into());
+        let tree = crate::parse::parse(text.as_bytes()).unwrap();
+        Document { file, tree }
+    }
+
+    #[test]
+    fn a_renewal_keeps_the_file_and_changes_only_its_window() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let text = "// why\n{\n\t\"description\": \"x\", // note\n\t\"expires\": \"2026-11-23T17:00:00Z\",\n\t\"grants\": [],\n}\n";
+        let (out, rel) =
+            renewal(&doc("grants/x.hujson", text), t("2026-11-24T09:00:00Z"), t("2026-11-24T17:00:00Z")).unwrap();
+        assert_eq!(rel, "grants/2026-11-24-x.hujson", "an undated name gets the date in front");
+        assert!(out.starts_with("// Renews grants/x.hujson.\n// why\n"), "{out}");
+        assert!(out.contains("\"notBefore\":   \"2026-11-24T09:00:00Z\",\n"), "inserted: {out}");
+        assert!(out.contains("\"expires\":     \"2026-11-24T17:00:00Z\""), "{out}");
+        assert!(out.contains("// note"), "{out}");
+        let dated = "{\"notBefore\": \"2026-11-01T00:00:00Z\", \"expires\": \"2026-11-02T00:00:00Z\"}\n";
+        let (out, rel) = renewal(
+            &doc("grants/team/2026-11-01-bob-db.hujson", dated),
+            t("2026-11-03T00:00:00Z"),
+            t("2026-11-04T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(rel, "grants/team/2026-11-03-bob-db.hujson");
+        assert!(out.contains("2026-11-03T00:00:00Z") && !out.contains("2026-11-01T00"), "{out}");
+        let permanent = doc("teams/p.hujson", "{\"grants\": []}\n");
+        assert!(
+            renewal(&permanent, t("2026-11-03T00:00:00Z"), t("2026-11-04T00:00:00Z"))
+                .unwrap_err()
+                .contains("permanent")
+        );
+    }
+}
