@@ -73,8 +73,10 @@ fn failure(e: &RequestError) -> ExitStatus {
     match e {
         RequestError::Forge(tailgrant::approvals::ForgeError::BadUrl { .. }) => ExitStatus::Usage,
         RequestError::Environment(_) | RequestError::Load(_) => ExitStatus::Usage,
-        // A push that failed is the network's or the token's, like an API call.
-        RequestError::Forge(_) | RequestError::Git(_) => ExitStatus::Api,
+        // A push that failed is the network's or the token's, like an API call; a checkout
+        // that is no git repository (or lacks the history) is the job's setup.
+        RequestError::Push(_) | RequestError::Forge(_) => ExitStatus::Api,
+        RequestError::Git(_) => ExitStatus::Usage,
         RequestError::Write { .. } => ExitStatus::Usage,
     }
 }

@@ -41,8 +41,12 @@ pub enum RequestError {
     Environment(String),
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The checkout is not a git repository, or lacks the history.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// The request's branch could not be committed or pushed.
+    #[error("pushing the request's branch: {0}")]
+    Push(GitError),
     #[error(transparent)]
     Forge(#[from] ForgeError),
     #[error("cannot write {path}: {why}")]
@@ -170,7 +174,7 @@ pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) ->
     written.map_err(|e| RequestError::Write { path: file.clone(), why: e.to_string() })?;
     let summary = format!("Access request #{}: {requester} until {expires}", run.number);
     let git = Git::open(&repo.dir)?;
-    git.publish(&rel, &run.branch(), &summary)?;
+    git.publish(&rel, &run.branch(), &summary).map_err(RequestError::Push)?;
     let pull_body = format!(
         "Closes #{}. Opened by tailgrant from the access request of @{} ({}).\n\n{}\n\n{}",
         run.number,

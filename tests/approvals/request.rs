@@ -208,6 +208,15 @@ fn forge_failures_exit_3_and_name_the_permission() {
     let r = run(&repo, "request", &sim, Some(&event), WRITE_TOKEN, &[]);
     assert_eq!(r.code, 3, "{}", r.transcript());
     assert!(r.stderr.contains("not a collaborator"), "{}", r.stderr);
+    // A push that fails (here: no origin) is a failure too, before any pull request is opened.
+    let lonely = Repo::new(&config(""));
+    lonely.git(&["checkout", "-q", "main"]);
+    let sim = forge("alice-gh");
+    let event = issue_event(lonely.path(), "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Debug"));
+    let r = run(&lonely, "request", &sim, Some(&event), WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("pushing the request's branch"), "{}", r.stderr);
+    assert!(sim.opened().is_empty());
 }
 
 fn event_for_pull(dir: &Path) -> std::path::PathBuf {

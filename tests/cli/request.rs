@@ -169,3 +169,28 @@ fn renew_starts_an_expired_grant_again_now() {
     assert_eq!(backwards.code, 2);
     assert!(backwards.stderr.contains("before it starts"), "{}", backwards.stderr);
 }
+
+/// `remind` needs the history to find a grant's pull request: outside a git repository it is
+/// the job's setup that is wrong (exit 2), said before anything is asked of GitHub.
+#[test]
+fn remind_outside_a_git_repository_is_a_usage_error() {
+    let r = TestRepo::example();
+    let mut cmd = crate::common::tailgrant(r.dir.path());
+    cmd.args(["remind", AT, "--within", "7d"])
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .env("GITHUB_REPOSITORY", "example/tailnet")
+        .env("GITHUB_TOKEN", "ghs_unitTokenForRemind")
+        .env("GIT_CEILING_DIRECTORIES", r.dir.path().parent().unwrap());
+    let run = crate::common::run(&mut cmd);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("git"), "{}", run.stderr);
+    // Nothing due: nothing asked, exit 0.
+    let quiet = crate::common::run(
+        crate::common::tailgrant(r.dir.path())
+            .args(["remind", AT])
+            .env("GITHUB_API_URL", "http://127.0.0.1:9")
+            .env("GITHUB_REPOSITORY", "example/tailnet")
+            .env("GITHUB_TOKEN", "ghs_unitTokenForRemind"),
+    );
+    assert_eq!((quiet.code, quiet.stdout.as_str()), (0, ""), "{}", quiet.transcript());
+}
