@@ -20,6 +20,9 @@ const ELSEWHERE: &[(Code, &str)] = &[
     (Code::OwnerApprovalMissing, "tests/approvals/policy.rs"),
     (Code::ApprovalsUnbound, "tests/approvals/gitlab.rs"),
     (Code::UnverifiedGrant, "tests/approvals/apply.rs"),
+    // Raised from an access request's issue body, not from a policies directory.
+    (Code::InvalidRequest, "src/model/form.rs, tests/cli/request.rs"),
+    (Code::UnknownRequester, "tests/cli/request.rs, tests/approvals/request.rs"),
 ];
 
 #[test]

@@ -13,6 +13,8 @@ mod fmt;
 mod new;
 mod prune;
 mod render;
+mod renew;
+mod request;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -69,6 +71,9 @@ pub fn run(cli: Cli) -> ExitStatus {
             diff::run(&common, against, format, &api)
         }
         Command::New { common, args } => new::run(&common, &args),
+        Command::Renew { common, args } => renew::run(&common, &args),
+        Command::Request { common, net } => request::run(&common, &net),
+        Command::Remind { common, within, net } => request::remind(&common, within, &net),
         Command::Approvals { common, format, net } => approvals::run(&common, format, &net),
     }
 }

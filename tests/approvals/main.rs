@@ -8,4 +8,5 @@ mod common;
 mod github;
 mod gitlab;
 mod policy;
+mod request;
 mod support;

@@ -13,4 +13,5 @@ mod evaluate;
 mod fmt;
 mod formats;
 mod render;
+mod request;
 mod workflow;
