@@ -111,7 +111,15 @@ fn main() {
         let repo = Repository::load(&dir).unwrap();
         std::hint::black_box(tailgrant::pipeline::check(&repo, at));
     });
+    // What a user at a terminal waits for: check, then every finding rendered for people
+    // (each with its source line), the path where a lookup per finding once made it quadratic.
+    let paired_human = paired(read_parse, || {
+        let repo = Repository::load(&dir).unwrap();
+        let report = tailgrant::pipeline::check(&repo, at);
+        std::hint::black_box(tailgrant::report::human::findings(&report.findings, |p| repo.source(p), false));
+    });
     println!("paired: render / read+parse = {paired_render}, check / read+parse = {paired_check}");
+    println!("paired: check with human output / read+parse = {paired_human} (target <= 3x)");
 }
 
 /// Runs `floor` and `stage` alternately (at least 16 pairs or 4 s), each first in every other
