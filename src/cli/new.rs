@@ -13,13 +13,15 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
         Err(s) => return s,
     };
     let now = common.at();
-    let not_before = args.from.unwrap_or(now);
+    // A grant file is read by people: whole minutes when it starts now, whole seconds when
+    // given (never the clock's nanoseconds).
+    let not_before = args.from.map_or_else(|| whole(now, 60), |t| whole(t, 1));
     let expires = match (&args.for_, args.until) {
         (Some(d), None) => match d.parse::<tailgrant::model::Duration>() {
-            Ok(d) => not_before.checked_add(d.0).unwrap_or(not_before),
+            Ok(d) => whole(not_before.checked_add(d.0).unwrap_or(not_before), 1),
             Err(e) => return usage(&format!("--for {e}")),
         },
-        (None, Some(t)) => t,
+        (None, Some(t)) => whole(t, 1),
         _ => return usage("give exactly one of --for (e.g. 8h) or --until (an RFC 3339 instant)"),
     };
     let draft = Draft {
@@ -83,6 +85,11 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
     }
     super::out(&format!("{display}\n"));
     ExitStatus::Clean
+}
+
+/// `t` truncated to a multiple of `secs` seconds since the epoch.
+fn whole(t: jiff::Timestamp, secs: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(t.as_second().div_euclid(secs) * secs).unwrap_or(t)
 }
 
 fn usage(msg: &str) -> ExitStatus {
