@@ -2,6 +2,7 @@
 
 use tailgrant::check::view::View;
 use tailgrant::evaluate::Compiled;
+use tailgrant::evaluate::explain::Names;
 
 use super::ExitStatus;
 use super::args::{Common, ExplainFormat};
@@ -17,8 +18,7 @@ pub fn run(
     let mut posture = serde_json::Map::new();
     for a in attrs {
         let Some((k, v)) = a.split_once('=') else {
-            super::err(&format!("error: --attr {a:?} is not KEY=VALUE, e.g. node:os=macos\n"));
-            return ExitStatus::Usage;
+            return super::fail(ExitStatus::Usage, format!("--attr {a:?} is not KEY=VALUE, e.g. node:os=macos"));
         };
         // Numbers and booleans as themselves, anything else as a string.
         let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_owned()));
@@ -34,6 +34,18 @@ pub fn run(
     let view = View::active(&repo, common.at());
     let policy = Compiled::new(&view);
     let attrs = (!posture.is_empty()).then_some(&posture);
+    // A name the policy does not define is a typo far more often than a question: refuse it,
+    // with the closest name it does define, rather than answer "denied".
+    let names = Names::of(&View::with(&repo, |_| true));
+    let host = match tailgrant::evaluate::explain::host_and_port(dst) {
+        Ok((h, _)) => h,
+        Err(why) => return super::fail(ExitStatus::Usage, why),
+    };
+    for asked in [src, host] {
+        if let Some(e) = names.undefined(asked, &policy) {
+            return super::fail(ExitStatus::Usage, e);
+        }
+    }
     match tailgrant::evaluate::explain::explain(&policy, src, dst, proto, attrs) {
         Ok(e) => {
             match format {
@@ -42,9 +54,6 @@ pub fn run(
             }
             if e.verdict == "allowed" { ExitStatus::Clean } else { ExitStatus::Findings }
         }
-        Err(err) => {
-            super::err(&format!("error: {err}\n"));
-            ExitStatus::Usage
-        }
+        Err(e) => super::fail(ExitStatus::Usage, e),
     }
 }

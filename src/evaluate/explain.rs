@@ -20,6 +20,18 @@ pub struct Explanation {
     /// Rules that would allow it from a device meeting their posture (`--attr` supplies
     /// the device's attributes).
     pub posture_gated: Vec<RuleRef>,
+    /// When the verdict is `unknown`: the rules that may or may not allow it, each with what
+    /// the repository does not say (who is a member, which device has an address).
+    pub undecided: Vec<Undecided>,
+}
+
+/// A rule whose verdict hangs on live state.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Undecided {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    /// What is not known, e.g. `whether alice@example.com matches autogroup:member`.
+    pub because: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +55,10 @@ pub struct RuleRef {
 pub enum ExplainError {
     #[error("{0:?} is not a user, group, tag, host or IP address that this policy defines")]
     Unknown(String),
+    /// A name of a kind the policy defines (a tag, a group, a host alias, a login), but not
+    /// one it defines; with the closest one it does.
+    #[error("{name:?} is not {what} this policy defines{}", .closest.as_ref().map_or(String::new(), |c| format!("; did you mean {c}?")))]
+    Undefined { name: String, what: &'static str, closest: Option<String> },
     #[error("{0}")]
     Port(String),
     #[error("{0}")]
@@ -58,16 +74,114 @@ fn word(t: Tri) -> &'static str {
 }
 
 /// A destination as `explain` reads it: `tag:web:443` is a host and a port; `tag:web` and
-/// `fd7a::1` are hosts alone.
-pub(crate) fn host_and_port(dst: &str) -> Result<(&str, Option<u16>), String> {
+/// `fd7a::1` are hosts alone. Ports written as a policy writes them (`20-25`, `80,443`, `*`)
+/// are refused: the answer is about one port.
+pub fn host_and_port(dst: &str) -> Result<(&str, Option<u16>), String> {
+    let ports_like =
+        |p: &str| p == "*" || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b','));
     match split_host_ports(dst) {
-        Ok((h, p))
-            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && dst.parse::<std::net::IpAddr>().is_err() =>
-        {
-            let port = p.parse::<u16>().map_err(|_| format!("{p:?} is not one port number"))?;
-            Ok((h, Some(port)))
+        Ok((h, p)) if ports_like(p) && dst.parse::<std::net::IpAddr>().is_err() => {
+            if let Ok(port) = p.parse::<u16>() {
+                return Ok((h, Some(port)));
+            }
+            let first = p.split([',', '-']).next().filter(|f| f.parse::<u16>().is_ok()).unwrap_or("22");
+            Err(format!("{p:?} is not one port: explain answers for one port at a time, e.g. {h}:{first}"))
         }
         _ => Ok((dst, None)),
+    }
+}
+
+/// Everything a question may name that the policy defines: tags, groups, host aliases and
+/// the logins it mentions anywhere (rules, groups, tag owners, tests), with the users and
+/// devices files' logins. Built from every file, whether in force or not, so that a login
+/// known only to an expired grant is answered (denied), not refused.
+#[derive(Debug, Default)]
+pub struct Names {
+    tags: Vec<String>,
+    groups: Vec<String>,
+    hosts: Vec<String>,
+    logins: std::collections::BTreeSet<String>,
+}
+
+impl Names {
+    pub fn of(view: &crate::check::view::View<'_>) -> Names {
+        let mut n = Names {
+            tags: view.tag_owners.iter().map(|t| t.name.clone()).collect(),
+            groups: view.groups.iter().map(|g| g.name.clone()).collect(),
+            hosts: view.hosts.iter().map(|h| h.name.clone()).collect(),
+            ..Names::default()
+        };
+        let entries =
+            [&view.acls, &view.grants, &view.ssh, &view.node_attrs, &view.tests, &view.ssh_tests, &view.auto_approvers];
+        let values = entries.into_iter().flatten().map(|e| e.value);
+        let named = [&view.groups, &view.tag_owners].into_iter().flatten().map(|g| g.value);
+        for v in values.chain(named) {
+            logins(v, &mut n.logins);
+        }
+        if let Some(inv) = view.inventory {
+            n.logins.extend(inv.users.iter().cloned());
+        }
+        n
+    }
+
+    /// `Some` when `text` names a tag, group, host alias or login that the policy does not
+    /// define; addresses, autogroups and other selectors are left to the evaluator.
+    pub fn undefined(&self, text: &str, policy: &Compiled) -> Option<ExplainError> {
+        use crate::model::selector::{Selector, classify};
+        let text = text.trim();
+        let (what, known): (&'static str, Vec<&str>) = match classify(text) {
+            Selector::Tag(_) => ("a tag", self.tags.iter().map(String::as_str).collect()),
+            Selector::Group(_) => ("a group", self.groups.iter().map(String::as_str).collect()),
+            // A bare word may have been meant as any of them.
+            Selector::Host(_) => (
+                "a user, group, tag, host alias or IP address that",
+                self.hosts
+                    .iter()
+                    .chain(&self.tags)
+                    .chain(&self.groups)
+                    .chain(&self.logins)
+                    .map(String::as_str)
+                    .collect(),
+            ),
+            Selector::User(u) => {
+                let lower = u.to_ascii_lowercase();
+                let in_users_file = policy.directory.as_ref().is_some_and(|d| d.get(&lower).is_some());
+                if self.logins.contains(&lower) || in_users_file {
+                    return None;
+                }
+                ("a login", self.logins.iter().map(String::as_str).collect())
+            }
+            _ => return None,
+        };
+        if known.iter().any(|k| k.eq_ignore_ascii_case(text)) {
+            return None;
+        }
+        let closest = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(&text.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, k)| k.to_owned());
+        Some(ExplainError::Undefined { name: text.to_owned(), what, closest })
+    }
+}
+
+/// Every login among the strings of `v`, lowercased.
+fn logins(v: &crate::parse::Value, out: &mut std::collections::BTreeSet<String>) {
+    use crate::model::selector::{Selector, classify};
+    if let Some(s) = v.as_str() {
+        // A destination names its ports after the login: `alice@example.com:22`.
+        if let Selector::User(u) = classify(&s) {
+            out.insert(u.split(':').next().unwrap_or(u).to_ascii_lowercase());
+        }
+    } else if let Some(o) = v.as_object() {
+        for m in &o.members {
+            logins(&m.value, out);
+        }
+    } else if let Some(a) = v.as_array() {
+        for e in &a.elements {
+            logins(e, out);
+        }
     }
 }
 
@@ -99,6 +213,7 @@ pub fn explain(
     let mut pairs = Vec::new();
     let mut rules = Vec::new();
     let mut posture_gated = Vec::new();
+    let mut undecided = Vec::new();
     let mut overall = Tri::Yes;
     let rule_ref = |r: usize| {
         let source = &policy.sources[policy.rules[r].source];
@@ -122,6 +237,14 @@ pub fn explain(
                     }
                 }
             }
+            if v.allowed == Tri::Unknown {
+                for r in v.undecided {
+                    let u = Undecided { rule: rule_ref(r), because: why_unknown(policy, r, s, d) };
+                    if !undecided.contains(&u) {
+                        undecided.push(u);
+                    }
+                }
+            }
         }
     }
     Ok(Explanation {
@@ -133,5 +256,24 @@ pub fn explain(
         pairs,
         rules,
         posture_gated,
+        undecided,
     })
+}
+
+/// What the repository does not say that rule `r` needs to decide `s` → `d`.
+fn why_unknown(policy: &Compiled, r: usize, s: &Device, d: &Device) -> String {
+    let rule = &policy.rules[r];
+    let mut parts = Vec::new();
+    if policy.matches(&rule.dst, d, false, Some(s)) == Tri::Unknown {
+        parts.push(format!("whether {d} is {}", rule.dst));
+    }
+    let unknown_src: Vec<&str> =
+        rule.srcs.iter().filter(|sel| policy.matches(sel, s, true, None) == Tri::Unknown).map(String::as_str).collect();
+    if !unknown_src.is_empty() {
+        parts.push(format!("whether {s} is {}", unknown_src.join(" or ")));
+    }
+    if parts.is_empty() {
+        parts.push("live state the repository does not hold".to_owned());
+    }
+    parts.join(", and ")
 }
