@@ -8,4 +8,5 @@ mod common;
 mod github;
 mod gitlab;
 mod policy;
+mod readme; // the README's approvals sample
 mod support;
