@@ -41,7 +41,7 @@ fn each_fixture_raises_its_code() {
     for dir in dirs {
         let code = dir.file_name().unwrap().to_string_lossy().into_owned();
         let repo = Repository::load(&dir).unwrap();
-        let report = tailgrant::check::check(&repo, AT.parse().unwrap());
+        let report = tailgrant::pipeline::check(&repo, AT.parse().unwrap());
         let hits: Vec<_> = report.findings.iter().filter(|f| f.code.as_str() == code).collect();
         assert!(!hits.is_empty(), "fixture {code} does not raise {code}: {:#?}", report.findings);
         // The span of each finding, as the JSON report gives it, with the text it covers.
@@ -78,7 +78,8 @@ fn check_finds_the_same_with_or_without_rendering() {
     for dir in dirs {
         let repo = Repository::load(&dir).unwrap();
         let at = AT.parse().unwrap();
-        let (plain, rendered) = (tailgrant::check::check(&repo, at), tailgrant::check::check_and_render(&repo, at));
+        let (plain, rendered) =
+            (tailgrant::pipeline::check(&repo, at), tailgrant::pipeline::check_and_render(&repo, at));
         assert_eq!(plain.findings, rendered.findings, "{}", dir.display());
         assert!(plain.rendered.is_none());
         assert_eq!(rendered.rendered.is_some(), repo.base.is_some(), "{}", dir.display());

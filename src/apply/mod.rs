@@ -1,5 +1,5 @@
 //! Apply: push the rendered policy to the tailnet through the Tailscale API, safely
-//! (DESIGN §4).
+//! (README, `tailgrant apply`).
 //!
 //! The order matters for convergence. Nothing is written until the rendered policy passed
 //! check, the live policy is known to be tailgrant's own (its header hash matches its body),
@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::check::Report;
 use crate::load::Repository;
 use crate::merge::{HeaderState, recorded_posture, sha256_hex, verify_header};
+use crate::pipeline::Report;
 pub use auth::{AuthError, Credentials};
 pub use client::{ApiError, Client, LivePolicy, Options, TestFailure};
 pub use posture::{Change, PlanError};
@@ -103,7 +103,7 @@ pub async fn apply(
     opts: ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Applied, ApplyError> {
-    let report = crate::check::check_and_render(repo, at);
+    let report = crate::pipeline::check_and_render(repo, at);
     if report.has_errors() || report.tests.failed > 0 {
         return Err(ApplyError::Findings(Box::new(report)));
     }

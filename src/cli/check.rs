@@ -11,7 +11,7 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
         Ok(r) => r,
         Err(s) => return s,
     };
-    let report = tailgrant::check::check(&repo, common.at());
+    let report = tailgrant::pipeline::check(&repo, common.at());
     // --quiet keeps the errors and the summary; machine formats always hold everything.
     let shown: Vec<_> = report.findings.iter().filter(|f| f.is_error() || !super::quiet()).cloned().collect();
     match format {

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use tailgrant::check::view::View;
 use tailgrant::evaluate::Compiled;
 use tailgrant::load::Repository;
 use tailgrant::load::git::Git;
+use tailgrant::load::view::View;
 
 use super::ExitStatus;
 use super::args::{ApiArgs, Common, DiffFormat};
@@ -88,12 +88,12 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
     };
     // A side that does not render says why: the new side's errors as `check` gives them, the
     // other side's with its own names.
-    let report = tailgrant::check::check(&new, at);
+    let report = tailgrant::pipeline::check(&new, at);
     let Some(new_r) = tailgrant::merge::render(&new, at) else {
         return unrendered(&new, &report, "the policies directory", &|s: &str| s.to_owned());
     };
     let Some(old_r) = tailgrant::merge::render(&old, at) else {
-        let old_report = tailgrant::check::check(&old, at);
+        let old_report = tailgrant::pipeline::check(&old, at);
         return unrendered(&old, &old_report, &old_name, &rename);
     };
     let (old_view, new_view) = (View::active(&old, at), View::active(&new, at));
@@ -115,8 +115,8 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
         d.cap();
     }
     super::out(&match format {
-        DiffFormat::Human => tailgrant::diff::human(&d),
-        DiffFormat::Markdown => tailgrant::diff::markdown(&d),
+        DiffFormat::Human => tailgrant::report::diff::human(&d),
+        DiffFormat::Markdown => tailgrant::report::diff::markdown(&d),
         DiffFormat::Json => serde_json::to_string_pretty(&d).unwrap_or_default() + "\n",
     });
     match d.problems.first() {
@@ -158,7 +158,7 @@ fn parses(path: &std::path::Path) -> Result<(), ExitStatus> {
 /// A side without a base policy that renders: its errors, then why nothing was compared.
 fn unrendered(
     repo: &Repository,
-    report: &tailgrant::check::Report,
+    report: &tailgrant::pipeline::Report,
     side: &str,
     rename: &dyn Fn(&str) -> String,
 ) -> ExitStatus {

@@ -1,8 +1,8 @@
 //! `tailgrant explain`
 
-use tailgrant::check::view::View;
 use tailgrant::evaluate::Compiled;
 use tailgrant::evaluate::explain::Names;
+use tailgrant::load::view::View;
 
 use super::ExitStatus;
 use super::args::{Common, ExplainFormat};

@@ -34,7 +34,7 @@ fn style() -> &'static Style {
     STYLE.get_or_init(|| Style { color: ColorChoice::Auto, quiet: false })
 }
 
-/// Exit statuses (DESIGN §2).
+/// Exit statuses (README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Clean; warnings allowed.
@@ -183,7 +183,7 @@ pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitSt
 }
 
 /// The exit status a check report calls for.
-pub fn status_of(report: &tailgrant::check::Report) -> ExitStatus {
+pub fn status_of(report: &tailgrant::pipeline::Report) -> ExitStatus {
     if report.has_unreadable_input() {
         ExitStatus::Usage
     } else if report.has_errors() || report.tests.failed > 0 {

@@ -3,8 +3,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::check::view::{field, strings};
 use crate::load::Repository;
+use crate::load::view::{field, strings};
 use crate::model::Status;
 
 #[derive(Debug, Serialize)]

@@ -8,21 +8,12 @@ use std::net::IpAddr;
 use serde_json::{Map, Value as Json};
 
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
-use crate::check::view::{Entry, Origin, View, field, strings};
 use crate::finding::Location;
+use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::model::selector::Protos;
 use crate::model::selector::{
     PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_ports, parse_protocol, split_host_ports,
 };
-
-/// Which protocols a rule opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protos {
-    /// TCP, UDP, ICMP and ICMPv6: an ACL without `proto`, a grant's bare ports.
-    Default,
-    /// Every protocol: a grant's `*`.
-    All,
-    One(u8),
-}
 
 /// Where a rule was written, for reports.
 #[derive(Debug, Clone)]
@@ -77,6 +68,9 @@ pub struct Compiled {
     pub inventory: Option<crate::model::devices::Inventory>,
     /// Who is a member, who is shared in, who holds which role: from the users file.
     pub directory: Option<crate::model::users::Directory>,
+    /// Whether tests from a group are also judged for each named member (config
+    /// `groupTestsPerMember`): a warning where a member would fail them.
+    pub group_tests_per_member: bool,
 }
 
 impl Compiled {
@@ -85,6 +79,7 @@ impl Compiled {
             external: view.external_users.iter().cloned().collect(),
             inventory: view.inventory.cloned(),
             directory: view.directory.cloned(),
+            group_tests_per_member: view.group_tests_per_member,
             ..Compiled::default()
         };
         for g in &view.groups {

@@ -104,7 +104,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn of(view: &crate::check::view::View<'_>) -> Names {
+    pub fn of(view: &crate::load::view::View<'_>) -> Names {
         let mut n = Names {
             tags: view.tag_owners.iter().map(|t| t.name.clone()).collect(),
             groups: view.groups.iter().map(|g| g.name.clone()).collect(),

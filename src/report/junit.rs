@@ -1,8 +1,8 @@
 //! JUnit XML: one test case per policy test entry, so CI systems show test results as tests.
 
-use crate::check::Report;
 use crate::evaluate::run::{Outcome, TestResult};
 use crate::finding::{Code, Finding};
+use crate::pipeline::Report;
 
 pub fn render(report: &Report) -> String {
     // The findings inside each entry: what made it fail or left it undecided.

@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use crate::check::view::{Entry, Origin, View, field, strings};
-use crate::evaluate::compile::Protos;
 use crate::finding::Location;
 use crate::load::FragmentFile;
+use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::model::selector::Protos;
 use crate::model::selector::{
     PortRange, parse_ip_spec, parse_ports, parse_protocol, split_condition, split_host_ports,
 };

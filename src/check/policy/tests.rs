@@ -1,8 +1,8 @@
 //! The shape of `tests` and `sshTests`: what the control plane rejects before running them.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{Entry, field, field_key, strings};
 use crate::finding::Code;
+use crate::load::view::{Entry, field, field_key, strings};
 use crate::model::selector::{Selector, classify, parse_cidr, parse_protocol, split_host_ports};
 
 pub fn check(ctx: &mut Ctx<'_, '_>) {
