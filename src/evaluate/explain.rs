@@ -53,8 +53,9 @@ pub struct RuleRef {
 /// Why a question could not be asked.
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
-    #[error("{0:?} is not a user, group, tag, host or IP address that this policy defines")]
-    Unknown(String),
+    /// Something explain cannot ask about as one source or destination, and why.
+    #[error("{name:?} {why}")]
+    NotOne { name: String, why: String },
     /// A name of a kind the policy defines (a tag, a group, a host alias, a login), but not
     /// one it defines; with the closest one it does.
     #[error("{name:?} is not {what} this policy defines{}", .closest.as_ref().map_or(String::new(), |c| format!("; did you mean {c}?")))]
@@ -87,9 +88,18 @@ pub fn host_and_port(dst: &str) -> Result<(&str, Option<u16>), String> {
             let first = p.split([',', '-']).next().filter(|f| f.parse::<u16>().is_ok()).unwrap_or("22");
             Err(format!("{p:?} is not one port: explain answers for one port at a time, e.g. {h}:{first}"))
         }
+        // `tag:web:https`, `tag:web:`: a port was meant, but it is not a number. (`tag:web`
+        // alone splits at its own prefix.)
+        Ok((h, p)) if !PREFIXES.contains(&h) && dst.parse::<std::net::IpAddr>().is_err() => {
+            let what = if p.is_empty() { "nothing".to_owned() } else { format!("{p:?}") };
+            Err(format!("{what} after {h}: is not a port: explain answers for one port number, e.g. {h}:22"))
+        }
         _ => Ok((dst, None)),
     }
 }
+
+/// The selector prefixes (`tag:web` is a tag, not host `tag` on port `web`).
+const PREFIXES: &[&str] = &["tag", "group", "autogroup", "ipset", "svc", "posture", "host", "localpart", "user"];
 
 /// Everything a question may name that the policy defines: tags, groups, host aliases and
 /// the logins it mentions anywhere (rules, groups, tag owners, tests), with the users and
@@ -153,17 +163,41 @@ impl Names {
             }
             _ => return None,
         };
-        if known.iter().any(|k| k.eq_ignore_ascii_case(text)) {
+        if known.contains(&text) {
             return None;
         }
+        // Other capitals are another name to the evaluator: offer the one written.
         let closest = known
             .iter()
-            .map(|k| (strsim::jaro_winkler(&text.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, k)| k.to_owned());
+            .find(|k| k.eq_ignore_ascii_case(text))
+            .copied()
+            .or_else(|| closest(text, &known))
+            .map(str::to_owned);
         Some(ExplainError::Undefined { name: text.to_owned(), what, closest })
     }
+}
+
+/// The known name nearest `text`, if one is near enough to be the name meant: at most one
+/// edit (a transposition counts as one) per three characters of its name, the `tag:` or
+/// `group:` prefix aside, so that `tag:prod-dbb` finds `tag:prod-db` but `tag:nothing` is not
+/// offered `tag:staging`. Ties go to the first in order.
+fn closest<'a>(text: &str, known: &[&'a str]) -> Option<&'a str> {
+    let name = |s: &str| -> String {
+        let s = s.to_ascii_lowercase();
+        match s.split_once(':') {
+            Some((p, rest)) if PREFIXES.contains(&p) => rest.to_owned(),
+            _ => s,
+        }
+    };
+    let asked = name(text);
+    let mut sorted = known.to_vec();
+    sorted.sort_unstable();
+    sorted
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(&asked, &name(k)), k))
+        .filter(|(d, k)| *d <= (name(k).chars().count() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 /// Every login among the strings of `v`, lowercased.
@@ -194,17 +228,9 @@ pub fn explain(
     proto: Option<&str>,
     attrs: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Explanation, ExplainError> {
-    let srcs = super::run::resolve(policy, src)
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| ExplainError::Unknown(src.to_owned()))?;
+    let srcs = one(policy, src)?;
     let (host, port) = host_and_port(dst).map_err(ExplainError::Port)?;
-    let dsts: Vec<Device> = if host == "autogroup:self" {
-        srcs.clone()
-    } else {
-        super::run::resolve(policy, host)
-            .filter(|d| !d.is_empty())
-            .ok_or_else(|| ExplainError::Unknown(host.to_owned()))?
-    };
+    let dsts: Vec<Device> = if host == "autogroup:self" { srcs.clone() } else { one(policy, host)? };
     let (q, proto_text) = match (proto, port) {
         (Some(p), _) => (Proto::Number(parse_protocol(p).map_err(ExplainError::Proto)?), p.to_owned()),
         (None, Some(_)) => (Proto::TcpOrUdp, "tcp or udp".to_owned()),
@@ -260,6 +286,36 @@ pub fn explain(
     })
 }
 
+/// The devices `text` stands for, or why it is not something explain can ask about: the
+/// answer is about one identity or address, so a set of them (an autogroup, a prefix, `*`)
+/// or a group without members is refused with what to ask instead.
+fn one(policy: &Compiled, text: &str) -> Result<Vec<Device>, ExplainError> {
+    use crate::model::selector::{Selector, classify};
+    if let Some(d) = super::run::resolve(policy, text).filter(|d| !d.is_empty()) {
+        return Ok(d);
+    }
+    let text = text.trim();
+    let set = "is a set of devices that explain cannot list offline: ask about a user, group, tag, host alias or address in it";
+    let why = match classify(text) {
+        Selector::Group(_) => {
+            "has no members in the policy in force, so there is no one to ask about; ask about a user".to_owned()
+        }
+        Selector::Host(h) => match policy.host(h) {
+            Some(v) => format!("is the host alias for {v}, which is not one address; ask about an address in it"),
+            None => "is not a user, group, tag, host alias or IP address that this policy defines".to_owned(),
+        },
+        Selector::Autogroup(_)
+        | Selector::Wildcard
+        | Selector::Cidr(..)
+        | Selector::Range
+        | Selector::UserDomain(_)
+        | Selector::Ipset(_)
+        | Selector::Localpart(_) => set.to_owned(),
+        _ => "is not a user, group, tag, host alias or IP address, which is what explain asks about".to_owned(),
+    };
+    Err(ExplainError::NotOne { name: text.to_owned(), why })
+}
+
 /// What the repository does not say that rule `r` needs to decide `s` → `d`.
 fn why_unknown(policy: &Compiled, r: usize, s: &Device, d: &Device) -> String {
     let rule = &policy.rules[r];
@@ -276,4 +332,56 @@ fn why_unknown(policy: &Compiled, r: usize, s: &Device, d: &Device) -> String {
         parts.push("live state the repository does not hold".to_owned());
     }
     parts.join(", and ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_offers_only_a_near_name() {
+        let known = ["tag:prod-db", "tag:staging", "tag:prod-web", "alice@example.com", "group:dba"];
+        for (asked, want) in [
+            ("tag:prod-dbb", Some("tag:prod-db")),
+            ("tag:prdo-db", Some("tag:prod-db")),
+            ("TAG:Prod-Web", Some("tag:prod-web")),
+            ("alice@exmaple.com", Some("alice@example.com")),
+            ("group:dbas", Some("group:dba")),
+            // Far from everything: nothing is offered rather than a guess.
+            ("tag:nothing", None),
+            ("zzz@foo.com", None),
+            ("group:web", None),
+        ] {
+            assert_eq!(closest(asked, &known), want, "{asked}");
+        }
+        // Equally near: the first in order, whatever order the policy wrote them in.
+        assert_eq!(closest("tag:ab", &["tag:ac", "tag:aa"]), Some("tag:aa"));
+    }
+
+    #[test]
+    fn a_destination_takes_one_port_number() {
+        for (dst, want) in [
+            ("tag:web:443", Ok(("tag:web", Some(443)))),
+            ("tag:web", Ok(("tag:web", None))),
+            ("group:dba", Ok(("group:dba", None))),
+            ("autogroup:internet", Ok(("autogroup:internet", None))),
+            ("legacy-ldap:636", Ok(("legacy-ldap", Some(636)))),
+            ("fd7a:115c:a1e0::1", Ok(("fd7a:115c:a1e0::1", None))),
+            ("[fd7a:115c:a1e0::1]:22", Ok(("fd7a:115c:a1e0::1", Some(22)))),
+        ] {
+            assert_eq!(host_and_port(dst), want.map_err(|e: &str| e.to_owned()), "{dst}");
+        }
+        for (dst, says) in [
+            ("tag:web:20-25", "\"20-25\" is not one port"),
+            ("tag:web:99999", "\"99999\" is not one port"),
+            ("tag:web:https", "\"https\" after tag:web: is not a port"),
+            ("tag:web:", "nothing after tag:web: is not a port"),
+            ("alice@example.com:ssh", "\"ssh\" after alice@example.com: is not a port"),
+        ] {
+            let e = host_and_port(dst).unwrap_err();
+            assert!(e.starts_with(says), "{dst}: {e}");
+            let host = dst.rsplit_once(':').unwrap().0;
+            assert!(e.contains(&format!("e.g. {host}:")), "{dst}: an example of what to write: {e}");
+        }
+    }
 }

@@ -42,6 +42,46 @@ fn explain_refuses_names_the_policy_does_not_define_with_the_closest_one() {
         assert_eq!(run.stderr, format!("error: {want}\n"), "{src} {dst}");
         assert_eq!(run.stdout, "");
     }
+    // Far from every name: refused without a guess. Other capitals: the name as written.
+    for (src, dst, want) in [
+        ("zzz@foo.com", "tag:prod-db:5432", "\"zzz@foo.com\" is not a login this policy defines"),
+        ("alice@example.com", "tag:nothing", "\"tag:nothing\" is not a tag this policy defines"),
+        (
+            "alice@example.com",
+            "tag:Prod-DB:5432",
+            "\"tag:Prod-DB\" is not a tag this policy defines; did you mean tag:prod-db?",
+        ),
+    ] {
+        let run = r.run(&["explain", AT, src, dst]);
+        assert_eq!((run.code, run.stderr.as_str()), (2, format!("error: {want}\n").as_str()), "{src} {dst}");
+    }
+    // Sets of devices and groups without members: refused, with what to ask instead.
+    for (src, dst, want) in [
+        (
+            "autogroup:member",
+            "tag:prod-db:5432",
+            "\"autogroup:member\" is a set of devices that explain cannot list offline: ask about a user, group, tag, host alias or address in it",
+        ),
+        (
+            "alice@example.com",
+            "10.0.0.0/8:22",
+            "\"10.0.0.0/8\" is a set of devices that explain cannot list offline: ask about a user, group, tag, host alias or address in it",
+        ),
+        (
+            "alice@example.com",
+            "office-lan:22",
+            "\"office-lan\" is the host alias for 192.168.10.0/24, which is not one address; ask about an address in it",
+        ),
+        (
+            "group:oncall",
+            "tag:prod-db:5432",
+            "\"group:oncall\" has no members in the policy in force, so there is no one to ask about; ask about a user",
+        ),
+    ] {
+        let run = r.run(&["explain", AT, src, dst]);
+        assert_eq!((run.code, run.stderr.as_str()), (2, format!("error: {want}\n").as_str()), "{src} {dst}");
+        assert_eq!(run.stdout, "");
+    }
     // Defined names are answered, whatever the answer: dave is named only by group and by an
     // expired grant, and is denied, not refused.
     let dave = r.run(&["explain", AT, "dave@example.com", "tag:prod-db:5432"]);
@@ -61,6 +101,12 @@ fn explain_takes_one_port_and_says_so_for_a_range() {
             run.stderr
         );
     }
+    let named = r.run(&["explain", AT, "dave@example.com", "tag:staging:ssh"]);
+    assert_eq!(named.code, 2, "{}", named.transcript());
+    assert_eq!(
+        named.stderr,
+        "error: \"ssh\" after tag:staging: is not a port: explain answers for one port number, e.g. tag:staging:22\n"
+    );
     let one = r.run(&["explain", AT, "alice@example.com", "tag:staging:22"]);
     assert_eq!(one.code, 0, "{}", one.transcript());
     assert!(
