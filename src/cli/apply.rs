@@ -56,7 +56,7 @@ fn api_failure(e: &ApiError, api: &ApiArgs) -> ExitStatus {
         ApiError::Unavailable { detail, .. } if detail.starts_with("cannot connect") => fail(
             status,
             format!(
-                "{e}\n  the API address is {} (--api-url, or TS_API_URL): check it, and that it can be reached from here",
+                "{e}\n  the API address is {} (--api-url, or TS_API_URL)",
                 tailgrant::model::text::one_line(&api.api_url)
             ),
         ),

@@ -229,6 +229,9 @@ fn a_refused_connection_names_the_address_and_its_variable() {
     assert_eq!(run.code, 3, "{}", run.transcript());
     assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
     assert!(run.stderr.contains(&format!("the API address is {url} (--api-url, or TS_API_URL)")), "{}", run.stderr);
+    // Nothing answered: not "rate limiting", and no wait the server never asked for.
+    assert!(run.stderr.contains("nothing answered at that address: check it"), "{}", run.stderr);
+    assert!(!run.stderr.contains("rate limiting") && !run.stderr.contains("asked to wait"), "{}", run.stderr);
     assert!(!run.stderr.contains("notreal"), "no secret printed");
 }
 
