@@ -175,6 +175,27 @@ fn diff_outside_git_suggests_against_file() {
 }
 
 #[test]
+fn diff_in_a_repository_without_commits_says_to_commit_first() {
+    let r = TestRepo::example();
+    git(&r, &["init", "-q", "-b", "main"]);
+    let run = r.run(&["diff", AT]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        run.stderr,
+        "error: the git repository has no commits yet, so there is no HEAD to compare with: commit the policies directory first, or compare with a saved policy (--against FILE)\n"
+    );
+    git(&r, &["add", "."]);
+    git(&r, &["commit", "-q", "-m", "base"]);
+    let typo = r.run(&["diff", AT, "--against-git", "mian"]);
+    assert_eq!(typo.code, 2, "{}", typo.transcript());
+    assert!(
+        typo.stderr.starts_with("error: \"mian\" is not a commit in this repository: check the name"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
 fn diff_against_a_broken_file_gives_its_own_finding() {
     let r = TestRepo::example();
     r.write("saved.hujson", "{\n\t\"acls\": [,],\n}\n");
