@@ -61,7 +61,10 @@ pub(crate) struct CommitMeta {
 pub enum GitError {
     #[error("cannot run git: {0}")]
     Spawn(String),
-    #[error("{} is not in a git repository with commits: {message}", dir.display())]
+    #[error(
+        "{} is not in a git repository with commits ({message}): the audit reads the policies directory's git history, so run it in a clone of the repository that holds them (with its full history: fetch-depth: 0 in CI)",
+        dir.display()
+    )]
     NotARepository { dir: PathBuf, message: String },
     #[error("git {command} failed: {message}")]
     Failed { command: String, message: String },

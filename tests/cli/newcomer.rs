@@ -196,6 +196,15 @@ fn diff_in_a_repository_without_commits_says_to_commit_first() {
 }
 
 #[test]
+fn audit_outside_git_says_it_needs_the_history() {
+    let r = TestRepo::example();
+    let run = r.run(&["audit"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.starts_with("error: policies is not in a git repository with commits ("), "{}", run.stderr);
+    assert!(run.stderr.contains("run it in a clone of the repository that holds them"), "{}", run.stderr);
+}
+
+#[test]
 fn diff_against_a_broken_file_gives_its_own_finding() {
     let r = TestRepo::example();
     r.write("saved.hujson", "{\n\t\"acls\": [,],\n}\n");
