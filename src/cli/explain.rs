@@ -47,7 +47,12 @@ pub fn run(
         }
     }
     match tailgrant::evaluate::explain::explain(&policy, src, dst, proto, attrs) {
-        Ok(e) => {
+        Ok(mut e) => {
+            if e.verdict != "allowed" {
+                let everything = Compiled::new(&View::with(&repo, |_| true));
+                e.out_of_force =
+                    tailgrant::evaluate::explain::out_of_force(&everything, src, dst, proto, attrs, common.at());
+            }
             match format {
                 ExplainFormat::Human => super::out(&tailgrant::report::explain::human(&e)),
                 ExplainFormat::Json => super::out(&(serde_json::to_string_pretty(&e).unwrap_or_default() + "\n")),

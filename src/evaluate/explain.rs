@@ -23,6 +23,20 @@ pub struct Explanation {
     /// When the verdict is `unknown`: the rules that may or may not allow it, each with what
     /// the repository does not say (who is a member, which device has an address).
     pub undecided: Vec<Undecided>,
+    /// When it is not allowed: rules that would allow it but are not in force at the instant
+    /// asked, their grant file expired or not yet begun (filled by [`out_of_force`]).
+    pub out_of_force: Vec<OutOfForce>,
+}
+
+/// A rule from a fragment outside its window at the instant asked.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct OutOfForce {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    /// `expired` or `pending`.
+    pub status: &'static str,
+    /// When it ended (`expired`) or begins (`pending`).
+    pub when: jiff::Timestamp,
 }
 
 /// A rule whose verdict hangs on live state.
@@ -283,7 +297,36 @@ pub fn explain(
         rules,
         posture_gated,
         undecided,
+        out_of_force: Vec::new(),
     })
+}
+
+/// The rules of `everything` (the base and every fragment, whatever its window) that would
+/// allow the question but are not in force at `at`: what a user who asks without `--at`, or
+/// about an old grant, needs to hear instead of a bare "denied".
+pub fn out_of_force(
+    everything: &Compiled,
+    src: &str,
+    dst: &str,
+    proto: Option<&str>,
+    attrs: Option<&serde_json::Map<String, serde_json::Value>>,
+    at: jiff::Timestamp,
+) -> Vec<OutOfForce> {
+    let Ok(e) = explain(everything, src, dst, proto, attrs) else { return Vec::new() };
+    let mut out = Vec::new();
+    for rule in e.rules {
+        let window = everything
+            .sources
+            .iter()
+            .find(|s| s.location.file == rule.file && s.location.line == rule.line && s.location.column == rule.column);
+        let (status, when) = match window.map(|s| s.window) {
+            Some((_, Some(expires))) if expires <= at => ("expired", expires),
+            Some((Some(not_before), _)) if at < not_before => ("pending", not_before),
+            _ => continue,
+        };
+        out.push(OutOfForce { rule, status, when });
+    }
+    out
 }
 
 /// The devices `text` stands for, or why it is not something explain can ask about: the

@@ -41,6 +41,19 @@ pub fn human(e: &Explanation) -> String {
         }
         _ => {}
     }
+    if !e.out_of_force.is_empty() {
+        out.push_str("not in force at this instant, these would allow it (--at asks about another):\n");
+        for r in &e.out_of_force {
+            out.push_str(&format!(
+                "  {}:{}:{}  ({} {})\n",
+                one_line(&r.rule.file),
+                r.rule.line,
+                r.rule.column,
+                if r.status == "expired" { "expired at" } else { "begins at" },
+                r.when
+            ));
+        }
+    }
     if !e.rules.is_empty() {
         out.push_str("allowed by:\n");
         for r in &e.rules {

@@ -90,6 +90,32 @@ fn explain_refuses_names_the_policy_does_not_define_with_the_closest_one() {
 }
 
 #[test]
+fn explain_names_the_grants_that_are_not_in_force() {
+    let r = TestRepo::example();
+    let late = r.run(&["explain", "--at=2026-12-01T00:00:00Z", "alice@example.com", "tag:prod-db:5432"]);
+    assert_eq!(late.code, 1, "{}", late.transcript());
+    assert_eq!(
+        late.stdout,
+        "alice@example.com → tag:prod-db port 5432 (tcp or udp): denied\n  no rule in force allows it\nnot in force at this instant, these would allow it (--at asks about another):\n  policies/grants/2026-11-22-alice-prod-db.hujson:10:3  (expired at 2026-11-29T17:00:00Z)\n"
+    );
+    let early =
+        r.run(&["explain", "--at=2026-11-01T00:00:00Z", "dave@example.com", "tag:staging:443", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&early.stdout).unwrap();
+    assert_eq!(v["verdict"], "denied");
+    assert_eq!(v["out_of_force"][0]["file"], "policies/grants/2026-11-10-dave-staging.hujson");
+    assert_eq!(v["out_of_force"][0]["status"], "pending");
+    assert_eq!(v["out_of_force"][0]["when"], "2026-11-10T08:00:00Z");
+    // Allowed, or denied by everything: nothing to add.
+    let allowed = r.run(&["explain", AT, "alice@example.com", "tag:prod-db:5432", "--format", "json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&allowed.stdout).unwrap()["out_of_force"],
+        serde_json::json!([])
+    );
+    let never = r.run(&["explain", AT, "dave@example.com", "tag:prod-db:5432"]);
+    assert!(!never.stdout.contains("not in force"), "{}", never.stdout);
+}
+
+#[test]
 fn explain_takes_one_port_and_says_so_for_a_range() {
     let r = TestRepo::example();
     for dst in ["tag:staging:20-25", "tag:staging:22,80", "tag:staging:*"] {
