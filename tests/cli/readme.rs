@@ -100,3 +100,22 @@ fn run_block(r: &TestRepo, block: &Block, failures: &mut Vec<String>) {
         }
     }
 }
+
+/// The samples without `--at` (the simulator walkthrough: `apply` always renders at now) print
+/// the same on any day only while every grant window in the example lies in the past: then the
+/// policy at now is the policy at any later instant. A grant added to the example that ends in
+/// the future breaks the README on the day it ends; this says so first.
+#[test]
+fn the_example_is_settled_so_samples_at_now_hold_on_any_later_day() {
+    let r = TestRepo::example();
+    let far = "--at=2100-01-01T00:00:00Z";
+    assert_eq!(
+        r.run(&["render"]).stdout,
+        r.run(&["render", far]).stdout,
+        "the policy at now is not the policy for good"
+    );
+    let now = r.run(&["check", "-q"]);
+    assert_eq!(now.code, 0, "{}", now.transcript());
+    assert_eq!(now.stdout, r.run(&["check", "-q", far]).stdout);
+    assert!(now.stdout.contains("0 pending"), "{}", now.stdout);
+}
