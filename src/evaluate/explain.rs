@@ -186,7 +186,7 @@ impl Names {
             .find(|k| k.eq_ignore_ascii_case(text))
             .copied()
             .or_else(|| closest(text, &known))
-            .map(str::to_owned);
+            .map(|k| crate::model::text::one_line(k).into_owned());
         Some(ExplainError::Undefined { name: text.to_owned(), what, closest })
     }
 }
@@ -344,7 +344,11 @@ fn one(policy: &Compiled, text: &str) -> Result<Vec<Device>, ExplainError> {
             "has no members in the policy in force, so there is no one to ask about; ask about a user".to_owned()
         }
         Selector::Host(h) => match policy.host(h) {
-            Some(v) => format!("is the host alias for {v}, which is not one address; ask about an address in it"),
+            // The policy's text, escaped: a hostile value cannot drive the terminal.
+            Some(v) => format!(
+                "is the host alias for {}, which is not one address; ask about an address in it",
+                crate::model::text::one_line(v)
+            ),
             None => "is not a user, group, tag, host alias or IP address that this policy defines".to_owned(),
         },
         Selector::Autogroup(_)

@@ -90,6 +90,24 @@ fn explain_refuses_names_the_policy_does_not_define_with_the_closest_one() {
 }
 
 #[test]
+fn explain_escapes_what_the_policy_says_in_its_refusals() {
+    let r = TestRepo::new();
+    r.write(
+        "policies/policy.hujson",
+        "{\"hosts\": {\"evil\": \"10.0.0.0/8\\u001b[2J\"}, \"tagOwners\": {\"tag:web\\u0007\": []}}\n",
+    );
+    for (dst, want) in [
+        ("evil:22", "\"evil\" is the host alias for 10.0.0.0/8\\u{001B}[2J,"),
+        ("tag:web:22", "did you mean tag:web\\u{0007}?"),
+    ] {
+        let run = r.run(&["explain", AT, "100.64.0.1", dst]);
+        assert_eq!(run.code, 2, "{}", run.transcript());
+        assert!(!run.stderr.contains(['\u{1b}', '\u{7}']), "{:?}", run.stderr);
+        assert!(run.stderr.contains(want), "{:?}", run.stderr);
+    }
+}
+
+#[test]
 fn explain_names_the_grants_that_are_not_in_force() {
     let r = TestRepo::example();
     let late = r.run(&["explain", "--at=2026-12-01T00:00:00Z", "alice@example.com", "tag:prod-db:5432"]);
