@@ -7,7 +7,7 @@
 # INPUT_POLICY_FILE, INPUT_ARGS, INPUT_TAILNET, INPUT_API_KEY, INPUT_OAUTH_CLIENT_ID,
 # INPUT_OAUTH_SECRET, INPUT_AUDIENCE, INPUT_GITHUB_TOKEN) and TAILGRANT_BIN is the binary.
 # Secrets stay in the environment: they are exported as TS_* only for the commands that call the
-# Tailscale API, the GitHub token as GITHUB_TOKEN only for `approvals`, and never appear on a
+# Tailscale API, the GitHub token as GITHUB_TOKEN only for `approvals`, `request` and `remind`, and never appear on a
 # command line. Credentials already in the step's env (TS_API_KEY, ...) are
 # left as they are when the matching input is empty.
 set -euo pipefail
@@ -111,12 +111,20 @@ if [ "$needs_api" = true ]; then
     unset response token
   fi
 fi
-# --- the GitHub token, for `approvals` (pull request reviews), from the github-token input
-if [ "$command" = approvals ]; then
-  set_if_given GITHUB_TOKEN "${INPUT_GITHUB_TOKEN:-}"
-  [ -n "${GITHUB_TOKEN:-}" ] ||
-    usage_error "approvals reads the pull request's reviews: set github-token (default github.token) and give the job \"permissions: pull-requests: read\""
-fi
+# --- the GitHub token, from the github-token input: for `approvals` (pull request reviews),
+# `request` (opens the pull request of an access request) and `remind` (comments before expiry)
+case "$command" in
+  approvals)
+    set_if_given GITHUB_TOKEN "${INPUT_GITHUB_TOKEN:-}"
+    [ -n "${GITHUB_TOKEN:-}" ] ||
+      usage_error "approvals reads the pull request's reviews: set github-token (default github.token) and give the job \"permissions: pull-requests: read\""
+    ;;
+  request | remind)
+    set_if_given GITHUB_TOKEN "${INPUT_GITHUB_TOKEN:-}"
+    [ -n "${GITHUB_TOKEN:-}" ] ||
+      usage_error "$command writes to GitHub: set github-token and give the job \"permissions: contents: write, pull-requests: write, issues: write\""
+    ;;
+esac
 unset INPUT_API_KEY INPUT_OAUTH_SECRET INPUT_OAUTH_CLIENT_ID INPUT_AUDIENCE INPUT_GITHUB_TOKEN
 
 exec "$bin" "$command" ${args[@]+"${args[@]}"}

@@ -14,9 +14,13 @@
 //! - [`pipeline`] runs the three together into one report;
 //! - what builds on a report: [`diff`], [`apply`] (through the Tailscale API), [`audit`]
 //!   (who had what, from git history) and [`approvals`] (reviews on the forge);
-//! - [`report`] renders all of it, in every format; the CLI (`src/cli`) is a thin layer on
+//! - [`report`] renders all of it, in every format; [`request`] runs the self-service flow
+//!   (an access request issue to a pull request, reminders before expiry) on top; the CLI (`src/cli`) is a thin layer on
 //!   top. [`redact`] keeps secrets out of everything printed. The library never prints and
 //!   never exits.
+
+#![warn(unreachable_pub)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod apply;
 pub mod approvals;
@@ -34,6 +38,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod redact;
 pub mod report;
+pub mod request;
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part:
 /// a temporary file in the same directory, flushed, then renamed over the target. A symlink is

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 const PAR_MIN: usize = 512;
 
 /// How a slice is split for parallel work: one contiguous range per core for long slices.
-pub fn chunk_ranges(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+pub(crate) fn chunk_ranges(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
     let size = chunk_size(len);
     (0..len).step_by(size).map(move |s| s..(s + size).min(len))
 }
@@ -28,7 +28,7 @@ fn chunk_size(len: usize) -> usize {
 
 /// Runs `f(chunk index, index of the chunk's first item, chunk)` on each range of
 /// `chunk_ranges`, in parallel when there are several; results in chunk order.
-pub fn par_chunks<T: Send, R: Send>(items: &mut [T], f: impl Fn(usize, usize, &mut [T]) -> R + Sync) -> Vec<R> {
+pub(crate) fn par_chunks<T: Send, R: Send>(items: &mut [T], f: impl Fn(usize, usize, &mut [T]) -> R + Sync) -> Vec<R> {
     let size = chunk_size(items.len());
     if size >= items.len() {
         return vec![f(0, 0, items)];
@@ -38,7 +38,7 @@ pub fn par_chunks<T: Send, R: Send>(items: &mut [T], f: impl Fn(usize, usize, &m
 }
 
 /// `par_chunks` for shared access.
-pub fn par_chunks_ref<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+pub(crate) fn par_chunks_ref<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
     let size = chunk_size(items.len());
     if size >= items.len() {
         return vec![f(items)];
@@ -48,7 +48,7 @@ pub fn par_chunks_ref<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Syn
 
 /// Drops the items of a long vector across cores: freeing a loaded repository or a merged
 /// tree is a million small frees, which otherwise run on one core after the parallel work.
-pub fn par_drop<T: Send>(items: Vec<T>) {
+pub(crate) fn par_drop<T: Send>(items: Vec<T>) {
     let size = chunk_size(items.len());
     if size < items.len() {
         // Dropped where they lie, a chunk per core, without moving them first.

@@ -116,3 +116,38 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
 fn rejoin<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
+
+/// A grant file about to be written, judged before it is: the repository is checked at `at`
+/// with the file in it, at the first free path of `rel` (`x.hujson`, `x-2.hujson`, …). Gives
+/// the path chosen (relative to the policies directory) and the errors that concern the file;
+/// the file stays in `repo`, so that [`Repository::source`] quotes it. `Err` when the text is
+/// not a grant file at all (tailgrant wrote it, so that is a bug), with why.
+pub fn check_new_file(
+    repo: &mut Repository,
+    rel: &str,
+    text: &str,
+    at: Timestamp,
+) -> Result<(String, Vec<Finding>), String> {
+    let mut chosen = rel.to_owned();
+    let mut n = 2;
+    while repo.dir.join(&chosen).exists() || repo.fragments.iter().any(|f| f.doc.file.rel == chosen) {
+        chosen = rel.replace(".hujson", &format!("-{n}.hujson"));
+        n += 1;
+    }
+    let display = crate::load::display_path(&repo.dir, &chosen);
+    let file = crate::load::read_source(display.clone(), chosen.clone(), text.as_bytes().to_vec())
+        .map_err(|(f, _)| f.message)?;
+    let doc = crate::load::parse_document(file).map_err(|(f, _)| f.message)?;
+    let mut decoded = Vec::new();
+    let fragment =
+        crate::model::decode::decode::<crate::model::Fragment>(&doc, crate::model::shape::FRAGMENT, &mut decoded)
+            .ok_or_else(|| decoded.first().map_or("invalid grant".to_owned(), |f| f.message.clone()))?;
+    repo.fragments.push(crate::load::FragmentFile { doc, fragment });
+    let report = check(repo, at);
+    let mine = report
+        .findings
+        .into_iter()
+        .filter(|f| f.is_error() && (f.location.file == display || f.related.iter().any(|(l, _)| l.file == display)))
+        .collect();
+    Ok((chosen, mine))
+}

@@ -21,6 +21,8 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["diff", "apply", "audit", "approvals"],
     &["report"],
+    // The self-service flow: check, the comment's text and the forge, together.
+    &["request"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -27,7 +27,8 @@ pub(crate) fn routes() -> Router<Shared> {
 fn authorize<'s>(s: &'s State, headers: &HeaderMap, id: &str) -> Result<&'s State, Resp> {
     match access(s, headers) {
         None => Err(json(401, &json!({"message": "401 Unauthorized"}))),
-        Some(Access::NoPermission) => Err(json(
+        // [SIM] a GitHub write token is no GitLab token with read_api.
+        Some(Access::NoPermission | Access::Write) => Err(json(
             403,
             &json!({
                 "error": "insufficient_scope",

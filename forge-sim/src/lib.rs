@@ -3,7 +3,10 @@
 //!
 //! GitHub (at the root, as `GITHUB_API_URL` points): a pull request, its reviews and its
 //! commits (paginated with `per_page`/`page` and a `Link` header), and the pull requests of a
-//! commit. GitLab (under `/api/v4`, as `CI_API_V4_URL` points): a merge request, its approvals
+//! commit; and, for `tailgrant request` and `remind`, opening pull requests (one per head
+//! branch: a second is GitHub's 422), listing them by head, requesting reviewers (collaborators
+//! only, never the author), opening and listing issues (by state and labels) and commenting,
+//! all only with a token that may write. GitLab (under `/api/v4`, as `CI_API_V4_URL` points): a merge request, its approvals
 //! and commits, and the project's approval settings. Tokens are checked as the forges check
 //! them, with their error bodies (401 bad credentials, 403 missing permission or scope, 404).
 //!
@@ -32,6 +35,9 @@ pub enum Access {
     /// A valid token without that permission: GitHub answers 403 "Resource not accessible by
     /// integration", GitLab 403 `insufficient_scope`.
     NoPermission,
+    /// GitHub `contents`, `pull-requests` and `issues: write` (a request workflow's token):
+    /// reads, and opens pull requests and issues, requests reviewers, comments.
+    Write,
 }
 
 /// A commit of a pull request (or merge request).
@@ -105,6 +111,38 @@ pub struct Pull {
     pub files: Vec<(String, String)>,
 }
 
+/// A pull request opened through the API (`POST /repos/{owner}/{repo}/pulls`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedPull {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    /// The branch it merges (`head`), into `base`.
+    pub head_ref: String,
+    pub base_ref: String,
+    /// Accounts review was requested from, in order.
+    pub requested_reviewers: Vec<String>,
+}
+
+/// An issue (opened through the API or present from the start).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub number: u64,
+    pub author: String,
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+    pub open: bool,
+}
+
+/// A comment on an issue or pull request (GitHub keeps both in one list per number).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueComment {
+    pub number: u64,
+    pub author: String,
+    pub body: String,
+}
+
 /// GitLab's project-level approval settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GitLabSettings {
@@ -135,6 +173,13 @@ pub struct Setup {
     pub project_id: u64,
     pub settings: GitLabSettings,
     pub merge_requests: Vec<MergeRequest>,
+    /// GitHub accounts with access to the repository: review can be requested only from them.
+    pub collaborators: Vec<String>,
+    /// The account that a `Write` token acts as.
+    pub bot: String,
+    pub issues: Vec<Issue>,
+    pub comments: Vec<IssueComment>,
+    pub opened: Vec<OpenedPull>,
 }
 
 impl Default for Setup {
@@ -145,6 +190,7 @@ impl Default for Setup {
                 ("ghs_simulatorTokenWithoutPermission000".into(), Access::NoPermission),
                 ("glpat-simulatorReadApiToken0000".into(), Access::Read),
                 ("glpat-simulatorNoScopeToken00000".into(), Access::NoPermission),
+                ("ghs_simulatorTokenWithWriteAccess0000".into(), Access::Write),
             ],
             owner: "example".into(),
             repo: "tailnet".into(),
@@ -156,6 +202,11 @@ impl Default for Setup {
                 author_approval: false,
             },
             merge_requests: Vec::new(),
+            collaborators: Vec::new(),
+            bot: "github-actions[bot]".into(),
+            issues: Vec::new(),
+            comments: Vec::new(),
+            opened: Vec::new(),
         }
     }
 }
@@ -432,6 +483,21 @@ impl Simulator {
                 m.approved_by.clear();
             }
         });
+    }
+
+    /// The pull requests opened through the API.
+    pub fn opened(&self) -> Vec<OpenedPull> {
+        lock(&self.state).setup.opened.clone()
+    }
+
+    /// Every issue, those opened through the API included.
+    pub fn issues(&self) -> Vec<Issue> {
+        lock(&self.state).setup.issues.clone()
+    }
+
+    /// Every comment posted, in order.
+    pub fn comments(&self) -> Vec<IssueComment> {
+        lock(&self.state).setup.comments.clone()
     }
 
     pub fn set_gitlab_settings(&self, settings: GitLabSettings) {

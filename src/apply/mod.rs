@@ -120,10 +120,12 @@ pub async fn apply(
         HeaderState::Missing => !is_base(repo, &live.text),
         HeaderState::Edited { .. } => true,
     };
-    if drifted && live.text != rendered && !opts.force {
+    // A live copy that is the rendered file as Tailscale formats it (same ETag) is no drift,
+    // whatever its layout: nothing of it would be overwritten.
+    let policy_changed = !is_ours(&live, &rendered);
+    if drifted && policy_changed && !opts.force {
         return Err(ApplyError::Drift { live: live.text, rendered, state });
     }
-    let policy_changed = !is_ours(&live, &rendered);
 
     let wanted = posture::wanted(repo, at);
     let recorded = recorded_posture(&live.text);

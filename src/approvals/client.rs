@@ -122,6 +122,35 @@ impl Client {
 
     /// One GET, retried as [`crate::http`] retries.
     async fn get(&self, what: &'static str, url: &reqwest::Url) -> Result<Answer, ForgeError> {
+        self.send(what, reqwest::Method::GET, url, None).await
+    }
+
+    /// A write: `body` sent with `method` to `path`, answered 200 or 201 with a JSON value,
+    /// decoded as `T`. Retried like a read on 429, 5xx and cut connections: the writes made
+    /// (a pull request, a review request, a comment, an issue) are either idempotent or
+    /// looked for before they are made again. `permission` is what the token needs, for a 403.
+    pub(crate) async fn write<T: DeserializeOwned>(
+        &self,
+        what: &'static str,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+        permission: &'static str,
+    ) -> Result<T, ForgeError> {
+        let a = self.send(what, method, &self.url(path)?, Some(body)).await?;
+        if a.status.as_u16() != 201 {
+            self.refuse_as(what, &a, permission)?;
+        }
+        decode(what, &a, "a JSON object")
+    }
+
+    async fn send(
+        &self,
+        what: &'static str,
+        method: reqwest::Method,
+        url: &reqwest::Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, ForgeError> {
         let mut retries = Retries::new(http::Patience {
             max_retries: 6,
             budget: self.opts.retry_budget,
@@ -131,7 +160,10 @@ impl Client {
         let limit = self.opts.max_response_bytes;
         loop {
             retries.attempts += 1;
-            let req = self.http.get(url.clone()).header(header::ACCEPT, self.accept());
+            let mut req = self.http.request(method.clone(), url.clone()).header(header::ACCEPT, self.accept());
+            if let Some(body) = body {
+                req = req.json(body);
+            }
             let req = match self.forge {
                 Forge::GitHub => req.bearer_auth(&self.token).header("X-GitHub-Api-Version", "2022-11-28"),
                 Forge::GitLab => req.header("PRIVATE-TOKEN", &self.token),
@@ -215,11 +247,24 @@ impl Client {
         if same { Ok(url) } else { Err(ForgeError::ForeignPage { what, host: host(&url) }) }
     }
 
-    /// An error for any answer but 200, worded with the permission the token needs.
+    /// An error for any answer but 200, worded with the permission the token needs to read.
     fn refuse(&self, what: &'static str, a: &Answer) -> Result<(), ForgeError> {
+        let permission = match self.forge {
+            Forge::GitHub => {
+                "`pull-requests: read` (give the job `permissions: {contents: read, pull-requests: read}`; a fine-grained token needs \"Pull requests\" read access)"
+            }
+            Forge::GitLab => {
+                "`read_api` (a project access token with the read_api scope and at least the Reporter role)"
+            }
+        };
+        self.refuse_as(what, a, permission)
+    }
+
+    /// An error for any answer but 200, naming `permission` for a 403.
+    fn refuse_as(&self, what: &'static str, a: &Answer, permission: &'static str) -> Result<(), ForgeError> {
         let token = self.token_name();
         let message = message(a);
-        let (permission, hint) = match self.forge {
+        let (_, hint) = match self.forge {
             Forge::GitHub => (
                 "`pull-requests: read` (give the job `permissions: {contents: read, pull-requests: read}`; a fine-grained token needs \"Pull requests\" read access)",
                 "check GITHUB_REPOSITORY and the pull request number; a token of another repository sees nothing here",
@@ -246,7 +291,15 @@ fn message(a: &Answer) -> String {
     let v: Option<serde_json::Value> = serde_json::from_slice(&a.body).ok();
     let pick =
         |k: &str| v.as_ref().and_then(|v| v.get(k)).and_then(|m| m.as_str()).map(str::trim).filter(|m| !m.is_empty());
+    // GitHub's 422 says what failed in `errors[].message`.
+    let details: Vec<&str> = v
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(|e| e.as_array())
+        .map(|e| e.iter().filter_map(|x| x.get("message").and_then(|m| m.as_str())).collect())
+        .unwrap_or_default();
     let text = match (pick("message"), pick("error"), pick("error_description")) {
+        (Some(m), _, _) if !details.is_empty() => format!("{m}: {}", details.join("; ")),
         (Some(m), _, _) => m.to_owned(),
         (None, Some(e), Some(d)) => format!("{e}: {d}"),
         (None, Some(e), None) => e.to_owned(),

@@ -60,7 +60,13 @@ impl Repo {
         Ok(Repo { api, owner: owner.to_owned(), repo: repo.to_owned(), token })
     }
 
-    fn path(&self, rest: &str) -> String {
+    /// `OWNER`
+    pub(crate) fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// `repos/OWNER/REPO/rest`, each part escaped.
+    pub(crate) fn path(&self, rest: &str) -> String {
         format!("repos/{}/{}/{rest}", escape(&self.owner), escape(&self.repo))
     }
 

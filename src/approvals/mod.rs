@@ -10,7 +10,7 @@
 //! who committed to it, or anyone the grant benefits (the guardrails' own reading,
 //! [`crate::check::approvers`], judged on the base and on the head, either side refusing).
 
-mod client;
+pub(crate) mod client;
 pub mod github;
 pub mod gitlab;
 mod merged;

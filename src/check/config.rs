@@ -13,7 +13,7 @@ use crate::model::shape;
 use crate::parse::Document;
 use crate::parse::Value;
 
-pub fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Finding>) {
+pub(super) fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Finding>) {
     let Some(doc) = &repo.config_doc else { return };
     let at = |v: &Value| Location::new(&doc.file, v.span.clone());
     let mut report = |code: Code, v: &Value, message: String, help: &str| {

@@ -4,7 +4,7 @@
 use crate::finding::{Code, Finding, Location};
 use crate::load::FragmentFile;
 
-pub fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
+pub(super) fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
     let Some(list) =
         f.doc.tree.as_object().and_then(|o| o.get_ci("postureAttributes")).and_then(|m| m.value.as_array())
     else {
@@ -53,7 +53,7 @@ pub fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
 /// key on one device to different values, or (with a devices file) a device the tailnet does
 /// not have. `apply` refuses both before writing anything; found here, they cannot pass review
 /// and then stop every later apply.
-pub fn across(repo: &crate::load::Repository, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
+pub(super) fn across(repo: &crate::load::Repository, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
     use std::collections::HashMap;
     type Setting<'a> = (&'a FragmentFile, &'a crate::model::PostureAttribute, crate::parse::Span);
     let mut by_slot: HashMap<(String, String), Vec<Setting<'_>>> = HashMap::new();

@@ -8,7 +8,7 @@ use crate::load::FragmentFile;
 use crate::model::{Config, Status};
 use crate::parse::Span;
 
-pub fn check(f: &FragmentFile, at: Timestamp, config: &Config, findings: &mut Vec<Finding>) {
+pub(super) fn check(f: &FragmentFile, at: Timestamp, config: &Config, findings: &mut Vec<Finding>) {
     let frag = &f.fragment;
     let at_key = |key: &str| -> Location {
         let span: Span = f.doc.tree.as_object().and_then(|o| o.get_ci(key)).map_or(0..0, |m| m.value.span.clone());

@@ -275,6 +275,45 @@ pub enum Command {
         #[command(flatten)]
         args: NewArgs,
     },
+    /// Write the follow-up grant file for an expiring (or expired) one, to be reviewed anew.
+    ///
+    /// A new file with the same access and a new window: an active grant is continued from
+    /// its expiry, an expired one starts again at --at (default: now).
+    #[command(after_help = exits!("0  written", "1  findings: the new file would not pass check (nothing written)", "2  usage error, or input that cannot be read"))]
+    Renew {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        args: RenewArgs,
+    },
+    /// In a GitHub Actions run on an `issues` event: turn an access request into a pull request.
+    ///
+    /// The issue, opened with the form .github/ISSUE_TEMPLATE/access-request.yml, becomes a
+    /// grant file on the branch tailgrant/request-N and a pull request, with review requested
+    /// from the approvers' GitHub accounts (`people`); or its findings are commented on the
+    /// issue. The requester is the issue's author, mapped through `people`.
+    #[command(after_help = exits!("0  pull request opened", "1  refused: the findings are on the issue", "2  not in such a run, a checkout that is no git repository, or a usage error", "3  the forge's API or the push failed"))]
+    Request {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// On a schedule (GitHub Actions): remind requesters of grant files that expire soon.
+    ///
+    /// Every grant file that expires within --within (default: the config's warnBefore) gets a
+    /// reminder with the command that renews it, on the pull request that last changed the
+    /// file, or in an issue. Once per file and expiry.
+    #[command(after_help = exits!("0  reminded (or nothing to remind)", "2  not in such a run, or a usage error", "3  the forge's API failed"))]
+    Remind {
+        #[command(flatten)]
+        common: Common,
+        /// How far ahead to look, e.g. 24h; default the config's warnBefore.
+        #[arg(long, value_parser = parse_signed)]
+        within: Option<jiff::SignedDuration>,
+        #[command(flatten)]
+        net: NetArgs,
+    },
     /// In a pull request's CI run: check that its grant files are approved.
     ///
     /// Every grant file the pull request adds or changes must be approved, on its head commit,
@@ -407,32 +446,59 @@ pub enum ApplyFormat {
 #[derive(Debug, Args, Clone)]
 pub struct NewArgs {
     /// Who asks for the access (a login).
-    #[arg(long)]
-    pub requester: String,
+    #[arg(long, required_unless_present_any = ["from_issue"], conflicts_with = "issue_author")]
+    pub requester: Option<String>,
     /// Who approved it (repeatable).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "from_issue")]
     pub approver: Vec<String>,
     /// Destination as HOST:PORTS, e.g. tag:prod-db:5432 (repeatable).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "from_issue")]
     pub dst: Vec<String>,
     /// Sources (repeatable); default: the requester.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_issue")]
     pub src: Vec<String>,
     /// Protocol of the granted ports.
-    #[arg(long, default_value = "tcp")]
+    #[arg(long, default_value = "tcp", conflicts_with = "from_issue")]
     pub proto: String,
     /// How long, from the start: 8h, 3d, 1h30m.
-    #[arg(long = "for", value_name = "DURATION")]
+    #[arg(long = "for", value_name = "DURATION", conflicts_with = "from_issue")]
     pub for_: Option<String>,
     /// Until this instant (RFC 3339), instead of --for.
-    #[arg(long, value_parser = parse_at, conflicts_with = "for_")]
+    #[arg(long, value_parser = parse_at, conflicts_with_all = ["for_", "from_issue"])]
     pub until: Option<Timestamp>,
     /// Start (RFC 3339); default: --at or now.
     #[arg(long, value_parser = parse_at)]
     pub from: Option<Timestamp>,
     /// Why the access is needed, with a ticket reference.
-    #[arg(long)]
-    pub reason: String,
+    #[arg(long, required_unless_present = "from_issue")]
+    pub reason: Option<String>,
+    /// A device to set a posture attribute on while the grant lasts (with --attr).
+    #[arg(long, requires = "attr", conflicts_with = "from_issue")]
+    pub device: Option<String>,
+    /// The posture attribute set to true on --device, e.g. custom:prodAccess.
+    #[arg(long, requires = "device", conflicts_with = "from_issue")]
+    pub attr: Option<String>,
+    /// Read the request from an issue body written by the access request form
+    /// (.github/ISSUE_TEMPLATE/access-request.yml) instead of from flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["approver", "dst", "reason"])]
+    pub from_issue: Option<PathBuf>,
+    /// With --from-issue: the GitHub account that opened the issue; the requester is the login
+    /// `people` maps it to.
+    #[arg(long, value_name = "LOGIN", requires = "from_issue")]
+    pub issue_author: Option<String>,
+}
+
+/// `tailgrant renew`.
+#[derive(Debug, Args, Clone)]
+pub struct RenewArgs {
+    /// The grant file to renew.
+    pub file: PathBuf,
+    /// How long the renewal lasts, from when the file expires (or from now, if it has).
+    #[arg(long = "for", value_name = "DURATION", required_unless_present = "until")]
+    pub for_: Option<String>,
+    /// Until this instant (RFC 3339), instead of --for.
+    #[arg(long, value_parser = parse_at, conflicts_with = "for_")]
+    pub until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -491,6 +557,10 @@ impl From<FormatArg> for tailgrant::report::Format {
             FormatArg::Junit => tailgrant::report::Format::Junit,
         }
     }
+}
+
+fn parse_signed(s: &str) -> Result<jiff::SignedDuration, String> {
+    s.parse::<tailgrant::model::Duration>().map(|d| d.0)
 }
 
 fn parse_span(s: &str) -> Result<std::time::Duration, String> {

@@ -14,6 +14,8 @@ mod man;
 mod new;
 mod prune;
 mod render;
+mod renew;
+mod request;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -92,6 +94,9 @@ pub fn run(cli: Cli) -> ExitStatus {
             diff::run(&common, against, format, &api)
         }
         Command::New { common, args } => new::run(&common, &args),
+        Command::Renew { common, args } => renew::run(&common, &args),
+        Command::Request { common, net } => request::run(&common, &net),
+        Command::Remind { common, within, net } => request::remind(&common, within, &net),
         Command::Approvals { common, format, net } => approvals::run(&common, format, &net),
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -10,6 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
 use crate::finding::Location;
 use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::model::rule::{self, Section};
 use crate::model::selector::Protos;
 use crate::model::selector::{
     PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_ports, parse_protocol, split_host_ports,
@@ -111,7 +112,7 @@ impl Compiled {
         };
         for e in &view.acls {
             let source = c.source(e.origin, e.value);
-            let srcs = list(e.value, "src").or_else(|| list(e.value, "users")).unwrap_or_default();
+            let srcs = trimmed(rule::sources(Section::Acls, e.value));
             let protos = match field(e.value, "proto").and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
@@ -119,7 +120,7 @@ impl Compiled {
                 },
                 None => Protos::Default,
             };
-            for d in list(e.value, "dst").or_else(|| list(e.value, "ports")).unwrap_or_default() {
+            for d in trimmed(rule::destinations(Section::Acls, e.value)) {
                 let Ok((host, ports)) = split_host_ports(&d) else { continue };
                 let Ok(ports) = parse_ports(ports) else { continue };
                 c.push(NetRule {
@@ -134,14 +135,14 @@ impl Compiled {
         }
         for e in &view.grants {
             let source = c.source(e.origin, e.value);
-            let srcs = list(e.value, "src").unwrap_or_default();
+            let srcs = trimmed(rule::sources(Section::Grants, e.value));
             // Grants with only `app` give no network access.
             let specs: Vec<_> = list(e.value, "ip")
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|s| Some((s == "*", parse_ip_spec(s).ok()?)))
                 .collect();
-            for d in list(e.value, "dst").unwrap_or_default() {
+            for d in trimmed(rule::destinations(Section::Grants, e.value)) {
                 for (star, spec) in &specs {
                     // `*` alone is every protocol; `0-65535` is every port of the default ones.
                     let protos = match spec.proto {
@@ -171,8 +172,8 @@ impl Compiled {
             let source = c.source(e.origin, e.value);
             ssh.push(SshRule {
                 action,
-                srcs: list(e.value, "src").unwrap_or_default(),
-                dsts: list(e.value, "dst").unwrap_or_default(),
+                srcs: trimmed(rule::sources(Section::Ssh, e.value)),
+                dsts: trimmed(rule::destinations(Section::Ssh, e.value)),
                 users: list(e.value, "users").unwrap_or_default(),
                 postures: postures_of(e),
                 source,
@@ -584,4 +585,9 @@ fn range_contains(range: &str, ip: &IpAddr) -> bool {
 
 fn list(v: &crate::parse::Value, key: &str) -> Option<Vec<String>> {
     field(v, key).map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
+}
+
+/// The trimmed strings of a list, or none.
+fn trimmed(v: Option<&crate::parse::Value>) -> Vec<String> {
+    v.map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect()).unwrap_or_default()
 }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 /// Whether all of a posture's conditions hold for these attributes. An attribute that is not
 /// set makes its condition false, whatever the operator (Tailscale's documented rule).
-pub fn satisfied(conditions: &[String], attrs: &Map<String, Value>) -> bool {
+pub(super) fn satisfied(conditions: &[String], attrs: &Map<String, Value>) -> bool {
     conditions.iter().all(|c| condition(c, attrs))
 }
 

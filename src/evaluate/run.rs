@@ -268,8 +268,7 @@ fn attrs(v: &Value) -> Option<Map<String, Json>> {
 
 fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Outcome {
     let v = e.value;
-    let Some((src_text, src_at)) = field(v, "src").or_else(|| field(v, "user")).and_then(|s| Some((s.as_str()?, s)))
-    else {
+    let Some((src_text, src_at)) = crate::model::rule::test_source(v).and_then(|s| Some((s.as_str()?, s))) else {
         return Outcome::Fail;
     };
     let Some(srcs) = resolve_test_source(policy, &src_text) else { return Outcome::Fail };

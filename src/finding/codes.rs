@@ -712,6 +712,30 @@ codes! {
     ///
     /// Evidence (tailgrant): the approvals check of tailgrant's, not a rule of Tailscale's.
     UnverifiedGrant = "TG408", "unverified-grant", Error;
+    /// `tailgrant new --from-issue` and `tailgrant request`: the access request (an issue
+    /// opened with the form `.github/ISSUE_TEMPLATE/access-request.yml`) cannot be read: a
+    /// required field is empty, a value does not parse (a destination without a port, a
+    /// duration such as `8 parsecs`, both a duration and an end time), or the body is not the
+    /// form's (a heading the form does not have, a field answered twice, text before the first
+    /// field). The body is written by whoever opens the issue, so it is read as strictly as a
+    /// grant file; nothing is drafted from it.
+    ///
+    /// Bad: `### Destinations` answered with `tag:prod-db` (no port).
+    ///
+    /// Good: `tag:prod-db:5432`, one destination a line.
+    ///
+    /// Evidence (tailgrant): the request form is tailgrant's, not Tailscale's.
+    InvalidRequest = "TG501", "invalid-request", Error;
+    /// `tailgrant new --from-issue --issue-author` and `tailgrant request`: the account that
+    /// opened the access request is mapped to no tailnet login by the config's `people`, so
+    /// nobody knows whom the access would be for. The requester is never taken from the form
+    /// itself: anyone could write someone else's login there.
+    ///
+    /// Good: `"people": {"alice@example.com": {"github": "alice-gh"}}` in `tailgrant.hujson`,
+    /// merged in its own pull request, then the request opened again.
+    ///
+    /// Evidence (tailgrant): the request flow is tailgrant's, not Tailscale's.
+    UnknownRequester = "TG502", "unknown-requester", Error;
 }
 
 #[cfg(test)]

@@ -411,6 +411,37 @@ impl Git {
         Ok(Some(out).filter(|s| !s.is_empty()))
     }
 
+    /// Commits the file `rel` (relative to the policies directory) on top of the commit checked
+    /// out, on the branch `branch` (made or moved there), and pushes that branch to `origin`,
+    /// replacing what it held: a request's branch always holds exactly its one commit. The
+    /// commit is made as `tailgrant`; the push uses the checkout's credentials (GitHub
+    /// Actions' `actions/checkout` keeps the job's token for it).
+    pub fn publish(&self, rel: &str, branch: &str, message: &str) -> Result<String, GitError> {
+        if branch.starts_with('-') || message.starts_with('-') {
+            return Err(GitError::Malformed(format!("{branch:?}")));
+        }
+        let path = format!("{}{rel}", self.prefix);
+        self.git(&["checkout", "-q", "-B", branch])?;
+        self.git(&["add", "--", &path])?;
+        self.git(&[
+            "-c",
+            "user.name=tailgrant",
+            "-c",
+            "user.email=tailgrant@users.noreply.github.com",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "--no-verify",
+            "-m",
+            message,
+            "--",
+            &path,
+        ])?;
+        self.git(&["push", "-q", "--force", "origin", &format!("HEAD:refs/heads/{branch}")])?;
+        self.commit("HEAD")
+    }
+
     /// Whether `rel` differs in the work tree (or the index) from the commit checked out.
     pub fn dirty(&self, rel: &str) -> Result<bool, GitError> {
         let path = format!("{}{rel}", self.prefix);

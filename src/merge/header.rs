@@ -4,12 +4,13 @@
 use sha2::{Digest, Sha256};
 
 use crate::model::text::{escape_reversibly, unescape};
+use crate::parse::Bytes;
 
 /// The header line that carries the body's hash.
 pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
 
 /// A header line naming a posture attribute tailgrant set: `<key> <device>`.
-pub const POSTURE_PREFIX: &str = "// tailgrant-posture: ";
+pub(super) const POSTURE_PREFIX: &str = "// tailgrant-posture: ";
 
 /// Placeholder the hash replaces once the body is known; same length as a hex SHA-256.
 const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -22,7 +23,7 @@ const UNSEALED: &str = "00000000000000000000000000000000000000000000000000000000
 /// They are recorded in the body, under the hash, because the API does not say who set an
 /// attribute: the next apply reads them back from the live policy to know which attributes
 /// are tailgrant's to remove.
-pub fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String, String)]) {
+pub(super) fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String, String)]) {
     let mut before = format!(
         "// Rendered by tailgrant from {base_rel} and the fragments active when it was applied.\n\
          // Edit those files in git, not this policy: tailgrant refuses to overwrite edits made elsewhere.\n\
@@ -37,7 +38,7 @@ pub fn attach(tree: &mut crate::parse::Value, base_rel: &str, posture: &[(String
     }
     let mut before = before.into_bytes();
     before.extend_from_slice(tree.before.trim_ascii_start());
-    tree.before = before;
+    tree.before = Bytes::from_vec(before);
 }
 
 /// A posture line's field, escaped so that nothing in it can end the line, split it (a key is
@@ -58,7 +59,7 @@ fn field(s: &str, is_key: bool) -> String {
 }
 
 /// Fills in the hash of the body (everything after the hash line) in a formatted file.
-pub fn seal(text: String) -> (String, String) {
+pub(super) fn seal(text: String) -> (String, String) {
     let marker = format!("{HEADER_HASH_PREFIX}{UNSEALED}\n");
     let Some(at) = text.find(&marker) else {
         let hash = sha256_hex(text.as_bytes());
@@ -98,7 +99,7 @@ pub fn recorded_posture(text: &str) -> Vec<(String, String)> {
 }
 
 /// Removes tailgrant's header lines from the comments before a rendered policy.
-pub fn detach(tree: &mut crate::parse::Value) {
+pub(super) fn detach(tree: &mut crate::parse::Value) {
     let before = String::from_utf8_lossy(&tree.before).into_owned();
     let mut rest = before.as_str();
     while let Some(line) = rest.split_inclusive('\n').next() {
@@ -115,7 +116,7 @@ pub fn detach(tree: &mut crate::parse::Value) {
         }
         rest = &rest[line.len()..];
     }
-    tree.before = rest.trim_start_matches('\n').as_bytes().to_vec();
+    tree.before = Bytes::from_slice(rest.trim_start_matches('\n').as_bytes());
 }
 
 pub fn verify_header(text: &str) -> HeaderState {

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use crate::finding::{Code, Finding, Location};
 use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
-use crate::parse::{self, Array, Member, Node, Object, Value};
+use crate::parse::{self, Array, Bytes, Member, Node, Object, Value};
 
 pub use header::{HEADER_HASH_PREFIX, HeaderState, recorded_posture, sha256_hex, verify_header};
 
@@ -202,7 +202,7 @@ impl<'f> Prepared<'f> {
         let entry = |e: &Value| match lists {
             Lists::Formatted => {
                 let text = parse::format_nested(Value::new(e.node.clone()), ENTRY_DEPTH);
-                let node = Node::Literal(text);
+                let node = Node::Literal(Bytes::from_vec(text));
                 labelled(Value { before: e.before.clone(), span: e.span.clone(), node, after: e.after.clone() }, &label)
             }
             _ => labelled(e.clone(), &label),
@@ -391,7 +391,7 @@ fn member_index(v: &mut Value, name: &str, empty: Node, ci: bool) -> usize {
         Some(i) => i,
         None => {
             let mut key = Value::string(name);
-            key.before = b"\n".to_vec();
+            key.before = Bytes::from_slice(b"\n");
             obj.members.push(Member { name: key, value: Value::new(empty) });
             obj.members.len() - 1
         }
@@ -407,7 +407,7 @@ fn labelled(mut v: Value, label: &Label) -> Value {
     let mut before = Vec::with_capacity(label.0.len() + own.len());
     before.extend_from_slice(&label.0);
     before.extend_from_slice(own);
-    v.before = before;
+    v.before = Bytes::from_vec(before);
     v
 }
 

@@ -89,7 +89,7 @@ impl<'de> Deserializer<'de> for TreeDe<'_> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.v.node {
-            Node::Literal(l) if l == b"null" => visitor.visit_none(),
+            Node::Literal(l) if l.as_slice() == b"null" => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
@@ -98,14 +98,16 @@ impl<'de> Deserializer<'de> for TreeDe<'_> {
     // object, an empty string, false.
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.v.node {
-            Node::Literal(l) if l == b"null" => visitor.visit_seq(Elements { iter: [].iter(), renames: self.renames }),
+            Node::Literal(l) if l.as_slice() == b"null" => {
+                visitor.visit_seq(Elements { iter: [].iter(), renames: self.renames })
+            }
             _ => self.deserialize_any(visitor),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.v.node {
-            Node::Literal(l) if l == b"null" => {
+            Node::Literal(l) if l.as_slice() == b"null" => {
                 visitor.visit_map(Members { iter: [].iter(), value: None, renames: self.renames })
             }
             _ => self.deserialize_any(visitor),
@@ -114,7 +116,7 @@ impl<'de> Deserializer<'de> for TreeDe<'_> {
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.v.node {
-            Node::Literal(l) if l == b"null" => visitor.visit_str(""),
+            Node::Literal(l) if l.as_slice() == b"null" => visitor.visit_str(""),
             _ => self.deserialize_any(visitor),
         }
     }
@@ -125,7 +127,7 @@ impl<'de> Deserializer<'de> for TreeDe<'_> {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.v.node {
-            Node::Literal(l) if l == b"null" => visitor.visit_bool(false),
+            Node::Literal(l) if l.as_slice() == b"null" => visitor.visit_bool(false),
             _ => self.deserialize_any(visitor),
         }
     }

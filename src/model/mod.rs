@@ -6,6 +6,7 @@ pub mod config;
 pub mod fragment;
 pub mod people;
 pub mod policy;
+pub mod rule;
 pub mod shape;
 
 pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, WidestPrefix};
@@ -25,6 +26,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 pub mod de;
 pub mod devices;
 pub mod draft;
+pub mod form;
 pub mod selector;
 pub mod text;
 pub mod users;

@@ -58,6 +58,15 @@ impl Forge {
     }
 }
 
+/// The tailnet login that `people` maps `account` on `forge` to, if any (accounts compare
+/// without regard to case, as the forges compare them).
+pub fn login_of<'p>(people: &'p indexmap::IndexMap<String, Accounts>, forge: Forge, account: &str) -> Option<&'p str> {
+    people
+        .iter()
+        .find(|(_, a)| forge.account(a).is_some_and(|mine| Forge::same(mine, account)))
+        .map(|(login, _)| login.as_str())
+}
+
 /// GitHub logins: 1 to 39 letters, digits and single hyphens, neither first nor last.
 fn github_login_problem(s: &str) -> Option<&'static str> {
     if s.is_empty() || s.len() > 39 {

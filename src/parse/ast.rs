@@ -12,18 +12,23 @@ use std::ops::Range;
 /// span at 0.
 pub type Span = Range<usize>;
 
+/// The bytes of a literal or of the extra around a value. Most are short (a space, a newline
+/// and tabs, a login in quotes), so they live inline rather than in an allocation each: a
+/// policy has hundreds of thousands of them.
+pub type Bytes = smallvec::SmallVec<[u8; 16]>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Value {
-    pub before: Vec<u8>,
+    pub before: Bytes,
     pub span: Span,
     pub node: Node,
-    pub after: Vec<u8>,
+    pub after: Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     /// `null`, `true`, `false`, a number or a string, exactly as written (strings with quotes).
-    Literal(Vec<u8>),
+    Literal(Bytes),
     Object(Object),
     Array(Array),
 }
@@ -32,7 +37,7 @@ pub enum Node {
 pub struct Object {
     pub members: Vec<Member>,
     /// Extra before the closing `}`.
-    pub after: Vec<u8>,
+    pub after: Bytes,
     /// Whether a comma follows the last member. When false, the last value's `after` is empty:
     /// its extra belongs to `after` here.
     pub trailing_comma: bool,
@@ -47,18 +52,18 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Array {
     pub elements: Vec<Value>,
-    pub after: Vec<u8>,
+    pub after: Bytes,
     pub trailing_comma: bool,
 }
 
 impl Value {
     /// A value with no surrounding extra, for values built by tailgrant rather than parsed.
     pub fn new(node: Node) -> Self {
-        Value { before: Vec::new(), span: 0..0, node, after: Vec::new() }
+        Value { before: Bytes::new(), span: 0..0, node, after: Bytes::new() }
     }
 
     pub fn string(s: &str) -> Self {
-        Value::new(Node::Literal(super::strings::encode(s).into_bytes()))
+        Value::new(Node::Literal(Bytes::from_slice(super::strings::encode(s).as_bytes())))
     }
 
     pub fn as_object(&self) -> Option<&Object> {

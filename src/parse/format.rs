@@ -8,7 +8,7 @@
 //! JSON), at most one blank line in a row, and values in consecutive one-line members aligned.
 //! `corpus` tests check every real-world file and Tailscale's own test vectors.
 
-use super::ast::{Node, Value, has_comment};
+use super::ast::{Bytes, Node, Value, has_comment};
 use super::parser::comment_len;
 use crate::parallel::{chunk_ranges, par_chunks, par_chunks_ref};
 
@@ -71,7 +71,7 @@ fn normalize(v: &mut Value) {
                 && l.contains(&b'\\')
                 && let Some(s) = super::strings::decode(l)
             {
-                *l = super::strings::encode(&s).into_bytes();
+                *l = Bytes::from_slice(super::strings::encode(&s).as_bytes());
             }
         }
         Node::Object(o) => {
@@ -306,7 +306,7 @@ fn format_whitespace(v: &mut Value, depth: usize, flags: &[bool], next: &mut usi
 
 /// The parts of an object or array that trailing commas concern: the last value's extra, the
 /// extra before the closing bracket, and the trailing-comma flag.
-type Tail<'a> = (Option<&'a mut Vec<u8>>, &'a mut Vec<u8>, &'a mut bool);
+type Tail<'a> = (Option<&'a mut Bytes>, &'a mut Bytes, &'a mut bool);
 
 fn tail(v: &mut Value) -> Option<Tail<'_>> {
     match &mut v.node {
@@ -342,11 +342,10 @@ struct Opts {
     append_space_if_empty: bool,
 }
 
-fn format_extra(b: &mut Vec<u8>, depth: usize, opts: Opts) {
+fn format_extra(b: &mut Bytes, depth: usize, opts: Opts) {
     if b.contains(&b'\r') {
-        *b = replace(b, b"\r\n", b"\n");
-        *b = replace(b, b"\n\r", b"\n");
-        *b = replace(b, b"\r", b" ");
+        let unified = replace(&replace(&replace(b, b"\r\n", b"\n"), b"\n\r", b"\n"), b"\r", b" ");
+        *b = Bytes::from_slice(&unified);
     }
     let mut input: &[u8] = b;
     // Most extras are empty or a newline and indentation: do not allocate up front.
@@ -402,8 +401,8 @@ fn format_extra(b: &mut Vec<u8>, depth: usize, opts: Opts) {
     if opts.append_space_if_empty && out.is_empty() {
         out.push(b' ');
     }
-    if *b != out {
-        *b = out;
+    if b.as_slice() != out.as_slice() {
+        *b = Bytes::from_slice(&out);
     }
 }
 

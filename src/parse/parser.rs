@@ -2,7 +2,7 @@
 //! `//` and `/* */` comments and one trailing comma per object or array) and reports errors
 //! with the same reasons and positions, so a user sees what the control plane would say.
 
-use super::ast::{Array, Member, Node, Object, Value};
+use super::ast::{Array, Bytes, Member, Node, Object, Value};
 use super::strings::is_valid_literal;
 
 /// Deeper nesting is refused instead of risking the stack. serde_json, which decodes the
@@ -35,7 +35,7 @@ struct Parser<'a> {
 /// Internal error: a closing bracket where a value should start is not an error for the
 /// enclosing array or object (it ends it), so it travels up with the extra seen before it.
 enum Fail {
-    Close { bracket: u8, offset: usize, before: Vec<u8> },
+    Close { bracket: u8, offset: usize, before: Bytes },
     Syntax(SyntaxError),
 }
 
@@ -57,14 +57,14 @@ fn err(offset: usize, reason: impl Into<String>) -> Fail {
 impl Parser<'_> {
     fn value_with_extra(&mut self, n0: usize) -> Result<(Value, usize), Fail> {
         let n = self.extra(n0)?;
-        let before = self.b[n0..n].to_vec();
+        let before = Bytes::from_slice(&self.b[n0..n]);
         let (node, end) = match self.trimmed(n) {
             Ok(r) => r,
             Err(Fail::Close { bracket, offset, .. }) => return Err(Fail::Close { bracket, offset, before }),
             Err(e) => return Err(e),
         };
         let m = self.extra(end)?;
-        Ok((Value { before, span: n..end, node, after: self.b[end..m].to_vec() }, m))
+        Ok((Value { before, span: n..end, node, after: Bytes::from_slice(&self.b[end..m]) }, m))
     }
 
     fn trimmed(&mut self, n: usize) -> Result<(Node, usize), Fail> {
@@ -84,7 +84,7 @@ impl Parser<'_> {
                 // enclosing value.
                 r.map_err(|e| Fail::Syntax(e.into_syntax()))
             }
-            b'}' | b']' => Err(Fail::Close { bracket: c, offset: n, before: Vec::new() }),
+            b'}' | b']' => Err(Fail::Close { bracket: c, offset: n, before: Bytes::new() }),
             b'"' => {
                 let mut i = n + 1;
                 let mut escaped = false;
@@ -105,7 +105,7 @@ impl Parser<'_> {
                 if !is_valid_literal(lit) {
                     return Err(err(n, format!("invalid literal: {}", String::from_utf8_lossy(lit))));
                 }
-                Ok((Node::Literal(lit.to_vec()), i + 1))
+                Ok((Node::Literal(Bytes::from_slice(lit)), i + 1))
             }
             _ => {
                 let mut i = n;
@@ -119,7 +119,7 @@ impl Parser<'_> {
                 if !is_valid_literal(lit) {
                     return Err(err(n, format!("invalid literal: {}", String::from_utf8_lossy(lit))));
                 }
-                Ok((Node::Literal(lit.to_vec()), i))
+                Ok((Node::Literal(Bytes::from_slice(lit)), i))
             }
         }
     }

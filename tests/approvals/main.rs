@@ -9,4 +9,5 @@ mod github;
 mod gitlab;
 mod policy;
 mod readme; // the README's approvals sample
+mod request;
 mod support;

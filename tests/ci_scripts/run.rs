@@ -114,6 +114,16 @@ fn approvals_gets_the_github_token_and_nothing_else_does() {
     let out = a.run(&[("INPUT_COMMAND", "approvals")]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("pull-requests: read"), "{out:?}");
+    // The self-service commands write to GitHub with it, and need no Tailscale credentials.
+    for command in ["request", "remind"] {
+        let out = a.run(&[("INPUT_COMMAND", command), token, ("INPUT_API_KEY", "tskey-api-secret")]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(args(&out), [command]);
+        assert_eq!(env(&out), ["TAILGRANT_DIR=policies", "GITHUB_TOKEN=ghs_fromTheGithubTokenInput"]);
+        let out = a.run(&[("INPUT_COMMAND", command)]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("issues: write"), "{out:?}");
+    }
 }
 
 #[test]

@@ -15,4 +15,5 @@ mod formats;
 mod newcomer; // what a new user meets first: errors with a next step, explain, CLI conventions
 mod readme; // the README's samples print what they show
 mod render;
+mod request;
 mod workflow;

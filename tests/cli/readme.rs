@@ -73,6 +73,11 @@ fn run_block(r: &TestRepo, block: &Block, failures: &mut Vec<String>) {
             }
             continue;
         }
+        // The renewal sample names the file the narrative's request wrote, which the example
+        // does not hold (tests/approvals/request.rs runs request, renew and remind).
+        if !block.console && step.command.starts_with("tailgrant renew ") {
+            continue;
+        }
         let Some(args) = tailgrant_args(&step.command) else {
             assert!(
                 !block.console,

@@ -67,7 +67,7 @@ fn trusted<'r>(repo: &'r Repository, at: Timestamp, rules: &[(Matcher, &Guardrai
     View::with(repo, |f| !guarded(f) && f.fragment.expires.is_none() && f.fragment.status(at) == Status::Active)
 }
 
-pub fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut Vec<Finding>) {
+pub(super) fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings: &mut Vec<Finding>) {
     let rules = matchers(&repo.config);
     let trusted = trusted(repo, at, &rules);
     let ground = Ground { trusted: &trusted, all: view, owners: &repo.config.owners };

@@ -39,7 +39,7 @@ pub(crate) struct Ground<'a> {
 
 impl Ground<'_> {
     /// Why nobody owns `dst`, if nobody does: whoever asks, the answer is the same.
-    pub fn unowned(&self, dst: &str) -> Option<String> {
+    pub(super) fn unowned(&self, dst: &str) -> Option<String> {
         let dst = dst.trim();
         match classify(dst) {
             // A tag defined in trusted ground has owners (perhaps only admins: TG210's case).
@@ -52,7 +52,7 @@ impl Ground<'_> {
         }
     }
 
-    pub fn owns(&self, person: &str, dst: &str) -> Ownership {
+    pub(super) fn owns(&self, person: &str, dst: &str) -> Ownership {
         let dst = dst.trim();
         let configured = self.owners.get(dst).map(|list| listed(self.trusted, person, list.iter().map(String::as_str)));
         if configured == Some(Ownership::Owns) {

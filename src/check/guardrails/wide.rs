@@ -147,7 +147,7 @@ pub(crate) struct PortsOpened {
 }
 
 impl PortsOpened {
-    pub fn add(&mut self, ports: &Ports) {
+    pub(super) fn add(&mut self, ports: &Ports) {
         let protos: Vec<u8> = match ports.protos {
             Protos::Default => vec![6, 17],
             Protos::All => vec![6, 17, 132],
@@ -161,7 +161,7 @@ impl PortsOpened {
         }
     }
 
-    pub fn merge(&mut self, other: &PortsOpened) {
+    pub(super) fn merge(&mut self, other: &PortsOpened) {
         self.every_protocol |= other.every_protocol;
         for (p, r) in &other.by_proto {
             self.by_proto.entry(*p).or_default().extend(r.iter().copied());
@@ -170,7 +170,7 @@ impl PortsOpened {
 
     /// What is too wide about these ports on `dst`: every protocol, every port of a protocol
     /// that has ports, or more ports than `max_ports`.
-    pub fn too_wide(&self, dst: &str, max_ports: u32) -> Option<String> {
+    pub(super) fn too_wide(&self, dst: &str, max_ports: u32) -> Option<String> {
         if self.every_protocol {
             return Some(format!("every protocol and port of {dst}"));
         }

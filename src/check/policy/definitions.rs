@@ -7,7 +7,7 @@ use crate::load::view::{Named, field, strings};
 use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
 use crate::parse::Node;
 
-pub fn check(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     groups(ctx);
     tag_owners(ctx);
     hosts(ctx);

@@ -12,9 +12,9 @@ use crate::finding::{Code, Finding};
 use crate::load::view::{Origin, View};
 use crate::parse::Value;
 
-pub use selectors::Place;
+pub(super) use selectors::Place;
 
-pub fn check(view: &View<'_>, findings: &mut Vec<Finding>) {
+pub(super) fn check(view: &View<'_>, findings: &mut Vec<Finding>) {
     let mut ctx = Ctx { view, findings };
     definitions::check(&mut ctx);
     network::check(&mut ctx);
@@ -23,13 +23,20 @@ pub fn check(view: &View<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// What every rule needs: the view to resolve names in, and where findings go.
-pub struct Ctx<'v, 'a> {
+pub(super) struct Ctx<'v, 'a> {
     pub view: &'v View<'a>,
     pub findings: &'v mut Vec<Finding>,
 }
 
 impl Ctx<'_, '_> {
-    pub fn report(&mut self, code: Code, origin: Origin<'_>, at: &Value, message: String, help: impl Into<String>) {
+    pub(super) fn report(
+        &mut self,
+        code: Code,
+        origin: Origin<'_>,
+        at: &Value,
+        message: String,
+        help: impl Into<String>,
+    ) {
         self.findings.push(Finding::new(code, origin.at(at), message, help));
     }
 }

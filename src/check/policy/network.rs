@@ -3,13 +3,14 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Entry, field, strings};
+use crate::model::rule::{self, Section};
 use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
 };
 use crate::parse::{Node, Object, Value};
 use std::borrow::Cow;
 
-pub fn check(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for e in &view.acls {
         acl(ctx, *e);
@@ -19,7 +20,34 @@ pub fn check(ctx: &mut Ctx<'_, '_>) {
     }
 }
 
+/// An ACL, one check per code.
 fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    acl_action(ctx, e);
+    super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
+    let src = rule::sources(Section::Acls, e.value);
+    let sources = sources(ctx, e, src, Place::Src);
+    let proto = acl_protocol(ctx, e);
+    let Some(dst) = rule::destinations(Section::Acls, e.value) else { return };
+    let dsts = strings(dst);
+    if dsts.is_empty() && src.is_some() {
+        empty_destinations(ctx, e, dst, "rule");
+    }
+    let mut has_self = false;
+    for (d, at) in dsts {
+        let Some((host, ports)) = acl_ports(ctx, e, &d, at) else { continue };
+        let sel = selectors::check(ctx, e.origin, at, host, Place::Dst);
+        has_self |= sel == Selector::Autogroup("self");
+        if ports != "*" {
+            ports_of_a_portless_protocol(ctx, e, host, proto.as_ref());
+        }
+    }
+    if has_self {
+        self_sources(ctx, e, &sources, true);
+    }
+}
+
+/// TG115 `invalid-action`: an ACL's action is `accept`, in lower case.
+fn acl_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     let v = e.value;
     match field(v, "action").map(|a| (a, a.as_str())) {
         Some((_, Some(a))) if a == "accept" => {}
@@ -39,113 +67,88 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             "add \"action\": \"accept\"",
         ),
     }
-    super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
-    let src = field(v, "src").or_else(|| field(v, "users"));
-    let dst = field(v, "dst").or_else(|| field(v, "ports"));
-    let sources = sources(ctx, e, src, Place::Src);
-    let proto = field(v, "proto").and_then(|p| Some((p, p.as_str()?)));
-    let proto_num = match &proto {
-        Some((at, p)) => match parse_protocol(p) {
-            Ok(n) => Some(n),
-            Err(why) => {
-                ctx.report(
-                    Code::InvalidProtocol,
-                    e.origin,
-                    at,
-                    why,
-                    "use a protocol name such as tcp, udp, icmp, or its IANA number",
-                );
-                None
-            }
-        },
-        None => None,
+}
+
+/// An ACL's `proto`: where it is written, its text, and its number when it has one.
+type Proto<'v> = (&'v Value, String, Option<u8>);
+
+/// TG114 `invalid-protocol`: `proto` is a protocol name or an IANA number.
+fn acl_protocol<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>) -> Option<Proto<'v>> {
+    let (at, p) = field(e.value, "proto").and_then(|p| Some((p, p.as_str()?)))?;
+    let number = match parse_protocol(&p) {
+        Ok(n) => Some(n),
+        Err(why) => {
+            ctx.report(
+                Code::InvalidProtocol,
+                e.origin,
+                at,
+                why,
+                "use a protocol name such as tcp, udp, icmp, or its IANA number",
+            );
+            None
+        }
     };
-    let mut has_self = false;
-    let Some(dst) = dst else { return };
-    let dsts = strings(dst);
-    if dsts.is_empty() && src.is_some() {
-        empty_destinations(ctx, e, dst, "rule");
-    }
-    for (d, at) in dsts {
-        let (host, ports) = match split_host_ports(d.trim()) {
-            Ok(hp) => hp,
-            Err(why) => {
-                ctx.report(
-                    Code::InvalidPort,
-                    e.origin,
-                    at,
-                    why,
-                    "ACL destinations are host:ports, e.g. tag:web:443 or tag:web:*",
-                );
-                continue;
-            }
-        };
-        // The ports first, as Tailscale parses them first: `autogroup:self` without a port is
-        // a bad port list ("self"), not an undefined host `autogroup` (capture acl-err03).
-        let parsed = parse_ports(ports);
-        if let Err(why) = &parsed {
+    Some((at, p, number))
+}
+
+/// TG113 `invalid-port`: an ACL destination is `host:ports`, the ports `*`, `N`, `N-M` or a
+/// list of those. Returns the host and the ports when they are valid.
+fn acl_ports<'d>(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, d: &'d str, at: &Value) -> Option<(&'d str, &'d str)> {
+    let (host, ports) = match split_host_ports(d.trim()) {
+        Ok(hp) => hp,
+        Err(why) => {
             ctx.report(
                 Code::InvalidPort,
                 e.origin,
                 at,
-                format!("dst={:?}: {why}", d.trim()),
-                "ports are *, N, N-M or a comma list of those (a destination always has a port)",
+                why,
+                "ACL destinations are host:ports, e.g. tag:web:443 or tag:web:*",
             );
-            continue;
+            return None;
         }
-        let sel = selectors::check(ctx, e.origin, at, host, Place::Dst);
-        has_self |= sel == Selector::Autogroup("self");
-        match parsed {
-            Err(_) => {}
-            Ok(_) if ports != "*" => {
-                if let (Some(n), Some((pat, p))) = (proto_num, &proto)
-                    && !protocol_has_ports(n)
-                {
-                    ctx.report(
-                        Code::InvalidProtocol,
-                        e.origin,
-                        pat,
-                        format!("protocol does not support specific ports: {p:?}, only \"*\" is allowed"),
-                        format!("write the destination as {host}:*"),
-                    );
-                }
-            }
-            Ok(_) => {}
-        }
+    };
+    // The ports first, as Tailscale parses them first: `autogroup:self` without a port is
+    // a bad port list ("self"), not an undefined host `autogroup` (capture acl-err03).
+    if let Err(why) = parse_ports(ports) {
+        ctx.report(
+            Code::InvalidPort,
+            e.origin,
+            at,
+            format!("dst={:?}: {why}", d.trim()),
+            "ports are *, N, N-M or a comma list of those (a destination always has a port)",
+        );
+        return None;
     }
-    if has_self {
-        self_sources(ctx, e, &sources, true);
+    Some((host, ports))
+}
+
+/// TG114 `invalid-protocol`: a protocol without ports (ICMP, GRE…) takes only `host:*`.
+fn ports_of_a_portless_protocol(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, host: &str, proto: Option<&Proto<'_>>) {
+    if let Some((at, p, Some(n))) = proto
+        && !protocol_has_ports(*n)
+    {
+        ctx.report(
+            Code::InvalidProtocol,
+            e.origin,
+            at,
+            format!("protocol does not support specific ports: {p:?}, only \"*\" is allowed"),
+            format!("write the destination as {host}:*"),
+        );
     }
 }
 
+/// A grant, one check per code.
 fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
-    let v = e.value;
-    let src = field(v, "src");
+    let src = rule::sources(Section::Grants, e.value);
     let sources = sources(ctx, e, src, Place::Src);
-    let mut has_self = false;
-    let mut internet = false;
-    if let Some(dst) = field(v, "dst") {
+    let (mut has_self, mut internet) = (false, false);
+    if let Some(dst) = rule::destinations(Section::Grants, e.value) {
         let dsts = strings(dst);
         if dsts.is_empty() && src.is_some() {
             empty_destinations(ctx, e, dst, "grant");
         }
         for (d, at) in dsts {
-            // Every spelling of a /0: `::0/0`, `1.2.3.4/0`, or a host alias for one (the captured
-            // rejections grant-v04/v05/v08 are of `0.0.0.0/0` and `::/0`; the rest is the same
-            // prefix written otherwise).
-            let zero = |s: &str| crate::model::selector::parse_cidr(s).is_some_and(|(_, len)| len == 0);
-            let alias_zero = match crate::model::selector::classify(d.trim()) {
-                Selector::Host(h) => ctx.view.host(h).is_some_and(zero),
-                _ => false,
-            };
-            if zero(d.trim()) || alias_zero {
-                ctx.report(
-                    Code::AllAddressesCidr,
-                    e.origin,
-                    at,
-                    format!("dst {:?}: to allow all IP addresses, use \"*\" or \"autogroup:internet\"", d.trim()),
-                    "write \"*\" for every address, or \"autogroup:internet\" for the internet through exit nodes",
-                );
+            if all_addresses_cidr(ctx, e, &d, at) {
                 continue;
             }
             let sel = selectors::check(ctx, e.origin, at, &d, Place::Dst);
@@ -153,10 +156,47 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             internet |= sel == Selector::Autogroup("internet");
         }
     }
-    let ip = field(v, "ip");
-    let ips = ip.map(strings).unwrap_or_default();
-    for (spec, at) in &ips {
-        if let Err(why) = parse_ip_spec(spec) {
+    grant_ip(ctx, e);
+    grant_app(ctx, e, internet);
+    grant_without_access(ctx, e);
+    if let Some(via) = field(e.value, "via") {
+        for (t, at) in strings(via) {
+            selectors::check(ctx, e.origin, at, &t, Place::Via);
+        }
+    }
+    if has_self {
+        self_sources(ctx, e, &sources, false);
+    }
+}
+
+/// TG119 `all-addresses-cidr`: a grant destination of every address written as a /0, in any
+/// spelling: `::0/0`, `1.2.3.4/0`, or a host alias for one (the captured rejections
+/// grant-v04/v05/v08 are of `0.0.0.0/0` and `::/0`; the rest is the same prefix written
+/// otherwise). Returns whether it was one.
+fn all_addresses_cidr(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, d: &str, at: &Value) -> bool {
+    let zero = |s: &str| crate::model::selector::parse_cidr(s).is_some_and(|(_, len)| len == 0);
+    let alias_zero = match crate::model::selector::classify(d.trim()) {
+        Selector::Host(h) => ctx.view.host(h).is_some_and(zero),
+        _ => false,
+    };
+    if !(zero(d.trim()) || alias_zero) {
+        return false;
+    }
+    ctx.report(
+        Code::AllAddressesCidr,
+        e.origin,
+        at,
+        format!("dst {:?}: to allow all IP addresses, use \"*\" or \"autogroup:internet\"", d.trim()),
+        "write \"*\" for every address, or \"autogroup:internet\" for the internet through exit nodes",
+    );
+    true
+}
+
+/// TG113 `invalid-port` and TG114 `invalid-protocol`: each `ip` entry is `*`, `PORTS`,
+/// `PROTO:PORTS` or `PROTO:*`.
+fn grant_ip(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    for (spec, at) in field(e.value, "ip").map(strings).unwrap_or_default() {
+        if let Err(why) = parse_ip_spec(&spec) {
             let code = if why.contains("port") && !why.contains("protocol does not") {
                 Code::InvalidPort
             } else {
@@ -171,26 +211,39 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             );
         }
     }
-    let app = field(v, "app");
-    let app_obj = app.and_then(|a| match &a.node {
-        Node::Object(o) => Some(o),
+}
+
+fn app_object(v: &Value) -> Option<(&Value, &Object)> {
+    let app = field(v, "app")?;
+    match &app.node {
+        Node::Object(o) => Some((app, o)),
         _ => None,
-    });
-    if let Some(o) = app_obj {
-        check_capabilities(ctx, e.origin, o, true);
-        if internet && !o.members.is_empty() {
-            ctx.report(
-                Code::InvalidAppCapability,
-                e.origin,
-                app.unwrap_or(v),
-                "cannot use app grants with autogroup:internet".into(),
-                "grant app capabilities to devices, not to the internet",
-            );
-        }
     }
-    let app_empty = app_obj.is_none_or(|o| o.members.is_empty());
-    if ips.is_empty() && app_empty {
-        let at = ip.or(app).unwrap_or(v);
+}
+
+/// TG118 `invalid-app-capability`: capability names, and no app grants to the internet.
+fn grant_app(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, internet: bool) {
+    let Some((app, o)) = app_object(e.value) else { return };
+    check_capabilities(ctx, e.origin, o, true);
+    if internet && !o.members.is_empty() {
+        ctx.report(
+            Code::InvalidAppCapability,
+            e.origin,
+            app,
+            "cannot use app grants with autogroup:internet".into(),
+            "grant app capabilities to devices, not to the internet",
+        );
+    }
+}
+
+/// TG116 `grant-without-access`: a grant needs `ip` or `app`.
+fn grant_without_access(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    let v = e.value;
+    let ip = field(v, "ip");
+    let no_ip = ip.map(strings).unwrap_or_default().is_empty();
+    let no_app = app_object(v).is_none_or(|(_, o)| o.members.is_empty());
+    if no_ip && no_app {
+        let at = ip.or(field(v, "app")).unwrap_or(v);
         ctx.report(
             Code::GrantWithoutAccess,
             e.origin,
@@ -199,17 +252,9 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             "add \"ip\": [\"tcp:443\"] (or the ports needed), or app capabilities",
         );
     }
-    if let Some(via) = field(v, "via") {
-        for (t, at) in strings(via) {
-            selectors::check(ctx, e.origin, at, &t, Place::Via);
-        }
-    }
-    if has_self {
-        self_sources(ctx, e, &sources, false);
-    }
 }
 
-/// A rule with sources but no destinations: accepted by Tailscale, but it allows nothing.
+/// TG126 `empty-rule`: a rule with sources but no destinations is accepted by Tailscale, but it allows nothing.
 fn empty_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &Value, what: &str) {
     ctx.report(
         Code::EmptyRule,
@@ -244,7 +289,7 @@ fn sources<'v>(
     list
 }
 
-/// `autogroup:self` as a destination only makes sense for sources that are people.
+/// TG117 `invalid-self-destination`: `autogroup:self` as a destination only makes sense for sources that are people.
 fn self_sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, sources: &[(Cow<'_, str>, &Value)], acl: bool) {
     for (s, at) in sources {
         let ok = match crate::model::selector::classify(s) {
@@ -284,7 +329,12 @@ const GRANTABLE_TAILSCALE_CAPS: &[&str] = &[
 
 /// Capability names are `domain/path`; in grants, Tailscale's own domain is reserved (node
 /// attributes use some of its capabilities, such as `tailscale.com/app-connectors`).
-pub fn check_capabilities(ctx: &mut Ctx<'_, '_>, origin: crate::load::view::Origin<'_>, app: &Object, grant: bool) {
+pub(super) fn check_capabilities(
+    ctx: &mut Ctx<'_, '_>,
+    origin: crate::load::view::Origin<'_>,
+    app: &Object,
+    grant: bool,
+) {
     for m in &app.members {
         let Some(name) = m.name.as_str() else { continue };
         if name.contains("://") || !name.contains('/') || name.starts_with('/') {

@@ -8,7 +8,7 @@ use crate::parse::Value;
 
 /// Where a selector appears; legality differs by place (Tailscale's "targets and selectors").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     Src,
     Dst,
     SshSrc,
@@ -104,7 +104,13 @@ fn allowed(sel: &Selector<'_>, place: Place) -> Result<(), &'static str> {
 
 /// Checks one selector string at `place`: well-formed, defined, and allowed there. Returns
 /// the classification for rules that need more (ports, autogroup:self pairing).
-pub fn check<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, raw: &'s str, place: Place) -> Selector<'s> {
+pub(super) fn check<'s>(
+    ctx: &mut Ctx<'_, '_>,
+    origin: Origin<'_>,
+    at: &Value,
+    raw: &'s str,
+    place: Place,
+) -> Selector<'s> {
     let text = raw.trim();
     if text != raw {
         ctx.report(
@@ -214,7 +220,7 @@ pub fn check<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, raw: &'s
 /// says which they are. Returns false when it reported a finding.
 /// Only the `*@DOMAIN` form is a domain expression: other `localpart:` strings are taken
 /// as literal logins, and the comparison is case-sensitive (the recorded answers show both).
-pub fn check_domain(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, expr: &str) -> bool {
+pub(super) fn check_domain(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, expr: &str) -> bool {
     let Some(domain) = expr.strip_prefix("*@").or_else(|| (!expr.contains('@')).then_some(expr)) else { return true };
     if domain.is_empty() || ctx.view.domains.is_empty() || ctx.view.domains.iter().any(|d| d == domain) {
         return true;
@@ -244,7 +250,7 @@ fn help_for(place: Place) -> &'static str {
 }
 
 /// The candidate most like `name`, if it is close enough to be the intended one.
-pub fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+pub(super) fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     candidates
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(score, _)| *score > 0.85)

@@ -3,16 +3,35 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Entry, field, strings};
+use crate::model::rule::{self, Section};
 use crate::model::selector::{Selector, classify};
 
-pub fn check(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for e in &view.ssh {
         rule(ctx, *e);
     }
 }
 
+/// An SSH rule, one check per code.
 fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    invalid_action(ctx, e);
+    let src = rule::sources(Section::Ssh, e.value).map(strings).unwrap_or_default();
+    let dst = rule::destinations(Section::Ssh, e.value).map(strings).unwrap_or_default();
+    for (s, at) in &src {
+        selectors::check(ctx, e.origin, at, s, Place::SshSrc);
+    }
+    for (d, at) in &dst {
+        selectors::check(ctx, e.origin, at, d, Place::SshDst);
+    }
+    empty_rule(ctx, e, src.is_empty(), dst.is_empty());
+    pairing(ctx, e, &src, &dst);
+    invalid_users(ctx, e);
+    invalid_check_period(ctx, e);
+}
+
+/// TG115 `invalid-action`: an SSH rule's action is `accept` or `check`, written in lower case.
+fn invalid_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     let v = e.value;
     match field(v, "action").map(|a| (a, a.as_str().unwrap_or_default())) {
         Some((_, a)) if matches!(a.trim(), "accept" | "check") => {}
@@ -35,16 +54,13 @@ fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             );
         }
     }
-    let src = field(v, "src").map(strings).unwrap_or_default();
-    let dst = field(v, "dst").map(strings).unwrap_or_default();
-    for (s, at) in &src {
-        selectors::check(ctx, e.origin, at, s, Place::SshSrc);
-    }
-    for (d, at) in &dst {
-        selectors::check(ctx, e.origin, at, d, Place::SshDst);
-    }
-    if src.is_empty() || dst.is_empty() {
-        let at = field(v, if src.is_empty() { "src" } else { "dst" }).unwrap_or(v);
+}
+
+/// TG126 `empty-rule`: a rule without sources or destinations allows nothing.
+fn empty_rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, no_src: bool, no_dst: bool) {
+    let v = e.value;
+    if no_src || no_dst {
+        let at = field(v, if no_src { "src" } else { "dst" }).unwrap_or(v);
         ctx.report(
             Code::EmptyRule,
             e.origin,
@@ -53,7 +69,12 @@ fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             "add them or remove the rule",
         );
     }
-    pairing(ctx, e, &src, &dst);
+}
+
+/// TG120 `invalid-ssh-users`: logins to allow must be listed, none empty or `*`; `acceptEnv` names
+/// cannot be empty.
+fn invalid_users(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    let v = e.value;
     match field(v, "users") {
         Some(users) if !strings(users).is_empty() => {
             for (u, at) in strings(users) {
@@ -93,6 +114,11 @@ fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
             }
         }
     }
+}
+
+/// TG121 `invalid-check-period`: a Go duration up to 168h, or `always`.
+fn invalid_check_period(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+    let v = e.value;
     if let Some(cp) = field(v, "checkPeriod")
         && let Some(text) = cp.as_str()
         && text != "always"
@@ -124,7 +150,7 @@ fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     }
 }
 
-/// Tags cannot SSH to devices people own; a user destination needs that user as the only source.
+/// TG122 `invalid-ssh-rule`: tags cannot SSH to devices people own; a user destination needs that user as the only source.
 fn pairing(
     ctx: &mut Ctx<'_, '_>,
     e: Entry<'_>,
@@ -181,7 +207,7 @@ fn pairing(
 }
 
 /// Seconds in a Go duration string (`1h30m`, `90s`, `-5m`, `1.5h`), or `None` if it is not one.
-pub fn parse_go_duration(s: &str) -> Option<f64> {
+pub(super) fn parse_go_duration(s: &str) -> Option<f64> {
     let (neg, mut rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),

@@ -1,0 +1,82 @@
+//! `tailgrant request` and `tailgrant remind`: the self-service flow in GitHub Actions.
+
+use tailgrant::request::remind::Posted;
+use tailgrant::request::{self, IssueRun, Outcome, RequestError};
+
+use super::args::{Common, NetArgs};
+use super::{ExitStatus, err, out};
+
+pub fn run(common: &Common, net: &NetArgs) -> ExitStatus {
+    let run = match IssueRun::from_env(&|k| std::env::var(k).ok()) {
+        Ok(r) => r,
+        Err(e) => return failure(&e),
+    };
+    let Some(rt) = runtime() else { return ExitStatus::Usage };
+    match rt.block_on(request::handle(&common.dir, &run, super::approvals::options(net), common.at())) {
+        Ok(Outcome::Opened { pull, file, reviewers }) => {
+            out(&format!("{file}: opened pull request #{pull}; review requested from {}\n", reviewers.join(", ")));
+            ExitStatus::Clean
+        }
+        Ok(Outcome::Refused { findings, sources }) => {
+            let text = tailgrant::report::human::findings(
+                &findings,
+                |p| sources.iter().find(|s| s.path == p),
+                super::stderr_color(),
+            );
+            err(&text);
+            err(&format!("error: request #{} refused; the findings are commented on the issue\n", run.number));
+            ExitStatus::Findings
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+pub fn remind(common: &Common, within: Option<jiff::SignedDuration>, net: &NetArgs) -> ExitStatus {
+    let repo = match super::load(common) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let gh = match request::remind::repo_from_env(&|k| std::env::var(k).ok()) {
+        Ok(g) => g,
+        Err(e) => return failure(&e),
+    };
+    let Some(rt) = runtime() else { return ExitStatus::Usage };
+    match rt.block_on(request::remind::remind(&repo, &gh, super::approvals::options(net), common.at(), within)) {
+        Ok(reminders) => {
+            for r in reminders {
+                let whom = r.account.map_or("the requester".to_owned(), |a| format!("@{a}"));
+                let line = match r.posted {
+                    Posted::OnPull(n) => format!("reminded {whom} on pull request #{n}"),
+                    Posted::Issue(n) => format!("opened issue #{n} for {whom}"),
+                    Posted::Already(n) => format!("already reminded on #{n}"),
+                };
+                out(&format!("{}: expires {}; {line}\n", r.file, r.expires));
+            }
+            ExitStatus::Clean
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            err(&format!("error: cannot start the HTTP runtime: {e}\n"));
+            None
+        }
+    }
+}
+
+fn failure(e: &RequestError) -> ExitStatus {
+    err(&format!("error: {e}\n"));
+    match e {
+        RequestError::Forge(tailgrant::approvals::ForgeError::BadUrl { .. }) => ExitStatus::Usage,
+        RequestError::Environment(_) | RequestError::Load(_) => ExitStatus::Usage,
+        // A push that failed is the network's or the token's, like an API call; a checkout
+        // that is no git repository (or lacks the history) is the job's setup.
+        RequestError::Push(_) | RequestError::Forge(_) => ExitStatus::Api,
+        RequestError::Git(_) => ExitStatus::Usage,
+        RequestError::Write { .. } => ExitStatus::Usage,
+    }
+}

@@ -1,0 +1,280 @@
+//! `tailgrant request` (an access request issue to a pull request) and `tailgrant remind`
+//! (reminders before expiry), as GitHub Actions runs them: the real binary in a temporary git
+//! repository with a bare `origin` to push to, against the forge simulator.
+
+use std::path::Path;
+
+use forge_sim::{Issue, Setup, Simulator};
+
+use crate::support::*;
+
+pub const WRITE_TOKEN: &str = "ghs_simulatorTokenWithWriteAccess0000";
+const AT: &str = "--at=2026-11-23T09:00:00Z";
+
+/// The form's body, as GitHub writes it, asking for `dst` for 8h approved by `approvers`.
+pub fn body(dst: &str, approvers: &str, reason: &str) -> String {
+    format!(
+        "### Destinations\n\n{dst}\n\n### Protocol\n\ntcp\n\n### Duration\n\n8h\n\n### End time\n\n_No response_\n\n\
+         ### Reason\n\n{reason}\n\n### Ticket\n\nINC-4211\n\n### Approvers\n\n{approvers}\n\n### Device\n\n_No response_\n\n\
+         ### Posture attribute\n\n_No response_\n"
+    )
+}
+
+/// `main` checked out, with a bare repository as `origin` holding it.
+fn repo_with_origin() -> Repo {
+    let repo = Repo::new(&config(""));
+    repo.git(&["checkout", "-q", "main"]);
+    let origin = repo.path().join("origin.git");
+    repo.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo
+}
+
+/// A simulator where issue #12 was opened by `author`, and the people of [`config`] can review.
+fn forge(author: &str) -> Simulator {
+    Simulator::start(Setup {
+        collaborators: ["alice-gh", "bob-gh", "carol-gh", "dave-gh"].map(String::from).to_vec(),
+        issues: vec![Issue {
+            number: 12,
+            author: author.into(),
+            title: "Access request".into(),
+            body: String::new(),
+            labels: vec!["access-request".into()],
+            open: true,
+        }],
+        ..Setup::default()
+    })
+    .unwrap()
+}
+
+/// The `issues` event of issue #12 by `author` with `body`.
+fn issue_event(dir: &Path, author: &str, body: &str) -> std::path::PathBuf {
+    let path = dir.join("issue-event.json");
+    let payload = serde_json::json!({
+        "action": "opened",
+        "issue": {"number": 12, "user": {"login": author}, "body": body, "labels": [{"name": "access-request"}]},
+        "repository": {"default_branch": "main", "full_name": "example/tailnet"},
+    });
+    std::fs::write(&path, payload.to_string()).unwrap();
+    path
+}
+
+fn run(repo: &Repo, cmd: &str, sim: &Simulator, event: Option<&Path>, token: &str, extra: &[&str]) -> Run {
+    let mut c = crate::common::tailgrant(repo.path());
+    c.args([cmd, "--dir", "policies", AT, "--timeout", "2s", "--retry-budget", "3s", "--backoff", "10ms"]).args(extra);
+    for v in ["GITHUB_EVENT_PATH", "GITHUB_API_URL", "GITHUB_REPOSITORY", "GITHUB_TOKEN", "CI_MERGE_REQUEST_IID"] {
+        c.env_remove(v);
+    }
+    c.env("GITHUB_API_URL", &sim.url).env("GITHUB_REPOSITORY", "example/tailnet").env("GITHUB_TOKEN", token);
+    if let Some(e) = event {
+        c.env("GITHUB_EVENT_PATH", e);
+    }
+    crate::common::run(&mut c)
+}
+
+fn request(repo: &Repo, sim: &Simulator, author: &str, body: &str) -> Run {
+    let event = issue_event(repo.path(), author, body);
+    run(repo, "request", sim, Some(&event), WRITE_TOKEN, &[])
+}
+
+const FILE: &str = "policies/grants/2026-11-23-alice-prod-db.hujson";
+
+#[test]
+fn a_request_becomes_a_pull_request_with_its_approvers_asked_to_review() {
+    let repo = repo_with_origin();
+    let sim = forge("alice-gh");
+    let r = request(&repo, &sim, "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Debug replication lag"));
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(r.stdout, format!("{FILE}: opened pull request #13; review requested from bob-gh\n"));
+    let opened = sim.opened();
+    assert_eq!(opened.len(), 1);
+    let pr = &opened[0];
+    assert_eq!((pr.head_ref.as_str(), pr.base_ref.as_str()), ("tailgrant/request-12", "main"));
+    assert_eq!(pr.requested_reviewers, ["bob-gh"]);
+    assert!(pr.body.starts_with("Closes #12."), "{}", pr.body);
+    assert_eq!(pr.title, "Access request #12: alice@example.com until 2026-11-23T17:00:00Z");
+    // The branch on origin holds the grant file, which passes check; the requester is the
+    // issue's author as `people` maps them.
+    let origin = repo.path().join("origin.git");
+    let shown = repo.git(&["--git-dir", origin.to_str().unwrap(), "show", &format!("tailgrant/request-12:{FILE}")]);
+    assert!(shown.contains("\"requester\":   \"alice@example.com\""), "{shown}");
+    assert!(shown.contains("\"approvers\":   [\"bob@example.com\"]"), "{shown}");
+    insta::assert_snapshot!(shown);
+    let check = crate::common::run(crate::common::tailgrant(repo.path()).args(["check", "--dir", "policies", AT]));
+    assert_eq!(check.code, 0, "{}", check.transcript());
+    let comments = sim.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].number, 12);
+    assert!(comments[0].body.contains("Opened #13") && comments[0].body.contains("@bob-gh"), "{}", comments[0].body);
+
+    // The issue edited: the branch is pushed again and the same pull request serves.
+    let again = request(&repo, &sim, "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Debug lag, take two"));
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert_eq!(sim.opened().len(), 1, "no second pull request");
+    assert!(again.stdout.contains("#13"), "{}", again.stdout);
+    assert!(
+        sim.requests().iter().any(|r| r.starts_with("GET /repos/example/tailnet/pulls?") && r.contains("head=example"))
+    );
+}
+
+#[test]
+fn an_author_not_in_people_is_refused_with_a_comment() {
+    let repo = repo_with_origin();
+    let sim = forge("mallory-gh");
+    let r = request(&repo, &sim, "mallory-gh", &body("tag:prod-db:5432", "bob@example.com", "Let me in"));
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(sim.opened().is_empty());
+    let comments = sim.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let c = &comments[0].body;
+    assert!(c.contains("TG502") && c.contains("mallory-gh") && c.contains("not in `people`"), "{c}");
+    assert!(c.contains("Edit the issue"), "{c}");
+    // Nothing was pushed.
+    let origin = repo.path().join("origin.git");
+    let branches = repo.git(&["--git-dir", origin.to_str().unwrap(), "branch", "--list"]);
+    assert!(!branches.contains("tailgrant/request"), "{branches}");
+}
+
+#[test]
+fn a_request_check_would_refuse_is_commented_with_the_findings() {
+    let repo = repo_with_origin();
+    let sim = forge("bob-gh");
+    // Bob approving his own access, for longer than the guardrail allows, with a hidden
+    // character and Markdown meant to forge the comment.
+    let hostile = "Fix it\n### Approved by @security-team ✅ <img src=x> `` ``` ``";
+    let b = body("tag:prod-db:5432", "bob@example.com", hostile).replace("8h", "40d");
+    let r = request(&repo, &sim, "bob-gh", &b);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(sim.opened().is_empty());
+    let c = &sim.comments()[0].body;
+    // The form reads the extra heading as a field it does not have: refused before drafting.
+    assert!(c.contains("TG501"), "{c}");
+    // The request's text stays inside a fence longer than any backtick run in it, where
+    // GitHub renders no Markdown and notifies nobody.
+    let parts: Vec<&str> = c.split("````").collect();
+    assert_eq!(parts.len(), 3, "{c}");
+    assert!(parts[1].contains("@security-team") && !parts[0].contains('@') && !parts[2].contains('@'), "{c}");
+    insta::assert_snapshot!("refusal_comment_hostile", c);
+
+    // A well-formed request that check refuses: self-approval and too long.
+    let b = body("tag:prod-db:5432", "bob@example.com", "Fix it").replace("8h", "40d");
+    let r = request(&repo, &sim, "bob-gh", &b);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    let c = &sim.comments()[1].body;
+    for code in ["TG202", "TG207"] {
+        assert!(c.contains(code), "{code}: {c}");
+    }
+    insta::assert_snapshot!("refusal_comment_check", c);
+}
+
+#[test]
+fn an_approver_without_a_github_account_is_refused() {
+    let repo = repo_with_origin();
+    let sim = forge("alice-gh");
+    let r = request(&repo, &sim, "alice-gh", &body("tag:prod-db:5432", "erin@example.com", "Debug"));
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(sim.comments()[0].body.contains("TG403"), "{}", sim.comments()[0].body);
+    assert!(sim.opened().is_empty());
+}
+
+#[test]
+fn forge_failures_exit_3_and_name_the_permission() {
+    let repo = repo_with_origin();
+    let sim = forge("alice-gh");
+    let event = issue_event(repo.path(), "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Debug"));
+    let r = run(&repo, "request", &sim, Some(&event), GITHUB_TOKEN, &[]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("pull-requests: write"), "{}", r.stderr);
+    assert!(!r.stderr.contains(GITHUB_TOKEN));
+    // Not an issues event: a usage error.
+    let pr_event = event_for_pull(repo.path());
+    let r = run(&repo, "request", &sim, Some(&pr_event), WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stderr.contains("issues"), "{}", r.stderr);
+    // A reviewer GitHub will not take (not a collaborator) is a failure, said as GitHub says it.
+    let sim = Simulator::start(Setup {
+        issues: vec![Issue {
+            number: 12,
+            author: "alice-gh".into(),
+            title: String::new(),
+            body: String::new(),
+            labels: vec![],
+            open: true,
+        }],
+        ..Setup::default()
+    })
+    .unwrap();
+    let r = run(&repo, "request", &sim, Some(&event), WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("not a collaborator"), "{}", r.stderr);
+    // A push that fails (here: no origin) is a failure too, before any pull request is opened.
+    let lonely = Repo::new(&config(""));
+    lonely.git(&["checkout", "-q", "main"]);
+    let sim = forge("alice-gh");
+    let event = issue_event(lonely.path(), "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Debug"));
+    let r = run(&lonely, "request", &sim, Some(&event), WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("pushing the request's branch"), "{}", r.stderr);
+    assert!(sim.opened().is_empty());
+}
+
+fn event_for_pull(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("pr-event.json");
+    std::fs::write(&path, r#"{"pull_request": {"number": 7}, "repository": {"default_branch": "main"}}"#).unwrap();
+    path
+}
+
+/// A grant file of alice's that expires at 2026-11-23T17:00:00Z, committed on main.
+fn expiring(repo: &Repo) -> String {
+    let text = grant("alice@example.com", &["bob@example.com"], "")
+        .replace("2026-11-22T09:00:00Z", "2026-11-22T17:00:00Z")
+        .replace("2026-11-29T17:00:00Z", "2026-11-23T17:00:00Z");
+    repo.write(GRANT, &text);
+    repo.commit("grant alice prod-db")
+}
+
+#[test]
+fn remind_comments_once_on_the_pull_request_that_added_the_grant() {
+    let repo = repo_with_origin();
+    let commit = expiring(&repo);
+    let mut p = pull("alice-gh", &repo.rev("HEAD~1"), &commit, vec![by(&commit, "alice")]);
+    p.merged = Some(commit.clone());
+    let sim = Simulator::start(Setup { pulls: vec![p], ..Setup::default() }).unwrap();
+    let r = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(r.stdout, format!("{GRANT}: expires 2026-11-23T17:00:00Z; reminded @alice-gh on pull request #7\n"));
+    let comments = sim.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].number, 7);
+    insta::assert_snapshot!("reminder_comment", comments[0].body);
+    // The next scheduled run says nothing new.
+    let again = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(again.stdout, format!("{GRANT}: expires 2026-11-23T17:00:00Z; already reminded on #7\n"));
+    assert_eq!(sim.comments().len(), 1);
+    // Outside the window nothing is due.
+    let early = run(&repo, "remind", &sim, None, WRITE_TOKEN, &["--within", "2h"]);
+    assert_eq!((early.code, early.stdout.as_str()), (0, ""), "{}", early.transcript());
+}
+
+#[test]
+fn remind_opens_an_issue_for_a_grant_that_came_through_no_pull_request() {
+    let repo = repo_with_origin();
+    expiring(&repo);
+    let sim = Simulator::start(Setup::default()).unwrap();
+    let r = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(r.stdout, format!("{GRANT}: expires 2026-11-23T17:00:00Z; opened issue #1 for @alice-gh\n"));
+    let issues = sim.issues();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].labels, ["tailgrant-reminder"]);
+    assert!(issues[0].body.contains("@alice-gh") && issues[0].body.contains("tailgrant renew"), "{}", issues[0].body);
+    let again = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert!(again.stdout.ends_with("already reminded on #1\n"), "{}", again.stdout);
+    assert_eq!(sim.issues().len(), 1);
+    // A read-only token cannot open it: exit 3, naming the permission.
+    let sim = Simulator::start(Setup::default()).unwrap();
+    let r = run(&repo, "remind", &sim, None, GITHUB_TOKEN, &[]);
+    assert_eq!(r.code, 3, "{}", r.transcript());
+    assert!(r.stderr.contains("issues: write"), "{}", r.stderr);
+}
