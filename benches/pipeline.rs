@@ -68,7 +68,7 @@ fn main() {
         let view = tailgrant::load::view::View::active(&repo, at);
         let compiled = tailgrant::evaluate::Compiled::new(&view);
         let mut findings = Vec::new();
-        tailgrant::evaluate::run::run(&view, &compiled, &mut findings)
+        tailgrant::evaluate::run::run(&view, &compiled, &mut findings).0
     };
     println!("tests in force: {} passed, {} failed, {} inconclusive", tests.passed, tests.failed, tests.inconclusive);
     time("  tests only (compile + evaluate)", || {

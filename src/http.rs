@@ -175,9 +175,32 @@ impl Retries {
                 tokio::time::sleep(d).await;
                 Ok(())
             }
-            Some(d) => Err(format!("{detail} (asked to wait {d:?}, beyond the retry budget)")),
+            // Only a Retry-After is the server asking; otherwise it is tailgrant's own backoff.
+            Some(d) if after.is_some() => {
+                Err(format!("{detail} (asked to wait {}, beyond the retry budget)", shown_duration(&d)))
+            }
+            Some(d) => Err(format!(
+                "{detail} (the next try, in {}, would pass the retry budget of {})",
+                shown_duration(&d),
+                shown_duration(&self.budget)
+            )),
             None => Err(detail),
         }
+    }
+}
+
+/// A duration in an error message, to the millisecond (`1.948s`, not `1.948260069s`).
+pub(crate) fn shown_duration(d: &Duration) -> String {
+    format!("{:?}", Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+}
+
+/// What to do once the retries of a request to `service` ("the API", "the forge") are spent:
+/// when nothing answered at all, the address is the first suspect, not the service's load.
+pub(crate) fn after_giving_up(detail: &str, service: &str) -> String {
+    if detail.starts_with("cannot connect") {
+        "nothing answered at that address: check it, and that it can be reached from here".to_owned()
+    } else {
+        format!("{service} may be down or rate limiting: re-run later")
     }
 }
 
@@ -300,6 +323,34 @@ mod tests {
         let d = retry_after(&http_date).unwrap();
         assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
         assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn giving_up_says_what_to_do() {
+        assert_eq!(shown_duration(&Duration::from_nanos(1_948_260_069)), "1.948s");
+        assert_eq!(shown_duration(&Duration::from_secs(3600)), "3600s");
+        assert_eq!(shown_duration(&Duration::from_secs(u64::MAX)), format!("{:?}", Duration::from_millis(u64::MAX)));
+        let refused = after_giving_up("cannot connect: tcp connect error: Connection refused", "the API");
+        assert!(refused.starts_with("nothing answered at that address"), "{refused}");
+        assert_eq!(
+            after_giving_up("503 unavailable", "the forge"),
+            "the forge may be down or rate limiting: re-run later"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_a_retry_after_is_the_server_asking() {
+        let patience = Patience {
+            max_retries: 5,
+            budget: Duration::from_millis(1),
+            min_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(2),
+        };
+        let ours = Retries::new(patience).wait("cannot connect".into(), None).await.unwrap_err();
+        assert!(ours.starts_with("cannot connect (the next try, in "), "{ours}");
+        assert!(ours.ends_with(", would pass the retry budget of 1ms)"), "{ours}");
+        let theirs = Retries::new(patience).wait("429".into(), Some(Duration::from_secs(60))).await.unwrap_err();
+        assert_eq!(theirs, "429 (asked to wait 60s, beyond the retry budget)");
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub fragments: FragmentCounts,
     pub tests: TestCounts,
+    /// Each test entry run, in order (what `tests` counts).
+    pub test_results: Vec<evaluate::run::TestResult>,
     /// The policy rendered at the instant checked, when asked for (`check_and_render`) and
     /// the base loaded.
     pub rendered: Option<Rendered>,
@@ -77,7 +79,7 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
     }
 
     // Rendering, the rules and the tests are independent: run them side by side.
-    let (merged, tests) = std::thread::scope(|scope| {
+    let (merged, (tests, test_results)) = std::thread::scope(|scope| {
         let merged = scope.spawn(move || {
             if render {
                 merge::render(repo, at).map(|r| (r.findings.clone(), Some(r)))
@@ -90,15 +92,16 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
             let active = View::active(repo, at);
             let compiled = evaluate::Compiled::new(&active);
             let mut found = Vec::new();
-            let counts = evaluate::run::run(&active, &compiled, &mut found);
+            let (counts, results) = evaluate::run::run(&active, &compiled, &mut found);
             evaluate::run::time_bombs(repo, at, &mut found);
-            (TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive }, found)
+            let counts = TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive };
+            ((counts, results), found)
         });
         let view = View::build(repo, at);
         check::repository(repo, &view, at, &mut findings);
-        let (tests, found) = rejoin(tests);
+        let ((tests, test_results), found) = rejoin(tests);
         findings.extend(found);
-        (rejoin(merged), tests)
+        (rejoin(merged), (tests, test_results))
     });
     let rendered = merged.and_then(|(merge_findings, rendered)| {
         findings.extend(merge_findings);
@@ -106,7 +109,7 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
     });
     finding::sort(&mut findings);
     findings.dedup();
-    Report { findings, fragments, tests, rendered }
+    Report { findings, fragments, tests, test_results, rendered }
 }
 
 /// A thread's result; a panic there is re-raised here rather than losing its findings.

@@ -85,7 +85,7 @@ pub enum ApiError {
     )]
     NotFound { what: &'static str, message: String },
     #[error(
-        "{what}: {detail}; gave up after {attempts} attempts in {elapsed:?}; the API may be down or rate limiting: re-run later"
+        "{what}: {detail}; gave up after {attempts} attempts in {}; {}", crate::http::shown_duration(.elapsed), crate::http::after_giving_up(.detail, "the API")
     )]
     Unavailable { what: &'static str, detail: String, attempts: usize, elapsed: Duration },
     #[error("{what}: unexpected answer: {detail}")]

@@ -48,7 +48,7 @@ pub enum ForgeError {
     #[error("{what}: {status} {message}")]
     Rejected { what: &'static str, status: u16, message: String },
     #[error(
-        "{what}: {detail}; gave up after {attempts} attempts in {elapsed:?}; the forge may be down or rate limiting: re-run later"
+        "{what}: {detail}; gave up after {attempts} attempts in {}; {}", crate::http::shown_duration(.elapsed), crate::http::after_giving_up(.detail, "the forge")
     )]
     Unavailable { what: &'static str, detail: String, attempts: usize, elapsed: Duration },
     #[error("{what}: unexpected answer: {detail}")]

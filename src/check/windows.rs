@@ -36,7 +36,7 @@ pub(super) fn check(f: &FragmentFile, at: Timestamp, config: &Config, findings: 
             format!("expired at {exp}; it contributes nothing"),
             "delete the file (`tailgrant prune --delete`), or renew it with a new expiry in a new pull request",
         )),
-        Status::Active if exp.duration_since(at) <= config.warn_before.0 => {
+        Status::Active if exp.duration_since(at) <= warn_window(frag.not_before, exp, config) => {
             let left = exp.duration_since(at);
             findings.push(Finding::new(
                 Code::ExpiresSoon,
@@ -46,6 +46,16 @@ pub(super) fn check(f: &FragmentFile, at: Timestamp, config: &Config, findings: 
             ));
         }
         _ => {}
+    }
+}
+
+/// How long before `expires` TG054 warns: the config's `warnBefore`, but never more than the
+/// last quarter of the fragment's own window, so that a short grant does not warn the moment
+/// it is written (an 8-hour grant warns in its last 2 hours).
+fn warn_window(not_before: Option<Timestamp>, expires: Timestamp, config: &Config) -> jiff::SignedDuration {
+    match not_before {
+        Some(nb) => config.warn_before.0.min(expires.duration_since(nb) / 4),
+        None => config.warn_before.0,
     }
 }
 

@@ -8,7 +8,7 @@ use tailgrant::apply::{
 use tailgrant::load::Repository;
 
 use super::args::{ApiArgs, ApplyFormat, Common};
-use super::{ExitStatus, err, out};
+use super::{ExitStatus, err, fail, note, out};
 
 /// A client from the flags, the environment's credentials and the repository's config.
 fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
@@ -45,19 +45,29 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
     })
 }
 
-fn api_failure(e: &ApiError) -> ExitStatus {
-    err(&format!("error: {e}\n"));
-    match e {
+fn api_failure(e: &ApiError, api: &ApiArgs) -> ExitStatus {
+    let status = match e {
         ApiError::BadUrl { .. } => ExitStatus::Usage,
         ApiError::Changed { .. } => ExitStatus::Refused,
         _ => ExitStatus::Api,
+    };
+    match e {
+        // Nothing answered: the address is the first suspect, so name it and where it came from.
+        ApiError::Unavailable { detail, .. } if detail.starts_with("cannot connect") => fail(
+            status,
+            format!(
+                "{e}\n  the API address is {} (--api-url, or TS_API_URL)",
+                tailgrant::model::text::one_line(&api.api_url)
+            ),
+        ),
+        _ => fail(status, e),
     }
 }
 
 /// The live policy, for `diff --live`.
 pub fn fetch_live(repo: &Repository, api: &ApiArgs) -> Result<LivePolicy, ExitStatus> {
     let client = client(repo, api)?;
-    runtime()?.block_on(client.policy()).map_err(|e| api_failure(&e))
+    runtime()?.block_on(client.policy()).map_err(|e| api_failure(&e, api))
 }
 
 pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: ApplyFormat) -> ExitStatus {
@@ -74,12 +84,12 @@ pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: A
         Err(s) => return s,
     };
     let opts = ApplyOptions { dry_run, force };
-    let mut progress = |step: &str| err(&format!("tailgrant: {step}\n"));
+    let mut progress = |step: &str| note(&format!("tailgrant: {step}\n"));
     let result = rt.block_on(apply::apply(&repo, common.at(), &client, opts, &mut progress));
     match result {
         Ok(applied) => {
             for w in &applied.warnings {
-                err(&format!("warning: {w}\n"));
+                note(&format!("warning: {w}\n"));
             }
             out(&match format {
                 ApplyFormat::Human => summary(&applied),
@@ -92,7 +102,7 @@ pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: A
                 ExitStatus::Findings
             }
         }
-        Err(e) => refusal(&repo, e),
+        Err(e) => refusal(&repo, e, api),
     }
 }
 
@@ -157,7 +167,7 @@ fn summary(a: &Applied) -> String {
     s
 }
 
-fn refusal(repo: &Repository, e: ApplyError) -> ExitStatus {
+fn refusal(repo: &Repository, e: ApplyError, api: &ApiArgs) -> ExitStatus {
     match e {
         ApplyError::Findings(report) => {
             let color = super::stderr_color();
@@ -199,7 +209,7 @@ fn refusal(repo: &Repository, e: ApplyError) -> ExitStatus {
             err(&format!("error: {e}\n"));
             ExitStatus::Api
         }
-        ApplyError::Api(e) => api_failure(&e),
+        ApplyError::Api(e) => api_failure(&e, api),
     }
 }
 
@@ -210,7 +220,7 @@ pub fn import(common: &Common, api: &ApiArgs, output: Option<&Path>) -> ExitStat
     };
     let (base, live) = match rt.block_on(apply::import(&client)) {
         Ok(x) => x,
-        Err(e) => return api_failure(&e),
+        Err(e) => return api_failure(&e, api),
     };
     let target = output.map(Path::to_path_buf).unwrap_or_else(|| common.dir.join(&repo.config.base));
     if let Err(e) = tailgrant::write_atomically(&target, base.as_bytes()) {
@@ -256,7 +266,7 @@ pub fn snapshot(common: &Common, api: &ApiArgs, devices: Option<&Path>, users: O
     if let Some(path) = &devices {
         let mut list = match rt.block_on(client.device_records()) {
             Ok(l) => l,
-            Err(e) => return api_failure(&e),
+            Err(e) => return api_failure(&e, api),
         };
         list.sort_by(|a, b| (&a.name, &a.node_id).cmp(&(&b.name, &b.node_id)));
         let n = list.len();
@@ -266,7 +276,7 @@ pub fn snapshot(common: &Common, api: &ApiArgs, devices: Option<&Path>, users: O
     if let Some(path) = &users {
         let mut list = match rt.block_on(client.users()) {
             Ok(l) => l,
-            Err(e) => return api_failure(&e),
+            Err(e) => return api_failure(&e, api),
         };
         list.sort_by(|a, b| a.login_name.cmp(&b.login_name));
         let n = list.len();

@@ -5,20 +5,75 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
+/// Every command's help ends with its exit statuses, in this layout.
+macro_rules! exits {
+    ($($line:literal),+ $(,)?) => {
+        concat!("Exit status:", $("\n  ", $line),+)
+    };
+}
+
+/// The credential variables, listed by every command that talks to the Tailscale API.
+macro_rules! credentials {
+    () => {
+        "Credentials come from the environment, never from flags:
+  TS_API_KEY       an API access token; or
+  TS_OAUTH_ID      an OAuth client's ID, with TS_OAUTH_SECRET or TS_ID_TOKEN
+  TS_OAUTH_SECRET  the OAuth client's secret (scopes policy_file, devices:core:read,
+                   devices:posture_attributes)
+  TS_ID_TOKEN      an OIDC token for workload identity, with TS_OAUTH_ID
+  TS_TAILNET       the tailnet (as --tailnet); default: `tailnet` in tailgrant.hujson, else -
+  TS_API_URL       the API's address (as --api-url); default: https://api.tailscale.com
+Two kinds of credentials at once is a usage error (exit 2)."
+    };
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "tailgrant", version, about = "Run a Tailscale policy from git: check, render, diff and apply it.")]
+#[command(
+    name = "tailgrant",
+    version,
+    about = "Run a Tailscale policy from git: check, render, diff and apply it.",
+    after_help = exits!(
+        "0  clean (warnings allowed)",
+        "1  findings at error level, or failed tests",
+        "2  usage error, or input that cannot be read",
+        "3  API or network failure (apply, import, snapshot, diff --live, approvals)",
+        "4  refused to apply: drift or conflict",
+    )
+)]
 pub struct Cli {
+    /// Colour: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", display_order = 900)]
+    pub color: ColorChoice,
+    /// Print only errors and what was asked for: no warnings, progress or notes.
+    #[arg(short, long, global = true, display_order = 901)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The policies directory, for commands where time does not matter.
+#[derive(Debug, Args, Clone)]
+pub struct DirArg {
+    /// The policies directory (holds policy.hujson, tailgrant.hujson, grants/, teams/).
+    #[arg(long, default_value = "policies", env = "TAILGRANT_DIR")]
+    pub dir: PathBuf,
+}
+
+/// The policies directory and the instant, for commands where time matters.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
     /// The policies directory (holds policy.hujson, tailgrant.hujson, grants/, teams/).
-    #[arg(long, global = true, default_value = "policies", env = "TAILGRANT_DIR")]
+    #[arg(long, default_value = "policies", env = "TAILGRANT_DIR")]
     pub dir: PathBuf,
     /// The instant to evaluate at, RFC 3339 (e.g. 2026-11-23T09:00:00Z). Default: now.
-    #[arg(long, global = true, value_parser = parse_at)]
+    #[arg(long, value_parser = parse_at)]
     pub at: Option<Timestamp>,
 }
 
@@ -28,9 +83,19 @@ impl Common {
     }
 }
 
+impl From<DirArg> for Common {
+    fn from(d: DirArg) -> Common {
+        Common { dir: d.dir, at: None }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Load, validate and merge the policies; print findings.
+    /// Load, validate and merge the policies; run their tests; print findings.
+    ///
+    /// Everything is checked as it stands at --at: fragments active then are merged, pending
+    /// ones are checked too, expired ones contribute nothing.
+    #[command(after_help = exits!("0  clean (warnings allowed)", "1  findings at error level, or failed tests", "2  usage error, or input that cannot be read"))]
     Check {
         #[command(flatten)]
         common: Common,
@@ -39,6 +104,9 @@ pub enum Command {
         format: FormatArg,
     },
     /// Print (or write with -o) the policy file active at --at.
+    ///
+    /// Nothing is written when check finds errors: they go to standard error instead.
+    #[command(after_help = exits!("0  rendered", "1  check found errors; nothing written", "2  usage error, or input that cannot be read"))]
     Render {
         #[command(flatten)]
         common: Common,
@@ -46,8 +114,12 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// What a change does: the rendered policy against another (default: --against-git HEAD),
-    /// as a unified diff, the fragments added and removed, and who gains or loses access.
+    /// What a change does: the rendered policy against another.
+    ///
+    /// Against --against-git HEAD by default (uncommitted changes), a policy file, or the live
+    /// policy: a unified diff, the fragments added and removed, who gains or loses access, and
+    /// the errors check finds in the change.
+    #[command(after_help = const_format_diff())]
     Diff {
         #[command(flatten)]
         common: Common,
@@ -60,14 +132,17 @@ pub enum Command {
         /// The live policy, through the Tailscale API.
         #[arg(long, group = "against_what")]
         live: bool,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
         format: DiffFormat,
         #[command(flatten)]
         api: ApiArgs,
     },
-    /// Render at now and push the policy through the Tailscale API: check first, refuse to
-    /// overwrite edits made elsewhere, validate server-side, write with If-Match, then set and
-    /// remove device posture attributes. Credentials come from the environment (README).
+    /// Render at now and push the policy through the Tailscale API.
+    ///
+    /// Check first, refuse to overwrite edits made elsewhere, validate server-side, write with
+    /// If-Match, then set and remove device posture attributes.
+    #[command(after_help = const_format_apply())]
     Apply {
         #[command(flatten)]
         common: Common,
@@ -77,29 +152,35 @@ pub enum Command {
         /// Overwrite a live policy that tailgrant did not write, or that was edited since.
         #[arg(long)]
         force: bool,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
         format: ApplyFormat,
         #[command(flatten)]
         api: ApiArgs,
     },
-    /// Fetch the live policy into the base file (tailgrant's header and merged fragment
-    /// entries removed): to adopt a tailnet, or to turn edits made in the admin console into a
-    /// pull request.
+    /// Fetch the live policy into the base file.
+    ///
+    /// tailgrant's header and merged fragment entries are removed: to adopt a tailnet, or to
+    /// turn edits made in the admin console into a pull request.
+    #[command(after_help = const_format_api())]
     Import {
         #[command(flatten)]
-        common: Common,
+        common: DirArg,
         /// Write here instead of the base file named in tailgrant.hujson.
         #[arg(short, long)]
         output: Option<PathBuf>,
         #[command(flatten)]
         api: ApiArgs,
     },
-    /// Write what tests need to know of the live tailnet into files: its devices (addresses,
-    /// owners, tags) and users (members, shared-in users, roles), as the config's `devices`
-    /// and `users` name them. Commit them through a pull request, on a schedule.
+    /// Write the live tailnet's devices and users into the files tests read.
+    ///
+    /// Devices (addresses, owners, tags) and users (members, shared-in users, roles), as the
+    /// config's `devices` and `users` name them. Commit them through a pull request, on a
+    /// schedule.
+    #[command(after_help = const_format_api())]
     Snapshot {
         #[command(flatten)]
-        common: Common,
+        common: DirArg,
         /// Write the devices here (default: the config's `devices`).
         #[arg(long)]
         devices: Option<PathBuf>,
@@ -110,13 +191,15 @@ pub enum Command {
         api: ApiArgs,
     },
     /// May SRC reach DST? Which rules allow it, in which file and line, until when.
-    /// Exit 0 if allowed, 1 if not (or if it cannot be decided offline).
+    ///
+    /// Without a port: does any rule connect the two (what ICMP needs)?
+    #[command(after_help = exits!("0  allowed", "1  denied, or it cannot be decided offline", "2  SRC or DST is not something the policy defines, or a usage error"))]
     Explain {
         #[command(flatten)]
         common: Common,
         /// A user, group, tag, host alias or IP address.
         src: String,
-        /// The destination, as HOST:PORT (or HOST alone: does any rule connect the two?).
+        /// The destination, as HOST:PORT with one port (or HOST alone).
         dst: String,
         /// A protocol name or number; without it, TCP or UDP.
         #[arg(long)]
@@ -124,22 +207,30 @@ pub enum Command {
         /// A posture attribute of the source device, e.g. --attr node:os=macos (repeatable).
         #[arg(long = "attr", value_name = "KEY=VALUE")]
         attrs: Vec<String>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
         format: ExplainFormat,
     },
     /// Who holds which time-bounded access, approved by whom, until when.
+    ///
+    /// Active and pending grants at --at, with what they open and why; nothing expired.
+    #[command(after_help = exits!("0  listed", "2  usage error, or input that cannot be read"))]
     Access {
         #[command(flatten)]
         common: Common,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = AccessFormat::Table)]
         format: AccessFormat,
         /// Write to this file (atomically) instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Every grant file's life from the git history of the policies directory: added,
-    /// changed and removed by which commit, when and by whom; approvers; window; removed
-    /// before or after it expired. Each report ends with a SHA-256 of everything above it.
+    /// Every grant file's life from the git history of the policies directory.
+    ///
+    /// Added, changed and removed by which commit, when and by whom; approvers; window;
+    /// removed before or after it expired. Each report ends with a SHA-256 of everything
+    /// above it.
+    #[command(after_help = exits!("0  reported", "2  usage error, or a history that cannot be read"))]
     Audit {
         #[command(flatten)]
         common: Common,
@@ -155,6 +246,7 @@ pub enum Command {
         /// Only grants that gave this identity access during the period.
         #[arg(long, value_name = "IDENTITY")]
         src: Option<String>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
         format: AuditFormat,
         /// Write to this file (atomically) instead of standard output.
@@ -162,6 +254,9 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// List fragments that have expired at --at; --delete removes exactly those files.
+    ///
+    /// Pending and permanent fragments stay.
+    #[command(after_help = exits!("0  listed (or deleted)", "2  usage error, or a file that cannot be deleted"))]
     Prune {
         #[command(flatten)]
         common: Common,
@@ -170,34 +265,46 @@ pub enum Command {
         delete: bool,
     },
     /// Write a new grant file from flags, after checking that it passes `check`.
+    ///
+    /// The file starts at --from (default: --at, or now, in whole minutes) and ends after
+    /// --for or at --until; nothing is written if check would find errors in it.
+    #[command(after_help = exits!("0  written (its path is printed)", "1  it would not pass check; nothing written", "2  usage error, or input that cannot be read"))]
     New {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
         args: NewArgs,
     },
-    /// Write the follow-up grant file for an expiring (or expired) one: a new file with the
-    /// same access and a new window, to be reviewed like the first.
+    /// Write the follow-up grant file for an expiring (or expired) one, to be reviewed anew.
+    ///
+    /// A new file with the same access and a new window: an active grant is continued from
+    /// its expiry, an expired one starts again at --at (default: now).
+    #[command(after_help = exits!("0  written", "1  findings: the new file would not pass check (nothing written)", "2  usage error, or input that cannot be read"))]
     Renew {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
         args: RenewArgs,
     },
-    /// In a GitHub Actions run on an `issues` event: turn an access request (an issue opened
-    /// with the form .github/ISSUE_TEMPLATE/access-request.yml) into a grant file on the branch
-    /// tailgrant/request-N and a pull request, with review requested from the approvers'
-    /// GitHub accounts (`people`); or comment the findings on the issue. The requester is the
-    /// issue's author, mapped through `people`. Exit 0 opened, 1 refused, 3 forge or push failure.
+    /// In a GitHub Actions run on an `issues` event: turn an access request into a pull request.
+    ///
+    /// The issue, opened with the form .github/ISSUE_TEMPLATE/access-request.yml, becomes a
+    /// grant file on the branch tailgrant/request-N and a pull request, with review requested
+    /// from the approvers' GitHub accounts (`people`); or its findings are commented on the
+    /// issue. The requester is the issue's author, mapped through `people`.
+    #[command(after_help = exits!("0  pull request opened", "1  refused: the findings are on the issue", "2  not in such a run, a checkout that is no git repository, or a usage error", "3  the forge's API or the push failed"))]
     Request {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
         net: NetArgs,
     },
-    /// On a schedule (GitHub Actions): remind the requester of every grant file that expires
-    /// within --within (default: the config's warnBefore) with the command that renews it, on
-    /// the pull request that last changed the file, or in an issue. Once per file and expiry.
+    /// On a schedule (GitHub Actions): remind requesters of grant files that expire soon.
+    ///
+    /// Every grant file that expires within --within (default: the config's warnBefore) gets a
+    /// reminder with the command that renews it, on the pull request that last changed the
+    /// file, or in an issue. Once per file and expiry.
+    #[command(after_help = exits!("0  reminded (or nothing to remind)", "2  not in such a run, or a usage error", "3  the forge's API failed"))]
     Remind {
         #[command(flatten)]
         common: Common,
@@ -207,28 +314,87 @@ pub enum Command {
         #[command(flatten)]
         net: NetArgs,
     },
-    /// In a pull request's CI run: check that every grant file it adds or changes is approved,
-    /// on its head commit, by every approver the file names (GitHub reviews or GitLab merge
-    /// request approvals; `people` read from the base revision). Exit 0 approved, 1 findings,
-    /// 3 forge API failure.
+    /// In a pull request's CI run: check that its grant files are approved.
+    ///
+    /// Every grant file the pull request adds or changes must be approved, on its head commit,
+    /// by every approver the file names (GitHub reviews or GitLab merge request approvals;
+    /// `people` read from the base revision).
+    #[command(after_help = exits!("0  approved", "1  findings: a missing approval", "2  not in a pull request's CI run, or a usage error", "3  the forge's API failed"))]
     Approvals {
         #[command(flatten)]
         common: Common,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = ApprovalsFormat::Human)]
         format: ApprovalsFormat,
         #[command(flatten)]
         net: NetArgs,
     },
     /// Format HuJSON files in place exactly as Tailscale's formatter does, comments kept.
+    ///
+    /// Without files: the config, the base policy and every fragment.
+    #[command(after_help = exits!("0  formatted (or, with --check, nothing to format)", "1  --check: files are not formatted; or a file does not parse", "2  usage error, or a file that cannot be read or written"))]
     Fmt {
         #[command(flatten)]
-        common: Common,
+        common: DirArg,
         /// Change nothing; list the files that are not formatted and exit 1 if any.
         #[arg(long)]
         check: bool,
         /// Files to format. Default: the config, the base policy and every fragment.
         files: Vec<PathBuf>,
     },
+    /// Print a shell's completion script.
+    ///
+    /// For example: `tailgrant completions bash > ~/.local/share/bash-completion/completions/tailgrant`,
+    /// or `tailgrant completions zsh > ~/.zfunc/_tailgrant`.
+    #[command(after_help = exits!("0  printed", "2  usage error"))]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write every command's page into a directory.
+    ///
+    /// `tailgrant man | man -l -` reads it; `tailgrant man -o DIR` writes tailgrant.1 and a
+    /// page per command (tailgrant-check.1, ...), as docs/man/ holds them.
+    #[command(after_help = exits!("0  printed or written", "2  usage error, or a page that cannot be written"))]
+    Man {
+        /// Write every page into this directory instead.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
+}
+
+const fn const_format_diff() -> &'static str {
+    concat!(
+        exits!(
+            "0  compared, and the change passes check",
+            "1  the change does not pass check (its errors are listed)",
+            "2  usage error, or input that cannot be read",
+            "3  --live: API or network failure"
+        ),
+        "\n\nWith --live, credentials as for `tailgrant apply --help`."
+    )
+}
+
+const fn const_format_apply() -> &'static str {
+    concat!(
+        exits!(
+            "0  applied, or nothing to change",
+            "1  check found errors, or the tailnet refused the policy; nothing sent",
+            "2  usage error, or input that cannot be read",
+            "3  API or network failure",
+            "4  refused: drift, or a change made meanwhile"
+        ),
+        "\n\n",
+        credentials!()
+    )
+}
+
+const fn const_format_api() -> &'static str {
+    concat!(
+        exits!("0  written", "2  usage error, or a file that cannot be written", "3  API or network failure"),
+        "\n\n",
+        credentials!()
+    )
 }
 
 /// Where the API is and how patient to be with it. Credentials are never flags: they come

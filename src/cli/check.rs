@@ -12,10 +12,12 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
         Err(s) => return s,
     };
     let report = tailgrant::pipeline::check(&repo, common.at());
+    // --quiet keeps the errors and the summary; machine formats always hold everything.
+    let shown: Vec<_> = report.findings.iter().filter(|f| f.is_error() || !super::quiet()).cloned().collect();
     match format {
         Format::Human => {
             let color = super::color(std::io::stdout().is_terminal());
-            let mut text = report::human::findings(&report.findings, |p| repo.source(p), color);
+            let mut text = report::human::findings(&shown, |p| repo.source(p), color);
             text.push_str(&report::human::summary(&report));
             super::out(&text);
         }
@@ -23,7 +25,7 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
         Format::Sarif => super::out(&report::sarif::render(&report.findings)),
         Format::Junit => super::out(&report::junit::render(&report)),
         Format::Github => {
-            super::out(&report::github::render(&report.findings));
+            super::out(&report::github::render(&shown));
             super::out(&report::human::summary(&report));
         }
     }

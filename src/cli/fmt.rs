@@ -114,10 +114,3 @@ fn default_files(dir: &Path) -> Result<(Vec<PathBuf>, bool), ExitStatus> {
     }
     Ok((out, !refused.is_empty()))
 }
-
-impl ExitStatus {
-    /// The more severe of two statuses.
-    fn max_with(self, other: ExitStatus) -> ExitStatus {
-        if (other as u8) > (self as u8) { other } else { self }
-    }
-}

@@ -10,6 +10,7 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
+mod man;
 mod new;
 mod prune;
 mod render;
@@ -18,8 +19,22 @@ mod request;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
-use args::{Cli, Command};
+use args::{Cli, ColorChoice, Command};
+
+/// How to print, from the global flags (`--color`, `--quiet`); set once, before any command
+/// runs.
+struct Style {
+    color: ColorChoice,
+    quiet: bool,
+}
+
+static STYLE: OnceLock<Style> = OnceLock::new();
+
+fn style() -> &'static Style {
+    STYLE.get_or_init(|| Style { color: ColorChoice::Auto, quiet: false })
+}
 
 /// Exit statuses (README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +51,13 @@ pub enum ExitStatus {
     Refused = 4,
 }
 
+impl ExitStatus {
+    /// The more severe of two statuses.
+    pub fn max_with(self, other: ExitStatus) -> ExitStatus {
+        if (other as u8) > (self as u8) { other } else { self }
+    }
+}
+
 impl From<ExitStatus> for ExitCode {
     fn from(s: ExitStatus) -> Self {
         ExitCode::from(s as u8)
@@ -43,10 +65,11 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub fn run(cli: Cli) -> ExitStatus {
+    let _ = STYLE.set(Style { color: cli.color, quiet: cli.quiet });
     match cli.command {
         Command::Check { common, format } => check::run(&common, format.into()),
         Command::Render { common, output } => render::run(&common, output.as_deref()),
-        Command::Fmt { common, check, files } => fmt::run(&common, check, &files),
+        Command::Fmt { common, check, files } => fmt::run(&common.into(), check, &files),
         Command::Explain { common, src, dst, proto, attrs, format } => {
             explain::run(&common, &src, &dst, proto.as_deref(), &attrs, format)
         }
@@ -57,9 +80,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         }
         Command::Prune { common, delete } => prune::run(&common, delete),
         Command::Apply { common, dry_run, force, format, api } => apply::run(&common, &api, dry_run, force, format),
-        Command::Import { common, output, api } => apply::import(&common, &api, output.as_deref()),
+        Command::Import { common, output, api } => apply::import(&common.into(), &api, output.as_deref()),
         Command::Snapshot { common, devices, users, api } => {
-            apply::snapshot(&common, &api, devices.as_deref(), users.as_deref())
+            apply::snapshot(&common.into(), &api, devices.as_deref(), users.as_deref())
         }
         Command::Diff { common, against, against_git, live, format, api } => {
             let against = match (against, against_git, live) {
@@ -75,7 +98,34 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Request { common, net } => request::run(&common, &net),
         Command::Remind { common, within, net } => request::remind(&common, within, &net),
         Command::Approvals { common, format, net } => approvals::run(&common, format, &net),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "tailgrant", &mut script);
+            out(&String::from_utf8_lossy(&script));
+            ExitStatus::Clean
+        }
+        Command::Man { output } => man::run(output.as_deref()),
     }
+}
+
+/// The one way a command reports that it cannot go on: `error: WHAT` on standard error, and
+/// the exit status to return. `what` says what to do next.
+pub fn fail(status: ExitStatus, what: impl std::fmt::Display) -> ExitStatus {
+    err(&format!("error: {what}\n"));
+    status
+}
+
+/// Something worth knowing that is neither a result nor an error (progress, warnings, notes):
+/// on standard error, unless `--quiet`.
+pub fn note(text: &str) {
+    if !quiet() {
+        err(text);
+    }
+}
+
+/// `--quiet`: print only errors and what was asked for.
+pub fn quiet() -> bool {
+    style().quiet
 }
 
 /// Writes to stdout; a closed pipe (`tailgrant render | head`) is not an error. Everything
@@ -109,20 +159,31 @@ pub fn emit(text: &str, path: Option<&std::path::Path>) -> ExitStatus {
     }
 }
 
-/// Colour only for a terminal, and never when NO_COLOR is set.
+/// Colour as `--color` says: `auto` only for a terminal, and never when NO_COLOR is set;
+/// `always` and `never` whatever the stream or the environment.
 pub fn color(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
+    match style().color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
 }
 
 pub fn stderr_color() -> bool {
     color(std::io::stderr().is_terminal())
 }
 
-/// Loads the repository or explains why not (exit 2).
+/// Loads the repository or explains why not (exit 2), with what to do about it.
 pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitStatus> {
+    use tailgrant::load::LoadError;
     tailgrant::load::Repository::load(&common.dir).map_err(|e| {
-        err(&format!("error: {e}\n"));
-        ExitStatus::Usage
+        let next = match &e {
+            LoadError::Dir { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                "; run tailgrant where the policies directory is, or name it with --dir DIR (or TAILGRANT_DIR)"
+            }
+            _ => "",
+        };
+        fail(ExitStatus::Usage, format!("{e}{next}"))
     })
 }
 

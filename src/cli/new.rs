@@ -18,7 +18,9 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
         Err(s) => return s,
     };
     let now = common.at();
-    let not_before = args.from.unwrap_or(now);
+    // A grant file is read by people: whole minutes when it starts now, whole seconds when
+    // given (never the clock's nanoseconds).
+    let not_before = args.from.map_or_else(|| whole(now, 60), |t| whole(t, 1));
     let draft = match &args.from_issue {
         Some(path) => match from_issue(&repo, path, args, not_before) {
             Ok(d) => d,
@@ -50,10 +52,10 @@ pub enum Refused {
 fn from_flags(args: &NewArgs, not_before: Timestamp) -> Result<Draft, String> {
     let expires = match (&args.for_, args.until) {
         (Some(d), None) => match d.parse::<tailgrant::model::Duration>() {
-            Ok(d) => not_before.checked_add(d.0).unwrap_or(not_before),
+            Ok(d) => whole(not_before.checked_add(d.0).unwrap_or(not_before), 1),
             Err(e) => return Err(format!("--for {e}")),
         },
-        (None, Some(t)) => t,
+        (None, Some(t)) => whole(t, 1),
         _ => return Err("give exactly one of --for (e.g. 8h) or --until (an RFC 3339 instant)".into()),
     };
     Ok(Draft {
@@ -133,6 +135,11 @@ fn print_refusal<'a>(findings: &[Finding], source: impl Fn(&str) -> Option<&'a S
         super::err(&tailgrant::report::human::finding(f, source(&f.location.file), color));
     }
     super::err(&format!("error: not written: {what} would not pass check\n"));
+}
+
+/// `t` truncated to a multiple of `secs` seconds since the epoch.
+pub(super) fn whole(t: jiff::Timestamp, secs: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(t.as_second().div_euclid(secs) * secs).unwrap_or(t)
 }
 
 fn usage(msg: &str) -> ExitStatus {

@@ -28,10 +28,10 @@ pub fn run(common: &Common, delete: bool) -> ExitStatus {
         }
     }
     if expired.is_empty() {
-        super::err("no expired fragments\n");
+        super::note("no expired fragments\n");
     }
     if !repo.rejected.is_empty() {
-        super::err(&format!(
+        super::note(&format!(
             "note: {} file(s) did not load and were not considered; `tailgrant check` says why\n",
             repo.rejected.len()
         ));

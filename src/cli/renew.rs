@@ -29,7 +29,8 @@ pub fn run(common: &Common, args: &RenewArgs) -> ExitStatus {
         return usage(&format!("{} is permanent: there is nothing to renew", old.doc.file.path));
     };
     // An active grant is continued from its expiry; an expired one starts again now.
-    let start: Timestamp = old_expires.max(now);
+    // Whole minutes, as `new` writes them, never the clock's nanoseconds.
+    let start: Timestamp = old_expires.max(super::new::whole(now, 60));
     let expires = match (&args.for_, args.until) {
         (Some(d), None) => match d.parse::<tailgrant::model::Duration>() {
             Ok(d) => start.checked_add(d.0).unwrap_or(start),

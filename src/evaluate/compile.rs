@@ -240,7 +240,7 @@ impl Compiled {
     ) -> Verdict {
         let mut by = Vec::new();
         let mut gated = Vec::new();
-        let mut unknown = false;
+        let mut undecided = Vec::new();
         for i in self.candidates(dst) {
             let r = &self.rules[i];
             if !opens(r, proto, port) {
@@ -257,7 +257,7 @@ impl Compiled {
             }
             match identity.and(posture) {
                 Tri::Yes => by.push(i),
-                Tri::Unknown => unknown = true,
+                Tri::Unknown => undecided.push(i),
                 Tri::No => {}
             }
         }
@@ -265,12 +265,12 @@ impl Compiled {
         by.dedup();
         let allowed = if !by.is_empty() {
             Tri::Yes
-        } else if unknown {
+        } else if !undecided.is_empty() {
             Tri::Unknown
         } else {
             Tri::No
         };
-        Verdict { allowed, by, gated }
+        Verdict { allowed, by, gated, undecided }
     }
 
     pub fn posture_ok(&self, required: &[String], attrs: Option<&Map<String, Json>>) -> Tri {

@@ -103,6 +103,9 @@ pub struct Verdict {
     pub by: Vec<usize>,
     /// Rules that would allow it from a device meeting their posture requirement.
     pub gated: Vec<usize>,
+    /// Rules that may allow it, depending on what the repository does not hold (who is a
+    /// member, which device has an address): why the answer is unknown.
+    pub undecided: Vec<usize>,
 }
 
 /// Addresses of tailnet devices: 100.64.0.0/10 and fd7a:115c:a1e0::/48.

@@ -20,22 +20,43 @@ pub struct Counts {
     pub inconclusive: usize,
 }
 
-#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
-enum Outcome {
+/// How one test entry went: the worst of its assertions.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+pub enum Outcome {
     Pass,
     Inconclusive,
     Fail,
 }
 
-pub fn run(view: &View<'_>, policy: &Compiled, findings: &mut Vec<Finding>) -> Counts {
+/// One test entry and how it went, for reports that list tests one by one (JUnit).
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    /// The whole entry: findings about its assertions lie inside this span.
+    pub location: crate::finding::Location,
+    /// `tests` or `sshTests`.
+    pub section: &'static str,
+    /// The entry's source, as written.
+    pub src: String,
+    pub outcome: Outcome,
+}
+
+/// Runs every test entry; the counts and each entry's result, in the view's order.
+pub fn run(view: &View<'_>, policy: &Compiled, findings: &mut Vec<Finding>) -> (Counts, Vec<TestResult>) {
     let mut counts = Counts::default();
-    for e in &view.tests {
-        tally(&mut counts, acl_test(policy, *e, findings));
+    let mut results = Vec::with_capacity(view.tests.len() + view.ssh_tests.len());
+    let entries = view.tests.iter().map(|e| ("tests", e)).chain(view.ssh_tests.iter().map(|e| ("sshTests", e)));
+    for (section, e) in entries {
+        let outcome = if section == "tests" { acl_test(policy, *e, findings) } else { ssh_test(policy, *e, findings) };
+        tally(&mut counts, outcome);
+        let src = field(e.value, "src").or_else(|| field(e.value, "user")).and_then(|s| s.as_str());
+        results.push(TestResult {
+            location: e.origin.at(e.value),
+            section,
+            src: src.map_or_else(|| "?".to_owned(), |s| s.trim().to_owned()),
+            outcome,
+        });
     }
-    for e in &view.ssh_tests {
-        tally(&mut counts, ssh_test(policy, *e, findings));
-    }
-    counts
+    (counts, results)
 }
 
 /// Tests that pass now but will fail on their own: a `deny` (or an SSH outcome) that a pending

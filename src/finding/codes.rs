@@ -189,7 +189,9 @@ codes! {
     /// expired fragments; a scheduled job can commit that.
     Expired = "TG053", "expired-fragment", Warning;
     /// The fragment is active and expires within the config's `warnBefore` window (72 hours by
-    /// default). Renew it with a new pull request if the access is still needed.
+    /// default), or within the last quarter of its own window if that is shorter (an 8-hour
+    /// grant warns in its last 2 hours, not when it is written). Renew it with a new pull
+    /// request if the access is still needed.
     ExpiresSoon = "TG054", "expires-soon", Warning;
     /// A device posture attribute that the API would refuse, found before `apply` has written
     /// anything. Keys are `custom:` then letters, digits, underscores or colons, at most 128

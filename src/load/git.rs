@@ -61,14 +61,23 @@ pub(crate) struct CommitMeta {
 pub enum GitError {
     #[error("cannot run git: {0}")]
     Spawn(String),
-    #[error("{} is not in a git repository with commits: {message}", dir.display())]
+    #[error(
+        "{} is not in a git repository with commits ({message}): the audit reads the policies directory's git history, so run it in a clone of the repository that holds them (with its full history: fetch-depth: 0 in CI)",
+        dir.display()
+    )]
     NotARepository { dir: PathBuf, message: String },
     #[error("git {command} failed: {message}")]
     Failed { command: String, message: String },
     #[error("git gave output tailgrant does not understand: {0}")]
     Malformed(String),
-    #[error("{0:?} is not a commit in this repository (a shallow clone? check out with the full history)")]
+    #[error(
+        "{0:?} is not a commit in this repository: check the name, or, in a shallow clone, fetch the history (actions/checkout with fetch-depth: 0)"
+    )]
     NoCommit(String),
+    #[error(
+        "the git repository has no commits yet, so there is no {0} to compare with: commit the policies directory first, or compare with a saved policy (--against FILE)"
+    )]
+    NoCommits(String),
     #[error("cannot extract {dir} at {rev} (is it in that commit?)")]
     Extract { dir: String, rev: String },
     #[error("the policies directory as of {rev} does not load: {why}")]
@@ -366,8 +375,14 @@ impl Git {
         if rev.starts_with('-') {
             return Err(GitError::NoCommit(rev.to_owned()));
         }
-        self.git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-            .map_err(|_| GitError::NoCommit(rev.to_owned()))
+        self.git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| {
+            // A repository just made with `git init`: no revision exists yet, however spelt.
+            if self.git(&["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).is_err() {
+                GitError::NoCommits(rev.to_owned())
+            } else {
+                GitError::NoCommit(rev.to_owned())
+            }
+        })
     }
 
     /// Paths (relative to the policies directory) of the files under it that `head` adds or

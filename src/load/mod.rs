@@ -143,6 +143,15 @@ impl Repository {
                 load_fragments(dir, &rels)
             },
         );
+        // No base at all: most often tailgrant was pointed at the wrong directory.
+        if base.is_none() && std::fs::symlink_metadata(dir.join(&base_rel)).is_err() {
+            for f in for_base.findings.iter_mut().filter(|f| f.code == Code::Unreadable) {
+                f.help = format!(
+                    "is {} the policies directory? Name the one that holds {base_rel} with --dir DIR (or TAILGRANT_DIR); or write the base policy there (`tailgrant import` fetches the live one); or point `base` in tailgrant.hujson at it",
+                    dir.display()
+                );
+            }
+        }
         let mut fragments = Vec::with_capacity(runs.iter().map(|r| r.fragments.len()).sum());
         for loaded in [for_base, for_fragments].into_iter().chain(runs) {
             findings.extend(loaded.findings);

@@ -34,12 +34,17 @@ pub fn markdown(d: &PolicyDiff) -> String {
     if !d.files.is_empty() {
         out.push_str("#### Grant files in this change\n\n| file | change | in force | requested by | approved by | grants |\n| --- | --- | --- | --- | --- | --- |\n");
         for f in &d.files {
-            let window = format!(
-                "{} ({} → {})",
-                f.status,
-                f.not_before.map_or("now".to_owned(), |t| t.to_string()),
-                f.expires.map_or("permanent".to_owned(), |t| t.to_string())
-            );
+            // A file that does not load has no window to show: its errors are listed above.
+            let window = if f.status == "unreadable" {
+                "unreadable (its errors are above)".to_owned()
+            } else {
+                format!(
+                    "{} ({} → {})",
+                    f.status,
+                    f.not_before.map_or("now".to_owned(), |t| t.to_string()),
+                    f.expires.map_or("permanent".to_owned(), |t| t.to_string())
+                )
+            };
             let grants: Vec<String> = f.grants.iter().map(|g| code(g)).collect();
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
@@ -99,8 +104,12 @@ pub fn human(d: &PolicyDiff) -> String {
         out.push_str(&format!("error {} {}:{}: {}\n", p.code, one_line(&p.file), p.line, one_line(&p.message)));
     }
     for f in &d.files {
-        let until = f.expires.map_or("permanent".to_owned(), |t| format!("until {t}"));
-        out.push_str(&format!("{} {} ({}, {until})\n", f.change, one_line(&f.path), f.status));
+        let until = match f.expires {
+            _ if f.status == "unreadable" => String::new(),
+            None => ", permanent".to_owned(),
+            Some(t) => format!(", until {t}"),
+        };
+        out.push_str(&format!("{} {} ({}{until})\n", f.change, one_line(&f.path), f.status));
         for g in &f.grants {
             out.push_str(&format!("    {}\n", one_line(g)));
         }

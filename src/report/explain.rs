@@ -24,10 +24,35 @@ pub fn human(e: &Explanation) -> String {
             }
         }
         "denied" => out.push_str("  no rule in force allows it\n"),
-        "unknown" => out.push_str(
-            "  cannot be decided offline: it depends on which device has an address; ask by user, group or tag\n",
-        ),
+        "unknown" => {
+            out.push_str("  cannot be decided offline: the repository does not say what these rules need to know\n");
+            for u in &e.undecided {
+                out.push_str(&format!(
+                    "  {}:{}:{}  {}\n",
+                    one_line(&u.rule.file),
+                    u.rule.line,
+                    u.rule.column,
+                    one_line(&u.because)
+                ));
+            }
+            out.push_str(
+                "  (a users file decides membership and roles, a devices file addresses: `tailgrant snapshot`)\n",
+            );
+        }
         _ => {}
+    }
+    if !e.out_of_force.is_empty() {
+        out.push_str("not in force at this instant, these would allow it (--at asks about another):\n");
+        for r in &e.out_of_force {
+            out.push_str(&format!(
+                "  {}:{}:{}  ({} {})\n",
+                one_line(&r.rule.file),
+                r.rule.line,
+                r.rule.column,
+                if r.status == "expired" { "expired at" } else { "begins at" },
+                r.when
+            ));
+        }
     }
     if !e.rules.is_empty() {
         out.push_str("allowed by:\n");

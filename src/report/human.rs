@@ -41,6 +41,9 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
             let report = miette::Report::new(diag).with_source_code(NamedSource::new(one_line(&src.path), text));
             handler.render_report(&mut out, report.as_ref())
         }
+        // A file that cannot be read has no line to point at (it may not exist): its message
+        // names it.
+        _ if f.code == crate::finding::Code::Unreadable => handler.render_report(&mut out, &diag),
         _ => {
             // No snippet to mark related places in: list them all with their positions.
             let mut help = format!("{}\n  at {file}:{}:{}", multi_line(&f.help), f.location.line, f.location.column);

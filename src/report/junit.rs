@@ -1,19 +1,25 @@
 //! JUnit XML: one test case per policy test entry, so CI systems show test results as tests.
 
-use crate::finding::Code;
+use crate::evaluate::run::{Outcome, TestResult};
+use crate::finding::{Code, Finding};
 use crate::pipeline::Report;
 
 pub fn render(report: &Report) -> String {
-    let failures: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| matches!(f.code, Code::TestFailed | Code::SshTestFailed | Code::TestSourceEmpty))
-        .collect();
-    let inconclusive: Vec<_> = report.findings.iter().filter(|f| f.code == Code::TestInconclusive).collect();
-    let errors: Vec<_> =
-        report.findings.iter().filter(|f| f.is_error() && !failures.iter().any(|x| std::ptr::eq(*x, *f))).collect();
+    // The findings inside each entry: what made it fail or left it undecided.
+    let inside = |r: &TestResult, f: &Finding| {
+        f.location.file == r.location.file
+            && r.location.span.start <= f.location.span.start
+            && f.location.span.end <= r.location.span.end
+    };
+    let about = |r: &TestResult| -> Vec<&Finding> {
+        report.findings.iter().filter(|f| inside(r, f) && (f.is_error() || f.code == Code::TestInconclusive)).collect()
+    };
+    let failed: Vec<&TestResult> = report.test_results.iter().filter(|r| r.outcome == Outcome::Fail).collect();
+    // Errors that belong to no failing test entry are reported as a check that errs.
+    let errors: Vec<&Finding> =
+        report.findings.iter().filter(|f| f.is_error() && !failed.iter().any(|r| inside(r, f))).collect();
     let t = report.tests;
-    let total = t.passed + t.failed + t.inconclusive;
+    let total = report.test_results.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<testsuites name=\"tailgrant\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
@@ -26,29 +32,44 @@ pub fn render(report: &Report) -> String {
         "  <testsuite name=\"policy tests\" tests=\"{total}\" failures=\"{}\" skipped=\"{}\">\n",
         t.failed, t.inconclusive
     ));
-    for f in &failures {
-        out.push_str(&format!(
-            "    <testcase name=\"{}\" classname=\"{}:{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
-            xml(&f.message),
-            xml(&f.location.file),
-            f.location.line,
-            f.code.as_str(),
-            xml(&f.message),
-            xml(&format!("{}:{}:{}: {}\nhelp: {}", f.location.file, f.location.line, f.location.column, f.message, f.help))
-        ));
-    }
-    for f in &inconclusive {
-        out.push_str(&format!(
-            "    <testcase name=\"{}\" classname=\"{}:{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-            xml(&f.message),
-            xml(&f.location.file),
-            f.location.line,
-            xml(&f.help)
-        ));
-    }
-    let passed = t.passed;
-    if passed > 0 {
-        out.push_str(&format!("    <testcase name=\"{passed} passing test entries\" classname=\"policy\"/>\n"));
+    for r in &report.test_results {
+        let head = format!(
+            "    <testcase name=\"{}\" classname=\"{}\"",
+            xml(&format!("{} {} (line {})", r.section, r.src, r.location.line)),
+            xml(&r.location.file)
+        );
+        let found = about(r);
+        match r.outcome {
+            Outcome::Pass => out.push_str(&format!("{head}/>\n")),
+            Outcome::Fail => {
+                let message =
+                    found.first().map_or("the test entry is malformed (see the check findings)", |f| &f.message);
+                let code = found.first().map_or("TG301", |f| f.code.as_str());
+                let body: Vec<String> = found
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}:{}:{}: {} {}\nhelp: {}",
+                            f.location.file,
+                            f.location.line,
+                            f.location.column,
+                            f.code.as_str(),
+                            f.message,
+                            f.help
+                        )
+                    })
+                    .collect();
+                out.push_str(&format!(
+                    "{head}>\n      <failure type=\"{code}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml(message),
+                    xml(&body.join("\n"))
+                ));
+            }
+            Outcome::Inconclusive => {
+                let why = found.iter().find(|f| f.code == Code::TestInconclusive).map_or("", |f| &f.message);
+                out.push_str(&format!("{head}>\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml(why)));
+            }
+        }
     }
     out.push_str("  </testsuite>\n");
     if !errors.is_empty() {

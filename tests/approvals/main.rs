@@ -8,5 +8,6 @@ mod common;
 mod github;
 mod gitlab;
 mod policy;
+mod readme; // the README's approvals sample
 mod request;
 mod support;

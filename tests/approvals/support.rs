@@ -86,6 +86,26 @@ impl Repo {
         repo
     }
 
+    /// `main` with the project's example `policies/` except `leave_out`, then the branch `pr`
+    /// checked out.
+    pub fn example(leave_out: &str) -> Repo {
+        let repo = Repo { dir: tempfile::tempdir().unwrap(), tick: std::cell::Cell::new(0) };
+        repo.git(&["init", "-q", "-b", "main"]);
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in ["policies", "policies/grants", "policies/teams"] {
+            for e in std::fs::read_dir(example.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                let rel = format!("{dir}/{}", p.file_name().unwrap().to_string_lossy());
+                if p.is_file() && rel != leave_out {
+                    repo.write(&rel, &std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        repo.commit("base");
+        repo.git(&["checkout", "-q", "-b", "pr"]);
+        repo
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -12,6 +12,8 @@ mod check;
 mod evaluate;
 mod fmt;
 mod formats;
+mod newcomer; // what a new user meets first: errors with a next step, explain, CLI conventions
+mod readme; // the README's samples print what they show
 mod render;
 mod request;
 mod workflow;

@@ -62,12 +62,15 @@ fn order_does_not_depend_on_file_creation() {
 #[test]
 fn only_active_fragments_contribute() {
     let r = TestRepo::example();
-    let before = r.run(&["render", "--at=2026-11-30T12:00:00Z"]).stdout;
-    assert!(!before.contains("carol@example.com\"], // tailgrant"), "pending group member leaked");
-    assert!(!before.contains("2026-11-22-alice-prod-db"), "expired grant still rendered");
-    assert!(!before.contains("2026-11-10-dave-staging"));
-    let during = r.run(&["render", "--at=2026-12-02T12:00:00Z"]).stdout;
-    assert!(during.contains("// tailgrant: grants/2026-12-01-carol-oncall.hujson, expires 2026-12-08T09:00:00Z, approved by bob@example.com\n\t\t\t\"carol@example.com\""), "{during}");
+    let before = r.run(&["render", "--at=2026-11-23T12:00:00Z"]).stdout;
+    assert!(!before.contains("carol-oncall"), "pending group member leaked");
+    assert!(!before.contains("2026-11-10-dave-staging"), "expired grant still rendered");
+    let during = r.run(&["render", "--at=2026-11-25T12:00:00Z"]).stdout;
+    assert!(during.contains("// tailgrant: grants/2026-11-24-carol-oncall.hujson, expires 2026-11-30T09:00:00Z, approved by bob@example.com\n\t\t\t\"carol@example.com\""), "{during}");
+    let after = r.run(&["render", "--at=2026-11-30T12:00:00Z"]).stdout;
+    for gone in ["carol-oncall", "2026-11-22-alice-prod-db", "2026-11-10-dave-staging"] {
+        assert!(!after.contains(gone), "{gone} still rendered after it expired");
+    }
 }
 
 #[test]

@@ -92,7 +92,7 @@ fn prune_lists_then_deletes_exactly_the_expired_files() {
     assert_eq!(del.stdout, "deleted policies/grants/2026-11-10-dave-staging.hujson\n");
     assert!(!r.path("policies/grants/2026-11-10-dave-staging.hujson").exists());
     assert!(r.path("policies/grants/2026-11-22-alice-prod-db.hujson").exists());
-    assert!(r.path("policies/grants/2026-12-01-carol-oncall.hujson").exists(), "pending grants stay");
+    assert!(r.path("policies/grants/2026-11-24-carol-oncall.hujson").exists(), "pending grants stay");
     assert!(r.path("policies/teams/payments.hujson").exists(), "permanent fragments stay");
     assert_eq!(r.run(&["prune", AT]).stdout, "");
     assert_eq!(r.run(&["check", AT]).code, 0);
