@@ -25,6 +25,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 pub mod de;
 pub mod devices;
 pub mod draft;
+pub mod expiry;
 pub mod selector;
 pub mod text;
 pub mod users;
