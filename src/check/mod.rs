@@ -3,6 +3,7 @@
 
 pub mod approvers;
 mod config;
+mod expiry;
 mod guardrails;
 mod policy;
 mod posture;
@@ -105,6 +106,7 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
         let view = view::View::build(repo, at);
         policy::check(&view, &mut findings);
         config::check(repo, &view, &mut findings);
+        expiry::check(repo, &view, at, &mut findings);
         guardrails::check(repo, &view, at, &mut findings);
         let (tests, found) = rejoin(tests);
         findings.extend(found);
