@@ -77,6 +77,8 @@ pub struct View<'a> {
     pub inventory: Option<&'a crate::model::devices::Inventory>,
     /// The tailnet's users, when a users file is configured.
     pub directory: Option<&'a crate::model::users::Directory>,
+    /// How time-bounded fragments' access ends: in posture mode their rules are gated.
+    pub enforce_expiry: crate::model::expiry::EnforceExpiry,
 }
 
 impl<'a> View<'a> {
@@ -110,6 +112,7 @@ impl<'a> View<'a> {
             domains: config.domains.clone(),
             external_users: config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
             inventory,
+            enforce_expiry: config.enforce_expiry,
             ..View::default()
         };
         if let Some(base) = base {

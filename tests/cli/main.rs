@@ -12,5 +12,6 @@ mod check;
 mod evaluate;
 mod fmt;
 mod formats;
+mod posture_mode;
 mod render;
 mod workflow;
