@@ -238,6 +238,7 @@ mod tests {
             hostname: host.into(),
             user: format!("{}@example.com", host.split('-').next().unwrap_or(host)),
             tags: Vec::new(),
+            is_external: false,
         }
     }
 

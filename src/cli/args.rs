@@ -77,6 +77,22 @@ pub enum Command {
         /// Overwrite a live policy that tailgrant did not write, or that was edited since.
         #[arg(long)]
         force: bool,
+        /// Posture mode: read every device's attributes even if nothing changed since the last
+        /// apply, and fix what someone else changed (a scheduled job runs this now and then).
+        #[arg(long)]
+        reconcile: bool,
+        #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+        format: ApplyFormat,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The live tailnet against the repository at now: drift, access still live past its
+    /// expiry (which file, for how long), posture-mode attributes no active grant file
+    /// explains, devices missing theirs. Exit 0 in sync, 1 live past expiry or unexplained,
+    /// 3 API failure, 4 drift. Reads only; credentials as for apply.
+    Status {
+        #[command(flatten)]
+        common: Common,
         #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
         format: ApplyFormat,
         #[command(flatten)]

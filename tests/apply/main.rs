@@ -4,6 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod hostile;
+mod posture_bench;
+mod posture_mode;
 mod scenarios;
 mod soak;
 mod support;
