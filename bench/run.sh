@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks of the offline pipeline on synthetic repositories (not part of CI).
 #   bench/run.sh [GRANTS...]      default: 1000 10000 50000
-# Needs python3 and ../shared/bench/gen_repo.py (or GEN_REPO=path). Prints stage timings,
+# Needs python3; generates with bench/gen_repo.py (or GEN_REPO=path). Prints stage timings,
 # the render/read+parse ratio, peak memory of `tailgrant check`, and `check` on the example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-gen=${GEN_REPO:-../shared/bench/gen_repo.py}
+gen=${GEN_REPO:-bench/gen_repo.py}
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 50000)
 cargo build --release -q
 cargo bench -q --bench pipeline --no-run 2>/dev/null

@@ -3,7 +3,7 @@
 # whose rules x tests product grows 10x and then 100x.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-gen=${GEN_REPO:-../shared/bench/gen_repo.py}
+gen=${GEN_REPO:-bench/gen_repo.py}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cargo bench -q --bench pipeline --no-run 2>/dev/null
 run() { # name grants tags tests

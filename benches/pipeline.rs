@@ -65,20 +65,20 @@ fn main() {
         std::hint::black_box(tailgrant::merge::render(&repo, at).unwrap());
     });
     let tests = {
-        let view = tailgrant::check::view::View::active(&repo, at);
+        let view = tailgrant::load::view::View::active(&repo, at);
         let compiled = tailgrant::evaluate::Compiled::new(&view);
         let mut findings = Vec::new();
         tailgrant::evaluate::run::run(&view, &compiled, &mut findings)
     };
     println!("tests in force: {} passed, {} failed, {} inconclusive", tests.passed, tests.failed, tests.inconclusive);
     time("  tests only (compile + evaluate)", || {
-        let view = tailgrant::check::view::View::active(&repo, at);
+        let view = tailgrant::load::view::View::active(&repo, at);
         let compiled = tailgrant::evaluate::Compiled::new(&view);
         let mut findings = Vec::new();
         std::hint::black_box(tailgrant::evaluate::run::run(&view, &compiled, &mut findings));
     });
     time("  checks only", || {
-        std::hint::black_box(tailgrant::check::check(&repo, at));
+        std::hint::black_box(tailgrant::pipeline::check(&repo, at));
     });
     drop(repo);
     let render = time("render (load + merge + format)", || {
@@ -87,7 +87,7 @@ fn main() {
     });
     let check = time("check (load, checks, tests)", || {
         let repo = Repository::load(&dir).unwrap();
-        let report = tailgrant::check::check(&repo, at);
+        let report = tailgrant::pipeline::check(&repo, at);
         assert!(!report.has_errors(), "the benchmark repository has errors: {:?}", &report.findings[..1]);
     });
     let ratio = |d: Duration| d.as_secs_f64() / floor.as_secs_f64();
@@ -109,7 +109,7 @@ fn main() {
     });
     let paired_check = paired(read_parse, || {
         let repo = Repository::load(&dir).unwrap();
-        std::hint::black_box(tailgrant::check::check(&repo, at));
+        std::hint::black_box(tailgrant::pipeline::check(&repo, at));
     });
     println!("paired: render / read+parse = {paired_render}, check / read+parse = {paired_check}");
 }

@@ -1,13 +1,22 @@
 //! tailgrant: a compiler and linter for a Tailscale policy kept in git.
 //!
-//! The pipeline, one module a stage: [`load`] finds and reads the files, [`parse`] turns
-//! HuJSON into a syntax tree that keeps comments and spans, [`model`] decodes typed views,
-//! [`check`] applies the rules and guardrails, [`merge`] renders the policy active at an
-//! instant, [`evaluate`] answers "may this reach that" and runs the policy's tests, [`diff`]
-//! compares two policies, and [`apply`] pushes the result through the Tailscale API.
-//! [`finding`] is what every stage reports and [`report`] renders it; the CLI (`src/cli`) is
-//! a thin layer over all of it. [`redact`] keeps secrets out of everything printed. The
-//! library never prints and never exits.
+//! The pipeline, one module a stage, each importing only the stages below it (the order is
+//! enforced by `tests/architecture.rs`):
+//!
+//! - [`parse`]: bytes to a HuJSON syntax tree that keeps comments and spans, and the source
+//!   files the spans point into; [`finding`]: what every stage reports, located in a file;
+//! - [`model`]: typed values (fragments, config, selectors, address sets), decoded from trees;
+//! - [`load`]: finds, reads and decodes a policies directory into a `Repository`, and its
+//!   `view`, the policy at an instant entry by entry;
+//! - the three stages over a repository, peers that do not know each other: [`check`] (the
+//!   rules and guardrails), [`merge`] (the policy rendered at an instant) and [`evaluate`]
+//!   ("may this reach that", the policy's tests);
+//! - [`pipeline`] runs the three together into one report;
+//! - what builds on a report: [`diff`], [`apply`] (through the Tailscale API), [`audit`]
+//!   (who had what, from git history) and [`approvals`] (reviews on the forge);
+//! - [`report`] renders all of it, in every format; the CLI (`src/cli`) is a thin layer on
+//!   top. [`redact`] keeps secrets out of everything printed. The library never prints and
+//!   never exits.
 
 pub mod apply;
 pub mod approvals;
@@ -22,6 +31,7 @@ pub mod merge;
 pub mod model;
 mod parallel;
 pub mod parse;
+pub mod pipeline;
 pub mod redact;
 pub mod report;
 

@@ -17,7 +17,7 @@ fn errors_with(text: &[u8], config: &str) -> Vec<String> {
         std::fs::write(dir.path().join("tailgrant.hujson"), config).unwrap();
     }
     let repo = Repository::load(dir.path()).unwrap();
-    let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    let report = tailgrant::pipeline::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
     report
         .findings
         .iter()
@@ -189,7 +189,7 @@ fn evaluator_agrees_with_tailscale_test_verdicts() {
             .unwrap();
         std::fs::write(d.path().join("users.json"), CAPTURE_USERS).unwrap();
         let repo = Repository::load(d.path()).unwrap();
-        let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+        let report = tailgrant::pipeline::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
         let errors: Vec<_> = report.findings.iter().filter(|f| f.severity == Severity::Error).collect();
         let ours = if !errors.is_empty() {
             "reject:tests-failed"

@@ -2,11 +2,11 @@
 //! kind, port form, protocol, ACLs and grants, postures, and SSH actions and users.
 use std::path::Path;
 
-use tailgrant::check::view::View;
 use tailgrant::evaluate::compile::SshOutcome;
 use tailgrant::evaluate::run::resolve;
 use tailgrant::evaluate::{Compiled, Device, Proto, Tri};
 use tailgrant::load::Repository;
+use tailgrant::load::view::View;
 
 fn policy() -> (Repository, jiff::Timestamp) {
     let repo = Repository::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/evaluator")).unwrap();

@@ -191,7 +191,7 @@ proptest! {
         let (_a, repo_a) = compile_with("acls", acl);
         let (_b, repo_b) = compile_with("grants", grant);
         let at = "2026-11-22T12:00:00Z".parse().unwrap();
-        let (va, vb) = (tailgrant::check::view::View::active(&repo_a, at), tailgrant::check::view::View::active(&repo_b, at));
+        let (va, vb) = (tailgrant::load::view::View::active(&repo_a, at), tailgrant::load::view::View::active(&repo_b, at));
         let (ca, cb) = (tailgrant::evaluate::Compiled::new(&va), tailgrant::evaluate::Compiled::new(&vb));
         use tailgrant::evaluate::{Device, Proto};
         let devices = [Device::User("alice@example.com".into()), Device::User("carol@example.com".into()), Device::Tag("tag:ci".into()), Device::Tag("tag:web".into()), Device::Tag("tag:db".into())];

@@ -35,7 +35,7 @@ fn judge(section: &str, test: &str, with_users: bool) -> &'static str {
         std::fs::write(dir.path().join("tailgrant.hujson"), r#"{"users": "users.json"}"#).unwrap();
     }
     let repo = Repository::load(dir.path()).unwrap();
-    let report = tailgrant::check::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    let report = tailgrant::pipeline::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
     let errors: Vec<_> = report.findings.iter().filter(|f| f.is_error()).collect();
     assert!(errors.iter().all(|f| f.code.as_str().starts_with("TG30")), "{test}: {errors:#?}");
     match report.tests {
@@ -149,4 +149,26 @@ fn each_rule_accepts_and_denies() {
         }
     }
     assert!(wrong.is_empty(), "{} of {} cases:\n{}", wrong.len(), CASES.len(), wrong.join("\n"));
+}
+
+/// The message of a failed SSH test names the outcomes as Tailscale does (`want: "accept"
+/// got: "deny"`) and quotes logins and hosts as written, even when they contain the words.
+#[test]
+fn ssh_failure_messages_quote_logins_and_hosts_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"{
+	"tagOwners": {"tag:Checkpoint": []},
+	"ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["tag:Checkpoint"], "users": ["Accepted"]}],
+	"sshTests": [{"src": "Deny.Check@example.com", "dst": ["tag:Checkpoint"], "accept": ["Checker"]}],
+}
+"#;
+    std::fs::write(dir.path().join("policy.hujson"), policy).unwrap();
+    let repo = Repository::load(dir.path()).unwrap();
+    let report = tailgrant::pipeline::check(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    let failed: Vec<_> = report.findings.iter().filter(|f| f.code.as_str() == "TG303").collect();
+    assert_eq!(failed.len(), 1, "{:#?}", report.findings);
+    assert_eq!(
+        failed[0].message,
+        r#"src "Deny.Check@example.com", dst "tag:Checkpoint", ssh user "Checker": want: "accept" got: "deny""#
+    );
 }

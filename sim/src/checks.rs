@@ -1,7 +1,7 @@
 //! What the simulated control plane checks when a policy is saved or validated.
 //!
 //! Syntax errors get the hujson parser's `line N, column M` message. Everything else is
-//! decided by tailgrant's own rules and evaluator (api-contract §12.4, option a): this
+//! decided by tailgrant's own rules and evaluator: this
 //! exercises the HTTP plumbing, not the evaluator, which has its own agreement tests against
 //! verdicts Tailscale gave.
 
@@ -39,7 +39,7 @@ pub fn check_policy(text: &str, now: jiff::Timestamp) -> Result<(), Refusal> {
     let dir = tempfile::tempdir().map_err(|e| internal(&e))?;
     std::fs::write(dir.path().join("policy.hujson"), text).map_err(|e| internal(&e))?;
     let repo = tailgrant::load::Repository::load(dir.path()).map_err(|e| internal(&e))?;
-    let report = tailgrant::check::check(&repo, now);
+    let report = tailgrant::pipeline::check(&repo, now);
     let test_codes = [Code::TestFailed, Code::SshTestFailed, Code::TestSourceWithoutDevice, Code::TestSourceEmpty];
     if let Some(f) = report.findings.iter().find(|f| f.is_error() && !test_codes.contains(&f.code)) {
         return Err(Refusal { message: f.message.clone(), data: None });

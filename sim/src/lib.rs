@@ -1,7 +1,8 @@
 //! A local simulator of the Tailscale API v2 endpoints tailgrant uses: OAuth tokens, the policy
 //! file (GET, POST with If-Match, validate), devices and device posture attributes.
 //!
-//! It follows `shared/reference/api-contract.md` §12: state kept in memory, the ETag as the
+//! It follows Tailscale's published API reference (README, "What the API client trusts"
+//! lists what tailgrant relies on): state kept in memory, the ETag as the
 //! quoted SHA-256 of the policy formatted by Tailscale's HuJSON formatter, the real error bodies,
 //! scopes checked per endpoint, and faults injected per route on request. It listens on
 //! loopback only. Where the real API's behaviour is unknown the choice made here is marked

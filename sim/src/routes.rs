@@ -250,7 +250,7 @@ async fn set_policy(
         s.is_default = true;
     } else {
         if let Err(r) = judged(&text).and_then(|()| check_policy(&text, s.now())) {
-            // The SaaS answers a failed test with the bare message (api-contract §5.4).
+            // The SaaS answers a failed test with the bare message `test(s) failed` (the real responses headscale captured, hscontrol/policy/v2/testdata).
             let r = if r.message == "test(s) failed" { Refusal { data: None, ..r } } else { r };
             return json_response(400, r.body());
         }
@@ -276,7 +276,7 @@ async fn validate(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, hea
     drop(s);
     match judged(&policy).and_then(|()| check_policy(&policy, now)) {
         Ok(()) => json_response(200, "{}".into()),
-        // Always 200: failures are in the body (api-contract §7).
+        // Always 200: failures are in the body (Tailscale's API reference for `/acl/validate`).
         Err(r) => json_response(200, r.body()),
     }
 }

@@ -1,18 +1,18 @@
 //! The Tailscale API client: the few endpoints apply needs, each request with a timeout and
 //! retried with backoff and jitter on 429, 5xx and connection errors.
 //!
-//! It trusts nothing it receives (DESIGN §3a). No redirect is followed: every request carries
+//! It trusts nothing it receives (README, "What the API client trusts"). No redirect is followed: every request carries
 //! a credential (a bearer token, or the OAuth client secret in the token request's body), and
 //! a redirect would take it elsewhere, so a 3xx is an error naming only the host it pointed
 //! at. Every answer is read with a size cap and a deadline, and checked for its status,
 //! content type and shape before anything in it is believed: the policy must parse as a HuJSON
-//! object, JSON bodies must decode into what each endpoint documents (api-contract.md). Any
+//! object, JSON bodies must decode into what each endpoint documents in Tailscale's API reference. Any
 //! other answer is an [`ApiError`] saying what was expected and what came, with server text
 //! redacted ([`crate::redact`]) and escaped.
 //!
 //! POST `/acl` is retried too: it carries `If-Match`, so a retry after an attempt that did
 //! land gets 412 rather than overwriting anything, and the caller re-reads to tell the two
-//! apart (api-contract §1.5).
+//! apart (Tailscale's API reference: a 412 is answered when `If-Match` no longer matches).
 
 use std::time::{Duration, Instant};
 
@@ -452,7 +452,7 @@ impl Client {
 
     /// `POST /acl/validate` with comment-free JSON. The answer is 200 even when tests fail.
     ///
-    /// A pass is what api-contract §7 documents: an empty body (older docs), `{}` (the spec)
+    /// A pass is what Tailscale's API reference documents for `/acl/validate`: an empty body (older docs), `{}` (the spec)
     /// or an empty `message`. A refusal is a JSON object with a message or failing tests, by
     /// 200 or 400 alike. Anything else (`null`, an HTML page, a truncated object, a 400 that
     /// says nothing) is no verdict at all: an API failure, never "the tailnet refused".
@@ -509,7 +509,7 @@ impl Client {
         if a.status != StatusCode::OK {
             return Err(Self::refuse(what, "policy_file", &a, "200 with the policy as written"));
         }
-        // The API answers with the policy as stored (api-contract §5.2): anything that is not a
+        // The API answers with the policy as stored (API reference, `POST /acl`): anything that is not a
         // policy is not proof that it was written.
         a.policy_text(what)?;
         a.etag(what)
@@ -564,7 +564,7 @@ impl Client {
         if a.status != StatusCode::OK {
             return Err(Self::refuse(what, "devices:posture_attributes:read", &a, expected));
         }
-        // `expiries` is left out when nothing expires (api-contract §10.1); every expiry there
+        // `expiries` is left out when nothing expires (API reference, `GET /device/{id}/attributes`); every expiry there
         // is must be an RFC 3339 instant, since it decides whether an attribute is re-set.
         #[derive(Deserialize)]
         struct Body {

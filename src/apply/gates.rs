@@ -21,8 +21,8 @@ use serde_json::{Map, Value, json};
 
 use super::ApplyError;
 use super::client::{ApiError, Attributes, Batch, Client, Device};
-use crate::check::view::{View, field, strings};
 use crate::load::Repository;
+use crate::load::view::{View, field, strings};
 use crate::model::Status;
 use crate::model::expiry::{EnforceExpiry, Gate, gate_id_of_key, is_gate_key};
 use crate::model::selector::{Selector, classify};

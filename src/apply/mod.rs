@@ -1,5 +1,5 @@
 //! Apply: push the rendered policy to the tailnet through the Tailscale API, safely
-//! (DESIGN §4).
+//! (README, `tailgrant apply`).
 //!
 //! The order matters for convergence. Nothing is written until the rendered policy passed
 //! check, the live policy is known to be tailgrant's own (its header hash matches its body),
@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::check::Report;
 use crate::load::Repository;
 use crate::merge::{HeaderState, applied_digest, recorded_posture, sha256_hex, verify_header, with_applied_digest};
 use crate::model::expiry::EnforceExpiry;
+use crate::pipeline::Report;
 pub use auth::{AuthError, Credentials};
 pub use client::{ApiError, Client, LivePolicy, Options, TestFailure};
 pub use gates::GatePlan;
@@ -125,7 +125,7 @@ pub async fn apply(
     opts: ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Applied, ApplyError> {
-    let report = crate::check::check_and_render(repo, at);
+    let report = crate::pipeline::check_and_render(repo, at);
     if report.has_errors() || report.tests.failed > 0 {
         return Err(ApplyError::Findings(Box::new(report)));
     }

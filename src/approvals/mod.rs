@@ -23,13 +23,14 @@ pub use client::{ForgeError, Options};
 pub use merged::{Unverified, verify_merged};
 
 use crate::check::approvers::{Judgement, judge};
-use crate::check::view::{field, strings};
 use crate::finding::{Code, Finding, Location};
 use crate::load::git::{Git, GitError};
-use crate::load::{FragmentFile, FragmentPaths, Repository, SourceFile, display_path};
+use crate::load::view::{field, strings};
+use crate::load::{FragmentFile, FragmentPaths, Repository, display_path};
 use crate::model::people::Forge;
 use crate::model::selector::login_problem;
 use crate::model::{ApprovalPolicy, Config};
+use crate::parse::SourceFile;
 use crate::parse::Value;
 
 /// Why `approvals` could not judge at all.
@@ -491,7 +492,7 @@ impl Judge<'_> {
         let request = self.pr.forge.request();
         let minimum = self.policy().minimum as usize;
         if approved_by.len() < minimum {
-            let at = crate::check::view::field_key(&f.doc.tree, "approvers")
+            let at = crate::load::view::field_key(&f.doc.tree, "approvers")
                 .map_or(top, |k| Location::new(&f.doc.file, k.span.clone()));
             findings.push(Finding::new(
                 Code::TooFewApprovals,

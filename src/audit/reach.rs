@@ -14,12 +14,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{AuditError, BaseState};
-use crate::check::view::View;
 use crate::evaluate::compile::Compiled;
 use crate::evaluate::{Device, Tri};
+use crate::load::FragmentFile;
 use crate::load::git::Object;
-use crate::load::{Document, FragmentFile};
+use crate::load::view::View;
 use crate::model::Config;
+use crate::parse::Document;
 
 /// `--src` and `--dst`, checked once.
 #[derive(Debug, Clone)]

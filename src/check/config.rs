@@ -4,12 +4,13 @@
 //! whose `match` covers no file. A config that fails open is worse than one that fails: every
 //! such case is a finding that points at the value.
 
-use super::view::{View, field, strings};
 use crate::finding::{Code, Finding, Location};
-use crate::load::{Document, Repository};
+use crate::load::Repository;
+use crate::load::view::{View, field, strings};
 use crate::model::people::Forge;
 use crate::model::selector::{AUTOGROUPS, Selector, classify, login_problem};
 use crate::model::shape;
+use crate::parse::Document;
 use crate::parse::Value;
 
 pub fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Finding>) {

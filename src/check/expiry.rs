@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use super::view::{Entry, View, field, strings};
 use crate::finding::{Code, Finding, Location};
+use crate::load::view::{Entry, View, field, strings};
 use crate::load::{FragmentFile, Repository};
 use crate::model::Status;
 use crate::model::expiry::{EnforceExpiry, Gate, POSTURE_PREFIX};

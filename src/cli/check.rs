@@ -11,7 +11,7 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
         Ok(r) => r,
         Err(s) => return s,
     };
-    let report = tailgrant::check::check(&repo, common.at());
+    let report = tailgrant::pipeline::check(&repo, common.at());
     match format {
         Format::Human => {
             let color = super::color(std::io::stdout().is_terminal());

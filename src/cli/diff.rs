@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use tailgrant::check::view::View;
 use tailgrant::evaluate::Compiled;
 use tailgrant::load::Repository;
 use tailgrant::load::git::Git;
+use tailgrant::load::view::View;
 
 use super::ExitStatus;
 use super::args::{ApiArgs, Common, DiffFormat};
@@ -68,15 +68,15 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
         d.files = tailgrant::diff::files(&old, &new, at);
     }
     // A change that breaks a file says so, in the comment and in the exit status.
-    let report = tailgrant::check::check(&new, at);
+    let report = tailgrant::pipeline::check(&new, at);
     d.problems = tailgrant::diff::problems(&report);
     // The live side is the server's text: shown capped and escaped, except to a machine (json).
     if live && !matches!(format, DiffFormat::Json) {
         d.cap();
     }
     super::out(&match format {
-        DiffFormat::Human => tailgrant::diff::human(&d),
-        DiffFormat::Markdown => tailgrant::diff::markdown(&d),
+        DiffFormat::Human => tailgrant::report::diff::human(&d),
+        DiffFormat::Markdown => tailgrant::report::diff::markdown(&d),
         DiffFormat::Json => serde_json::to_string_pretty(&d).unwrap_or_default() + "\n",
     });
     if d.problems.is_empty() { ExitStatus::Clean } else { ExitStatus::Findings }

@@ -1,7 +1,7 @@
 //! `tailgrant explain`
 
-use tailgrant::check::view::View;
 use tailgrant::evaluate::Compiled;
+use tailgrant::load::view::View;
 
 use super::ExitStatus;
 use super::args::{Common, ExplainFormat};

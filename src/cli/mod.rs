@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use args::{Cli, Command};
 
-/// Exit statuses (DESIGN §2).
+/// Exit statuses (README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Clean; warnings allowed.
@@ -125,7 +125,7 @@ pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitSt
 }
 
 /// The exit status a check report calls for.
-pub fn status_of(report: &tailgrant::check::Report) -> ExitStatus {
+pub fn status_of(report: &tailgrant::pipeline::Report) -> ExitStatus {
     if report.has_unreadable_input() {
         ExitStatus::Usage
     } else if report.has_errors() || report.tests.failed > 0 {

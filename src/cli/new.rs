@@ -56,7 +56,7 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
         return usage(&findings.first().map_or("invalid grant".to_owned(), |f| f.message.clone()));
     };
     repo.fragments.push(FragmentFile { doc, fragment });
-    let report = tailgrant::check::check(&repo, now);
+    let report = tailgrant::pipeline::check(&repo, now);
     let mine: Vec<_> = report
         .findings
         .iter()

@@ -9,7 +9,7 @@ pub fn run(common: &Common, output: Option<&Path>) -> ExitStatus {
         Ok(r) => r,
         Err(s) => return s,
     };
-    let report = tailgrant::check::check_and_render(&repo, common.at());
+    let report = tailgrant::pipeline::check_and_render(&repo, common.at());
     let status = super::status_of(&report);
     // Never write a policy that check rejects: print why instead.
     if status != ExitStatus::Clean || report.rendered.is_none() {

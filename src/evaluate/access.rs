@@ -3,9 +3,10 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::check::view::{field, strings};
 use crate::load::Repository;
+use crate::load::view::{field, strings};
 use crate::model::Status;
+use crate::model::rule::{self, Section};
 
 #[derive(Debug, Serialize)]
 pub struct AccessEntry {
@@ -42,13 +43,12 @@ pub fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
     let list = |v: Option<&crate::parse::Value>| {
         v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s.into_owned()).collect::<Vec<_>>()
     };
-    for section in ["grants", "acls", "ssh"] {
-        for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
-            let src =
-                list(field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == "acls"))).join(", ");
-            let dst = list(field(rule, "dst").or_else(|| field(rule, "ports"))).join(", ");
+    for section in [Section::Grants, Section::Acls, Section::Ssh] {
+        for rule in field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+            let src = list(rule::sources(section, rule)).join(", ");
+            let dst = list(rule::destinations(section, rule)).join(", ");
             grants.push(match section {
-                "grants" => {
+                Section::Grants => {
                     let mut what = list(field(rule, "ip"));
                     if let Some(app) = field(rule, "app").and_then(|a| a.as_object()) {
                         what.extend(app.members.iter().filter_map(|m| m.name.as_str()).map(|c| format!("app {c}")));
@@ -57,8 +57,8 @@ pub fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
                     let via = if via.is_empty() { String::new() } else { format!(" via {}", via.join(", ")) };
                     format!("{src} → {dst} {}{via}", what.join(", ")).trim_end().to_owned()
                 }
-                "acls" => format!("{src} → {dst}"),
-                _ => format!("{src} → ssh {dst} as {}", list(field(rule, "users")).join(", ")),
+                Section::Acls => format!("{src} → {dst}"),
+                Section::Ssh => format!("{src} → ssh {dst} as {}", list(field(rule, "users")).join(", ")),
             });
         }
     }

@@ -8,21 +8,13 @@ use std::net::IpAddr;
 use serde_json::{Map, Value as Json};
 
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
-use crate::check::view::{Entry, Origin, View, field, strings};
 use crate::finding::Location;
+use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::model::rule::{self, Section};
+use crate::model::selector::Protos;
 use crate::model::selector::{
     PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_ports, parse_protocol, split_host_ports,
 };
-
-/// Which protocols a rule opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protos {
-    /// TCP, UDP, ICMP and ICMPv6: an ACL without `proto`, a grant's bare ports.
-    Default,
-    /// Every protocol: a grant's `*`.
-    All,
-    One(u8),
-}
 
 /// Where a rule was written, for reports.
 #[derive(Debug, Clone)]
@@ -81,6 +73,9 @@ pub struct Compiled {
     /// their sources' devices while they are active.
     pub gate_keys: Vec<String>,
     pub(crate) enforce_expiry: crate::model::expiry::EnforceExpiry,
+    /// Whether tests from a group are also judged for each named member (config
+    /// `groupTestsPerMember`): a warning where a member would fail them.
+    pub group_tests_per_member: bool,
 }
 
 impl Compiled {
@@ -90,6 +85,7 @@ impl Compiled {
             inventory: view.inventory.cloned(),
             directory: view.directory.cloned(),
             enforce_expiry: view.enforce_expiry,
+            group_tests_per_member: view.group_tests_per_member,
             ..Compiled::default()
         };
         for g in &view.groups {
@@ -125,7 +121,7 @@ impl Compiled {
         let postures_of = |e: &Entry<'_>| super::gates::postures(view, e, required(e), &defined);
         for e in &view.acls {
             let source = c.source(e.origin, e.value);
-            let srcs = list(e.value, "src").or_else(|| list(e.value, "users")).unwrap_or_default();
+            let srcs = trimmed(rule::sources(Section::Acls, e.value));
             let protos = match field(e.value, "proto").and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
@@ -133,7 +129,7 @@ impl Compiled {
                 },
                 None => Protos::Default,
             };
-            for d in list(e.value, "dst").or_else(|| list(e.value, "ports")).unwrap_or_default() {
+            for d in trimmed(rule::destinations(Section::Acls, e.value)) {
                 let Ok((host, ports)) = split_host_ports(&d) else { continue };
                 let Ok(ports) = parse_ports(ports) else { continue };
                 c.push(NetRule {
@@ -148,14 +144,14 @@ impl Compiled {
         }
         for e in &view.grants {
             let source = c.source(e.origin, e.value);
-            let srcs = list(e.value, "src").unwrap_or_default();
+            let srcs = trimmed(rule::sources(Section::Grants, e.value));
             // Grants with only `app` give no network access.
             let specs: Vec<_> = list(e.value, "ip")
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|s| Some((s == "*", parse_ip_spec(s).ok()?)))
                 .collect();
-            for d in list(e.value, "dst").unwrap_or_default() {
+            for d in trimmed(rule::destinations(Section::Grants, e.value)) {
                 for (star, spec) in &specs {
                     // `*` alone is every protocol; `0-65535` is every port of the default ones.
                     let protos = match spec.proto {
@@ -185,8 +181,8 @@ impl Compiled {
             let source = c.source(e.origin, e.value);
             ssh.push(SshRule {
                 action,
-                srcs: list(e.value, "src").unwrap_or_default(),
-                dsts: list(e.value, "dst").unwrap_or_default(),
+                srcs: trimmed(rule::sources(Section::Ssh, e.value)),
+                dsts: trimmed(rule::destinations(Section::Ssh, e.value)),
                 users: list(e.value, "users").unwrap_or_default(),
                 postures: postures_of(e),
                 source,
@@ -601,4 +597,9 @@ fn range_contains(range: &str, ip: &IpAddr) -> bool {
 
 fn list(v: &crate::parse::Value, key: &str) -> Option<Vec<String>> {
     field(v, key).map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
+}
+
+/// The trimmed strings of a list, or none.
+fn trimmed(v: Option<&crate::parse::Value>) -> Vec<String> {
+    v.map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect()).unwrap_or_default()
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::check::view::{Entry, View};
 use crate::load::FragmentFile;
+use crate::load::view::{Entry, View};
 use crate::model::expiry::{EnforceExpiry, Gate};
 
 /// Whether a fragment's rules are gated.

@@ -1,7 +1,7 @@
 //! Evaluate: may this source reach that destination, on this port, under this policy? The
 //! engine behind `check`'s test run, `explain` and the access diff.
 //!
-//! There are no real devices offline, so identities stand for them (policy-semantics §5.2): a
+//! There are no real devices offline, so identities stand for them (README, "How tests are evaluated"): a
 //! user is one untagged device that user owns, a tag one device carrying exactly that tag, an
 //! IP address a device whose owner is unknown. Matching a selector against such a device gives
 //! yes, no or unknown; anything that hinges on an unknown is reported as inconclusive, never

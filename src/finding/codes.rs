@@ -140,7 +140,7 @@ codes! {
     ///
     /// Good: a regular file, or a symlink to another file inside the policies directory.
     ///
-    /// Evidence (tailgrant): tailgrant's trust model (DESIGN §3a).
+    /// Evidence (tailgrant): tailgrant's trust model (README, "Security model").
     SymlinkOutside = "TG009", "outside-repository", Error;
     /// A file's path has characters that cannot be shown safely: control characters, line
     /// breaks, bidi controls, bytes that are not UTF-8, or punctuation that separates fields in
@@ -167,7 +167,7 @@ codes! {
     ///
     /// Good: add `group:new-team` to the base policy in its own reviewed change first.
     ///
-    /// Evidence (tailgrant): tailgrant's merge rules (DESIGN §1.2).
+    /// Evidence (tailgrant): tailgrant's merge rules (README, "How fragments merge").
     UnknownGroup = "TG050", "unknown-group", Error;
     /// A fragment defines a host, tag owner, IP set, posture or auto-approver that the base
     /// (or an earlier fragment) already defines with another value. Which one should win is a
@@ -177,13 +177,13 @@ codes! {
     ///
     /// Good: a new name in the fragment, or change the base.
     ///
-    /// Evidence (tailgrant): tailgrant's merge rules (DESIGN §1.2).
+    /// Evidence (tailgrant): tailgrant's merge rules (README, "How fragments merge").
     ConflictingDefinition = "TG051", "conflicting-definition", Error;
     /// `notBefore` is not earlier than `expires`, so the fragment can never be active.
     ///
     /// Bad: `"notBefore": "2026-11-23T09:00:00Z", "expires": "2026-11-23T09:00:00Z"`
     ///
-    /// Evidence (tailgrant): tailgrant's fragment windows (DESIGN §1.1).
+    /// Evidence (tailgrant): tailgrant's fragment windows (README, "A grant file (fragment)").
     InvalidWindow = "TG052", "invalid-window", Error;
     /// The fragment has expired and contributes nothing. `tailgrant prune --delete` removes
     /// expired fragments; a scheduled job can commit that.
@@ -200,7 +200,7 @@ codes! {
     ///
     /// Good: `{"device": "alice-laptop", "key": "custom:prodAccess", "value": true}`
     ///
-    /// Evidence (doc): the API's rules for posture attributes (api-contract §10): key prefix and
+    /// Evidence (doc): Tailscale's API reference for device posture attributes (`POST /device/{id}/attributes/{key}`): key prefix and
     /// characters, value types, lengths.
     InvalidPostureAttribute = "TG055", "invalid-posture-attribute", Error;
     /// With `"enforceExpiry": "posture"`, a time-bounded fragment names a source that a
@@ -508,55 +508,6 @@ codes! {
     ///
     /// Good: `"dst": ["database:5432"]` with `"hosts": {"database": "100.64.0.5"}`
     UndefinedHostInRule = "TG131", "undefined-host-in-rule", Warning;
-    /// An ACL test fails: an `accept` destination the policy does not allow, or a `deny`
-    /// destination it does (the finding lists every rule that allows it, with file and line).
-    /// Tailscale would reject the whole policy with `test(s) failed`.
-    ///
-    /// Bad: a grant file that opens `tag:prod-db:5432` to everyone in `group:eng` while the base
-    /// says `{"src": "alice@example.com", "deny": ["tag:prod-db:5432"]}`
-    ///
-    /// Evidence (capture): the 56 tests-failed captures (`test(s) failed`).
-    TestFailed = "TG301", "test-failed", Error;
-    /// A test cannot be decided offline: it names an IP address (or a host alias) where the rules
-    /// name users or tags, so the answer depends on which live device has that address. Never
-    /// counted as a pass.
-    ///
-    /// Good: test `tag:web:443` rather than `100.64.0.7:443`.
-    TestInconclusive = "TG302", "test-inconclusive", Warning;
-    /// An SSH test fails: the first matching SSH rule (check rules first) gives another outcome
-    /// (`accept`, `check` or `deny`) than the test expects for that login.
-    ///
-    /// Bad: `{"src": "alice@example.com", "dst": ["tag:prod"], "accept": ["root"]}` when the only
-    /// rule for it is a `check` rule.
-    ///
-    /// Evidence (capture): the sshtest-* tests-failed captures; #14222 for the message.
-    SshTestFailed = "TG303", "ssh-test-failed", Error;
-    /// A test's source is a group with no members. Tailscale's answer for one is not recorded;
-    /// like any group source, it stands for an unnamed member of the group, so the test says
-    /// what a member would get. The group may be empty by mistake.
-    ///
-    /// (No capture uses an empty group as a test source: no evidence Tailscale rejects it.)
-    TestSourceEmpty = "TG304", "test-source-empty", Warning;
-    /// With a devices file configured, a test's source has no device in it (or an address no
-    /// device has). Tailscale failed such tests in 2021 (#2859) but has passed them since
-    /// (#4416; USA-RedDragon/tailscale-acls tests `torvalds@github`, who has no device, on every
-    /// push), so it is a warning and the test is judged as for any identity.
-    ///
-    /// Good: refresh the devices file, or test a source that has a device.
-    TestSourceWithoutDevice = "TG305", "test-source-without-device", Warning;
-    /// A test passes now but will fail on its own as time passes: an `accept` that only rules of
-    /// a fragment expiring before the test hold up, a `deny` that a pending fragment's rule will
-    /// break, or a pending fragment's own test that fails once it is active. Tailscale refuses a
-    /// policy whose tests fail, so from that moment every `apply` stops — and access that has
-    /// expired stays live until someone fixes the repository.
-    ///
-    /// Bad: `grants/b.hujson` (expires Friday) tests `alice accept tag:prod-db:5432`, which only
-    /// `grants/a.hujson` (expires Tuesday) grants.
-    ///
-    /// Good: each grant file tests what it grants itself.
-    ///
-    /// Evidence (tailgrant): follows from TG301: a test that will fail stops every apply.
-    TestFailsLater = "TG306", "test-fails-later", Error;
     /// A fragment matched by a guardrail with `requireExpiry` has no `expires`: temporary access
     /// must end by itself.
     ///
@@ -665,6 +616,62 @@ codes! {
     /// Good: configure a devices file (`devices` in `tailgrant.hujson`), refreshed by
     /// `tailgrant import --devices`.
     DeviceOwnerUnverified = "TG213", "device-owner-unverified", Warning;
+    /// An ACL test fails: an `accept` destination the policy does not allow, or a `deny`
+    /// destination it does (the finding lists every rule that allows it, with file and line).
+    /// Tailscale would reject the whole policy with `test(s) failed`.
+    ///
+    /// Bad: a grant file that opens `tag:prod-db:5432` to everyone in `group:eng` while the base
+    /// says `{"src": "alice@example.com", "deny": ["tag:prod-db:5432"]}`
+    ///
+    /// Evidence (capture): the 56 tests-failed captures (`test(s) failed`).
+    TestFailed = "TG301", "test-failed", Error;
+    /// A test cannot be decided offline: it names an IP address (or a host alias) where the rules
+    /// name users or tags, so the answer depends on which live device has that address. Never
+    /// counted as a pass.
+    ///
+    /// Good: test `tag:web:443` rather than `100.64.0.7:443`.
+    TestInconclusive = "TG302", "test-inconclusive", Warning;
+    /// An SSH test fails: the first matching SSH rule (check rules first) gives another outcome
+    /// (`accept`, `check` or `deny`) than the test expects for that login.
+    ///
+    /// Bad: `{"src": "alice@example.com", "dst": ["tag:prod"], "accept": ["root"]}` when the only
+    /// rule for it is a `check` rule.
+    ///
+    /// Evidence (capture): the sshtest-* tests-failed captures; #14222 for the message.
+    SshTestFailed = "TG303", "ssh-test-failed", Error;
+    /// A test's source is a group with no members. Tailscale's answer for one is not recorded;
+    /// like any group source, it stands for an unnamed member of the group, so the test says
+    /// what a member would get. The group may be empty by mistake.
+    ///
+    /// (No capture uses an empty group as a test source: no evidence Tailscale rejects it.)
+    TestSourceEmpty = "TG304", "test-source-empty", Warning;
+    /// With a devices file configured, a test's source has no device in it (or an address no
+    /// device has). Tailscale failed such tests in 2021 (#2859) but has passed them since
+    /// (#4416; USA-RedDragon/tailscale-acls tests `torvalds@github`, who has no device, on every
+    /// push), so it is a warning and the test is judged as for any identity.
+    ///
+    /// Good: refresh the devices file, or test a source that has a device.
+    TestSourceWithoutDevice = "TG305", "test-source-without-device", Warning;
+    /// A test passes now but will fail on its own as time passes: an `accept` that only rules of
+    /// a fragment expiring before the test hold up, a `deny` that a pending fragment's rule will
+    /// break, or a pending fragment's own test that fails once it is active. Tailscale refuses a
+    /// policy whose tests fail, so from that moment every `apply` stops — and access that has
+    /// expired stays live until someone fixes the repository.
+    ///
+    /// Bad: `grants/b.hujson` (expires Friday) tests `alice accept tag:prod-db:5432`, which only
+    /// `grants/a.hujson` (expires Tuesday) grants.
+    ///
+    /// Good: each grant file tests what it grants itself.
+    ///
+    /// Evidence (tailgrant): follows from TG301: a test that will fail stops every apply.
+    TestFailsLater = "TG306", "test-fails-later", Error;
+    /// With `groupTestsPerMember` set, a test whose source is a group passes for the group (an
+    /// unnamed member of it, as Tailscale judges it) but would fail for one of the members it
+    /// names: rules treat that person apart from the group, and the test says nothing about them.
+    ///
+    /// Bad: `{"src": "group:users", "deny": ["tag:server:22"]}` while the one member of
+    /// `group:users` is also in `group:admins`, which reaches `tag:server`.
+    GroupMemberDiffers = "TG307", "group-member-differs", Warning;
     /// `tailgrant approvals`: an approver the grant file names has not approved the pull
     /// request's head commit. Per reviewer the latest review that is not a plain comment
     /// decides: it counts only if it approves the head commit, so "changes requested" or a
@@ -771,5 +778,15 @@ mod tests {
             assert!(c.as_str().starts_with("TG") && c.as_str().len() == 5, "{c:?}");
             assert!(!c.doc().trim().is_empty(), "{c:?} has no documentation");
         }
+    }
+
+    /// Findings sort by code (`derive(Ord)` follows declaration order) and docs/rules.md lists
+    /// codes in declaration order: both must read TG000, TG001, … upwards.
+    #[test]
+    fn codes_are_declared_in_numeric_order() {
+        let codes: Vec<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(codes, sorted);
     }
 }

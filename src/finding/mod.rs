@@ -5,7 +5,7 @@ mod codes;
 
 pub use codes::Code;
 
-use crate::load::SourceFile;
+use crate::parse::SourceFile;
 use crate::parse::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

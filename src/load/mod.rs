@@ -4,64 +4,21 @@
 
 mod discover;
 pub mod git;
+pub mod view;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
-use crate::parse::{self, Node, Value};
+use crate::parse::{self, Document, Node, SourceFile, Value};
 
 pub(crate) use discover::FragmentPaths;
 pub use discover::{discover, glob, outside, path_problem};
 
 /// The name of the optional config file inside the policies directory.
 pub const CONFIG_FILE: &str = "tailgrant.hujson";
-
-/// A file's text and the paths it is known by.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    /// Path as shown to users: the policies directory joined with `rel`.
-    pub path: String,
-    /// Path relative to the policies directory, with `/` separators (what globs match).
-    pub rel: String,
-    pub text: String,
-    /// Byte offsets of line starts, computed the first time a location is asked for.
-    line_starts: std::sync::OnceLock<Vec<usize>>,
-}
-
-impl SourceFile {
-    pub fn new(path: String, rel: String, text: String) -> Self {
-        SourceFile { path, rel, text, line_starts: std::sync::OnceLock::new() }
-    }
-
-    /// 1-based line and column of a byte offset, as Tailscale's HuJSON parser counts them:
-    /// lines end at `\n` only, and the column counts bytes.
-    pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let (line, column, _) = self.position(offset);
-        (line, column)
-    }
-
-    /// Line, column in bytes, and column in characters (for SARIF, which has no byte unit).
-    pub fn position(&self, offset: usize) -> (usize, usize, usize) {
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let offset = offset.min(self.text.len());
-        let line = starts.partition_point(|&s| s <= offset);
-        let start = starts[line - 1];
-        let chars = 1 + String::from_utf8_lossy(&self.text.as_bytes()[start..offset]).chars().count();
-        (line, 1 + offset - start, chars)
-    }
-}
-
-/// A parsed HuJSON file.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub file: SourceFile,
-    pub tree: Value,
-}
 
 /// A fragment file that parsed and decoded.
 #[derive(Debug, Clone)]
@@ -90,6 +47,17 @@ pub struct Repository {
     pub inventory: Option<crate::model::devices::Inventory>,
     /// The users file, when the config names one and it loads.
     pub directory: Option<crate::model::users::Directory>,
+    /// Display path to file, for [`Repository::source`].
+    sources: OnceLock<HashMap<String, Place>>,
+}
+
+/// Where in a [`Repository`] a file's text is kept.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Base,
+    Fragment(usize),
+    Rejected(usize),
+    Config,
 }
 
 impl Drop for Repository {
@@ -99,10 +67,37 @@ impl Drop for Repository {
 }
 
 impl Repository {
-    /// The text of a file loaded from this repository, by its display path.
+    /// The text of a file loaded from this repository, by its display path. The first call
+    /// indexes every file, so quoting each of many findings stays linear.
     pub fn source(&self, path: &str) -> Option<&SourceFile> {
-        let docs = self.base.iter().chain(self.fragments.iter().map(|f| &f.doc)).map(|d| &d.file);
-        docs.chain(&self.rejected).chain(self.config_doc.as_ref().map(|d| &d.file)).find(|f| f.path == path)
+        let index = self.sources.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.fragments.len() + self.rejected.len() + 2);
+            // First entry wins, as the scan this replaces found the first match.
+            let mut add = |file: &SourceFile, place| {
+                index.entry(file.path.clone()).or_insert(place);
+            };
+            if let Some(d) = &self.base {
+                add(&d.file, Place::Base);
+            }
+            for (i, f) in self.fragments.iter().enumerate() {
+                add(&f.doc.file, Place::Fragment(i));
+            }
+            for (i, f) in self.rejected.iter().enumerate() {
+                add(f, Place::Rejected(i));
+            }
+            if let Some(d) = &self.config_doc {
+                add(&d.file, Place::Config);
+            }
+            index
+        });
+        let found = match *index.get(path)? {
+            Place::Base => self.base.as_ref().map(|d| &d.file),
+            Place::Fragment(i) => self.fragments.get(i).map(|f| &f.doc.file),
+            Place::Rejected(i) => self.rejected.get(i),
+            Place::Config => self.config_doc.as_ref().map(|d| &d.file),
+        };
+        // The fields are public: a caller that changed them after indexing gets no stale text.
+        found.filter(|f| f.path == path)
     }
 
     /// Loads the policies directory `dir`. Fails only when `dir` itself is unusable.
@@ -116,7 +111,7 @@ impl Repository {
         let root = dir.canonicalize().ok();
         let root = root.as_deref();
         let mut config_doc = None;
-        let config = match read_named(dir, root, CONFIG_FILE, &mut findings, &mut rejected, true) {
+        let config = match read_named(dir, root, CONFIG_FILE, Wanted::Config, &mut findings, &mut rejected) {
             Some(doc) => {
                 let config = crate::model::decode::decode::<Config>(&doc, shape::CONFIG, &mut findings);
                 config_doc = Some(doc);
@@ -130,7 +125,14 @@ impl Repository {
         let (mut for_base, mut for_fragments) = (Loaded::default(), Loaded::default());
         let ((base, policy), runs) = rayon::join(
             || {
-                let base = read_named(dir, root, &base_rel, &mut for_base.findings, &mut for_base.rejected, false);
+                let base = read_named(
+                    dir,
+                    root,
+                    &base_rel,
+                    Wanted::Setting("base"),
+                    &mut for_base.findings,
+                    &mut for_base.rejected,
+                );
                 let policy = base
                     .as_ref()
                     .and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut for_base.findings));
@@ -141,18 +143,15 @@ impl Repository {
                 load_fragments(dir, &rels)
             },
         );
-        let mut fragments = Vec::new();
+        let mut fragments = Vec::with_capacity(runs.iter().map(|r| r.fragments.len()).sum());
         for loaded in [for_base, for_fragments].into_iter().chain(runs) {
             findings.extend(loaded.findings);
             rejected.extend(loaded.rejected);
-            if fragments.is_empty() {
-                fragments = loaded.fragments; // sized for all: see load_fragments
-            } else {
-                fragments.extend(loaded.fragments);
-            }
+            fragments.extend(loaded.fragments);
         }
         let inventory = config.devices.as_deref().and_then(|rel| {
-            let doc = read_named(dir, root, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
+            let doc =
+                read_named(dir, root, &normalize_rel(rel), Wanted::Setting("devices"), &mut findings, &mut rejected)?;
             let list = crate::model::decode::decode::<crate::model::devices::DeviceList>(
                 &doc,
                 shape::Shape::Any,
@@ -161,7 +160,8 @@ impl Repository {
             Some(list.into())
         });
         let directory = config.users.as_deref().and_then(|rel| {
-            let doc = read_named(dir, root, &normalize_rel(rel), &mut findings, &mut rejected, false)?;
+            let doc =
+                read_named(dir, root, &normalize_rel(rel), Wanted::Setting("users"), &mut findings, &mut rejected)?;
             let list =
                 crate::model::decode::decode::<crate::model::users::UserList>(&doc, shape::Shape::Any, &mut findings)?;
             Some(list.into())
@@ -177,6 +177,7 @@ impl Repository {
             config_doc,
             inventory,
             directory,
+            sources: OnceLock::new(),
         })
     }
 }
@@ -194,12 +195,11 @@ struct Loaded {
 fn load_fragments(dir: &Path, rels: &[String]) -> Vec<Loaded> {
     let load_run = |run: &[String]| {
         let mut out = Loaded::default();
-        // The first run's vector becomes the repository's: sized for every file, the other
-        // runs are appended to it without moving it.
-        let first = run.as_ptr() == rels.as_ptr();
-        out.fragments.reserve(if first { rels.len() } else { run.len() });
+        out.fragments.reserve(run.len());
         for rel in run {
-            let Some(doc) = read_document(dir, rel, &mut out.findings, &mut out.rejected, false) else { continue };
+            let Some(doc) = read_document(dir, rel, Wanted::Fragment, &mut out.findings, &mut out.rejected) else {
+                continue;
+            };
             match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut out.findings) {
                 Some(fragment) => out.fragments.push(FragmentFile { doc, fragment }),
                 None => out.rejected.push(doc.file),
@@ -233,37 +233,48 @@ fn normalize_rel(p: &str) -> String {
     p.trim_start_matches("./").replace('\\', "/")
 }
 
+/// Which file a read is for, which decides what a missing file means and how to fix it.
+#[derive(Clone, Copy)]
+enum Wanted {
+    /// `tailgrant.hujson`: optional, absent means the defaults.
+    Config,
+    /// The file a config setting names (`base`, `devices`, `users`).
+    Setting(&'static str),
+    /// A fragment found by discovery.
+    Fragment,
+}
+
 /// Reads and parses a file the config names (or the config itself), which may lead anywhere:
 /// one outside `dir` (by `..`, an absolute path or a symlink) is refused without being read.
 fn read_named(
     dir: &Path,
     root: Option<&Path>,
     rel: &str,
+    wanted: Wanted,
     findings: &mut Vec<Finding>,
     rejected: &mut Vec<SourceFile>,
-    optional: bool,
 ) -> Option<Document> {
     if let Some(f) = discover::outside(dir, root, rel) {
         findings.push(*f);
         return None;
     }
-    read_document(dir, rel, findings, rejected, optional)
+    read_document(dir, rel, wanted, findings, rejected)
 }
 
-/// Reads and parses one file. `optional` files that do not exist are silently absent.
+/// Reads and parses one file. A missing config file is silently absent.
 fn read_document(
     dir: &Path,
     rel: &str,
+    wanted: Wanted,
     findings: &mut Vec<Finding>,
     rejected: &mut Vec<SourceFile>,
-    optional: bool,
 ) -> Option<Document> {
     let path = display_path(dir, rel);
     let bytes = match std::fs::read(dir.join(rel)) {
         Ok(b) => b,
-        Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) if matches!(wanted, Wanted::Config) && e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
-            findings.push(unreadable(&path, &e));
+            findings.push(unreadable(&path, &e, wanted));
             return None;
         }
     };
@@ -285,17 +296,33 @@ fn read_document(
     }
 }
 
-fn unreadable(path: &str, e: &std::io::Error) -> Finding {
+fn unreadable(path: &str, e: &std::io::Error, wanted: Wanted) -> Finding {
+    let missing = match wanted {
+        Wanted::Setting(key) => format!("create it, or point `{key}` in tailgrant.hujson at the right file"),
+        Wanted::Config => "create it, or remove the broken link".to_owned(),
+        Wanted::Fragment => "it went away while tailgrant read the directory: run again".to_owned(),
+    };
     let (what, help) = match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            ("does not exist", "create it, or point `base` in tailgrant.hujson at the right file")
+        std::io::ErrorKind::NotFound => ("does not exist", missing),
+        std::io::ErrorKind::IsADirectory => {
+            ("is a directory, not a file", "rename the directory or fix the path".into())
         }
-        std::io::ErrorKind::IsADirectory => ("is a directory, not a file", "rename the directory or fix the path"),
-        std::io::ErrorKind::PermissionDenied => ("cannot be read (permission denied)", "check the file's permissions"),
-        _ if e.raw_os_error() == Some(40) => ("is a symlink loop", "point the symlink at a real file"),
-        _ => ("cannot be read", "check that the path names a readable file"),
+        std::io::ErrorKind::PermissionDenied => {
+            ("cannot be read (permission denied)", "check the file's permissions".into())
+        }
+        _ if is_symlink_loop(e) => ("is a symlink loop", "point the symlink at a real file".into()),
+        _ => ("cannot be read", "check that the path names a readable file".into()),
     };
     Finding::new(Code::Unreadable, Location::file(path), format!("{path} {what}: {e}"), help)
+}
+
+/// ELOOP, whose number differs between systems (40 on Linux, 62 on the BSDs and macOS) and
+/// whose `ErrorKind` is not yet stable.
+fn is_symlink_loop(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return e.raw_os_error() == Some(libc::ELOOP);
+    #[cfg(not(unix))]
+    return false;
 }
 
 /// Turns bytes into text, refusing invalid UTF-8 with a located finding (and the text with
@@ -400,18 +427,36 @@ mod tests {
     #[test]
     fn unreadable_files_say_why() {
         let cases = [
-            (Error::from(ErrorKind::NotFound), "does not exist", "create it"),
+            (Error::from(ErrorKind::NotFound), "does not exist", "run again"),
             (Error::from(ErrorKind::IsADirectory), "is a directory", "rename the directory"),
             (Error::from(ErrorKind::PermissionDenied), "permission denied", "permissions"),
-            (Error::from_raw_os_error(40), "symlink loop", "real file"),
+            (Error::from_raw_os_error(libc::ELOOP), "symlink loop", "real file"),
             (Error::other("disk on fire"), "cannot be read: disk on fire", "readable file"),
         ];
         for (error, what, help) in cases {
-            let f = super::unreadable("policies/grants/a.hujson", &error);
+            let f = super::unreadable("policies/grants/a.hujson", &error, super::Wanted::Fragment);
             assert_eq!(f.code, super::Code::Unreadable);
             assert!(f.message.starts_with("policies/grants/a.hujson "), "{}", f.message);
             assert!(f.message.contains(what), "{} lacks {what:?}", f.message);
             assert!(f.help.contains(help), "{} lacks {help:?}", f.help);
         }
+    }
+
+    /// A missing file the config names is fixed at the setting that names it.
+    #[test]
+    fn a_missing_file_names_the_setting_that_points_at_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("policy.hujson"), "{}\n").unwrap();
+        std::fs::write(dir.path().join("tailgrant.hujson"), r#"{"devices": "devices.json", "users": "users.json"}"#)
+            .unwrap();
+        let repo = super::Repository::load(dir.path()).unwrap();
+        let helps: Vec<_> =
+            repo.findings.iter().filter(|f| f.code == super::Code::Unreadable).map(|f| &f.help).collect();
+        assert_eq!(helps.len(), 2, "{:#?}", repo.findings);
+        assert!(helps[0].contains("point `devices` in tailgrant.hujson"), "{}", helps[0]);
+        assert!(helps[1].contains("point `users` in tailgrant.hujson"), "{}", helps[1]);
+        std::fs::remove_file(dir.path().join("policy.hujson")).unwrap();
+        let repo = super::Repository::load(dir.path()).unwrap();
+        assert!(repo.findings.iter().any(|f| f.help.contains("point `base` in tailgrant.hujson")));
     }
 }

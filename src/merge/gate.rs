@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::check::view::{field, strings};
+use crate::load::view::{field, strings};
 use crate::load::{FragmentFile, Repository};
 use crate::model::expiry::{EnforceExpiry, Gate};
 use crate::model::text::escape_reversibly;

@@ -180,7 +180,7 @@ pub(crate) const GATE_MARK: &str = "enforced by the control plane";
 
 struct Merger<'a> {
     tree: Value,
-    base_file: &'a crate::load::SourceFile,
+    base_file: &'a crate::parse::SourceFile,
     allow_new_groups: bool,
     /// Where a map entry added by a fragment came from, by (section, key), to name both
     /// places in a conflict.

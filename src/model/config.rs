@@ -45,6 +45,10 @@ pub struct Config {
     /// that depend on who is a member, who is shared in and who holds a role are decided;
     /// without it they are inconclusive.
     pub users: Option<String>,
+    /// Also judge a test whose source is a group for each member the group names, as a user of
+    /// their own, and warn (`TG307`) where one would fail it. Tailscale judges such a test for
+    /// an unnamed member of the group only.
+    pub group_tests_per_member: bool,
     /// Who may approve access to destinations the policy names no owner for (`tagOwners` covers
     /// tags; users own their own devices): each key is a CIDR or address, a host alias, an
     /// `ipset:`, a `group:` used as a destination, `user:*@DOMAIN`, an `autogroup:`, `*`, a
@@ -112,6 +116,7 @@ impl Default for Config {
             external_users: Vec::new(),
             devices: None,
             users: None,
+            group_tests_per_member: false,
             owners: indexmap::IndexMap::new(),
             people: indexmap::IndexMap::new(),
             approvals: ApprovalPolicy::default(),

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::shape::Shape;
 use crate::finding::{Code, Finding, Location};
-use crate::load::Document;
+use crate::parse::Document;
 use crate::parse::{Node, Span, Value};
 
 /// Checks `doc` against `shape` and decodes it. Findings go to `findings`; `None` when the

@@ -6,6 +6,7 @@ pub mod config;
 pub mod fragment;
 pub mod people;
 pub mod policy;
+pub mod rule;
 pub mod shape;
 
 pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, WidestPrefix};

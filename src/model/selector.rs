@@ -251,6 +251,16 @@ pub const PROTOCOLS: &[(&str, u8)] = &[
     ("sctp", 132),
 ];
 
+/// Which protocols a rule opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protos {
+    /// TCP, UDP, ICMP and ICMPv6: an ACL without `proto`, a grant's bare ports.
+    Default,
+    /// Every protocol: a grant's `*`.
+    All,
+    One(u8),
+}
+
 /// A protocol name or number, as Tailscale's `ipproto.ResolveProtoName` reads it: names without
 /// regard to case, numbers in decimal without a leading zero, 99 refused (Tailscale's own).
 pub fn parse_protocol(s: &str) -> Result<u8, String> {

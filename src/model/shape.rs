@@ -177,6 +177,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("externalUsers", STRINGS),
     ("devices", Shape::Any),
     ("users", Shape::Any),
+    ("groupTestsPerMember", Shape::Any),
     ("owners", Shape::Map(&STRINGS)),
     ("people", Shape::Map(&ACCOUNTS)),
     ("approvals", APPROVALS),

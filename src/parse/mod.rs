@@ -4,8 +4,10 @@
 pub mod ast;
 pub mod format;
 pub mod parser;
+mod source;
 pub mod strings;
 
 pub use ast::{Array, Member, Node, Object, Span, Value};
 pub use format::{format, format_bytes, format_nested, member_list_entry_depth};
 pub use parser::{MAX_DEPTH, SyntaxError, is_blank, line_column, parse};
+pub use source::{Document, SourceFile};

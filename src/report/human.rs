@@ -2,10 +2,10 @@
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-use crate::check::Report;
 use crate::finding::{Finding, Severity};
-use crate::load::SourceFile;
 use crate::model::text::{multi_line, one_line, same_length_placeholder};
+use crate::parse::SourceFile;
+use crate::pipeline::Report;
 
 /// Renders one finding with a snippet of `source`, if there is one.
 ///
@@ -30,7 +30,7 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         })
-        .with_help(help.clone());
+        .with_help(help);
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
@@ -42,7 +42,12 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
             handler.render_report(&mut out, report.as_ref())
         }
         _ => {
-            let diag = diag.with_help(format!("{help}\n  at {file}:{}:{}", f.location.line, f.location.column));
+            // No snippet to mark related places in: list them all with their positions.
+            let mut help = format!("{}\n  at {file}:{}:{}", multi_line(&f.help), f.location.line, f.location.column);
+            for (loc, label) in &f.related {
+                help.push_str(&format!("\n{}: {}:{}:{}", one_line(label), one_line(&loc.file), loc.line, loc.column));
+            }
+            let diag = diag.with_help(help);
             handler.render_report(&mut out, &diag)
         }
     };
@@ -102,4 +107,34 @@ pub fn summary(report: &Report) -> String {
 
 fn plural(n: usize, word: &str) -> String {
     if n == 1 { word.to_owned() } else { format!("{word}s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Code, Location};
+
+    fn located(file: &str, line: usize) -> Location {
+        Location { file: file.to_owned(), span: 10..12, line, column: 3, char_column: 3 }
+    }
+
+    #[test]
+    fn without_a_snippet_every_related_place_is_listed() {
+        let f = Finding::new(Code::ConflictingDefinition, located("grants/a.hujson", 4), "two owners", "pick one")
+            .related(located("grants/a.hujson", 9), "defined again here")
+            .related(located("policy.hujson", 2), "first defined here");
+        let out = finding(&f, None, false);
+        assert!(out.contains("defined again here: grants/a.hujson:9:3"), "{out}");
+        assert!(out.contains("first defined here: policy.hujson:2:3"), "{out}");
+        assert!(out.contains("at grants/a.hujson:4:3"), "{out}");
+    }
+
+    #[test]
+    fn with_a_snippet_places_in_other_files_go_in_the_help() {
+        let src = SourceFile::new("grants/a.hujson".into(), "a.hujson".into(), "{\n  \"x\": 1,\n}\n".into());
+        let f = Finding::new(Code::ConflictingDefinition, located("grants/a.hujson", 2), "two owners", "pick one")
+            .related(located("policy.hujson", 2), "first defined here");
+        let out = finding(&f, Some(&src), false);
+        assert!(out.contains("first defined here: policy.hujson:2:3"), "{out}");
+    }
 }

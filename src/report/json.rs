@@ -1,12 +1,12 @@
-//! The JSON form of a check report (DESIGN §3).
+//! The JSON form of a check report (README, `tailgrant check`: the fields are stable).
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 
-use crate::check::{FragmentCounts, Report, TestCounts};
 use crate::finding::{Finding, Severity};
 use crate::model::text::{multi_line, one_line};
+use crate::pipeline::{FragmentCounts, Report, TestCounts};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {

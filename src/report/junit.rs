@@ -1,7 +1,7 @@
 //! JUnit XML: one test case per policy test entry, so CI systems show test results as tests.
 
-use crate::check::Report;
 use crate::finding::Code;
+use crate::pipeline::Report;
 
 pub fn render(report: &Report) -> String {
     let failures: Vec<_> = report

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod approvals;
 pub mod audit;
+pub mod diff;
 pub mod explain;
 pub mod github;
 pub mod html;

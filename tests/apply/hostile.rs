@@ -1,4 +1,4 @@
-//! The API client against a hostile or broken server (DESIGN §3a): it follows no redirect
+//! The API client against a hostile or broken server (README, "What the API client trusts"): it follows no redirect
 //! with credentials, believes no answer it has not checked, reads no more than its cap, waits
 //! no longer than its timeout, and prints no secret, whatever the server sends.
 

@@ -1,4 +1,4 @@
-//! One test per apply scenario of DESIGN §4 and the API contract.
+//! One test per apply scenario of README `tailgrant apply` and Tailscale's API reference.
 
 use std::time::{Duration, Instant};
 
@@ -343,8 +343,8 @@ fn validation_warnings_and_documented_success_bodies_do_not_block() {
     assert_eq!(r.code, 0, "{}", r.transcript());
     assert!(r.stderr.contains("warning: group:unknown@example.com: group is not syncing from SCIM"), "{}", r.stderr);
 
-    // The passes api-contract §7 documents for /acl/validate: an empty body, `{}`, an empty
-    // message. POST /acl answers with the policy (§5.2); `{}` is one.
+    // The passes Tailscale's API reference documents for /acl/validate: an empty body, `{}`, an empty
+    // message. POST /acl answers with the policy; `{}` is one.
     for (n, pass) in ["", "{}", r#"{"message":""}"#].into_iter().enumerate() {
         env.write(
             "policies/grants/alice.hujson",

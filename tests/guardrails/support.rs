@@ -113,7 +113,7 @@ impl Repo {
 
     pub fn findings(&self) -> Vec<Finding> {
         let repo = tailgrant::load::Repository::load(self.dir.path()).unwrap();
-        tailgrant::check::check(&repo, AT.parse().unwrap()).findings
+        tailgrant::pipeline::check(&repo, AT.parse().unwrap()).findings
     }
 
     pub fn root(&self) -> &Path {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use crate::check::view::{View, strings};
+use crate::load::view::{View, strings};
 use crate::model::addrs::AddrSet;
 use crate::model::selector::{Selector, classify};
 

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use super::addresses::addresses;
 use super::reach::{AUTO_APPROVERS, NODE_ATTRS};
-use crate::check::view::View;
+use crate::load::view::View;
 use crate::model::addrs::AddrSet;
 use crate::model::selector::{Selector, classify};
 

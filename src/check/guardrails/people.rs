@@ -9,7 +9,7 @@
 use super::addresses::addresses;
 use super::ownership::{Ownership, listed, tag_ownership};
 use super::reach::Reach;
-use crate::check::view::View;
+use crate::load::view::View;
 use crate::model::addrs::AddrSet;
 use crate::model::selector::{ROLE_AUTOGROUPS, Selector, classify};
 use crate::parse::Value;

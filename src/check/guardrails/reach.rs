@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 
-use crate::check::view::{Entry, Origin, View, field, strings};
-use crate::evaluate::compile::Protos;
 use crate::finding::Location;
 use crate::load::FragmentFile;
+use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::model::rule::{self, Section};
+use crate::model::selector::Protos;
 use crate::model::selector::{
     PortRange, parse_ip_spec, parse_ports, parse_protocol, split_condition, split_host_ports,
 };
@@ -111,20 +112,15 @@ pub(crate) struct Reach<'a> {
     pub devices: Vec<(String, String, &'a Value)>,
 }
 
-/// A rule's sources, in either spelling.
-fn rule_sources(rule: &Value) -> Option<&Value> {
-    field(rule, "src").or_else(|| field(rule, "users"))
-}
-
 /// A rule's destination: the host, its ports, where the host and the ports are written.
 type Destination<'v> = (String, Option<Ports>, &'v Value, &'v Value);
 
 /// A rule's destinations with their ports; SSH rules and app-only grants open hosts without
 /// ports.
-fn rule_destinations<'v>(section: &str, rule: &'v Value) -> Vec<Destination<'v>> {
+fn rule_destinations<'v>(section: Section, rule: &'v Value) -> Vec<Destination<'v>> {
     let mut out = Vec::new();
     match section {
-        "acls" => {
+        Section::Acls => {
             let protos = match field(rule, "proto").and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
@@ -132,14 +128,14 @@ fn rule_destinations<'v>(section: &str, rule: &'v Value) -> Vec<Destination<'v>>
                 },
                 None => Protos::Default,
             };
-            for (d, at) in field(rule, "dst").or_else(|| field(rule, "ports")).map(strings).unwrap_or_default() {
+            for (d, at) in rule::destinations(section, rule).map(strings).unwrap_or_default() {
                 let d = d.trim();
                 let (host, ports) = split_host_ports(d).unwrap_or((d, ""));
                 let ranges = parse_ports(ports).unwrap_or_default();
                 out.push((host.trim().to_owned(), Some(Ports { protos, ranges }), at, at));
             }
         }
-        "grants" => {
+        Section::Grants => {
             let specs: Vec<(Ports, &Value)> = field(rule, "ip")
                 .map(strings)
                 .unwrap_or_default()
@@ -155,7 +151,7 @@ fn rule_destinations<'v>(section: &str, rule: &'v Value) -> Vec<Destination<'v>>
                     Some((Ports { protos, ranges: spec.ports }, at))
                 })
                 .collect();
-            for (d, at) in field(rule, "dst").map(strings).unwrap_or_default() {
+            for (d, at) in rule::destinations(section, rule).map(strings).unwrap_or_default() {
                 let host = d.trim().to_owned();
                 if specs.is_empty() {
                     out.push((host.clone(), None, at, at)); // app capabilities only
@@ -165,8 +161,8 @@ fn rule_destinations<'v>(section: &str, rule: &'v Value) -> Vec<Destination<'v>>
                 }
             }
         }
-        _ => {
-            for (d, at) in field(rule, "dst").map(strings).unwrap_or_default() {
+        Section::Ssh => {
+            for (d, at) in rule::destinations(section, rule).map(strings).unwrap_or_default() {
                 out.push((d.trim().to_owned(), None, at, at));
             }
         }
@@ -174,7 +170,7 @@ fn rule_destinations<'v>(section: &str, rule: &'v Value) -> Vec<Destination<'v>>
     out
 }
 
-const RULE_SECTIONS: [&str; 3] = ["acls", "grants", "ssh"];
+const RULE_SECTIONS: [Section; 3] = [Section::Acls, Section::Grants, Section::Ssh];
 
 impl<'a> Reach<'a> {
     /// Whether setting posture attribute `key` opens anything: some posture reads it.
@@ -193,9 +189,11 @@ impl<'a> Reach<'a> {
             devices: Vec::new(),
         };
         for section in RULE_SECTIONS {
-            for rule in field(tree, section).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+            for rule in
+                field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default()
+            {
                 let mut srcs = Vec::new();
-                for (s, at) in rule_sources(rule).map(strings).unwrap_or_default() {
+                for (s, at) in rule::sources(section, rule).map(strings).unwrap_or_default() {
                     srcs.push(s.trim().to_owned());
                     reach.sources.push(Source { sel: s.trim().to_owned(), at });
                 }
@@ -264,7 +262,7 @@ impl<'a> Reach<'a> {
         // The fragment's own rules are counted as its own already.
         for (section, e) in uses.rules_by_source.get(group).into_iter().flatten().filter(|(_, e)| !own(e)) {
             let rule = e.origin.at(e.value);
-            for (dst, ports, ..) in rule_destinations(section, e.value) {
+            for (dst, ports, ..) in rule_destinations(*section, e.value) {
                 let via = Via::Membership { group: group.to_owned(), rule: rule.clone() };
                 self.opened.push(Opened { dst, at, via, ports, ports_at: at, srcs: Vec::new() });
             }
@@ -286,14 +284,14 @@ impl<'a> Reach<'a> {
     fn exposing(&mut self, member: &str, group: &str, at: &'a Value, uses: &Uses<'_>) {
         for (section, e) in uses.rules_by_destination.get(group).into_iter().flatten() {
             let rule = e.origin.at(e.value);
-            for (dst, ports, ..) in rule_destinations(section, e.value) {
+            for (dst, ports, ..) in rule_destinations(*section, e.value) {
                 if dst != group {
                     continue;
                 }
                 let via = Via::Exposure { group: group.to_owned(), rule: rule.clone() };
                 self.opened.push(Opened { dst: member.to_owned(), at, via, ports, ports_at: at, srcs: Vec::new() });
             }
-            for (s, _) in rule_sources(e.value).map(strings).unwrap_or_default() {
+            for (s, _) in rule::sources(*section, e.value).map(strings).unwrap_or_default() {
                 let why =
                     format!("{group}, which the rule at {}:{}:{} lets them reach", rule.file, rule.line, rule.column);
                 self.exposed_to.push((Source { sel: s.trim().to_owned(), at }, why));
@@ -309,7 +307,7 @@ impl<'a> Reach<'a> {
         for posture in uses.postures_by_attribute.get(&key.to_ascii_lowercase()).into_iter().flatten() {
             for (section, e) in uses.rules_by_posture.get(posture).into_iter().flatten() {
                 let rule = e.origin.at(e.value);
-                for (dst, ports, ..) in rule_destinations(section, e.value) {
+                for (dst, ports, ..) in rule_destinations(*section, e.value) {
                     let via = Via::Posture { key: key.to_owned(), posture: posture.clone(), rule: rule.clone() };
                     self.opened.push(Opened { dst, at, via, ports, ports_at: at, srcs: Vec::new() });
                 }
@@ -322,9 +320,9 @@ impl<'a> Reach<'a> {
 /// that judging one fragment costs what it reaches, not the size of the policy.
 pub(crate) struct Uses<'v> {
     /// Rules (with their section) by each source they name.
-    rules_by_source: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
+    rules_by_source: HashMap<String, Vec<(Section, Entry<'v>)>>,
     /// Rules by each group they name as a destination.
-    rules_by_destination: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
+    rules_by_destination: HashMap<String, Vec<(Section, Entry<'v>)>>,
     /// Tags by each owner `tagOwners` lists for them.
     tags_by_owner: HashMap<String, Vec<String>>,
     /// `nodeAttrs` targets and `autoApprovers` approvers, by the selector named, with the list
@@ -334,7 +332,7 @@ pub(crate) struct Uses<'v> {
     /// Postures by each attribute (lowercased) a condition of theirs reads.
     postures_by_attribute: HashMap<String, Vec<String>>,
     /// Rules by each posture that gates them: their own `srcPosture`, else `defaultSrcPosture`.
-    rules_by_posture: HashMap<String, Vec<(&'static str, Entry<'v>)>>,
+    rules_by_posture: HashMap<String, Vec<(Section, Entry<'v>)>>,
 }
 
 impl<'v> Uses<'v> {
@@ -350,9 +348,11 @@ impl<'v> Uses<'v> {
         };
         let trimmed = |v: &Value| -> Vec<String> { strings(v).into_iter().map(|(s, _)| s.trim().to_owned()).collect() };
         let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
-        for (section, entries) in [("acls", &view.acls), ("grants", &view.grants), ("ssh", &view.ssh)] {
+        for (section, entries) in
+            [(Section::Acls, &view.acls), (Section::Grants, &view.grants), (Section::Ssh, &view.ssh)]
+        {
             for e in entries {
-                let mut srcs = rule_sources(e.value).map(trimmed).unwrap_or_default();
+                let mut srcs = rule::sources(section, e.value).map(trimmed).unwrap_or_default();
                 srcs.dedup();
                 for s in srcs {
                     uses.rules_by_source.entry(s).or_default().push((section, *e));

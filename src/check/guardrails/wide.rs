@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use super::addresses::addresses;
 use super::reach::{Opened, Ports, Reach, Source, Via};
-use crate::check::view::View;
-use crate::evaluate::compile::Protos;
+use crate::load::view::View;
 use crate::model::WidestPrefix;
 use crate::model::addrs::AddrSet;
+use crate::model::selector::Protos;
 use crate::model::selector::{ROLE_AUTOGROUPS, Selector, classify};
 use crate::parse::Value;
 

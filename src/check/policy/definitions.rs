@@ -2,8 +2,8 @@
 //! node attributes.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{Named, field, strings};
 use crate::finding::Code;
+use crate::load::view::{Named, field, strings};
 use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
 use crate::parse::Node;
 

@@ -1,6 +1,6 @@
 //! Policy rules: what Tailscale's control plane would reject, found before any API sees the
 //! file. One module per family; each walks the rule view and reports with the span of the
-//! offending value. Reference: `shared/reference/policy-semantics.md` §2–§4.
+//! offending value. Each code's evidence is in its documentation (docs/rules.md).
 
 mod definitions;
 mod network;
@@ -8,8 +8,8 @@ mod selectors;
 mod ssh;
 mod tests;
 
-use super::view::{Origin, View};
 use crate::finding::{Code, Finding};
+use crate::load::view::{Origin, View};
 use crate::parse::Value;
 
 pub use selectors::Place;

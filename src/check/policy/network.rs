@@ -1,8 +1,9 @@
 //! ACLs and grants: actions, sources, destinations with ports, protocols, `ip` and `app`.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{Entry, field, strings};
 use crate::finding::Code;
+use crate::load::view::{Entry, field, strings};
+use crate::model::rule::{self, Section};
 use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
 };
@@ -40,8 +41,8 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
         ),
     }
     super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
-    let src = field(v, "src").or_else(|| field(v, "users"));
-    let dst = field(v, "dst").or_else(|| field(v, "ports"));
+    let src = rule::sources(Section::Acls, v);
+    let dst = rule::destinations(Section::Acls, v);
     let sources = sources(ctx, e, src, Place::Src);
     let proto = field(v, "proto").and_then(|p| Some((p, p.as_str()?)));
     let proto_num = match &proto {
@@ -284,7 +285,7 @@ const GRANTABLE_TAILSCALE_CAPS: &[&str] = &[
 
 /// Capability names are `domain/path`; in grants, Tailscale's own domain is reserved (node
 /// attributes use some of its capabilities, such as `tailscale.com/app-connectors`).
-pub fn check_capabilities(ctx: &mut Ctx<'_, '_>, origin: crate::check::view::Origin<'_>, app: &Object, grant: bool) {
+pub fn check_capabilities(ctx: &mut Ctx<'_, '_>, origin: crate::load::view::Origin<'_>, app: &Object, grant: bool) {
     for m in &app.members {
         let Some(name) = m.name.as_str() else { continue };
         if name.contains("://") || !name.contains('/') || name.starts_with('/') {

@@ -1,8 +1,8 @@
 //! Selectors in context: is each name defined, well-formed, and allowed where it is used?
 
 use super::Ctx;
-use crate::check::view::Origin;
 use crate::finding::Code;
+use crate::load::view::Origin;
 use crate::model::selector::{AUTOGROUPS, ROLE_AUTOGROUPS, Selector, check_tag_name, classify};
 use crate::parse::Value;
 

@@ -1,8 +1,8 @@
 //! SSH rules: action, sources and destinations (and how they pair), users, checkPeriod.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{Entry, field, strings};
 use crate::finding::Code;
+use crate::load::view::{Entry, field, strings};
 use crate::model::selector::{Selector, classify};
 
 pub fn check(ctx: &mut Ctx<'_, '_>) {

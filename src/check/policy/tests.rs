@@ -1,8 +1,8 @@
 //! The shape of `tests` and `sshTests`: what the control plane rejects before running them.
 
 use super::{Ctx, Place, selectors};
-use crate::check::view::{Entry, field, field_key, strings};
 use crate::finding::Code;
+use crate::load::view::{Entry, field, field_key, strings};
 use crate::model::selector::{Selector, classify, parse_cidr, parse_protocol, split_host_ports};
 
 pub fn check(ctx: &mut Ctx<'_, '_>) {
@@ -47,7 +47,7 @@ pub(super) fn legacy_twins(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, twins: &[(&str, 
 fn acl_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     let v = e.value;
     legacy_twins(ctx, e, &[("user", "src"), ("allow", "accept")]);
-    match field(v, "src").or_else(|| field(v, "user")).map(|s| (s, s.as_str())) {
+    match crate::model::rule::test_source(v).map(|s| (s, s.as_str())) {
         Some((at, Some(src))) if !src.trim().is_empty() => {
             selectors::check(ctx, e.origin, at, &src, Place::TestSrc);
         }

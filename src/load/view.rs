@@ -8,8 +8,9 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 
 use crate::finding::Location;
-use crate::load::{FragmentFile, Repository, SourceFile};
+use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
+use crate::parse::SourceFile;
 use crate::parse::{Node, Value};
 
 /// Where an entry was written.
@@ -79,6 +80,8 @@ pub struct View<'a> {
     pub directory: Option<&'a crate::model::users::Directory>,
     /// How time-bounded fragments' access ends: in posture mode their rules are gated.
     pub enforce_expiry: crate::model::expiry::EnforceExpiry,
+    /// Config `groupTestsPerMember`.
+    pub group_tests_per_member: bool,
 }
 
 impl<'a> View<'a> {
@@ -97,6 +100,7 @@ impl<'a> View<'a> {
         let fragments = repo.fragments.iter().filter(|f| keep(f));
         let mut view = Self::of(&repo.config, repo.base.as_ref(), fragments, repo.inventory.as_ref());
         view.directory = repo.directory.as_ref();
+        view.group_tests_per_member = repo.config.group_tests_per_member;
         view
     }
 
@@ -104,7 +108,7 @@ impl<'a> View<'a> {
     /// such as a revision in git history.
     pub(crate) fn of(
         config: &crate::model::Config,
-        base: Option<&'a crate::load::Document>,
+        base: Option<&'a crate::parse::Document>,
         fragments: impl IntoIterator<Item = &'a FragmentFile>,
         inventory: Option<&'a crate::model::devices::Inventory>,
     ) -> View<'a> {

@@ -1,0 +1,114 @@
+//! The library's modules import one way, down the pipeline. Each module may name only the
+//! modules of lower layers (`crate::x` anywhere in its files, `use` or path); modules of one
+//! layer are peers and do not know each other. A new edge that points up or sideways fails
+//! here with the file that introduced it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Lowest first. `cli` (the binary) sits above all of these and is not listed.
+const LAYERS: &[&[&str]] = &[
+    &["parallel"],
+    &["parse"],
+    &["finding"],
+    &["model"],
+    &["redact"],
+    &["http"],
+    &["load"],
+    // The three stages over a loaded repository.
+    &["check", "merge", "evaluate"],
+    // The one module that runs the stages together.
+    &["pipeline"],
+    &["diff", "apply", "audit", "approvals"],
+    &["report"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top-level module a file under `src/` belongs to (`src/check/policy/ssh.rs` → `check`).
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+    first.trim_end_matches(".rs").to_owned()
+}
+
+/// Every `crate::name` in `text`, outside line comments, with its line number.
+fn references(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(i) = rest.find("crate::") {
+            let before = rest[..i].chars().next_back();
+            rest = &rest[i + "crate::".len()..];
+            // `tailgrant_crate::` or `$crate::` are not this crate's paths.
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+                continue;
+            }
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if !name.is_empty() {
+                out.push((n + 1, name));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn modules_import_down_the_pipeline_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut wrong = Vec::new();
+    let mut edges: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let module = module_of(&src, file);
+        if matches!(module.as_str(), "lib" | "main" | "cli") {
+            continue;
+        }
+        let Some(own) = layer_of(&module) else {
+            wrong.push(format!("{}: module `{module}` is in no layer of tests/architecture.rs", file.display()));
+            continue;
+        };
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line, name) in references(&text) {
+            if name == module || name == "write_atomically" {
+                continue;
+            }
+            edges.entry(module.clone()).or_default().insert(name.clone());
+            match layer_of(&name) {
+                Some(l) if l < own => {}
+                Some(_) => wrong.push(format!(
+                    "{}:{line}: `{module}` names `crate::{name}`, which is not below it in the pipeline",
+                    file.strip_prefix(&src).unwrap().display()
+                )),
+                None => wrong.push(format!("{}:{line}: `crate::{name}` is in no layer", file.display())),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "imports against the pipeline:\n{}", wrong.join("\n"));
+    // The test has something to judge: the stages do import what lies below them.
+    assert!(edges["pipeline"].contains("check") && edges["pipeline"].contains("merge"));
+    assert!(edges["check"].contains("load") && edges["report"].contains("pipeline"));
+}
+
+#[test]
+fn the_scanner_sees_paths_in_uses_and_expressions_but_not_in_comments() {
+    let text = "use crate::load::Repository;\nlet x = crate::merge::render(r);\n// crate::report\nlet y = $crate::y;\n";
+    let names: Vec<String> = references(text).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(names, ["load", "merge"]);
+}
