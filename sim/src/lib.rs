@@ -435,9 +435,12 @@ impl Simulator {
         judge::Policy::parse(&s.policy)?.allows(&source, host, port)
     }
 
-    /// The most requests the simulator was handling at once.
+    /// The most requests the simulator was handling at once since it started or since the
+    /// last call, which starts the count again.
     pub fn max_in_flight(&self) -> usize {
-        lock(&self.state).max_in_flight
+        let mut s = lock(&self.state);
+        let now = s.in_flight;
+        std::mem::replace(&mut s.max_in_flight, now)
     }
 
     /// How many requests arrived so far.

@@ -4,7 +4,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod hostile;
-mod posture_bench;
 mod posture_mode;
 mod scenarios;
 mod soak;
