@@ -65,7 +65,7 @@ pub fn wanted(repo: &Repository, at: Timestamp, devices: &[Device]) -> (Vec<Gate
         return (out, warnings);
     }
     let view = View::active(repo, at);
-    for f in repo.fragments.iter().filter(|f| f.fragment.status(at) == Status::Active) {
+    for f in gated_active(repo, at) {
         let Some(gate) = Gate::of(repo.config.enforce_expiry, &f.doc.file.rel, &f.fragment) else { continue };
         let Some(expiry) = f.fragment.expires else { continue };
         let mut nodes = BTreeSet::new();
@@ -83,6 +83,51 @@ pub fn wanted(repo: &Repository, at: Timestamp, devices: &[Device]) -> (Vec<Gate
         out.push(GateWant { fragment: f.doc.file.rel.clone(), key: gate.key(), expiry, comment: comment(f), nodes });
     }
     (out, warnings)
+}
+
+/// Posture mode's gate holds only for the tailnet's own devices: a shared-in user passes it
+/// whatever their attributes. `check` refuses the ones the repository's users file or
+/// `externalUsers` name (`TG056`); this asks the tailnet itself (`GET /users`), so that a user
+/// shared in since, or a repository without a users file, cannot keep access past its expiry.
+/// The first source of an active gated fragment that is, or is a group holding, a shared-in
+/// user is refused.
+pub fn refuse_shared_in(
+    repo: &Repository,
+    at: Timestamp,
+    users: &[crate::model::users::UserRecord],
+) -> Result<(), super::PlanError> {
+    let shared: BTreeSet<String> =
+        users.iter().filter(|u| u.kind == "shared").map(|u| u.login_name.trim().to_ascii_lowercase()).collect();
+    if shared.is_empty() {
+        return Ok(());
+    }
+    let view = View::active(repo, at);
+    for f in gated_active(repo, at) {
+        for src in sources(&f.doc.tree) {
+            let logins: Vec<String> = match classify(&src) {
+                Selector::User(u) => vec![u.to_owned()],
+                Selector::Group(_) => view.group_members(&src).iter().map(|m| m.trim().to_owned()).collect(),
+                _ => Vec::new(),
+            };
+            if let Some(user) = logins.into_iter().find(|l| shared.contains(&l.to_ascii_lowercase())) {
+                return Err(super::PlanError::SharedInSource { fragment: f.doc.file.rel.clone(), granted: src, user });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether any fragment active at `at` is gated.
+pub(crate) fn any_active(repo: &Repository, at: Timestamp) -> bool {
+    gated_active(repo, at).next().is_some()
+}
+
+/// The fragments active at `at` whose rules posture mode gates.
+fn gated_active(repo: &Repository, at: Timestamp) -> impl Iterator<Item = &crate::load::FragmentFile> {
+    repo.fragments.iter().filter(move |f| {
+        f.fragment.status(at) == Status::Active
+            && Gate::of(repo.config.enforce_expiry, &f.doc.file.rel, &f.fragment).is_some()
+    })
 }
 
 /// The sources of a fragment's rules, and the people it adds to groups.

@@ -167,6 +167,11 @@ pub async fn apply(
     let mut gate = GateOutcome { enabled: posture_mode, ..GateOutcome::default() };
     let mut target = rendered.clone();
     if gates_in_play {
+        if posture_mode && gates::any_active(repo, at) {
+            // Shared-in users pass every posture: ask the tailnet who they are (one request).
+            progress("reading users (posture does not apply to shared-in ones)");
+            gates::refuse_shared_in(repo, at, &client.users().await?)?;
+        }
         let (wants, w) = gates::wanted(repo, at, &devices);
         warnings.extend(w);
         let digest = gates::digest(&wants);

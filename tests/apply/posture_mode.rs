@@ -136,7 +136,7 @@ fn a_device_that_joins_gets_the_attribute_at_the_next_apply() {
 }
 
 #[test]
-fn applying_again_sends_nothing_and_reads_two_things() {
+fn applying_again_sends_nothing_and_reads_three_things() {
     let env = applied();
     let before = env.sim.requests().len();
     let r = env.run(&["apply"]);
@@ -146,7 +146,7 @@ fn applying_again_sends_nothing_and_reads_two_things() {
     let reqs = &env.sim.requests()[before..];
     assert_eq!(
         reqs,
-        ["GET /api/v2/tailnet/-/acl", "GET /api/v2/tailnet/-/devices"],
+        ["GET /api/v2/tailnet/-/acl", "GET /api/v2/tailnet/-/devices", "GET /api/v2/tailnet/-/users"],
         "no attribute read per device, nothing written"
     );
 }
@@ -164,6 +164,46 @@ fn a_cidr_source_is_refused_before_any_request() {
     assert!(r.stderr.contains("TG056"), "{}", r.stderr);
     assert!(r.stderr.contains("10.20.0.0/24 is an address"), "{}", r.stderr);
     assert!(env.sim.requests().is_empty(), "{:?}", env.sim.requests());
+}
+
+#[test]
+fn a_user_the_tailnet_lists_as_shared_in_is_refused_before_any_write() {
+    // The repository has no users file, so check cannot know; the tailnet's users list can.
+    let env = Env::with(setup());
+    env.write("policies/tailgrant.hujson", POSTURE);
+    env.write(
+        "policies/grants/pat.hujson",
+        &grant(r#""grants": [{"src": ["pat@partner.example"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}],"#),
+    );
+    let repo = tailgrant::load::Repository::load(&env.path("policies")).unwrap();
+    let report = tailgrant::pipeline::check(&repo, jiff::Timestamp::now());
+    assert!(!report.has_errors(), "{:?}", report.findings);
+    let r = env.run(&["apply", "--force"]);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stderr.contains("pat@partner.example is shared in from another tailnet"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+    let writes: Vec<String> = env.sim.requests().into_iter().filter(|r| !r.starts_with("GET")).collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    // So is a group that holds them.
+    env.write(
+        "policies/policy.hujson",
+        &BASE.replace("\"group:dba\": [", "\"group:partners\": [\"pat@partner.example\"],\n\t\t\"group:dba\": ["),
+    );
+    env.write(
+        "policies/grants/pat.hujson",
+        &grant(r#""grants": [{"src": ["group:partners"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}],"#),
+    );
+    let r = env.run(&["apply", "--force"]);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stderr.contains("grants group:partners, and pat@partner.example is shared in"), "{}", r.stderr);
+    // The same grant for a member of the tailnet applies (a_cidr_source… and the others).
+    env.write(
+        "policies/grants/pat.hujson",
+        &grant(r#""grants": [{"src": ["carol@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}],"#),
+    );
+    let r = env.run(&["apply", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(env.sim.allows(CAROL_LAPTOP, "tag:prod-db", 5432), Some(true));
 }
 
 #[test]
