@@ -41,7 +41,7 @@ pub(crate) fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings:
     if gated.is_empty() {
         return;
     }
-    let references = group_references(view);
+    let references = references(view);
     for (f, _) in &gated {
         sources(f, view, findings);
         ungated(f, &references, findings);
@@ -142,12 +142,19 @@ fn sources(f: &FragmentFile, view: &View<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// For each group, the files (by path) of the rules and definitions that name it.
-fn group_references<'a>(view: &View<'a>) -> HashMap<String, Vec<&'a str>> {
+/// For each name a rule or definition may use (a group, a host alias, `ipset:NAME`), the
+/// files (by path) that use it. A string counts under itself, under what precedes its last
+/// `:` (an ACL's `host:port`) and after a `host:` prefix (an IP set's member), so every
+/// spelling of a use is found; a name met by chance only makes the check stricter.
+fn references<'a>(view: &View<'a>) -> HashMap<String, Vec<&'a str>> {
     fn walk<'a>(v: &Value, file: &'a str, out: &mut HashMap<String, Vec<&'a str>>) {
         if let Some(s) = v.as_str() {
-            if s.trim().starts_with("group:") {
-                out.entry(s.trim().to_owned()).or_default().push(file);
+            let s = s.trim();
+            let mut names = vec![s];
+            names.extend(s.rsplit_once(':').map(|(h, _)| h));
+            names.extend(s.strip_prefix("host:"));
+            for n in names {
+                out.entry(n.to_owned()).or_default().push(file);
             }
         } else if let Some(a) = v.as_array() {
             a.elements.iter().for_each(|e| walk(e, file, out));
@@ -170,8 +177,9 @@ fn group_references<'a>(view: &View<'a>) -> HashMap<String, Vec<&'a str>> {
     for e in entries {
         walk(e.value, &e.origin.file.path, &mut out);
     }
-    // Owning a tag is power too: the group's members can tag devices.
-    for t in &view.tag_owners {
+    // Owning a tag is power too (the group's members can tag devices), and an IP set or a
+    // host alias may be made of others.
+    for t in view.tag_owners.iter().chain(&view.ipsets).chain(&view.hosts) {
         walk(t.value, &t.origin.file.path, &mut out);
     }
     out
@@ -181,12 +189,12 @@ fn group_references<'a>(view: &View<'a>) -> HashMap<String, Vec<&'a str>> {
 fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: &mut Vec<Finding>) {
     let tree = &f.doc.tree;
     let here = f.doc.file.path.as_str();
+    let outside = |name: &str| -> Option<&str> {
+        references.get(name).and_then(|files| files.iter().copied().find(|p| *p != here))
+    };
     for g in field(tree, "groups").and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]) {
         let Some(name) = g.name.as_str() else { continue };
-        let outside: Vec<&str> = references
-            .get(name.trim())
-            .map_or(Vec::new(), |files| files.iter().copied().filter(|p| *p != here).collect());
-        if let Some(first) = outside.first() {
+        if let Some(first) = outside(name.trim()) {
             findings.push(Finding::new(
                 Code::UngatedAccess,
                 Location::new(&f.doc.file, g.name.span.clone()),
@@ -195,6 +203,25 @@ fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: 
                 ),
                 "grant the access with a rule in this file (the control plane ends it on time), or make the membership a permanent, reviewed change",
             ));
+        }
+    }
+    // A host alias or IP set defined here and used by a rule elsewhere: that rule's reach
+    // grows by this file's addresses, ungated, until the next apply after expiry.
+    // (IP set keys carry their `ipset:` prefix, as rules name them.)
+    for section in ["hosts", "ipsets"] {
+        for d in field(tree, section).and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]) {
+            let Some(name) = d.name.as_str() else { continue };
+            let name = name.trim();
+            if let Some(first) = outside(name) {
+                findings.push(Finding::new(
+                    Code::UngatedAccess,
+                    Location::new(&f.doc.file, d.name.span.clone()),
+                    format!(
+                        "{name} is defined here and used outside this file ({first}): what that rule reaches through it lasts until the next apply after expiry, which no posture can end"
+                    ),
+                    "define it in a permanent, reviewed file, or use it only in this file's rules",
+                ));
+            }
         }
     }
     let members = tree.as_object().map_or(&[][..], |o| &o.members[..]);

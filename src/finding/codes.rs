@@ -225,8 +225,10 @@ codes! {
     PostureBypassingSource = "TG056", "posture-bypassing-source", Error;
     /// With `"enforceExpiry": "posture"`, a time-bounded fragment grants something that no
     /// posture condition can end: it adds members to a group that a rule outside this
-    /// fragment names (they keep that rule's access until the next apply, however late), or it
-    /// holds `nodeAttrs`, `tagOwners` or `autoApprovers`, which take no posture. Posture mode
+    /// fragment names (they keep that rule's access until the next apply, however late), it
+    /// defines a host alias or IP set that a rule outside this fragment uses (that rule reaches
+    /// its addresses, ungated), or it holds `nodeAttrs`, `tagOwners` or `autoApprovers`, which
+    /// take no posture. Posture mode
     /// promises that access ends at expiry even when apply does not run; this would break the
     /// promise silently.
     ///
@@ -237,7 +239,7 @@ codes! {
     /// ["tag:prod-db"], "ip": ["tcp:5432"]}]`
     ///
     /// Evidence (tailgrant): posture conditions gate rules only (device posture docs: `srcPosture`
-    /// on `acls`, `grants` and `ssh`); group membership and node attributes have none.
+    /// on `acls`, `grants` and `ssh`); group membership, definitions and node attributes have none.
     UngatedAccess = "TG057", "ungated-access", Error;
     /// A tag is used (in a rule, a test, an owner list, an auto-approver, a node attribute)
     /// but not defined in `tagOwners`. The control plane rejects the policy (`tag not found`).

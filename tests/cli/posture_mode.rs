@@ -193,3 +193,104 @@ fn sources_posture_cannot_hold_are_refused_with_their_place() {
     let run = r.run(&["check", AT, "--format", "json"]);
     assert!(!run.stdout.contains("TG056"), "{}", run.stdout);
 }
+
+/// The codes `check --format json` reports for the repository, with each finding's message.
+fn codes(r: &TestRepo) -> Vec<(String, String)> {
+    let run = r.run(&["check", AT, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.transcript()));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_source_posture_cannot_hold_is_refused_and_every_one_it_can_is_not() {
+    // In teams/ (no guardrails), so that only posture mode's own rules speak.
+    let r = TestRepo::new();
+    let refused = [
+        "*",
+        "100.64.0.7",
+        "10.0.0.0/8",
+        "db",
+        "ipset:office",
+        "autogroup:danger-all",
+        "autogroup:shared",
+        "autogroup:admin",
+        "group:eng@github",
+    ];
+    let allowed = ["alice@example.com", "tag:prod-db", "group:eng", "autogroup:member", "autogroup:tagged"];
+    let base = BASE_WITH_BASELINE.replace(
+        "\"postures\": {",
+        "\"ipsets\": {\"ipset:office\": [\"10.1.0.0/16\"]},\n\t\"hosts\": {\"db\": \"100.64.0.1\"},\n\t\"postures\": {",
+    );
+    r.write("policies/policy.hujson", &base);
+    r.write(
+        "policies/tailgrant.hujson",
+        "{\n\t\"enforceExpiry\": \"posture\",\n\t\"fragments\": [\"teams/*.hujson\"],\n}\n",
+    );
+    for src in refused.iter().chain(&allowed) {
+        r.write(
+            "policies/teams/x.hujson",
+            grant(&format!(r#""grants": [{{"src": ["{src}"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}}],"#)),
+        );
+        let found = codes(&r);
+        let hit = found.iter().any(|(c, _)| c == "TG056");
+        assert_eq!(hit, refused.contains(src), "{src}: {found:?}");
+    }
+}
+
+#[test]
+fn a_host_or_ip_set_defined_in_a_gated_file_and_used_elsewhere_is_ungated() {
+    let r = TestRepo::new();
+    r.write(
+        "policies/tailgrant.hujson",
+        "{\n\t\"enforceExpiry\": \"posture\",\n\t\"fragments\": [\"teams/*.hujson\"],\n}\n",
+    );
+    let team = |defs: &str| {
+        grant(&format!(
+            r#"{defs}
+	"grants": [{{"src": ["alice@example.com"], "dst": ["db2", "ipset:lab"], "ip": ["tcp:5432"]}}],"#
+        ))
+    };
+    let defs = r#""hosts": {"db2": "100.64.0.9"},
+	"ipsets": {"ipset:lab": ["100.64.1.0/24"]},"#;
+    // Used only by the file's own (gated) rule: fine.
+    r.write("policies/teams/x.hujson", team(defs));
+    let found = codes(&r);
+    assert!(!found.iter().any(|(c, _)| c == "TG057"), "{found:?}");
+    // A permanent rule elsewhere reaching through them: each refused, in any spelling.
+    for (spelling, name) in [
+        (r#"{"src": ["group:dba"], "dst": ["db2"], "ip": ["22"]}"#, "db2"),
+        (r#"{"src": ["group:dba"], "dst": ["ipset:lab"], "ip": ["22"]}"#, "ipset:lab"),
+    ] {
+        r.write(
+            "policies/policy.hujson",
+            &crate::support::BASE.replace(
+                r#"{"src": ["group:dba"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]},"#,
+                &format!(
+                    "{{\"src\": [\"group:dba\"], \"dst\": [\"tag:prod-db\"], \"ip\": [\"tcp:5432\"]}},\n\t\t{spelling},"
+                ),
+            ),
+        );
+        let found = codes(&r);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| c == "TG057" && m.starts_with(&format!("{name} is defined here and used outside"))),
+            "{name}: {found:?}"
+        );
+    }
+    // An ACL's host:port spelling too.
+    r.write(
+        "policies/policy.hujson",
+        &crate::support::BASE.replace(
+            "\"grants\": [",
+            "\"acls\": [{\"action\": \"accept\", \"src\": [\"group:dba\"], \"dst\": [\"db2:22\"]}],\n\t\"grants\": [",
+        ),
+    );
+    let found = codes(&r);
+    assert!(found.iter().any(|(c, m)| c == "TG057" && m.starts_with("db2 is defined here")), "{found:?}");
+}
