@@ -101,6 +101,15 @@ fn the_control_plane_ends_the_access_at_expiry_with_no_apply() {
     let r = env.run(&["status", &at]);
     assert_eq!(r.code, 0, "{}", r.transcript());
     assert!(r.stdout.contains("ended by the control plane; its rules match no device"), "{}", r.stdout);
+    // Someone puts the attribute back by hand, with no expiry: the access is live again, and
+    // status says so, with the device.
+    env.sim.set_attribute(ALICE_LAPTOP, &key(), json!(true), None);
+    assert_eq!(env.sim.allows(ALICE_LAPTOP, "tag:prod-db", 5432), Some(true));
+    let r = env.run(&["status", &at]);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stdout.contains("grants/alice.hujson: LIVE PAST ITS EXPIRY"), "{}", r.stdout);
+    assert!(r.stdout.contains("1h 0m ago"), "{}", r.stdout);
+    assert!(r.stdout.contains("still on alice-laptop.tail1234.ts.net"), "{}", r.stdout);
 }
 
 #[test]
