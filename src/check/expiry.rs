@@ -185,6 +185,14 @@ fn references<'a>(view: &View<'a>) -> HashMap<String, Vec<&'a str>> {
     out
 }
 
+fn defined_here(name: &str, first: &str) -> String {
+    format!(
+        "{name} is defined here and used outside this file ({first}): what that rule reaches through it lasts until the next apply after expiry, which no posture can end"
+    )
+}
+
+const DEFINITION_HELP: &str = "define it in a permanent, reviewed file, or use it only in this file's rules";
+
 /// `TG057`: what the fragment grants outside its own rules.
 fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: &mut Vec<Finding>) {
     let tree = &f.doc.tree;
@@ -192,23 +200,25 @@ fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: 
     let outside = |name: &str| -> Option<&str> {
         references.get(name).and_then(|files| files.iter().copied().find(|p| *p != here))
     };
-    for g in field(tree, "groups").and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]) {
-        let Some(name) = g.name.as_str() else { continue };
-        if let Some(first) = outside(name.trim()) {
-            findings.push(Finding::new(
-                Code::UngatedAccess,
-                Location::new(&f.doc.file, g.name.span.clone()),
+    // People added to a group a rule elsewhere names keep what it grants there; a host alias
+    // or IP set defined here and used elsewhere widens that rule by this file's addresses.
+    // Both ungated, until the next apply after expiry. (IP set keys carry their `ipset:`
+    // prefix, as rules name them.)
+    type Message = fn(&str, &str) -> String;
+    let definitions: [(&str, Message, &str); 3] = [
+        (
+            "groups",
+            |name, first| {
                 format!(
                     "{name} is named outside this file ({first}): the members added here keep what it grants there until the next apply after expiry, which no posture can end"
-                ),
-                "grant the access with a rule in this file (the control plane ends it on time), or make the membership a permanent, reviewed change",
-            ));
-        }
-    }
-    // A host alias or IP set defined here and used by a rule elsewhere: that rule's reach
-    // grows by this file's addresses, ungated, until the next apply after expiry.
-    // (IP set keys carry their `ipset:` prefix, as rules name them.)
-    for section in ["hosts", "ipsets"] {
+                )
+            },
+            "grant the access with a rule in this file (the control plane ends it on time), or make the membership a permanent, reviewed change",
+        ),
+        ("hosts", defined_here, DEFINITION_HELP),
+        ("ipsets", defined_here, DEFINITION_HELP),
+    ];
+    for (section, message, help) in definitions {
         for d in field(tree, section).and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]) {
             let Some(name) = d.name.as_str() else { continue };
             let name = name.trim();
@@ -216,10 +226,8 @@ fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: 
                 findings.push(Finding::new(
                     Code::UngatedAccess,
                     Location::new(&f.doc.file, d.name.span.clone()),
-                    format!(
-                        "{name} is defined here and used outside this file ({first}): what that rule reaches through it lasts until the next apply after expiry, which no posture can end"
-                    ),
-                    "define it in a permanent, reviewed file, or use it only in this file's rules",
+                    message(name, first),
+                    help,
                 ));
             }
         }

@@ -65,12 +65,7 @@ fn an_active_grant_puts_the_attribute_on_both_of_its_users_devices_and_nowhere_e
         assert_eq!(a.value, json!(true));
         assert_eq!(a.expiry, Some(expires(&env)), "the attribute expires with its grant file");
     }
-    let audit = env.sim.audit();
-    let set = audit.iter().find(|e| e.action == "posture.set").unwrap();
-    assert_eq!(
-        set.comment.as_deref(),
-        Some("tailgrant: grants/alice.hujson, requested by alice@example.com, approved by bob@example.com")
-    );
+    assert_eq!(first_set_comment(&env).as_deref(), Some(ALICE_GRANT_COMMENT));
     // Policy first, then the attributes, in one batch.
     let reqs = env.sim.requests();
     let post = reqs.iter().position(|r| r.starts_with("POST") && r.ends_with("/acl")).unwrap();
