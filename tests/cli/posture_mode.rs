@@ -268,7 +268,7 @@ fn a_host_or_ip_set_defined_in_a_gated_file_and_used_elsewhere_is_ungated() {
     ] {
         r.write(
             "policies/policy.hujson",
-            &crate::support::BASE.replace(
+            crate::support::BASE.replace(
                 r#"{"src": ["group:dba"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]},"#,
                 &format!(
                     "{{\"src\": [\"group:dba\"], \"dst\": [\"tag:prod-db\"], \"ip\": [\"tcp:5432\"]}},\n\t\t{spelling},"
@@ -286,7 +286,7 @@ fn a_host_or_ip_set_defined_in_a_gated_file_and_used_elsewhere_is_ungated() {
     // An ACL's host:port spelling too.
     r.write(
         "policies/policy.hujson",
-        &crate::support::BASE.replace(
+        crate::support::BASE.replace(
             "\"grants\": [",
             "\"acls\": [{\"action\": \"accept\", \"src\": [\"group:dba\"], \"dst\": [\"db2:22\"]}],\n\t\"grants\": [",
         ),
