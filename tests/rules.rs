@@ -68,6 +68,8 @@ fixtures! {
     TG053,
     TG054,
     TG055,
+    TG056,
+    TG057,
     TG101,
     TG102,
     TG103,

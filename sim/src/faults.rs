@@ -29,6 +29,7 @@ pub enum Route {
     GetAttributes,
     SetAttribute,
     DeleteAttribute,
+    BatchAttributes,
     Other,
 }
 
@@ -47,6 +48,7 @@ impl Route {
             (&Method::GET, ["api", "v2", "device", _, "attributes"]) => Route::GetAttributes,
             (&Method::POST, ["api", "v2", "device", _, "attributes", _]) => Route::SetAttribute,
             (&Method::DELETE, ["api", "v2", "device", _, "attributes", _]) => Route::DeleteAttribute,
+            (&Method::PATCH, ["api", "v2", "tailnet", _, "device-attributes"]) => Route::BatchAttributes,
             _ => Route::Other,
         }
     }
@@ -148,8 +150,16 @@ impl Fault {
 /// The middleware: logs the request and applies the first matching fault.
 pub(crate) async fn inject(AxState(state): AxState<Shared>, req: Request, next: Next) -> Response<Body> {
     let line = format!("{} {}", req.method(), req.uri().path());
+    {
+        let mut s = lock(&state);
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+    }
     let resp = respond(&state, req, next).await;
-    lock(&state).answers.push(format!("{line} {}", resp.status().as_u16()));
+    let mut s = lock(&state);
+    s.in_flight -= 1;
+    s.answers.push(format!("{line} {}", resp.status().as_u16()));
+    drop(s);
     resp
 }
 

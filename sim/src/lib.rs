@@ -10,6 +10,7 @@
 
 mod checks;
 mod faults;
+pub mod judge;
 mod routes;
 mod trap;
 
@@ -74,6 +75,13 @@ pub struct Setup {
     pub max_policy_bytes: usize,
     /// Lifetime of OAuth tokens, in seconds (3600 in reality).
     pub token_lifetime: u64,
+    /// Whether the tailnet's plan has custom posture attributes. Without them every custom
+    /// attribute write is refused ([SIM] 400 with a message naming the plan: the real wording
+    /// is not documented).
+    pub custom_attributes: bool,
+    /// Whether the batch endpoint (`PATCH …/device-attributes`) exists ([SIM] 404 otherwise,
+    /// as on an API that predates it).
+    pub batch_endpoint: bool,
 }
 
 impl Default for Setup {
@@ -93,36 +101,60 @@ impl Default for Setup {
             policy: None,
             max_policy_bytes: 1 << 20,
             token_lifetime: 3600,
+            custom_attributes: true,
+            batch_endpoint: true,
         }
     }
 }
 
 /// Four devices: alice's, bob's and carol's laptops and a tagged database server.
 pub fn demo_devices() -> Vec<Value> {
-    let device = |n: u32, host: &str, user: &str, tags: &[&str]| {
-        let mut d = json!({
-            "id": format!("{}", 1000 + n),
-            "nodeId": format!("n{n}SIMCNTRL"),
-            "name": format!("{host}.tail1234.ts.net"),
-            "hostname": host,
-            "user": user,
-            "addresses": [format!("100.64.0.{n}"), format!("fd7a:115c:a1e0::{n}")],
-            "os": "linux",
-            "authorized": true,
-            "isExternal": false,
-            "connectedToControl": true,
-        });
-        if !tags.is_empty() {
-            d["tags"] = json!(tags);
-        }
-        d
-    };
     vec![
         device(1, "prod-db-1", "bob@example.com", &["tag:prod-db"]),
         device(2, "alice-laptop", "alice@example.com", &[]),
         device(3, "bob-laptop", "bob@example.com", &[]),
         device(4, "carol-laptop", "carol@example.com", &[]),
     ]
+}
+
+/// A device as `GET /devices` lists it: node ID `n<n>SIMCNTRL`, id `1000+n`, addresses from
+/// `n`, owned by `user`, with `tags` (none: the user's own device).
+pub fn device(n: u32, host: &str, user: &str, tags: &[&str]) -> Value {
+    let mut d = json!({
+        "id": format!("{}", 1000 + n),
+        "nodeId": format!("n{n}SIMCNTRL"),
+        "name": format!("{host}.tail1234.ts.net"),
+        "hostname": host,
+        "user": user,
+        "addresses": [format!("100.64.{}.{}", n / 256, n % 256), format!("fd7a:115c:a1e0::{n:x}")],
+        "os": "linux",
+        "authorized": true,
+        "isExternal": false,
+        "connectedToControl": true,
+    });
+    if !tags.is_empty() {
+        d["tags"] = json!(tags);
+    }
+    d
+}
+
+/// A larger tailnet: `users` people (`user<i>@example.com`) with `per_user` devices each, then
+/// `tagged` devices spread over the tags given, numbered from 1000.
+pub fn fleet(users: u32, per_user: u32, tagged: u32, tags: &[&str]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut n = 1000;
+    for u in 0..users {
+        for d in 0..per_user {
+            out.push(device(n, &format!("user{u}-dev{d}"), &format!("user{u}@example.com"), &[]));
+            n += 1;
+        }
+    }
+    for t in 0..tagged {
+        let tag = tags[t as usize % tags.len().max(1)];
+        out.push(device(n, &format!("server{t}"), "ci@example.com", &[tag]));
+        n += 1;
+    }
+    out
 }
 
 /// The demo tailnet's people: alice (admin), bob and carol (members), and a user shared in.
@@ -192,6 +224,9 @@ pub(crate) struct State {
     pub(crate) auth_headers: Vec<String>,
     /// Bytes of oversized answers made so far (shared with the streams that make them).
     pub(crate) streamed: Arc<std::sync::atomic::AtomicU64>,
+    /// Requests being handled now, and the most there ever were at once.
+    pub(crate) in_flight: usize,
+    pub(crate) max_in_flight: usize,
 }
 
 impl State {
@@ -216,6 +251,8 @@ impl State {
             clock_offset: SignedDuration::ZERO,
             auth_headers: Vec::new(),
             streamed: Arc::default(),
+            in_flight: 0,
+            max_in_flight: 0,
         }
     }
 
@@ -366,6 +403,49 @@ impl Simulator {
     /// client let the simulator send before it stopped reading, plus what the sockets buffer.
     pub fn streamed_bytes(&self) -> u64 {
         lock(&self.state).streamed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Adds a device, as one joining the tailnet.
+    pub fn add_device(&self, device: Value) {
+        lock(&self.state).setup.devices.push(device);
+    }
+
+    /// The simulator's own verdict (`judge`, which shares nothing with tailgrant): may the
+    /// device `node_id`, with its posture attributes as stored at the simulator's now (expired
+    /// ones gone), reach `host` on `port` under the live policy? `None` when it cannot say.
+    pub fn allows(&self, node_id: &str, host: &str, port: u16) -> Option<bool> {
+        let mut s = lock(&self.state);
+        s.expire_attributes();
+        let d = s.device(node_id)?.clone();
+        let tags: Vec<String> = d["tags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("node:os".into(), d["os"].clone());
+        for (k, a) in s.posture.get(d["nodeId"].as_str().unwrap_or_default()).into_iter().flatten() {
+            attrs.insert(k.clone(), a.value.clone());
+        }
+        let source = judge::Source {
+            user: if tags.is_empty() { d["user"].as_str().map(String::from) } else { None },
+            tags,
+            attrs,
+            external: d["isExternal"].as_bool().unwrap_or(false),
+        };
+        judge::Policy::parse(&s.policy)?.allows(&source, host, port)
+    }
+
+    /// The most requests the simulator was handling at once since it started or since the
+    /// last call, which starts the count again.
+    pub fn max_in_flight(&self) -> usize {
+        let mut s = lock(&self.state);
+        let now = s.in_flight;
+        std::mem::replace(&mut s.max_in_flight, now)
+    }
+
+    /// How many requests arrived so far.
+    pub fn request_count(&self) -> usize {
+        lock(&self.state).log.len()
     }
 
     /// Moves the simulator's clock (token and attribute expiry) forward.

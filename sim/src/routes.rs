@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, Response, StatusCode, header};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -27,6 +27,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/api/v2/tailnet/{tailnet}/users", get(users))
         .route("/api/v2/device/{id}/attributes", get(get_attributes))
         .route("/api/v2/device/{id}/attributes/{key}", post(set_attribute).delete(delete_attribute))
+        .route("/api/v2/tailnet/{tailnet}/device-attributes", patch(batch_attributes))
         .fallback(|| async { json_response(404, json!({"message": "not found"}).to_string()) })
         .method_not_allowed_fallback(|| async {
             Response::builder()
@@ -248,7 +249,7 @@ async fn set_policy(
         s.policy = DEFAULT_POLICY.to_owned();
         s.is_default = true;
     } else {
-        if let Err(r) = check_policy(&text, s.now()) {
+        if let Err(r) = judged(&text).and_then(|()| check_policy(&text, s.now())) {
             // The SaaS answers a failed test with the bare message `test(s) failed` (the real responses headscale captured, hscontrol/policy/v2/testdata).
             let r = if r.message == "test(s) failed" { Refusal { data: None, ..r } } else { r };
             return json_response(400, r.body());
@@ -273,11 +274,24 @@ async fn validate(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, hea
     };
     let now = s.now();
     drop(s);
-    match check_policy(&policy, now) {
+    match judged(&policy).and_then(|()| check_policy(&policy, now)) {
         Ok(()) => json_response(200, "{}".into()),
         // Always 200: failures are in the body (Tailscale's API reference for `/acl/validate`).
         Err(r) => json_response(200, r.body()),
     }
+}
+
+/// The policy's tests as the simulator's own judge (`judge`) sees them, posture included,
+/// before anything else: a test it finds failing fails with its own message (no `from`), so a
+/// test of the client can tell that it was the simulator's logic that decided.
+fn judged(policy: &str) -> Result<(), Refusal> {
+    let Some(p) = crate::judge::Policy::parse(policy) else { return Ok(()) };
+    let failed = p.failed_tests();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let data = failed.into_iter().map(|(user, errors)| json!({ "user": user, "errors": errors })).collect();
+    Err(Refusal { message: "test(s) failed".into(), data: Some(Value::Array(data)) })
 }
 
 /// The stored policy with its `tests` replaced.
@@ -372,40 +386,124 @@ async fn set_attribute(
         Ok(n) => n,
         Err(r) => return r,
     };
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else { return message(400, "invalid JSON body") };
-    if let Err(m) = valid_key(&key) {
-        return message(400, &m);
+    if !s.setup.custom_attributes {
+        return no_custom_attributes();
     }
-    let Some(value) = req.get("value").cloned() else { return message(400, "value is required") };
-    let kind = match json_type(&value) {
-        Ok(k) => k,
-        Err(m) => return message(400, &m),
-    };
-    let expiry = match req.get("expiry").and_then(Value::as_str) {
-        None | Some("0001-01-01T00:00:00Z") => None,
-        Some(e) => match e.parse::<Timestamp>() {
-            Ok(t) => Some(t),
-            Err(_) => return message(400, &format!("expiry {e:?} is not RFC 3339")),
-        },
-    };
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else { return message(400, "invalid JSON body") };
     let comment = req.get("comment").and_then(Value::as_str).map(String::from);
     if comment.as_ref().is_some_and(|c| c.chars().count() > 200) {
         return message(400, "comment is longer than 200 characters");
     }
-    let lower = key.to_ascii_lowercase();
-    match s.key_types.get(&lower) {
-        Some((existing, _)) if *existing != key => {
-            return message(400, &format!("attribute key {key:?} clashes with existing key {existing:?}"));
-        }
-        Some((_, t)) if *t != kind => {
-            return message(400, &format!("attribute {key:?} holds {t} values in this tailnet, not {kind}"));
-        }
-        _ => {}
-    }
-    s.key_types.insert(lower, (key.clone(), kind));
-    s.posture.entry(node.clone()).or_default().insert(key.clone(), Attribute { value, expiry });
+    let (attribute, kind) = match checked_write(&s, &key, &req) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    s.key_types.insert(key.to_ascii_lowercase(), (key.clone(), kind));
+    s.posture.entry(node.clone()).or_default().insert(key.clone(), attribute);
     s.audit.push(AuditEntry { action: "posture.set".into(), target: format!("{node}/{key}"), comment });
     // A real call in Dec 2025 answered `null` (tailscale/tailscale#18253).
+    json_response(200, "null".into())
+}
+
+/// [SIM] How a tailnet whose plan lacks custom posture attributes refuses a write of one
+/// (the real wording is not documented).
+fn no_custom_attributes() -> Resp {
+    message(400, "custom device posture attributes are not available on this tailnet's plan")
+}
+
+/// An attribute to store, and its value's type.
+type Write = (Attribute, &'static str);
+
+/// Checks one attribute write (`{"value", "expiry"?}`) as the per-device endpoint does: the
+/// key, the value and its tailnet-wide type; the attribute to store, or the refusal.
+fn checked_write(s: &State, key: &str, req: &Value) -> Result<Write, Resp> {
+    valid_key(key).map_err(|m| message(400, &m))?;
+    let value = req.get("value").cloned().ok_or_else(|| message(400, "value is required"))?;
+    let kind = json_type(&value).map_err(|m| message(400, &m))?;
+    let expiry = match req.get("expiry").and_then(Value::as_str) {
+        None | Some("0001-01-01T00:00:00Z") => None,
+        Some(e) => Some(e.parse::<Timestamp>().map_err(|_| message(400, &format!("expiry {e:?} is not RFC 3339")))?),
+    };
+    match s.key_types.get(&key.to_ascii_lowercase()) {
+        Some((existing, _)) if existing != key => {
+            Err(message(400, &format!("attribute key {key:?} clashes with existing key {existing:?}")))
+        }
+        Some((_, t)) if *t != kind => {
+            Err(message(400, &format!("attribute {key:?} holds {t} values in this tailnet, not {kind}")))
+        }
+        _ => Ok((Attribute { value, expiry }, kind)),
+    }
+}
+
+/// `PATCH /tailnet/{tailnet}/device-attributes`: a JSON Merge Patch of many devices'
+/// attributes (`null` deletes), all checked before any is applied [I: atomic], one comment
+/// for the audit log. Answers 200 `null`, as the spec says.
+async fn batch_attributes(
+    AxState(st): AxState<Shared>,
+    Path(tailnet): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Resp {
+    let mut s = lock(&st);
+    if !s.setup.batch_endpoint {
+        return message(404, "not found");
+    }
+    if let Err(r) = authorize(&s, &headers, "devices:posture_attributes").and_then(|()| tailnet_ok(&s, &tailnet)) {
+        return r;
+    }
+    if !s.setup.custom_attributes {
+        return no_custom_attributes();
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else { return message(400, "invalid JSON body") };
+    let Some(nodes) = req.get("nodes").and_then(Value::as_object) else { return message(400, "nodes is required") };
+    let comment = req.get("comment").and_then(Value::as_str).map(String::from);
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 200) {
+        return message(400, "comment is longer than 200 characters");
+    }
+    // Every change checked first; then all applied.
+    // (node, key, the write; `None` deletes)
+    let mut changes: Vec<(String, String, Option<Write>)> = Vec::new();
+    for (id, attrs) in nodes {
+        let Some(node) = s.device(id).and_then(|d| d["nodeId"].as_str().map(String::from)) else {
+            return message(400, &format!("device {id:?} not found"));
+        };
+        let Some(attrs) = attrs.as_object() else { return message(400, "each node maps keys to changes") };
+        for (key, change) in attrs {
+            if change.is_null() {
+                if let Err(m) = valid_key(key) {
+                    return message(400, &m);
+                }
+                changes.push((node.clone(), key.clone(), None));
+                continue;
+            }
+            match checked_write(&s, key, change) {
+                Ok(w) => changes.push((node.clone(), key.clone(), Some(w))),
+                Err(r) => return r,
+            }
+        }
+    }
+    for (node, key, write) in changes {
+        match write {
+            Some((attribute, kind)) => {
+                s.key_types.insert(key.to_ascii_lowercase(), (key.clone(), kind));
+                s.posture.entry(node.clone()).or_default().insert(key.clone(), attribute);
+                s.audit.push(AuditEntry {
+                    action: "posture.set".into(),
+                    target: format!("{node}/{key}"),
+                    comment: comment.clone(),
+                });
+            }
+            None => {
+                if s.posture.get_mut(&node).and_then(|m| m.remove(&key)).is_some() {
+                    s.audit.push(AuditEntry {
+                        action: "posture.delete".into(),
+                        target: format!("{node}/{key}"),
+                        comment: comment.clone(),
+                    });
+                }
+            }
+        }
+    }
     json_response(200, "null".into())
 }
 

@@ -100,6 +100,12 @@ pub enum ApiError {
     TooLarge { what: &'static str, limit: usize },
     #[error("invalid API address {url}: {why}")]
     BadUrl { url: String, why: &'static str },
+    /// The tailnet's plan has no custom posture attributes (DOC24: Personal and Enterprise;
+    /// KB 2026: Premium and Enterprise), so posture mode cannot work there.
+    #[error(
+        "{what}: the tailnet refused custom posture attributes ({status} {message}): its plan does not have them. \"enforceExpiry\": \"posture\" needs a plan with custom device posture attributes; until then set \"enforceExpiry\": \"schedule\" (the gated rules match no device meanwhile: access is off, not on)"
+    )]
+    NoCustomAttributes { what: &'static str, status: u16, message: String },
 }
 
 impl ApiError {
@@ -253,7 +259,7 @@ impl Validation {
 }
 
 /// A device as `GET /devices` lists it; only the fields tailgrant matches on.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     #[serde(default)]
@@ -269,6 +275,9 @@ pub struct Device {
     /// Absent when the device has no tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Shared into this tailnet from another: posture does not apply to it.
+    #[serde(default)]
+    pub is_external: bool,
 }
 
 /// A device's posture attributes.
@@ -587,9 +596,45 @@ impl Client {
         let expected = "200 with null or an object as JSON";
         let a = self.send(what, true, |h| h.post(&url).json(&body)).await?;
         if a.status != StatusCode::OK {
-            return Err(Self::refuse(what, "devices:posture_attributes", &a, expected));
+            return Err(no_custom_attributes(what, &a)
+                .unwrap_or_else(|| Self::refuse(what, "devices:posture_attributes", &a, expected)));
         }
         a.json::<Option<Map<String, Value>>>(what, expected).map(drop)
+    }
+
+    /// `PATCH /tailnet/{tailnet}/device-attributes`: many devices' attributes in one request,
+    /// as a JSON Merge Patch (`null` deletes), with one comment for the audit log. `nodes` maps
+    /// node IDs to `{KEY: {"value", "expiry"} | null}`. A tailnet whose API has no such
+    /// endpoint (404, 405 or 501) gets [`Batch::Unsupported`]: the caller falls back to the
+    /// per-device endpoints. Success is a 200 with `null` (the spec), `{}` or an empty body.
+    pub async fn patch_attributes(&self, nodes: &Map<String, Value>, comment: &str) -> Result<Batch, ApiError> {
+        let what = "updating posture attributes in a batch";
+        let url = self.tailnet_url("device-attributes");
+        let body = serde_json::json!({ "nodes": nodes, "comment": comment });
+        let expected = "200 with null or {} as JSON";
+        let a = self.send(what, true, |h| h.patch(&url).json(&body)).await?;
+        match a.status.as_u16() {
+            200 if a.is_empty() => Ok(Batch::Done),
+            200 => a.json::<Option<Map<String, Value>>>(what, expected).map(|_| Batch::Done),
+            404 | 405 | 501 => Ok(Batch::Unsupported),
+            _ => Err(no_custom_attributes(what, &a)
+                .unwrap_or_else(|| Self::refuse(what, "devices:posture_attributes", &a, expected))),
+        }
+    }
+
+    /// The attributes of every device in `nodes`, each read once, at most `concurrency` at a
+    /// time; each request retries on its own (429s honoured).
+    pub async fn attributes_of(
+        &self,
+        nodes: &[String],
+        concurrency: usize,
+    ) -> Result<std::collections::BTreeMap<String, Attributes>, ApiError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        stream::iter(nodes.iter().cloned())
+            .map(|n| async move { self.attributes(&n).await.map(|a| (n, a)) })
+            .buffer_unordered(concurrency.max(1))
+            .try_collect()
+            .await
     }
 
     /// `DELETE /device/{id}/attributes/{key}`; a 404 with the API's `{"message"}` means it is
@@ -607,6 +652,29 @@ impl Client {
             _ => Err(Self::refuse(what, "devices:posture_attributes", &a, expected)),
         }
     }
+}
+
+/// What a batch update came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    Done,
+    /// The endpoint is not there (404, 405, 501): use the per-device ones.
+    Unsupported,
+}
+
+/// A refusal of a custom attribute write that says the tailnet's plan lacks them. The API's
+/// wording is not documented; any 4xx of its own JSON naming a plan or the feature as not
+/// available counts, so that the user hears the cause rather than a bare 400.
+fn no_custom_attributes(what: &'static str, a: &Answer) -> Option<ApiError> {
+    let status = a.status.as_u16();
+    if !(400..500).contains(&status) || matches!(status, 401 | 404 | 429) {
+        return None;
+    }
+    let e = error_body(a);
+    let m = e.message.to_ascii_lowercase();
+    let about_plan =
+        m.contains("plan") || m.contains("upgrade") || m.contains("not available") || m.contains("not enabled");
+    (e.structured && about_plan).then_some(ApiError::NoCustomAttributes { what, status, message: e.message })
 }
 
 /// An ETag without its one pair of quotes (and without a weak marker).

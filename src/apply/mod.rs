@@ -11,17 +11,21 @@
 
 pub mod auth;
 pub mod client;
+pub mod gates;
 pub mod posture;
+pub mod status;
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
 use crate::load::Repository;
-use crate::merge::{HeaderState, recorded_posture, sha256_hex, verify_header};
+use crate::merge::{HeaderState, applied_digest, recorded_posture, sha256_hex, verify_header, with_applied_digest};
+use crate::model::expiry::EnforceExpiry;
 use crate::pipeline::Report;
 pub use auth::{AuthError, Credentials};
 pub use client::{ApiError, Client, LivePolicy, Options, TestFailure};
+pub use gates::GatePlan;
 pub use posture::{Change, PlanError};
 
 /// What `apply` did (or, with `dry_run`, would do) to the policy file.
@@ -41,6 +45,8 @@ pub enum PolicyStep {
 pub struct Applied {
     pub policy: PolicyStep,
     pub posture: Vec<Change>,
+    /// Posture mode's attributes (`enforceExpiry: "posture"`).
+    pub gates: GateOutcome,
     pub warnings: Vec<String>,
     /// The live policy as read before any change.
     #[serde(skip)]
@@ -86,12 +92,28 @@ fn drift_message(state: &HeaderState) -> String {
     }
 }
 
+/// What apply did about posture mode's attributes.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateOutcome {
+    /// The repository is in posture mode.
+    pub enabled: bool,
+    /// Every device's attributes were read: the repository or the devices changed since the
+    /// last apply (or `--reconcile` asked). Otherwise nothing needed reading.
+    pub reconciled: bool,
+    /// The changes made (or, dry, to make): attributes set, and removed with the reason.
+    pub plan: gates::GatePlan,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApplyOptions {
     /// Everything but writing.
     pub dry_run: bool,
     /// Overwrite a live policy that tailgrant did not write or that was edited since.
     pub force: bool,
+    /// Posture mode: read every device's attributes even when the live policy's record says
+    /// nothing changed, and fix what differs (attributes removed or added by someone else).
+    pub reconcile: bool,
 }
 
 /// Renders the repository at `at` and makes the tailnet match it. `progress` hears about each
@@ -122,29 +144,69 @@ pub async fn apply(
     };
     // A live copy that is the rendered file as Tailscale formats it (same ETag) is no drift,
     // whatever its layout: nothing of it would be overwritten.
-    let policy_changed = !is_ours(&live, &rendered);
-    if drifted && policy_changed && !opts.force {
+    if drifted && !is_ours(&live, &rendered) && !opts.force {
         return Err(ApplyError::Drift { live: live.text, rendered, state });
     }
 
     let wanted = posture::wanted(repo, at);
     let recorded = recorded_posture(&live.text);
+    let gates_in_play = gates::in_play(repo, &live.text);
+    let devices = if gates_in_play || !(wanted.is_empty() && recorded.is_empty()) {
+        progress("reading devices");
+        client.devices().await?
+    } else {
+        Vec::new()
+    };
     let (changes, mut warnings) = if wanted.is_empty() && recorded.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        progress("reading devices and their posture attributes");
-        plan_posture(client, &wanted, &recorded).await?
+        progress("reading the posture attributes of the devices fragments name");
+        plan_posture(client, &devices, &wanted, &recorded).await?
     };
+
+    // Posture mode: the attributes that gate time-bounded fragments, and the digest of them
+    // the policy records once they are all set.
+    let posture_mode = repo.config.enforce_expiry == EnforceExpiry::Posture;
+    let mut gate = GateOutcome { enabled: posture_mode, ..GateOutcome::default() };
+    let mut target = rendered.clone();
+    if gates_in_play {
+        if posture_mode && gates::any_active(repo, at) {
+            // Shared-in users pass every posture: ask the tailnet who they are (one request).
+            progress("reading users (posture does not apply to shared-in ones)");
+            gates::refuse_shared_in(repo, at, &client.users().await?)?;
+        }
+        let (wants, w) = gates::wanted(repo, at, &devices);
+        warnings.extend(w);
+        let digest = gates::digest(&wants);
+        if posture_mode {
+            target = with_applied_digest(&rendered, &digest);
+        }
+        let recorded_digest = match state {
+            HeaderState::Intact { .. } => applied_digest(&live.text),
+            _ => None,
+        };
+        if opts.reconcile || !posture_mode || recorded_digest.as_deref() != Some(digest.as_str()) {
+            progress("reading every device's posture attributes (posture mode)");
+            let current = gates::read_all(client, &devices).await?;
+            gate.reconciled = true;
+            gate.plan = gates::plan(&wants, &devices, &current, &gates::known_ids(repo, &live.text));
+        }
+    }
+    let policy_changed = !is_ours(&live, &target);
+    // The live body is the rendered one, whatever digest its header records.
+    let body_same = matches!(&state, HeaderState::Intact { hash }
+        if report.rendered.as_ref().is_some_and(|r| &r.body_hash == hash));
 
     let mut applied = Applied {
         policy: if policy_changed { PolicyStep::WouldPost } else { PolicyStep::Unchanged },
         posture: changes.clone(),
+        gates: gate.clone(),
         warnings: Vec::new(),
         live_before: live.text.clone(),
-        rendered: rendered.clone(),
+        rendered: target.clone(),
         dry_run: opts.dry_run,
     };
-    if !policy_changed && changes.is_empty() {
+    if !policy_changed && changes.is_empty() && gate.plan.is_empty() {
         applied.warnings = warnings;
         return Ok(applied);
     }
@@ -152,9 +214,9 @@ pub async fn apply(
         progress("validating the policy with the tailnet");
         // The rendered file always parses; were it not to, the server should say so, not
         // receive an empty body (which reads as a pass).
-        let json = crate::parse::parse(rendered.as_bytes())
+        let json = crate::parse::parse(target.as_bytes())
             .map(|t| t.standardize())
-            .unwrap_or_else(|_| rendered.as_bytes().to_vec());
+            .unwrap_or_else(|_| target.as_bytes().to_vec());
         let v = client.validate(json).await?;
         warnings.extend(v.warnings.iter().cloned());
         if !v.passed() {
@@ -168,16 +230,30 @@ pub async fn apply(
         applied.warnings = warnings;
         return Ok(applied);
     }
-    // Removals first: until the post lands, the live header still lists them.
+    // Removals first: until the post lands, the live policy still records them (its header,
+    // or its gated rules' labels).
+    let mut batch = true;
+    if !gate.plan.remove.is_empty() {
+        progress(&format!("removing {} posture-mode attributes", gate.plan.remove.len()));
+        gates::remove(client, &gate.plan, &mut batch).await?;
+    }
     for c in &changes {
         if let Change::Remove { node_id, key, .. } = c {
             progress(&c.to_string());
             client.delete_attribute(node_id, key).await?;
         }
     }
-    if policy_changed {
+    // The policy next. While posture-mode attributes remain to be set it goes without the
+    // digest, so that a run cut short in between claims nothing and the next one reconciles.
+    let mut live_text = live.text.clone();
+    let mut etag = live.etag.clone();
+    if !body_same || (gate.plan.set.is_empty() && live_text != target) {
+        let text = if gate.plan.set.is_empty() { &target } else { &rendered };
         progress("writing the policy");
-        applied.policy = post(client, &rendered, &live.etag, progress).await?;
+        let step = post(client, text, &etag, progress).await?;
+        etag = posted_etag(client, &step).await?;
+        live_text = text.clone();
+        applied.policy = step;
     }
     for c in &changes {
         if let Change::Set { node_id, key, value, expiry, comment, .. } = c {
@@ -185,8 +261,25 @@ pub async fn apply(
             client.set_attribute(node_id, key, value, *expiry, comment).await?;
         }
     }
+    if !gate.plan.set.is_empty() {
+        let n: usize = gate.plan.set.iter().map(|s| s.devices.len()).sum();
+        progress(&format!("setting posture-mode attributes on {n} devices"));
+        gates::set(client, &gate.plan, &mut batch).await?;
+    }
+    if live_text != target {
+        progress("recording the attributes set in the policy's header");
+        applied.policy = post(client, &target, &etag, progress).await?;
+    }
     applied.warnings = warnings;
     Ok(applied)
+}
+
+/// The ETag after a post: from its answer, or read again when the answer carried none.
+async fn posted_etag(client: &Client, step: &PolicyStep) -> Result<String, ApplyError> {
+    match step {
+        PolicyStep::Posted { etag: Some(e) } => Ok(e.clone()),
+        _ => Ok(client.policy().await?.etag),
+    }
 }
 
 /// Posts the policy conditionally. A 412 can mean someone else wrote meanwhile, or that an
@@ -234,13 +327,13 @@ fn is_ours(live: &LivePolicy, rendered: &str) -> bool {
 
 async fn plan_posture(
     client: &Client,
+    devices: &[client::Device],
     wanted: &[posture::Wanted],
     recorded: &[(String, String)],
 ) -> Result<(Vec<Change>, Vec<String>), ApplyError> {
-    let devices = client.devices().await?;
     let mut nodes: Vec<String> = Vec::new();
     for name in wanted.iter().map(|w| &w.device).chain(recorded.iter().map(|(_, d)| d)) {
-        if let Ok(Some(d)) = posture::resolve(&devices, name)
+        if let Ok(Some(d)) = posture::resolve(devices, name)
             && !nodes.contains(&d.node_id)
         {
             nodes.push(d.node_id.clone());
@@ -251,7 +344,7 @@ async fn plan_posture(
         let attrs = client.attributes(&n).await?;
         current.insert(n, attrs);
     }
-    Ok(posture::plan(wanted, recorded, &devices, &current)?)
+    Ok(posture::plan(wanted, recorded, devices, &current)?)
 }
 
 /// Fetches the live policy for `import`: the text, minus what tailgrant itself merged into it

@@ -68,6 +68,10 @@ pub enum PlanError {
         "{fragment} sets {key} on device {device:?}, which belongs to {approver}, who approved it: nobody approves access to their own device; ask another owner to approve"
     )]
     ApproverOwnsDevice { fragment: String, device: String, key: String, approver: String },
+    #[error(
+        "{fragment} grants {granted}, and {user} is shared in from another tailnet (the tailnet's users list says so): posture does not apply to their devices, so the control plane could not end this access on time; grant tailnet members only, or use \"enforceExpiry\": \"schedule\""
+    )]
+    SharedInSource { fragment: String, granted: String, user: String },
 }
 
 /// What the fragments active at `at` want set.
@@ -238,6 +242,7 @@ mod tests {
             hostname: host.into(),
             user: format!("{}@example.com", host.split('-').next().unwrap_or(host)),
             tags: Vec::new(),
+            is_external: false,
         }
     }
 

@@ -92,6 +92,23 @@ pub(super) fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Findi
     }
     owners(doc, view, findings);
     people(doc, findings);
+    enforce_expiry(doc, findings);
+}
+
+/// `enforceExpiry`: one of the two modes. Anything else would leave it unclear whether the
+/// control plane ends access on time, so it is an error rather than a fallback.
+fn enforce_expiry(doc: &Document, findings: &mut Vec<Finding>) {
+    let Some(v) = field(&doc.tree, "enforceExpiry") else { return };
+    // A value that is not a string does not decode: the decoder reports it.
+    let Some(mode) = v.as_str() else { return };
+    if !matches!(mode.as_str(), "schedule" | "posture") {
+        findings.push(Finding::new(
+            Code::InvalidValue,
+            Location::new(&doc.file, v.span.clone()),
+            format!("enforceExpiry {mode:?} is neither \"schedule\" nor \"posture\""),
+            "\"schedule\": the next apply after a grant expires removes it; \"posture\": the control plane ends it on time (README, Posture mode)",
+        ));
+    }
 }
 
 const GLOB_HELP: &str = "globs use `*`, `**`, `?`, `[abc]` and `{a,b}`, relative to the policies directory";

@@ -3,6 +3,7 @@
 
 pub mod approvers;
 mod config;
+mod expiry;
 mod guardrails;
 mod policy;
 mod posture;
@@ -31,5 +32,6 @@ pub(crate) fn repository(repo: &Repository, view: &View, at: Timestamp, findings
     posture::across(repo, at, findings);
     policy::check(view, findings);
     config::check(repo, view, findings);
+    expiry::check(repo, view, at, findings);
     guardrails::check(repo, view, at, findings);
 }

@@ -70,8 +70,8 @@ pub fn fetch_live(repo: &Repository, api: &ApiArgs) -> Result<LivePolicy, ExitSt
     runtime()?.block_on(client.policy()).map_err(|e| api_failure(&e, api))
 }
 
-pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: ApplyFormat) -> ExitStatus {
-    if common.at.is_some() && !dry_run {
+pub fn run(common: &Common, api: &ApiArgs, opts: ApplyOptions, format: ApplyFormat) -> ExitStatus {
+    if common.at.is_some() && !opts.dry_run {
         err("error: apply renders at now; --at is only for rehearsals with --dry-run\n");
         return ExitStatus::Usage;
     }
@@ -83,7 +83,6 @@ pub fn run(common: &Common, api: &ApiArgs, dry_run: bool, force: bool, format: A
         Ok(u) => u,
         Err(s) => return s,
     };
-    let opts = ApplyOptions { dry_run, force };
     let mut progress = |step: &str| note(&format!("tailgrant: {step}\n"));
     let result = rt.block_on(apply::apply(&repo, common.at(), &client, opts, &mut progress));
     match result {
@@ -164,6 +163,7 @@ fn summary(a: &Applied) -> String {
             s.push_str(&format!("posture: {verb}{c}\n"));
         }
     }
+    s.push_str(&tailgrant::report::status::gates(&a.gates, a.dry_run));
     s
 }
 
@@ -210,6 +210,30 @@ fn refusal(repo: &Repository, e: ApplyError, api: &ApiArgs) -> ExitStatus {
             ExitStatus::Api
         }
         ApplyError::Api(e) => api_failure(&e, api),
+    }
+}
+
+/// `tailgrant status`: reads the live tailnet and reports; changes nothing.
+pub fn status(common: &Common, api: &ApiArgs, format: ApplyFormat) -> ExitStatus {
+    let (repo, client, rt) = match connect(common, api) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    let mut progress = |step: &str| err(&format!("tailgrant: {step}\n"));
+    match rt.block_on(tailgrant::apply::status::status(&repo, common.at(), &client, &mut progress)) {
+        Ok(st) => {
+            out(&match format {
+                ApplyFormat::Human => tailgrant::report::status::human(&st),
+                ApplyFormat::Json => tailgrant::report::status::json(&st),
+            });
+            match st.verdict() {
+                tailgrant::apply::status::Verdict::InSync => ExitStatus::Clean,
+                tailgrant::apply::status::Verdict::LivePastExpiry => ExitStatus::Findings,
+                tailgrant::apply::status::Verdict::Drift => ExitStatus::Refused,
+            }
+        }
+        Err(ApplyError::Api(e)) => api_failure(&e, api),
+        Err(e) => refusal(&repo, e, api),
     }
 }
 

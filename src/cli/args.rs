@@ -152,6 +152,25 @@ pub enum Command {
         /// Overwrite a live policy that tailgrant did not write, or that was edited since.
         #[arg(long)]
         force: bool,
+        /// Posture mode: read every device's attributes even if nothing changed since the last
+        /// apply, and fix what someone else changed (a scheduled job runs this now and then).
+        #[arg(long)]
+        reconcile: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+        format: ApplyFormat,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The live tailnet against the repository at now; reads only, changes nothing.
+    ///
+    /// Drift, access still live past its expiry (which file, for how long), posture-mode
+    /// attributes no active grant file explains, devices missing theirs. Credentials as for
+    /// apply.
+    #[command(after_help = const_format_status())]
+    Status {
+        #[command(flatten)]
+        common: Common,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
         format: ApplyFormat,
@@ -383,6 +402,20 @@ const fn const_format_apply() -> &'static str {
             "2  usage error, or input that cannot be read",
             "3  API or network failure",
             "4  refused: drift, or a change made meanwhile"
+        ),
+        "\n\n",
+        credentials!()
+    )
+}
+
+const fn const_format_status() -> &'static str {
+    concat!(
+        exits!(
+            "0  in sync",
+            "1  access live past its expiry, revoked but live, or an attribute nothing explains",
+            "2  usage error, or input that cannot be read",
+            "3  API or network failure",
+            "4  drift: the live policy was edited outside tailgrant"
         ),
         "\n\n",
         credentials!()

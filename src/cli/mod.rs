@@ -79,7 +79,10 @@ pub fn run(cli: Cli) -> ExitStatus {
             audit::run(&common, &query, format, output.as_deref())
         }
         Command::Prune { common, delete } => prune::run(&common, delete),
-        Command::Apply { common, dry_run, force, format, api } => apply::run(&common, &api, dry_run, force, format),
+        Command::Apply { common, dry_run, force, reconcile, format, api } => {
+            apply::run(&common, &api, tailgrant::apply::ApplyOptions { dry_run, force, reconcile }, format)
+        }
+        Command::Status { common, format, api } => apply::status(&common, &api, format),
         Command::Import { common, output, api } => apply::import(&common.into(), &api, output.as_deref()),
         Command::Snapshot { common, devices, users, api } => {
             apply::snapshot(&common.into(), &api, devices.as_deref(), users.as_deref())

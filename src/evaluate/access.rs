@@ -22,6 +22,9 @@ pub struct AccessEntry {
     pub until: Option<Timestamp>,
     /// Seconds until expiry (active), or until it starts (pending).
     pub seconds_left: Option<i64>,
+    /// Posture mode: the control plane ends this access at `until`, whether or not apply runs
+    /// again (its rules are gated on a posture attribute that expires then).
+    pub enforced_by_control_plane: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,6 +106,12 @@ pub fn access(repo: &Repository, at: Timestamp) -> Access {
             since: frag.not_before,
             until: frag.expires,
             seconds_left: left,
+            enforced_by_control_plane: crate::model::expiry::Gate::of(
+                repo.config.enforce_expiry,
+                &f.doc.file.rel,
+                frag,
+            )
+            .is_some(),
         };
         match status {
             Status::Active => out.active.push(entry),

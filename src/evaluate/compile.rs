@@ -69,6 +69,10 @@ pub struct Compiled {
     pub inventory: Option<crate::model::devices::Inventory>,
     /// Who is a member, who is shared in, who holds which role: from the users file.
     pub directory: Option<crate::model::users::Directory>,
+    /// Posture mode: the attribute keys of the gated fragments in force, which apply sets on
+    /// their sources' devices while they are active.
+    pub gate_keys: Vec<String>,
+    pub(crate) enforce_expiry: crate::model::expiry::EnforceExpiry,
     /// Whether tests from a group are also judged for each named member (config
     /// `groupTestsPerMember`): a warning where a member would fail them.
     pub group_tests_per_member: bool,
@@ -80,6 +84,7 @@ impl Compiled {
             external: view.external_users.iter().cloned().collect(),
             inventory: view.inventory.cloned(),
             directory: view.directory.cloned(),
+            enforce_expiry: view.enforce_expiry,
             group_tests_per_member: view.group_tests_per_member,
             ..Compiled::default()
         };
@@ -104,12 +109,16 @@ impl Compiled {
             .iter()
             .flat_map(|e| strings(e.value).into_iter().map(|(p, _)| p.trim().to_owned()))
             .collect();
-        let postures_of = |e: &Entry<'_>| -> Vec<String> {
+        let required = |e: &Entry<'_>| -> Vec<String> {
             match field(e.value, "srcPosture") {
                 Some(p) => strings(p).into_iter().map(|(s, _)| s.trim().to_owned()).collect(),
                 None => default_posture.clone(),
             }
         };
+        // Posture mode: a time-bounded fragment's rules need its gate too (`super::gates`).
+        c.gate_keys = super::gates::register(view, &required, &mut c.postures);
+        let defined = c.postures.clone();
+        let postures_of = |e: &Entry<'_>| super::gates::postures(view, e, required(e), &defined);
         for e in &view.acls {
             let source = c.source(e.origin, e.value);
             let srcs = trimmed(rule::sources(Section::Acls, e.value));
@@ -186,6 +195,9 @@ impl Compiled {
 
     fn source(&mut self, origin: Origin<'_>, v: &crate::parse::Value) -> usize {
         let fragment = origin.fragment.map(|f| match f.fragment.expires {
+            Some(t) if super::gates::gated(self.enforce_expiry, f) => {
+                format!("{}, enforced by the control plane until {t}", f.doc.file.rel)
+            }
             Some(t) => format!("{}, expires {t}", f.doc.file.rel),
             None => format!("{}, permanent", f.doc.file.rel),
         });

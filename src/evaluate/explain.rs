@@ -250,6 +250,19 @@ pub fn explain(
         (None, Some(_)) => (Proto::TcpOrUdp, "tcp or udp".to_owned()),
         (None, None) => (Proto::Number(1), "any".to_owned()),
     };
+    // Posture mode: while a gated fragment is active, apply sets its attribute on the devices
+    // of its sources, so a device that its rules' sources match carries it.
+    let with_gates;
+    let attrs = if policy.gate_keys.is_empty() {
+        attrs
+    } else {
+        let mut all = attrs.cloned().unwrap_or_default();
+        for k in &policy.gate_keys {
+            all.entry(k.clone()).or_insert(serde_json::Value::Bool(true));
+        }
+        with_gates = all;
+        Some(&with_gates)
+    };
     let mut pairs = Vec::new();
     let mut rules = Vec::new();
     let mut posture_gated = Vec::new();

@@ -11,6 +11,7 @@
 pub mod access;
 pub mod compile;
 pub mod explain;
+mod gates;
 mod posture;
 pub mod run;
 

@@ -285,7 +285,7 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
         },
     };
     let proto_text = field(v, "proto").and_then(|p| p.as_str()).map_or(String::new(), |p| format!(" (protocol {p:?})"));
-    let attrs = attrs(v);
+    let attrs = super::gates::test_attrs(policy.enforce_expiry, &e, attrs(v));
     let mut worst = Outcome::Pass;
     for (key, want) in [("accept", true), ("allow", true), ("deny", false)] {
         for (dst_text, at) in field(v, key).map(strings).unwrap_or_default() {
@@ -481,7 +481,7 @@ fn ssh_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
     }
     without_device(policy, e, src_at, &srcs, findings);
     empty_group(policy, e, src_at, &src_text, findings);
-    let attrs = attrs(v);
+    let attrs = super::gates::test_attrs(policy.enforce_expiry, &e, attrs(v));
     let mut worst = Outcome::Pass;
     for (dst_text, dst_at) in field(v, "dst").map(strings).unwrap_or_default() {
         let Some(dsts) = resolve(policy, &dst_text) else { return Outcome::Fail };

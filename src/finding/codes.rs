@@ -205,6 +205,44 @@ codes! {
     /// Evidence (doc): Tailscale's API reference for device posture attributes (`POST /device/{id}/attributes/{key}`): key prefix and
     /// characters, value types, lengths.
     InvalidPostureAttribute = "TG055", "invalid-posture-attribute", Error;
+    /// With `"enforceExpiry": "posture"`, a time-bounded fragment names a source that a
+    /// posture condition cannot hold to its expiry. Posture mode gates the fragment's rules on
+    /// a device attribute that the control plane removes at expiry, and that works only for
+    /// devices of the tailnet that the attribute can be set on: users' own devices, tagged
+    /// devices, members of groups the policy lists. Refused: `*` and `autogroup:danger-all`
+    /// (they match every address, inside the tailnet or not), addresses, CIDRs, host aliases
+    /// and IP sets (traffic that arrives from an address, through a subnet router, is not
+    /// traffic from a tailnet device whose posture is checked), `autogroup:shared` and users
+    /// shared in from another tailnet (config `externalUsers`, or `type: shared` in the users
+    /// file), and sources whose devices tailgrant cannot list (role autogroups, groups synced
+    /// from an identity provider).
+    ///
+    /// Bad: `"grants": [{"src": ["10.20.0.0/16"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}]`
+    ///
+    /// Good: `"grants": [{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}]`
+    ///
+    /// Evidence (doc): device posture management (tailscale.com/kb/1288): posture conditions
+    /// "are only applied to src devices within your tailnet"; a user's device shared in "will be
+    /// able to connect regardless of their posture" (jit-approvals-distribution §1(d)).
+    PostureBypassingSource = "TG056", "posture-bypassing-source", Error;
+    /// With `"enforceExpiry": "posture"`, a time-bounded fragment grants something that no
+    /// posture condition can end: it adds members to a group that a rule outside this
+    /// fragment names (they keep that rule's access until the next apply, however late), it
+    /// defines a host alias or IP set that a rule outside this fragment uses (that rule reaches
+    /// its addresses, ungated), or it holds `nodeAttrs`, `tagOwners` or `autoApprovers`, which
+    /// take no posture. Posture mode
+    /// promises that access ends at expiry even when apply does not run; this would break the
+    /// promise silently.
+    ///
+    /// Bad: `"groups": {"group:dba": ["alice@example.com"]}` when the base gives `group:dba`
+    /// access to `tag:prod-db`
+    ///
+    /// Good: a rule in the fragment itself: `"grants": [{"src": ["alice@example.com"], "dst":
+    /// ["tag:prod-db"], "ip": ["tcp:5432"]}]`
+    ///
+    /// Evidence (tailgrant): posture conditions gate rules only (device posture docs: `srcPosture`
+    /// on `acls`, `grants` and `ssh`); group membership, definitions and node attributes have none.
+    UngatedAccess = "TG057", "ungated-access", Error;
     /// A tag is used (in a rule, a test, an owner list, an auto-approver, a node attribute)
     /// but not defined in `tagOwners`. The control plane rejects the policy (`tag not found`).
     ///

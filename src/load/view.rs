@@ -78,6 +78,8 @@ pub struct View<'a> {
     pub inventory: Option<&'a crate::model::devices::Inventory>,
     /// The tailnet's users, when a users file is configured.
     pub directory: Option<&'a crate::model::users::Directory>,
+    /// How time-bounded fragments' access ends: in posture mode their rules are gated.
+    pub enforce_expiry: crate::model::expiry::EnforceExpiry,
     /// Config `groupTestsPerMember`.
     pub group_tests_per_member: bool,
 }
@@ -114,6 +116,7 @@ impl<'a> View<'a> {
             domains: config.domains.clone(),
             external_users: config.external_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
             inventory,
+            enforce_expiry: config.enforce_expiry,
             ..View::default()
         };
         if let Some(base) = base {

@@ -12,6 +12,13 @@ pub const HEADER_HASH_PREFIX: &str = "// tailgrant-sha256: ";
 /// A header line naming a posture attribute tailgrant set: `<key> <device>`.
 pub(super) const POSTURE_PREFIX: &str = "// tailgrant-posture: ";
 
+/// A header line, above the hash and so outside what it covers, where `apply` records the
+/// digest of the posture-mode attributes it last made true (`apply::gates`). It is a hint
+/// that lets a run with nothing to change skip reading every device: an edit to it can only
+/// make apply read them all, or miss a change until the next full reconcile, which
+/// `tailgrant status` reports either way.
+pub(super) const APPLIED_PREFIX: &str = "// tailgrant-applied: ";
+
 /// Placeholder the hash replaces once the body is known; same length as a hex SHA-256.
 const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -108,6 +115,7 @@ pub(super) fn detach(tree: &mut crate::parse::Value) {
             "// Edit those files in git, not this policy:",
             HEADER_HASH_PREFIX,
             POSTURE_PREFIX,
+            APPLIED_PREFIX,
         ]
         .iter()
         .any(|p| line.starts_with(p));
@@ -117,6 +125,35 @@ pub(super) fn detach(tree: &mut crate::parse::Value) {
         rest = &rest[line.len()..];
     }
     tree.before = Bytes::from_slice(rest.trim_start_matches('\n').as_bytes());
+}
+
+/// The digest a policy's header records, if it records one.
+pub fn applied_digest(text: &str) -> Option<String> {
+    text.lines()
+        .take_while(|l| l.starts_with("//"))
+        .find_map(|l| l.strip_prefix(APPLIED_PREFIX))
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A rendered policy with `digest` recorded above its hash line (in place of any recorded).
+pub fn with_applied_digest(text: &str, digest: &str) -> String {
+    let mut out = String::with_capacity(text.len() + APPLIED_PREFIX.len() + digest.len() + 1);
+    let mut header = true;
+    for line in text.split_inclusive('\n') {
+        if header && line.starts_with(APPLIED_PREFIX) {
+            continue;
+        }
+        if header && line.starts_with(HEADER_HASH_PREFIX) {
+            out.push_str(&format!("{APPLIED_PREFIX}{digest}\n"));
+            header = false;
+        }
+        if !line.starts_with("//") {
+            header = false;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 pub fn verify_header(text: &str) -> HeaderState {

@@ -5,7 +5,9 @@
 //! as Tailscale formats HuJSON and starts with a header holding the SHA-256 of the rest, which
 //! `apply` uses to tell whether the live policy was edited elsewhere.
 
+mod gate;
 mod header;
+mod labels;
 
 use std::collections::HashMap;
 
@@ -16,7 +18,10 @@ use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
 use crate::parse::{self, Array, Bytes, Member, Node, Object, Value};
 
-pub use header::{HEADER_HASH_PREFIX, HeaderState, recorded_posture, sha256_hex, verify_header};
+pub use header::{
+    HEADER_HASH_PREFIX, HeaderState, applied_digest, recorded_posture, sha256_hex, verify_header, with_applied_digest,
+};
+pub use labels::{Labelled, fragment_labels};
 
 /// A rendered policy.
 #[derive(Debug, Clone)]
@@ -115,11 +120,12 @@ fn merge(repo: &Repository, at: Timestamp, lists: Lists) -> Option<Merged> {
         (0..repo.fragments.len()).filter(|&i| repo.fragments[i].fragment.status(at) == Status::Active).collect();
     // Copying and labelling the fragments' entries is most of the merge, and independent per
     // fragment: done across cores (while the base is copied), then merged in path order.
+    let gates = gate::Context::new(repo, &active);
     let (tree, prepared) = rayon::join(
         || base.tree.clone(),
         || {
             crate::parallel::par_chunks_ref(&active, |chunk| {
-                chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], lists)).collect::<Vec<_>>()
+                chunk.iter().map(|&i| Prepared::of(&repo.fragments[i], lists, gates.as_ref())).collect::<Vec<_>>()
             })
         },
     );
@@ -167,7 +173,10 @@ pub fn unmerge(text: &str) -> Option<String> {
 }
 
 /// How the comment naming a merged entry's fragment starts.
-const LABEL_PREFIX: &str = "// tailgrant: ";
+pub(crate) const LABEL_PREFIX: &str = "// tailgrant: ";
+
+/// What a label says of an entry whose access the control plane ends (posture mode).
+pub(crate) const GATE_MARK: &str = "enforced by the control plane";
 
 struct Merger<'a> {
     tree: Value,
@@ -194,38 +203,61 @@ enum Section<'f> {
     List(&'static str, Vec<Value>),
     /// A map section, `groups` or `autoApprovers`, merged entry by entry.
     Other(&'static str, &'f Value),
+    /// The postures posture mode generates for the fragment's gated rules.
+    Generated(Value),
 }
 
 impl<'f> Prepared<'f> {
-    fn of(f: &'f FragmentFile, lists: Lists) -> Prepared<'f> {
-        let label = label(f);
-        let entry = |e: &Value| match lists {
-            Lists::Formatted => {
-                let text = parse::format_nested(Value::new(e.node.clone()), ENTRY_DEPTH);
-                let node = Node::Literal(Bytes::from_vec(text));
-                labelled(Value { before: e.before.clone(), span: e.span.clone(), node, after: e.after.clone() }, &label)
-            }
-            _ => labelled(e.clone(), &label),
-        };
+    fn of(f: &'f FragmentFile, lists: Lists, gates: Option<&gate::Context>) -> Prepared<'f> {
+        // In posture mode a time-bounded fragment's entries are gated first (`gate`).
+        let mut gate = gates.and_then(|c| c.gate(f));
+        let label = label(f, gate.as_ref().map(|g| &g.gate));
         let members = f.doc.tree.as_object().map_or(&[][..], |o| &o.members[..]);
-        let sections = members
-            .iter()
-            .filter_map(|m| {
-                let (section, _) = shape::FRAGMENT.field(&m.name.as_cow()?)?;
-                if LIST_SECTIONS.contains(&section) {
-                    let items = m.value.as_array()?;
-                    let entries = match lists {
-                        Lists::Skipped => Vec::new(),
-                        _ => items.elements.iter().map(entry).collect(),
+        let mut sections = Vec::new();
+        for m in members {
+            let Some((section, _)) = m.name.as_cow().and_then(|n| shape::FRAGMENT.field(&n)) else { continue };
+            if LIST_SECTIONS.contains(&section) {
+                let Some(items) = m.value.as_array() else { continue };
+                let mut entries = Vec::new();
+                for e in &items.elements {
+                    let (e, note) = match gate.as_mut() {
+                        Some(g) => {
+                            let (v, note) = g.entry(section, e);
+                            (std::borrow::Cow::Owned(v), note)
+                        }
+                        None => (std::borrow::Cow::Borrowed(e), None),
                     };
-                    Some(Section::List(section, entries))
-                } else {
-                    // Fragment metadata and posture attributes are not policy.
-                    let policy = MAP_SECTIONS.contains(&section) || matches!(section, "groups" | "autoApprovers");
-                    policy.then_some(Section::Other(section, &m.value))
+                    if lists == Lists::Skipped {
+                        continue;
+                    }
+                    let noted;
+                    let label = match note {
+                        Some(n) => {
+                            noted = Label([&label.0[..], &n].concat());
+                            &noted
+                        }
+                        None => &label,
+                    };
+                    entries.push(match lists {
+                        Lists::Formatted => {
+                            let text = parse::format_nested(Value::new(e.node.clone()), ENTRY_DEPTH);
+                            let node = Node::Literal(Bytes::from_vec(text));
+                            let v =
+                                Value { before: e.before.clone(), span: e.span.clone(), node, after: e.after.clone() };
+                            labelled(v, label)
+                        }
+                        _ => labelled(e.into_owned(), label),
+                    });
                 }
-            })
-            .collect();
+                sections.push(Section::List(section, entries));
+            } else if MAP_SECTIONS.contains(&section) || matches!(section, "groups" | "autoApprovers") {
+                // Fragment metadata and posture attributes are not policy.
+                sections.push(Section::Other(section, &m.value));
+            }
+        }
+        if let Some(postures) = gate.and_then(|g| g.postures()) {
+            sections.push(Section::Generated(postures));
+        }
         Prepared { label, sections }
     }
 }
@@ -242,6 +274,11 @@ impl Merger<'_> {
                     }
                 }
                 Section::Other("groups", value) => self.merge_groups(value, f, &label),
+                Section::Generated(postures) => {
+                    if let Some(entries) = postures.as_object() {
+                        self.merge_map(&["postures"], entries, f, &label);
+                    }
+                }
                 Section::Other("autoApprovers", value) => {
                     let Some(aa) = value.as_object() else { continue };
                     for sub in &aa.members {
@@ -423,13 +460,16 @@ fn strip_extra(mut v: Value) -> Value {
 /// escaped so that nothing in them can end the comment (a newline would start a live rule)
 /// or hide what the label says (bidi controls). `check` refuses such strings too; the escape
 /// makes the rendered file safe even where no check ran (an old revision in a diff).
-fn label(f: &FragmentFile) -> Label {
+fn label(f: &FragmentFile, gate: Option<&crate::model::expiry::Gate>) -> Label {
     use crate::model::text::escape_reversibly;
     use std::fmt::Write;
     let mut s = format!("\n{LABEL_PREFIX}{}", escape_reversibly(&f.doc.file.rel));
     match f.fragment.expires {
         Some(t) => write!(s, ", expires {t}").expect("writing to a String"),
         None => s.push_str(", permanent"),
+    }
+    if let Some(g) = gate {
+        write!(s, ", {GATE_MARK} ({})", g.key()).expect("writing to a String");
     }
     for (i, a) in f.fragment.approvers.iter().enumerate() {
         s.push_str(if i == 0 { ", approved by " } else { ", " });

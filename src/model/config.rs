@@ -26,6 +26,11 @@ pub struct Config {
     pub warn_before: Duration,
     /// Let fragments add groups the base policy does not define.
     pub allow_new_groups: bool,
+    /// How a time-bounded fragment's access ends: `schedule` (it drops out of the rendered
+    /// policy, and the next `apply` removes it) or `posture` (its rules are gated on a device
+    /// posture attribute that `apply` sets with the fragment's expiry, and the control plane
+    /// removes it on time, whether or not apply runs again).
+    pub enforce_expiry: super::expiry::EnforceExpiry,
     /// The tailnet's own login domains. When set, `user:*@DOMAIN` and `localpart:*@DOMAIN`
     /// must name one of them, as the control plane requires.
     pub domains: Vec<String>,
@@ -106,6 +111,7 @@ impl Default for Config {
             guardrails: vec![Guardrail::default_for_grants()],
             warn_before: Duration(SignedDuration::from_hours(72)),
             allow_new_groups: false,
+            enforce_expiry: super::expiry::EnforceExpiry::Schedule,
             domains: Vec::new(),
             external_users: Vec::new(),
             devices: None,

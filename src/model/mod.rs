@@ -26,6 +26,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 pub mod de;
 pub mod devices;
 pub mod draft;
+pub mod expiry;
 pub mod form;
 pub mod selector;
 pub mod text;

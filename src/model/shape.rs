@@ -172,6 +172,7 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("guardrails", Shape::List(&GUARDRAIL)),
     ("warnBefore", Shape::Any),
     ("allowNewGroups", Shape::Any),
+    ("enforceExpiry", Shape::Any),
     ("domains", STRINGS),
     ("externalUsers", STRINGS),
     ("devices", Shape::Any),

@@ -24,7 +24,12 @@ fn rows(entries: &[AccessEntry], pending: bool) -> Vec<[String; 7]> {
                 one_line(&e.approvers.join(", ")).into_owned(),
                 one_line(e.description.as_deref().unwrap_or("—")).into_owned(),
                 when(e.since, "—"),
-                when(e.until, "never"),
+                match e.until {
+                    Some(_) if e.enforced_by_control_plane => {
+                        format!("enforced by the control plane until {}", when(e.until, "never"))
+                    }
+                    _ => when(e.until, "never"),
+                },
                 if pending { format!("starts in {}", left(e)) } else { left(e) },
             ]
         })

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod hostile;
+mod posture_mode;
 mod scenarios;
 mod soak;
 mod support;

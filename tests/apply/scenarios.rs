@@ -30,12 +30,7 @@ fn first_apply_is_refused_until_forced_then_applies_policy_and_posture() {
     let expected_expiry =
         tailgrant::load::Repository::load(&env.path("policies")).unwrap().fragments[0].fragment.expires;
     assert_eq!(a.expiry, expected_expiry, "the attribute expires with its fragment");
-    let audit = env.sim.audit();
-    let set = audit.iter().find(|e| e.action == "posture.set").unwrap();
-    assert_eq!(
-        set.comment.as_deref(),
-        Some("tailgrant: grants/alice.hujson, requested by alice@example.com, approved by bob@example.com")
-    );
+    assert_eq!(first_set_comment(&env).as_deref(), Some(ALICE_GRANT_COMMENT));
     // The request went to /acl/validate before the write, with comment-free JSON.
     let reqs = env.sim.requests();
     let validate = reqs.iter().position(|r| r.ends_with("/acl/validate")).unwrap();

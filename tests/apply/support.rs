@@ -105,6 +105,15 @@ impl Env {
     }
 }
 
+/// The audit comment of an attribute set for `grant`'s file at `grants/alice.hujson`.
+pub const ALICE_GRANT_COMMENT: &str =
+    "tailgrant: grants/alice.hujson, requested by alice@example.com, approved by bob@example.com";
+
+/// The comment the simulator's audit log holds for the first attribute set.
+pub fn first_set_comment(env: &Env) -> Option<String> {
+    env.sim.audit().into_iter().find(|e| e.action == "posture.set").and_then(|e| e.comment)
+}
+
 /// RFC 3339 for now + `hours`.
 pub fn hours(h: i64) -> Timestamp {
     Timestamp::now().round(jiff::Unit::Second).unwrap() + SignedDuration::from_hours(h)

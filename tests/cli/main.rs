@@ -13,6 +13,7 @@ mod evaluate;
 mod fmt;
 mod formats;
 mod newcomer; // what a new user meets first: errors with a next step, explain, CLI conventions
+mod posture_mode;
 mod readme; // the README's samples print what they show
 mod render;
 mod request;
