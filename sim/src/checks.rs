@@ -1,12 +1,15 @@
-//! What the simulated control plane checks when a policy is saved or validated.
+//! What the simulated control plane checks when a policy is saved or validated, and how it
+//! hashes a policy.
 //!
-//! Syntax errors get the hujson parser's `line N, column M` message. Everything else is
-//! decided by tailgrant's own rules and evaluator: this
-//! exercises the HTTP plumbing, not the evaluator, which has its own agreement tests against
-//! verdicts Tailscale gave.
+//! The semantics are the simulator's own: its judge (`judge.rs`) runs the policy's tests,
+//! posture included, with logic that shares nothing with tailgrant's evaluator, so an apply
+//! test can see a divergence. Tests that need another verdict of the server (a failing test,
+//! warnings, a refusal of the save) inject it as a fault on the route. Only the HuJSON syntax
+//! (the parser's `line N, column M` message) and the ETag's `hujson.Format` come from
+//! tailgrant's parser and formatter, which the corpus tests hold byte for byte to Tailscale's
+//! own (`tests/corpus_format.rs`): writing them twice would test nothing more.
 
 use serde_json::{Value, json};
-use tailgrant::finding::Code;
 
 /// `hex(sha256(hujson.Format(text)))`; unparseable text is hashed as it is.
 pub fn etag_of(text: &str) -> String {
@@ -30,61 +33,13 @@ impl Refusal {
     }
 }
 
-/// Checks a policy text as a save or a validate would; `Ok` with any warnings.
-pub fn check_policy(text: &str, now: jiff::Timestamp) -> Result<(), Refusal> {
-    if let Err(e) = tailgrant::parse::parse(text.as_bytes()) {
-        let (line, column) = tailgrant::parse::line_column(text.as_bytes(), e.offset);
-        return Err(Refusal { message: format!("hujson: line {line}, column {column}: {}", e.reason), data: None });
-    }
-    let dir = tempfile::tempdir().map_err(|e| internal(&e))?;
-    std::fs::write(dir.path().join("policy.hujson"), text).map_err(|e| internal(&e))?;
-    let repo = tailgrant::load::Repository::load(dir.path()).map_err(|e| internal(&e))?;
-    let report = tailgrant::pipeline::check(&repo, now);
-    let test_codes = [Code::TestFailed, Code::SshTestFailed, Code::TestSourceWithoutDevice, Code::TestSourceEmpty];
-    if let Some(f) = report.findings.iter().find(|f| f.is_error() && !test_codes.contains(&f.code)) {
-        return Err(Refusal { message: f.message.clone(), data: None });
-    }
-    let failures: Vec<_> = report.findings.iter().filter(|f| test_codes.contains(&f.code)).collect();
-    if failures.is_empty() {
-        return Ok(());
-    }
-    // Group the failures by the test's src, as the API's `data` does.
-    let tree = tailgrant::parse::parse(text.as_bytes()).ok();
-    let mut data: Vec<(String, Vec<String>)> = Vec::new();
-    for f in failures {
-        let src = tree.as_ref().and_then(|t| test_src_at(t, f.location.span.start)).unwrap_or_default();
-        match data.iter_mut().find(|(s, _)| *s == src) {
-            Some((_, errors)) => errors.push(f.message.clone()),
-            None => data.push((src, vec![f.message.clone()])),
+/// A policy's syntax, as the control plane's HuJSON parser reports it.
+pub fn check_syntax(text: &str) -> Result<(), Refusal> {
+    match tailgrant::parse::parse(text.as_bytes()) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let (line, column) = tailgrant::parse::line_column(text.as_bytes(), e.offset);
+            Err(Refusal { message: format!("hujson: line {line}, column {column}: {}", e.reason), data: None })
         }
     }
-    let data = data.into_iter().map(|(user, errors)| json!({ "user": user, "errors": errors })).collect();
-    Err(Refusal { message: "test(s) failed".into(), data: Some(Value::Array(data)) })
-}
-
-/// The `src` (or legacy `user`) of the test entry that contains byte `offset`.
-fn test_src_at(tree: &tailgrant::parse::Value, offset: usize) -> Option<String> {
-    let obj = tree.as_object()?;
-    for m in &obj.members {
-        let Some(name) = m.name.as_str() else { continue };
-        if !name.eq_ignore_ascii_case("tests") && !name.eq_ignore_ascii_case("sshTests") {
-            continue;
-        }
-        for test in &m.value.as_array()?.elements {
-            if test.span.start <= offset && offset < test.span.end {
-                let t = test.as_object()?;
-                return t
-                    .members
-                    .iter()
-                    .find(|m| m.name.as_str().is_some_and(|n| n == "src" || n == "user"))
-                    .and_then(|m| m.value.as_str())
-                    .map(|s| s.to_string());
-            }
-        }
-    }
-    None
-}
-
-fn internal(e: &dyn std::fmt::Display) -> Refusal {
-    Refusal { message: format!("internal server error: {e}"), data: None }
 }

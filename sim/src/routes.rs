@@ -13,7 +13,7 @@ use axum::routing::{get, patch, post};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use crate::checks::{Refusal, check_policy};
+use crate::checks::{Refusal, check_syntax};
 use crate::faults::json_response;
 use crate::{Attribute, AuditEntry, DEFAULT_POLICY, Shared, State, Token, lock};
 
@@ -249,7 +249,7 @@ async fn set_policy(
         s.policy = DEFAULT_POLICY.to_owned();
         s.is_default = true;
     } else {
-        if let Err(r) = judged(&text).and_then(|()| check_policy(&text, s.now())) {
+        if let Err(r) = check_syntax(&text).and_then(|()| judged(&text)) {
             // The SaaS answers a failed test with the bare message `test(s) failed` (the real responses headscale captured, hscontrol/policy/v2/testdata).
             let r = if r.message == "test(s) failed" { Refusal { data: None, ..r } } else { r };
             return json_response(400, r.body());
@@ -272,9 +272,8 @@ async fn validate(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, hea
         Ok(Value::Array(tests)) => with_tests(&s.policy, tests),
         _ => text,
     };
-    let now = s.now();
     drop(s);
-    match judged(&policy).and_then(|()| check_policy(&policy, now)) {
+    match check_syntax(&policy).and_then(|()| judged(&policy)) {
         Ok(()) => json_response(200, "{}".into()),
         // Always 200: failures are in the body (Tailscale's API reference for `/acl/validate`).
         Err(r) => json_response(200, r.body()),
