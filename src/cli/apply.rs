@@ -12,10 +12,8 @@ use super::{ExitStatus, err, fail, note, out};
 
 /// A client from the flags, the environment's credentials and the repository's config.
 fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
-    let creds = Credentials::from_env(|k| std::env::var(k).ok()).map_err(|e| {
-        err(&format!("error: {e}\n"));
-        ExitStatus::Usage
-    })?;
+    let creds =
+        Credentials::from_env(|k| std::env::var(k).ok()).map_err(|e| fail(ExitStatus::Usage, format_args!("{e}")))?;
     let opts = apply::Options {
         base_url: api.api_url.clone(),
         tailnet: api.tailnet.clone().unwrap_or_else(|| repo.config.tailnet.clone()),
@@ -25,10 +23,7 @@ fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
         max_response_bytes: api.net.max_response_size,
         ..apply::Options::default()
     };
-    Client::new(opts, creds).map_err(|e| {
-        err(&format!("error: {e}\n"));
-        ExitStatus::Usage
-    })
+    Client::new(opts, creds).map_err(|e| fail(ExitStatus::Usage, format_args!("{e}")))
 }
 
 /// The repository, a client for its tailnet and a runtime to drive it.
@@ -38,11 +33,11 @@ fn connect(common: &Common, api: &ApiArgs) -> Result<(Repository, Client, tokio:
     Ok((repo, client, runtime()?))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
-        err(&format!("error: cannot start the HTTP runtime: {e}\n"));
-        ExitStatus::Usage
-    })
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(ExitStatus::Usage, format_args!("cannot start the HTTP runtime: {e}")))
 }
 
 fn api_failure(e: &ApiError, api: &ApiArgs) -> ExitStatus {
@@ -72,8 +67,7 @@ pub fn fetch_live(repo: &Repository, api: &ApiArgs) -> Result<LivePolicy, ExitSt
 
 pub fn run(common: &Common, api: &ApiArgs, opts: ApplyOptions, format: ApplyFormat) -> ExitStatus {
     if common.at.is_some() && !opts.dry_run {
-        err("error: apply renders at now; --at is only for rehearsals with --dry-run\n");
-        return ExitStatus::Usage;
+        return fail(ExitStatus::Usage, "apply renders at now; --at is only for rehearsals with --dry-run");
     }
     let (mut repo, client, rt) = match connect(common, api) {
         Ok(x) => x,
@@ -97,8 +91,7 @@ pub fn run(common: &Common, api: &ApiArgs, opts: ApplyOptions, format: ApplyForm
             if unverified.is_empty() {
                 ExitStatus::Clean
             } else {
-                err("error: applied without the unverified grant files above (TG408)\n");
-                ExitStatus::Findings
+                fail(ExitStatus::Findings, "applied without the unverified grant files above (TG408)")
             }
         }
         Err(e) => refusal(&repo, e, api),
@@ -117,11 +110,11 @@ fn verify_merged(
     let opts = super::approvals::options(&api.net);
     let var = |k: &str| std::env::var(k).ok();
     let u = rt.block_on(tailgrant::approvals::verify_merged(repo, &var, opts, at)).map_err(|e| {
-        err(&format!("error: {e}; nothing was sent\n"));
-        match e {
+        let status = match e {
             tailgrant::approvals::ApprovalsError::Forge(_) => ExitStatus::Api,
             _ => ExitStatus::Usage,
-        }
+        };
+        fail(status, format_args!("{e}; nothing was sent"))
     })?;
     let color = super::stderr_color();
     err(&tailgrant::report::human::findings(&u.findings, |p| repo.source(p), color));
@@ -174,17 +167,17 @@ fn refusal(repo: &Repository, e: ApplyError, api: &ApiArgs) -> ExitStatus {
             for f in report.findings.iter().filter(|f| f.is_error()) {
                 err(&tailgrant::report::human::finding(f, repo.source(&f.location.file), color));
             }
-            err("error: not applied: fix the errors above (`tailgrant check` lists them all); nothing was sent\n");
-            if report.has_unreadable_input() { ExitStatus::Usage } else { ExitStatus::Findings }
+            let status = if report.has_unreadable_input() { ExitStatus::Usage } else { ExitStatus::Findings };
+            fail(status, "not applied: fix the errors above (`tailgrant check` lists them all); nothing was sent")
         }
         ApplyError::Drift { ref live, ref rendered, .. } => {
-            err(&format!("error: {e}\n"));
+            let status = fail(ExitStatus::Refused, &e);
             err("What applying would overwrite (live → rendered):\n");
             err(&live_diff(live, rendered));
-            ExitStatus::Refused
+            status
         }
         ApplyError::Invalid { ref failures, .. } => {
-            err(&format!("error: {e}\n"));
+            let status = fail(ExitStatus::Findings, &e);
             let lines: Vec<String> = failures
                 .iter()
                 .flat_map(|f| f.errors.iter().map(move |msg| format!("  test with src {:?}: {msg}\n", f.user)))
@@ -195,20 +188,11 @@ fn refusal(repo: &Repository, e: ApplyError, api: &ApiArgs) -> ExitStatus {
             if lines.len() > SHOWN_FAILURES {
                 err(&format!("  … and {} more failures\n", lines.len() - SHOWN_FAILURES));
             }
-            ExitStatus::Findings
+            status
         }
-        ApplyError::Conflict => {
-            err(&format!("error: {e}\n"));
-            ExitStatus::Refused
-        }
-        ApplyError::Posture(_) => {
-            err(&format!("error: {e}\n"));
-            ExitStatus::Findings
-        }
-        ApplyError::Unconfirmed(_) => {
-            err(&format!("error: {e}\n"));
-            ExitStatus::Api
-        }
+        ApplyError::Conflict => fail(ExitStatus::Refused, format_args!("{e}")),
+        ApplyError::Posture(_) => fail(ExitStatus::Findings, format_args!("{e}")),
+        ApplyError::Unconfirmed(_) => fail(ExitStatus::Api, format_args!("{e}")),
         ApplyError::Api(e) => api_failure(&e, api),
     }
 }
@@ -219,7 +203,7 @@ pub fn status(common: &Common, api: &ApiArgs, format: ApplyFormat) -> ExitStatus
         Ok(x) => x,
         Err(s) => return s,
     };
-    let mut progress = |step: &str| err(&format!("tailgrant: {step}\n"));
+    let mut progress = |step: &str| note(&format!("tailgrant: {step}\n"));
     match rt.block_on(tailgrant::apply::status::status(&repo, common.at(), &client, &mut progress)) {
         Ok(st) => {
             out(&match format {
@@ -248,8 +232,7 @@ pub fn import(common: &Common, api: &ApiArgs, output: Option<&Path>) -> ExitStat
     };
     let target = output.map(Path::to_path_buf).unwrap_or_else(|| common.dir.join(&repo.config.base));
     if let Err(e) = tailgrant::write_atomically(&target, base.as_bytes()) {
-        err(&format!("error: cannot write {}: {e}\n", target.display()));
-        return ExitStatus::Usage;
+        return fail(ExitStatus::Usage, format_args!("cannot write {}: {e}", target.display()));
     }
     let rendered_by_us = tailgrant::merge::verify_header(&live.text) != tailgrant::merge::HeaderState::Missing;
     let stripped = if rendered_by_us { " (tailgrant's header and merged fragment entries removed)" } else { "" };
@@ -267,10 +250,10 @@ pub fn snapshot(common: &Common, api: &ApiArgs, devices: Option<&Path>, users: O
     let devices = devices.map(Path::to_path_buf).or_else(|| configured(&repo.config.devices));
     let users = users.map(Path::to_path_buf).or_else(|| configured(&repo.config.users));
     if devices.is_none() && users.is_none() {
-        err(
-            "error: nothing to write: name --devices FILE and/or --users FILE, or set \"devices\" and \"users\" in tailgrant.hujson\n",
+        return fail(
+            ExitStatus::Usage,
+            "nothing to write: name --devices FILE and/or --users FILE, or set \"devices\" and \"users\" in tailgrant.hujson",
         );
-        return ExitStatus::Usage;
     }
     // Sorted, with only the fields tests read, so that a pull request shows what changed.
     let write = |path: &Path, json: serde_json::Value, what: String| -> ExitStatus {
@@ -280,10 +263,7 @@ pub fn snapshot(common: &Common, api: &ApiArgs, devices: Option<&Path>, users: O
                 out(&format!("wrote {what} to {}\n", path.display()));
                 ExitStatus::Clean
             }
-            Err(e) => {
-                err(&format!("error: cannot write {}: {e}\n", path.display()));
-                ExitStatus::Usage
-            }
+            Err(e) => fail(ExitStatus::Usage, format_args!("cannot write {}: {e}", path.display())),
         }
     };
     let mut status = ExitStatus::Clean;

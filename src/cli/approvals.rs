@@ -6,7 +6,7 @@ use tailgrant::approvals::{self, ApprovalsError, Ci, Options};
 use tailgrant::report;
 
 use super::args::{ApprovalsFormat, Common, NetArgs};
-use super::{ExitStatus, err, out};
+use super::{ExitStatus, fail, out};
 
 pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatus {
     let ci = match Ci::from_env(&|k| std::env::var(k).ok()) {
@@ -14,12 +14,9 @@ pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatu
         Err(e) => return failure(&e),
     };
     let opts = options(net);
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match super::apply::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            err(&format!("error: cannot start the HTTP runtime: {e}\n"));
-            return ExitStatus::Usage;
-        }
+        Err(status) => return status,
     };
     let verdict = match rt.block_on(approvals::verify(&common.dir, &ci, opts, common.at())) {
         Ok(v) => v,
@@ -42,12 +39,12 @@ pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatu
 }
 
 fn failure(e: &ApprovalsError) -> ExitStatus {
-    err(&format!("error: {e}\n"));
-    match e {
+    let status = match e {
         ApprovalsError::Forge(approvals::ForgeError::BadUrl { .. }) => ExitStatus::Usage,
         ApprovalsError::Forge(_) => ExitStatus::Api,
         ApprovalsError::Environment(_) | ApprovalsError::Git(_) => ExitStatus::Usage,
-    }
+    };
+    fail(status, e)
 }
 
 /// The forge client's patience, from the flags.

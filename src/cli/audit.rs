@@ -12,8 +12,7 @@ pub fn run(
     let audit = match tailgrant::audit::audit(&common.dir, query) {
         Ok(a) => a,
         Err(e) => {
-            super::err(&format!("error: {e}\n"));
-            return ExitStatus::Usage;
+            return super::fail(ExitStatus::Usage, format_args!("{e}"));
         }
     };
     use tailgrant::report::{audit as report, html};

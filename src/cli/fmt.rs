@@ -27,12 +27,14 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
             let link = std::fs::symlink_metadata(f).is_ok_and(|m| m.file_type().is_symlink());
             let inside = root.as_deref().is_some_and(|r| f.canonicalize().is_ok_and(|t| t.starts_with(r)));
             if link && !inside {
-                super::err(&format!(
-                    "error: {} is a symlink that leads outside the policies directory ({}); not read\n",
-                    tailgrant::model::text::one_line(&f.to_string_lossy()),
-                    tailgrant::model::text::one_line(&common.dir.to_string_lossy())
-                ));
-                status = ExitStatus::Findings;
+                status = super::fail(
+                    ExitStatus::Findings,
+                    format_args!(
+                        "{} is a symlink that leads outside the policies directory ({}); not read",
+                        tailgrant::model::text::one_line(&f.to_string_lossy()),
+                        tailgrant::model::text::one_line(&common.dir.to_string_lossy())
+                    ),
+                );
             } else {
                 named.push(f.clone());
             }
@@ -46,8 +48,7 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                super::err(&format!("error: cannot read {shown}: {e}\n"));
-                status = ExitStatus::Usage;
+                status = super::fail(ExitStatus::Usage, format_args!("cannot read {shown}: {e}"));
                 continue;
             }
         };
@@ -74,8 +75,7 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
         }
         unformatted.push(shown.clone());
         if !check && let Err(e) = tailgrant::write_atomically(path, &formatted) {
-            super::err(&format!("error: cannot write {shown}: {e}\n"));
-            status = ExitStatus::Usage;
+            status = super::fail(ExitStatus::Usage, format_args!("cannot write {shown}: {e}"));
         }
     }
     for f in &unformatted {

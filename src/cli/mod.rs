@@ -154,10 +154,7 @@ pub fn emit(text: &str, path: Option<&std::path::Path>) -> ExitStatus {
         }
         Some(p) => match tailgrant::write_atomically(p, text.as_bytes()) {
             Ok(()) => ExitStatus::Clean,
-            Err(e) => {
-                err(&format!("error: cannot write {}: {e}\n", p.display()));
-                ExitStatus::Usage
-            }
+            Err(e) => fail(ExitStatus::Usage, format_args!("cannot write {}: {e}", p.display())),
         },
     }
 }

@@ -26,8 +26,7 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
             Ok(d) => d,
             Err(Refused::Usage(msg)) => return usage(&msg),
             Err(Refused::Findings(findings, source)) => {
-                print_refusal(&findings, |p| (p == source.path).then_some(&*source), "the request");
-                return ExitStatus::Findings;
+                return refused(&findings, |p| (p == source.path).then_some(&*source), "the request");
             }
         },
         None => match from_flags(args, not_before) {
@@ -111,30 +110,27 @@ pub fn save(repo: &mut Repository, rel: &str, text: &str, now: Timestamp) -> Exi
     };
     let display = tailgrant::load::display_path(&repo.dir, &rel);
     if !mine.is_empty() {
-        print_refusal(&mine, |p| repo.source(p), &display);
-        return ExitStatus::Findings;
+        return refused(&mine, |p| repo.source(p), &display);
     }
     let path = repo.dir.join(&rel);
     if let Some(parent) = path.parent()
         && let Err(e) = std::fs::create_dir_all(parent)
     {
-        super::err(&format!("error: cannot create {}: {e}\n", parent.display()));
-        return ExitStatus::Usage;
+        return super::fail(ExitStatus::Usage, format_args!("cannot create {}: {e}", parent.display()));
     }
     if let Err(e) = tailgrant::write_atomically(&path, text.as_bytes()) {
-        super::err(&format!("error: cannot write {display}: {e}\n"));
-        return ExitStatus::Usage;
+        return super::fail(ExitStatus::Usage, format_args!("cannot write {display}: {e}"));
     }
     super::out(&format!("{display}\n"));
     ExitStatus::Clean
 }
 
-fn print_refusal<'a>(findings: &[Finding], source: impl Fn(&str) -> Option<&'a SourceFile>, what: &str) {
+fn refused<'a>(findings: &[Finding], source: impl Fn(&str) -> Option<&'a SourceFile>, what: &str) -> ExitStatus {
     let color = super::stderr_color();
     for f in findings {
         super::err(&tailgrant::report::human::finding(f, source(&f.location.file), color));
     }
-    super::err(&format!("error: not written: {what} would not pass check\n"));
+    super::fail(ExitStatus::Findings, format_args!("not written: {what} would not pass check"))
 }
 
 /// `t` truncated to a multiple of `secs` seconds since the epoch.
@@ -143,6 +139,5 @@ pub(super) fn whole(t: jiff::Timestamp, secs: i64) -> jiff::Timestamp {
 }
 
 fn usage(msg: &str) -> ExitStatus {
-    super::err(&format!("error: {msg}\n"));
-    ExitStatus::Usage
+    super::fail(ExitStatus::Usage, format_args!("{msg}"))
 }

@@ -22,8 +22,7 @@ pub fn run(common: &Common, delete: bool) -> ExitStatus {
         match std::fs::remove_file(&path) {
             Ok(()) => super::out(&format!("deleted {}\n", f.doc.file.path)),
             Err(e) => {
-                super::err(&format!("error: cannot delete {}: {e}\n", f.doc.file.path));
-                status = ExitStatus::Usage;
+                status = super::fail(ExitStatus::Usage, format_args!("cannot delete {}: {e}", f.doc.file.path));
             }
         }
     }

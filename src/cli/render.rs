@@ -17,16 +17,15 @@ pub fn run(common: &Common, output: Option<&Path>) -> ExitStatus {
         for f in report.findings.iter().filter(|f| f.is_error()) {
             super::err(&tailgrant::report::human::finding(f, repo.source(&f.location.file), color));
         }
-        super::err("error: not rendered: fix the errors above (`tailgrant check` lists them all)\n");
-        return if status == ExitStatus::Clean { ExitStatus::Findings } else { status };
+        let status = if status == ExitStatus::Clean { ExitStatus::Findings } else { status };
+        return super::fail(status, "not rendered: fix the errors above (`tailgrant check` lists them all)");
     }
     let Some(rendered) = report.rendered else { return ExitStatus::Findings };
     match output {
         None => super::out(&rendered.text),
         Some(path) => {
             if let Err(e) = tailgrant::write_atomically(path, rendered.text.as_bytes()) {
-                super::err(&format!("error: cannot write {}: {e}\n", path.display()));
-                return ExitStatus::Usage;
+                return super::fail(ExitStatus::Usage, format_args!("cannot write {}: {e}", path.display()));
             }
         }
     }

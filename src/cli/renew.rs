@@ -50,6 +50,5 @@ pub fn run(common: &Common, args: &RenewArgs) -> ExitStatus {
 }
 
 fn usage(msg: &str) -> ExitStatus {
-    super::err(&format!("error: {msg}\n"));
-    ExitStatus::Usage
+    super::fail(ExitStatus::Usage, format_args!("{msg}"))
 }

@@ -4,14 +4,17 @@ use tailgrant::request::remind::Posted;
 use tailgrant::request::{self, IssueRun, Outcome, RequestError};
 
 use super::args::{Common, NetArgs};
-use super::{ExitStatus, err, out};
+use super::{ExitStatus, err, fail, out};
 
 pub fn run(common: &Common, net: &NetArgs) -> ExitStatus {
     let run = match IssueRun::from_env(&|k| std::env::var(k).ok()) {
         Ok(r) => r,
         Err(e) => return failure(&e),
     };
-    let Some(rt) = runtime() else { return ExitStatus::Usage };
+    let rt = match super::apply::runtime() {
+        Ok(rt) => rt,
+        Err(status) => return status,
+    };
     match rt.block_on(request::handle(&common.dir, &run, super::approvals::options(net), common.at())) {
         Ok(Outcome::Opened { pull, file, reviewers }) => {
             out(&format!("{file}: opened pull request #{pull}; review requested from {}\n", reviewers.join(", ")));
@@ -24,8 +27,10 @@ pub fn run(common: &Common, net: &NetArgs) -> ExitStatus {
                 super::stderr_color(),
             );
             err(&text);
-            err(&format!("error: request #{} refused; the findings are commented on the issue\n", run.number));
-            ExitStatus::Findings
+            fail(
+                ExitStatus::Findings,
+                format_args!("request #{} refused; the findings are commented on the issue", run.number),
+            )
         }
         Err(e) => failure(&e),
     }
@@ -40,7 +45,10 @@ pub fn remind(common: &Common, within: Option<jiff::SignedDuration>, net: &NetAr
         Ok(g) => g,
         Err(e) => return failure(&e),
     };
-    let Some(rt) = runtime() else { return ExitStatus::Usage };
+    let rt = match super::apply::runtime() {
+        Ok(rt) => rt,
+        Err(status) => return status,
+    };
     match rt.block_on(request::remind::remind(&repo, &gh, super::approvals::options(net), common.at(), within)) {
         Ok(reminders) => {
             for r in reminders {
@@ -58,19 +66,8 @@ pub fn remind(common: &Common, within: Option<jiff::SignedDuration>, net: &NetAr
     }
 }
 
-fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            err(&format!("error: cannot start the HTTP runtime: {e}\n"));
-            None
-        }
-    }
-}
-
 fn failure(e: &RequestError) -> ExitStatus {
-    err(&format!("error: {e}\n"));
-    match e {
+    let status = match e {
         RequestError::Forge(tailgrant::approvals::ForgeError::BadUrl { .. }) => ExitStatus::Usage,
         RequestError::Environment(_) | RequestError::Load(_) => ExitStatus::Usage,
         // A push that failed is the network's or the token's, like an API call; a checkout
@@ -78,5 +75,6 @@ fn failure(e: &RequestError) -> ExitStatus {
         RequestError::Push(_) | RequestError::Forge(_) => ExitStatus::Api,
         RequestError::Git(_) => ExitStatus::Usage,
         RequestError::Write { .. } => ExitStatus::Usage,
-    }
+    };
+    fail(status, e)
 }
