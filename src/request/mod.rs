@@ -301,7 +301,8 @@ struct PullNumber {
 }
 
 /// Opens the pull request from `branch` to `base`, or finds the one already open for it (the
-/// issue was edited, and the branch pushed again).
+/// issue was edited, and the branch pushed again) and gives it `title` and `body`: they show
+/// the grant file, and must show the one the branch now holds, not the first version's.
 async fn open_pull(
     repo: &Repo,
     client: &Client,
@@ -326,10 +327,17 @@ async fn open_pull(
             let mut url = repo.path("pulls?state=open&head=");
             url.push_str(&crate::http::escape(&head));
             let open: Vec<PullNumber> = client.list("finding the request's open pull request", &url).await?;
-            match open.first() {
-                Some(p) => Ok(p.number),
-                None => created.map(|p| p.number),
-            }
+            let Some(p) = open.first() else { return created.map(|p| p.number) };
+            let _: serde_json::Value = client
+                .write(
+                    "updating the pull request's description",
+                    reqwest::Method::PATCH,
+                    &repo.path(&format!("pulls/{}", p.number)),
+                    &json!({"title": title, "body": body}),
+                    WRITE_PERMISSION,
+                )
+                .await?;
+            Ok(p.number)
         }
         Err(e) => Err(e),
     }

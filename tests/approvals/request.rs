@@ -278,3 +278,23 @@ fn remind_opens_an_issue_for_a_grant_that_came_through_no_pull_request() {
     assert_eq!(r.code, 3, "{}", r.transcript());
     assert!(r.stderr.contains("issues: write"), "{}", r.stderr);
 }
+
+/// Editing the issue pushes a new grant file to the same pull request: its description, which
+/// shows the file, says what the branch now holds, not what the first version asked for (a
+/// reviewer reading it would approve the old, smaller request).
+#[test]
+fn an_edited_request_updates_the_pull_requests_description() {
+    let repo = repo_with_origin();
+    let sim = forge("alice-gh");
+    let first = request(&repo, &sim, "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Read one table"));
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    assert!(sim.opened()[0].body.contains("Read one table"), "{}", sim.opened()[0].body);
+    repo.git(&["checkout", "-q", "main"]);
+    let edited = body("tag:prod-db:5432\ntag:prod-db:22", "bob@example.com", "Now with a shell");
+    let again = request(&repo, &sim, "alice-gh", &edited);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    let pr = &sim.opened()[0];
+    assert_eq!(sim.opened().len(), 1);
+    assert!(pr.body.contains("Now with a shell") && pr.body.contains("tcp:22"), "{}", pr.body);
+    assert!(!pr.body.contains("Read one table"), "{}", pr.body);
+}
