@@ -298,3 +298,20 @@ fn an_edited_request_updates_the_pull_requests_description() {
     assert!(pr.body.contains("Now with a shell") && pr.body.contains("tcp:22"), "{}", pr.body);
     assert!(!pr.body.contains("Read one table"), "{}", pr.body);
 }
+
+/// A reminder issue the requester closed ("not needed") was still said: the next hourly run
+/// must not open it again, and again, until the grant expires.
+#[test]
+fn remind_does_not_reopen_a_reminder_that_was_closed() {
+    let repo = repo_with_origin();
+    expiring(&repo);
+    let sim = Simulator::start(Setup::default()).unwrap();
+    let r = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(sim.issues().len(), 1);
+    sim.close_issue(1);
+    let again = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert!(again.stdout.ends_with("already reminded on #1\n"), "{}", again.stdout);
+    assert_eq!(sim.issues().len(), 1, "{:?}", sim.issues());
+}
