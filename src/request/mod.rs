@@ -183,7 +183,7 @@ pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) ->
         markdown::code(&file),
         markdown::code_block("hujson", &text),
     );
-    let pull = open_pull(&run.repo, &client, &run.branch(), &run.base, &summary, &pull_body).await?;
+    let (pull, new) = open_pull(&run.repo, &client, &run.branch(), &run.base, &summary, &pull_body).await?;
     if !reviewers.is_empty() {
         let path = run.repo.path(&format!("pulls/{pull}/requested_reviewers"));
         let _: serde_json::Value = client
@@ -196,9 +196,14 @@ pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) ->
             )
             .await?;
     }
-    let asked: Vec<String> = reviewers.iter().map(|r| format!("@{r}")).collect();
+    // The approvers are mentioned when the pull request is opened; a re-run for an edit names
+    // them without a mention, so that editing the issue over and over pings nobody (a new
+    // approver is notified by the review request itself).
+    let asked: Vec<String> =
+        reviewers.iter().map(|r| if new { format!("@{r}") } else { markdown::text(&format!("@{r}")) }).collect();
     let note = format!(
-        "Opened #{pull} with {}; review requested from {}. The access starts once it is approved, merged and applied.",
+        "{} #{pull} with {}; review requested from {}. The access starts once it is approved, merged and applied.",
+        if new { "Opened" } else { "Updated" },
         markdown::code(&file),
         asked.join(", ")
     );
@@ -303,6 +308,7 @@ struct PullNumber {
 /// Opens the pull request from `branch` to `base`, or finds the one already open for it (the
 /// issue was edited, and the branch pushed again) and gives it `title` and `body`: they show
 /// the grant file, and must show the one the branch now holds, not the first version's.
+/// Gives its number, and whether it was opened now.
 async fn open_pull(
     repo: &Repo,
     client: &Client,
@@ -310,7 +316,7 @@ async fn open_pull(
     base: &str,
     title: &str,
     body: &str,
-) -> Result<u64, ForgeError> {
+) -> Result<(u64, bool), ForgeError> {
     let created: Result<PullNumber, ForgeError> = client
         .write(
             "opening the pull request",
@@ -321,13 +327,13 @@ async fn open_pull(
         )
         .await;
     match created {
-        Ok(p) => Ok(p.number),
+        Ok(p) => Ok((p.number, true)),
         Err(ForgeError::Rejected { status: 422, .. }) => {
             let head = format!("{}:{branch}", repo.owner());
             let mut url = repo.path("pulls?state=open&head=");
             url.push_str(&crate::http::escape(&head));
             let open: Vec<PullNumber> = client.list("finding the request's open pull request", &url).await?;
-            let Some(p) = open.first() else { return created.map(|p| p.number) };
+            let Some(p) = open.first() else { return created.map(|p| (p.number, true)) };
             let _: serde_json::Value = client
                 .write(
                     "updating the pull request's description",
@@ -337,7 +343,7 @@ async fn open_pull(
                     WRITE_PERMISSION,
                 )
                 .await?;
-            Ok(p.number)
+            Ok((p.number, false))
         }
         Err(e) => Err(e),
     }

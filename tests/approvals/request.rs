@@ -297,6 +297,12 @@ fn an_edited_request_updates_the_pull_requests_description() {
     assert_eq!(sim.opened().len(), 1);
     assert!(pr.body.contains("Now with a shell") && pr.body.contains("tcp:22"), "{}", pr.body);
     assert!(!pr.body.contains("Read one table"), "{}", pr.body);
+    // Each edit is answered on the issue, but only the first answer mentions the approvers: the
+    // review request notifies them once, and editing again and again must not ping them again.
+    let comments = sim.comments();
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert!(comments[0].body.contains("@bob-gh"), "{}", comments[0].body);
+    assert!(comments[1].body.contains("#13") && !comments[1].body.contains('@'), "{}", comments[1].body);
 }
 
 /// A reminder issue the requester closed ("not needed") was still said: the next hourly run
