@@ -253,6 +253,7 @@ fn draft(repo: &mut Repository, body: &SourceFile, author: &str, at: Timestamp) 
         vec![Finding::new(Code::InvalidRequest, Location::file(&body.path), e, "fix the request in the issue")]
     })?;
     findings.append(&mut mine);
+    findings.extend(unguarded(repo, &rel).map(|f| *f));
     if findings.is_empty() {
         Ok(Drafted { rel, text, reviewers, expires: draft.expires, requester })
     } else {
@@ -274,6 +275,25 @@ pub fn requester_of(repo: &Repository, author: &str) -> Result<String, Box<Findi
             "ask the policy's owners to add you to `people` in tailgrant.hujson (your tailnet login and GitHub account), then open the request again",
         ))
     })
+}
+
+/// The finding that refuses a request whose grant file would go to `rel` (relative to the
+/// policies directory) when no guardrail covers that path: such a file is trusted, limited in
+/// nothing (what, how long, who approves), and a request's author is not trusted.
+pub fn unguarded(repo: &Repository, rel: &str) -> Option<Box<Finding>> {
+    let rules = crate::check::guardrail_matchers(&repo.config);
+    if rules.iter().any(|(m, _)| m.is_match(rel)) {
+        return None;
+    }
+    Some(Box::new(Finding::new(
+        Code::InvalidRequest,
+        Location::file(&display_path(&repo.dir, crate::load::CONFIG_FILE)),
+        format!(
+            "no guardrail covers {}, where the request's grant file would go, so nothing would limit what it grants, for how long, or who approves it",
+            crate::model::text::one_line(rel)
+        ),
+        "ask the policy's owners to cover grants/ with a guardrail in tailgrant.hujson (the default guardrail does)",
+    )))
 }
 
 /// The comment that refuses a request: the findings as `check` prints them, in a block no
