@@ -15,7 +15,7 @@ use crate::{Access, Pull, Resp, Shared, State, access, json, lock, page, stamp};
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(pull))
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(pull).patch(writes::update_pull))
         .route("/repos/{owner}/{repo}/pulls/{number}/reviews", get(reviews))
         .route("/repos/{owner}/{repo}/pulls/{number}/commits", get(commits))
         .route("/repos/{owner}/{repo}/commits/{sha}/pulls", get(pulls_of_commit))
@@ -292,6 +292,29 @@ mod writes {
             let out = opened_json(s, &p);
             s.setup.opened.push(p);
             json(201, &out)
+        })
+    }
+
+    /// `title` and `body` of a pull request opened through the API, as `PATCH
+    /// /repos/{owner}/{repo}/pulls/{number}` updates them (other fields are not simulated).
+    pub(super) async fn update_pull(
+        AxState(st): AxState<Shared>,
+        Path((o, r, n)): Params,
+        h: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> Resp {
+        writing(&st, &h, &o, &r, &body, |s, b| {
+            let Some(i) = n.parse::<u64>().ok().and_then(|n| s.setup.opened.iter().position(|p| p.number == n)) else {
+                return message(404, "Not Found");
+            };
+            if let Some(title) = text(&b, "title") {
+                s.setup.opened[i].title = title;
+            }
+            if let Some(body) = text(&b, "body") {
+                s.setup.opened[i].body = body;
+            }
+            let p = s.setup.opened[i].clone();
+            json(200, &opened_json(s, &p))
         })
     }
 

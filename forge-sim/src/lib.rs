@@ -495,6 +495,13 @@ impl Simulator {
         lock(&self.state).setup.issues.clone()
     }
 
+    /// Closes issue `number`, as its author or a maintainer does.
+    pub fn close_issue(&self, number: u64) {
+        if let Some(i) = lock(&self.state).setup.issues.iter_mut().find(|i| i.number == number) {
+            i.open = false;
+        }
+    }
+
     /// Every comment posted, in order.
     pub fn comments(&self) -> Vec<IssueComment> {
         lock(&self.state).setup.comments.clone()

@@ -38,7 +38,7 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    save(&mut repo, &draft.rel_path(), &text, now)
+    save(&mut repo, &draft.rel_path(), &text, now, args.from_issue.is_some())
 }
 
 /// Why a request is not drafted.
@@ -102,12 +102,16 @@ fn from_issue(repo: &Repository, path: &Path, args: &NewArgs, not_before: Timest
 }
 
 /// Writes the grant file `text` at the first free path of `rel`, if the repository passes
-/// `check` with it; otherwise prints the findings and writes nothing.
-pub fn save(repo: &mut Repository, rel: &str, text: &str, now: Timestamp) -> ExitStatus {
-    let (rel, mine) = match tailgrant::pipeline::check_new_file(repo, rel, text, now) {
+/// `check` with it (and, for an access request, a guardrail covers it); otherwise prints the
+/// findings and writes nothing.
+pub fn save(repo: &mut Repository, rel: &str, text: &str, now: Timestamp, request: bool) -> ExitStatus {
+    let (rel, mut mine) = match tailgrant::pipeline::check_new_file(repo, rel, text, now) {
         Ok(x) => x,
         Err(e) => return usage(&format!("internal: {e}")),
     };
+    if request {
+        mine.extend(tailgrant::request::unguarded(repo, &rel).map(|f| *f));
+    }
     let display = tailgrant::load::display_path(&repo.dir, &rel);
     if !mine.is_empty() {
         return refused(&mine, |p| repo.source(p), &display);

@@ -46,7 +46,7 @@ pub fn run(common: &Common, args: &RenewArgs) -> ExitStatus {
         Ok(x) => x,
         Err(e) => return usage(&format!("{}: {e}", old.doc.file.path)),
     };
-    super::new::save(&mut repo, &rel, &text, now)
+    super::new::save(&mut repo, &rel, &text, now, false)
 }
 
 fn usage(msg: &str) -> ExitStatus {

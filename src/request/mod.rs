@@ -183,7 +183,7 @@ pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) ->
         markdown::code(&file),
         markdown::code_block("hujson", &text),
     );
-    let pull = open_pull(&run.repo, &client, &run.branch(), &run.base, &summary, &pull_body).await?;
+    let (pull, new) = open_pull(&run.repo, &client, &run.branch(), &run.base, &summary, &pull_body).await?;
     if !reviewers.is_empty() {
         let path = run.repo.path(&format!("pulls/{pull}/requested_reviewers"));
         let _: serde_json::Value = client
@@ -196,9 +196,14 @@ pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) ->
             )
             .await?;
     }
-    let asked: Vec<String> = reviewers.iter().map(|r| format!("@{r}")).collect();
+    // The approvers are mentioned when the pull request is opened; a re-run for an edit names
+    // them without a mention, so that editing the issue over and over pings nobody (a new
+    // approver is notified by the review request itself).
+    let asked: Vec<String> =
+        reviewers.iter().map(|r| if new { format!("@{r}") } else { markdown::text(&format!("@{r}")) }).collect();
     let note = format!(
-        "Opened #{pull} with {}; review requested from {}. The access starts once it is approved, merged and applied.",
+        "{} #{pull} with {}; review requested from {}. The access starts once it is approved, merged and applied.",
+        if new { "Opened" } else { "Updated" },
         markdown::code(&file),
         asked.join(", ")
     );
@@ -248,6 +253,7 @@ fn draft(repo: &mut Repository, body: &SourceFile, author: &str, at: Timestamp) 
         vec![Finding::new(Code::InvalidRequest, Location::file(&body.path), e, "fix the request in the issue")]
     })?;
     findings.append(&mut mine);
+    findings.extend(unguarded(repo, &rel).map(|f| *f));
     if findings.is_empty() {
         Ok(Drafted { rel, text, reviewers, expires: draft.expires, requester })
     } else {
@@ -269,6 +275,25 @@ pub fn requester_of(repo: &Repository, author: &str) -> Result<String, Box<Findi
             "ask the policy's owners to add you to `people` in tailgrant.hujson (your tailnet login and GitHub account), then open the request again",
         ))
     })
+}
+
+/// The finding that refuses a request whose grant file would go to `rel` (relative to the
+/// policies directory) when no guardrail covers that path: such a file is trusted, limited in
+/// nothing (what, how long, who approves), and a request's author is not trusted.
+pub fn unguarded(repo: &Repository, rel: &str) -> Option<Box<Finding>> {
+    let rules = crate::check::guardrail_matchers(&repo.config);
+    if rules.iter().any(|(m, _)| m.is_match(rel)) {
+        return None;
+    }
+    Some(Box::new(Finding::new(
+        Code::InvalidRequest,
+        Location::file(&display_path(&repo.dir, crate::load::CONFIG_FILE)),
+        format!(
+            "no guardrail covers {}, where the request's grant file would go, so nothing would limit what it grants, for how long, or who approves it",
+            crate::model::text::one_line(rel)
+        ),
+        "ask the policy's owners to cover grants/ with a guardrail in tailgrant.hujson (the default guardrail does)",
+    )))
 }
 
 /// The comment that refuses a request: the findings as `check` prints them, in a block no
@@ -301,7 +326,9 @@ struct PullNumber {
 }
 
 /// Opens the pull request from `branch` to `base`, or finds the one already open for it (the
-/// issue was edited, and the branch pushed again).
+/// issue was edited, and the branch pushed again) and gives it `title` and `body`: they show
+/// the grant file, and must show the one the branch now holds, not the first version's.
+/// Gives its number, and whether it was opened now.
 async fn open_pull(
     repo: &Repo,
     client: &Client,
@@ -309,7 +336,7 @@ async fn open_pull(
     base: &str,
     title: &str,
     body: &str,
-) -> Result<u64, ForgeError> {
+) -> Result<(u64, bool), ForgeError> {
     let created: Result<PullNumber, ForgeError> = client
         .write(
             "opening the pull request",
@@ -320,16 +347,23 @@ async fn open_pull(
         )
         .await;
     match created {
-        Ok(p) => Ok(p.number),
+        Ok(p) => Ok((p.number, true)),
         Err(ForgeError::Rejected { status: 422, .. }) => {
             let head = format!("{}:{branch}", repo.owner());
             let mut url = repo.path("pulls?state=open&head=");
             url.push_str(&crate::http::escape(&head));
             let open: Vec<PullNumber> = client.list("finding the request's open pull request", &url).await?;
-            match open.first() {
-                Some(p) => Ok(p.number),
-                None => created.map(|p| p.number),
-            }
+            let Some(p) = open.first() else { return created.map(|p| (p.number, true)) };
+            let _: serde_json::Value = client
+                .write(
+                    "updating the pull request's description",
+                    reqwest::Method::PATCH,
+                    &repo.path(&format!("pulls/{}", p.number)),
+                    &json!({"title": title, "body": body}),
+                    WRITE_PERMISSION,
+                )
+                .await?;
+            Ok((p.number, false))
         }
         Err(e) => Err(e),
     }

@@ -101,10 +101,11 @@ pub async fn remind(
                 }
             }
             None => {
-                let open: Vec<Numbered> = client
-                    .list("listing open reminder issues", &gh.path(&format!("issues?state=open&labels={LABEL}")))
+                // Closed ones too: a reminder the requester closed was said, and is not said again.
+                let said: Vec<Numbered> = client
+                    .list("listing reminder issues", &gh.path(&format!("issues?state=all&labels={LABEL}")))
                     .await?;
-                match open.iter().find(|i| i.body.as_deref().is_some_and(|b| b.contains(&marker))) {
+                match said.iter().find(|i| i.body.as_deref().is_some_and(|b| b.contains(&marker))) {
                     Some(i) => Posted::Already(i.number),
                     None => {
                         let title = format!("Access from {} expires at {expires}", f.doc.file.path);

@@ -278,3 +278,46 @@ fn remind_opens_an_issue_for_a_grant_that_came_through_no_pull_request() {
     assert_eq!(r.code, 3, "{}", r.transcript());
     assert!(r.stderr.contains("issues: write"), "{}", r.stderr);
 }
+
+/// Editing the issue pushes a new grant file to the same pull request: its description, which
+/// shows the file, says what the branch now holds, not what the first version asked for (a
+/// reviewer reading it would approve the old, smaller request).
+#[test]
+fn an_edited_request_updates_the_pull_requests_description() {
+    let repo = repo_with_origin();
+    let sim = forge("alice-gh");
+    let first = request(&repo, &sim, "alice-gh", &body("tag:prod-db:5432", "bob@example.com", "Read one table"));
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    assert!(sim.opened()[0].body.contains("Read one table"), "{}", sim.opened()[0].body);
+    repo.git(&["checkout", "-q", "main"]);
+    let edited = body("tag:prod-db:5432\ntag:prod-db:22", "bob@example.com", "Now with a shell");
+    let again = request(&repo, &sim, "alice-gh", &edited);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    let pr = &sim.opened()[0];
+    assert_eq!(sim.opened().len(), 1);
+    assert!(pr.body.contains("Now with a shell") && pr.body.contains("tcp:22"), "{}", pr.body);
+    assert!(!pr.body.contains("Read one table"), "{}", pr.body);
+    // Each edit is answered on the issue, but only the first answer mentions the approvers: the
+    // review request notifies them once, and editing again and again must not ping them again.
+    let comments = sim.comments();
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert!(comments[0].body.contains("@bob-gh"), "{}", comments[0].body);
+    assert!(comments[1].body.contains("#13") && !comments[1].body.contains('@'), "{}", comments[1].body);
+}
+
+/// A reminder issue the requester closed ("not needed") was still said: the next hourly run
+/// must not open it again, and again, until the grant expires.
+#[test]
+fn remind_does_not_reopen_a_reminder_that_was_closed() {
+    let repo = repo_with_origin();
+    expiring(&repo);
+    let sim = Simulator::start(Setup::default()).unwrap();
+    let r = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(sim.issues().len(), 1);
+    sim.close_issue(1);
+    let again = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert!(again.stdout.ends_with("already reminded on #1\n"), "{}", again.stdout);
+    assert_eq!(sim.issues().len(), 1, "{:?}", sim.issues());
+}

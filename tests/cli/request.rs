@@ -194,3 +194,42 @@ fn remind_outside_a_git_repository_is_a_usage_error() {
     );
     assert_eq!((quiet.code, quiet.stdout.as_str()), (0, ""), "{}", quiet.transcript());
 }
+
+/// A grant file no guardrail covers is trusted: nothing limits its destinations, its length or
+/// its approvers. A request's author is not trusted, so a request is never written there, even
+/// when the config (trusted, perhaps mistaken) guards another directory than `grants/`.
+#[test]
+fn a_request_is_never_written_where_no_guardrail_covers_it() {
+    let r = TestRepo::example();
+    let config = r.read("policies/tailgrant.hujson");
+    r.write(
+        "policies/tailgrant.hujson",
+        config.replace("\"match\":                \"grants/**\"", "\"match\": \"temp/**\""),
+    );
+    // Everything on the database host, for a year and a half, approved by the requester.
+    let wide = body()
+        .replace("tag:prod-db:5432", "tag:prod-db:1-65535")
+        .replace("### Duration\n\n8h", "### Duration\n\n500d")
+        .replace("bob@example.com", "carol@example.com");
+    let before = std::fs::read_dir(r.path("policies/grants")).unwrap().count();
+    let run = from_issue(&r, &wide, CAROL);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("TG501") && run.stderr.contains("no guardrail covers"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(r.path("policies/grants")).unwrap().count(), before, "nothing written");
+    // The same file written by hand (or with `new` from flags) is the policy owners' business.
+    let flags = r.run(&[
+        "new",
+        AT,
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "bob@example.com",
+        "--dst",
+        "tag:prod-db:5432",
+        "--for",
+        "8h",
+        "--reason",
+        "Migrate",
+    ]);
+    assert_eq!(flags.code, 0, "{}", flags.transcript());
+}
