@@ -393,7 +393,7 @@ async fn set_attribute(
     if comment.as_ref().is_some_and(|c| c.chars().count() > 200) {
         return message(400, "comment is longer than 200 characters");
     }
-    let (attribute, kind) = match checked_write(&s, &key, &req) {
+    let (attribute, kind) = match checked_write(&s.key_types, &key, &req) {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -413,9 +413,14 @@ fn no_custom_attributes() -> Resp {
 /// An attribute to store, and its value's type.
 type Write = (Attribute, &'static str);
 
+/// Lowercased key → the key as first written, and the type its values have.
+type KeyTypes = std::collections::HashMap<String, (String, &'static str)>;
+
 /// Checks one attribute write (`{"value", "expiry"?}`) as the per-device endpoint does: the
 /// key, the value and its tailnet-wide type; the attribute to store, or the refusal.
-fn checked_write(s: &State, key: &str, req: &Value) -> Result<Write, Resp> {
+/// A write checked against the key types the tailnet has fixed (`key_types`: lowercased key →
+/// the key as first written and its type).
+fn checked_write(key_types: &KeyTypes, key: &str, req: &Value) -> Result<Write, Resp> {
     valid_key(key).map_err(|m| message(400, &m))?;
     let value = req.get("value").cloned().ok_or_else(|| message(400, "value is required"))?;
     let kind = json_type(&value).map_err(|m| message(400, &m))?;
@@ -423,7 +428,7 @@ fn checked_write(s: &State, key: &str, req: &Value) -> Result<Write, Resp> {
         None | Some("0001-01-01T00:00:00Z") => None,
         Some(e) => Some(e.parse::<Timestamp>().map_err(|_| message(400, &format!("expiry {e:?} is not RFC 3339")))?),
     };
-    match s.key_types.get(&key.to_ascii_lowercase()) {
+    match key_types.get(&key.to_ascii_lowercase()) {
         Some((existing, _)) if existing != key => {
             Err(message(400, &format!("attribute key {key:?} clashes with existing key {existing:?}")))
         }
@@ -462,6 +467,9 @@ async fn batch_attributes(
     // Every change checked first; then all applied.
     // (node, key, the write; `None` deletes)
     let mut changes: Vec<(String, String, Option<Write>)> = Vec::new();
+    // Checked against the types as they will be once the earlier changes land, so that one
+    // batch cannot give a key two spellings or two types.
+    let mut key_types = s.key_types.clone();
     for (id, attrs) in nodes {
         let Some(node) = s.device(id).and_then(|d| d["nodeId"].as_str().map(String::from)) else {
             return message(400, &format!("device {id:?} not found"));
@@ -475,8 +483,11 @@ async fn batch_attributes(
                 changes.push((node.clone(), key.clone(), None));
                 continue;
             }
-            match checked_write(&s, key, change) {
-                Ok(w) => changes.push((node.clone(), key.clone(), Some(w))),
+            match checked_write(&key_types, key, change) {
+                Ok(w) => {
+                    key_types.entry(key.to_ascii_lowercase()).or_insert_with(|| (key.clone(), w.1));
+                    changes.push((node.clone(), key.clone(), Some(w)));
+                }
                 Err(r) => return r,
             }
         }

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use super::ApplyError;
 use super::client::{ApiError, Attributes, Batch, Client, Device};
 use crate::load::Repository;
-use crate::load::view::{View, field, strings};
+use crate::load::view::View;
 use crate::model::Status;
 use crate::model::expiry::{EnforceExpiry, Gate, gate_id_of_key, is_gate_key};
 use crate::model::selector::{Selector, classify};
@@ -132,17 +132,7 @@ fn gated_active(repo: &Repository, at: Timestamp) -> impl Iterator<Item = &crate
 
 /// The sources of a fragment's rules, and the people it adds to groups.
 fn sources(tree: &crate::parse::Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for section in ["acls", "grants", "ssh"] {
-        for rule in field(tree, section).and_then(|v| v.as_array()).map_or(&[][..], |a| &a.elements[..]) {
-            let srcs = field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == "acls"));
-            out.extend(srcs.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s.trim().to_owned()));
-        }
-    }
-    for g in field(tree, "groups").and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]) {
-        out.extend(strings(&g.value).into_iter().map(|(s, _)| s.trim().to_owned()));
-    }
-    out
+    crate::model::rule::fragment_sources(tree).into_iter().map(|(s, _)| s.trim().to_owned()).collect()
 }
 
 /// The tailnet's own devices a source stands for.

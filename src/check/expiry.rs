@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use crate::finding::{Code, Finding, Location};
-use crate::load::view::{Entry, View, field, strings};
+use crate::load::view::{Entry, View, field};
 use crate::load::{FragmentFile, Repository};
 use crate::model::Status;
 use crate::model::expiry::{EnforceExpiry, Gate, POSTURE_PREFIX};
@@ -123,21 +123,9 @@ fn sources(f: &FragmentFile, view: &View<'_>, findings: &mut Vec<Finding>) {
             BYPASS_HELP,
         ));
     };
-    for section in ["acls", "grants", "ssh"] {
-        for rule in field(tree, section).and_then(|v| v.as_array()).map_or(&[][..], |a| &a.elements[..]) {
-            let srcs = field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == "acls"));
-            for (s, v) in srcs.map(strings).unwrap_or_default() {
-                if let Some(why) = bypass(view, &s) {
-                    report(v, why);
-                }
-            }
-        }
-    }
-    for g in field(tree, "groups").and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]) {
-        for (m, v) in strings(&g.value) {
-            if let Some(why) = bypass(view, &m) {
-                report(v, why);
-            }
+    for (s, v) in crate::model::rule::fragment_sources(tree) {
+        if let Some(why) = bypass(view, &s) {
+            report(v, why);
         }
     }
 }

@@ -30,8 +30,8 @@ pub(crate) fn register(
     let mut keys = Vec::new();
     for e in view.acls.iter().chain(&view.grants).chain(&view.ssh) {
         let Some(g) = gate(view.enforce_expiry, e.origin.fragment) else { continue };
-        let defined = postures.clone();
-        for (name, conditions) in g.fold(&required(e), |p| defined.get(p).cloned()) {
+        let folded = g.fold(&required(e), |p| postures.get(p).cloned());
+        for (name, conditions) in folded {
             if let Some(c) = conditions {
                 postures.entry(name).or_insert(c);
             }

@@ -48,7 +48,7 @@ pub fn run(view: &View<'_>, policy: &Compiled, findings: &mut Vec<Finding>) -> (
     for (section, e) in entries {
         let outcome = if section == "tests" { acl_test(policy, *e, findings) } else { ssh_test(policy, *e, findings) };
         tally(&mut counts, outcome);
-        let src = field(e.value, "src").or_else(|| field(e.value, "user")).and_then(|s| s.as_str());
+        let src = crate::model::rule::test_source(e.value).and_then(|s| s.as_str());
         results.push(TestResult {
             location: e.origin.at(e.value),
             section,

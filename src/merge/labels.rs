@@ -26,7 +26,15 @@ pub fn fragment_labels(text: &str) -> Vec<Labelled> {
     let mut out: Vec<Labelled> = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.trim_start().strip_prefix(LABEL_PREFIX) else { continue };
-        let Some(l) = parse(rest) else { continue };
+        // A label that does not read back (hand-edited, or written by another version) still
+        // marks an entry tailgrant merged: kept under its raw text, with no expiry known, so
+        // that `status` reports it as live access the repository does not explain.
+        let l = parse(rest).unwrap_or_else(|| Labelled {
+            path: rest.to_owned(),
+            expires: None,
+            gate_key: None,
+            entries: 1,
+        });
         match out.iter_mut().find(|o| o.path == l.path) {
             Some(o) => o.entries += 1,
             None => out.push(l),
@@ -65,5 +73,22 @@ mod tests {
         assert_eq!(l[0].gate_key.as_deref(), Some("custom:tg_0123456789abcdef"));
         assert_eq!(l[0].entries, 2);
         assert_eq!(l[1], Labelled { path: "teams/x\ny.hujson".into(), expires: None, gate_key: None, entries: 1 });
+    }
+
+    /// A file name holding the label's own separator reads back as written, with its expiry.
+    #[test]
+    fn a_path_with_the_separator_in_it_reads_back() {
+        let path = "grants/x, expires soon, permanent.hujson";
+        let line = format!(
+            "{LABEL_PREFIX}{}, expires 2026-11-29T17:00:00Z, approved by bob@example.com",
+            crate::model::text::escape_path(path)
+        );
+        let l = fragment_labels(&line);
+        assert_eq!(l.len(), 1, "{line}");
+        assert_eq!(l[0].path, path);
+        assert_eq!(l[0].expires, Some("2026-11-29T17:00:00Z".parse().unwrap()));
+        // An unreadable label is not skipped.
+        let odd = format!("{LABEL_PREFIX}grants/y.hujson, expires someday");
+        assert_eq!(fragment_labels(&odd)[0].path, "grants/y.hujson, expires someday");
     }
 }

@@ -461,9 +461,9 @@ fn strip_extra(mut v: Value) -> Value {
 /// or hide what the label says (bidi controls). `check` refuses such strings too; the escape
 /// makes the rendered file safe even where no check ran (an old revision in a diff).
 fn label(f: &FragmentFile, gate: Option<&crate::model::expiry::Gate>) -> Label {
-    use crate::model::text::escape_reversibly;
+    use crate::model::text::{escape_path, escape_reversibly};
     use std::fmt::Write;
-    let mut s = format!("\n{LABEL_PREFIX}{}", escape_reversibly(&f.doc.file.rel));
+    let mut s = format!("\n{LABEL_PREFIX}{}", escape_path(&f.doc.file.rel));
     match f.fragment.expires {
         Some(t) => write!(s, ", expires {t}").expect("writing to a String"),
         None => s.push_str(", permanent"),

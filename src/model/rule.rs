@@ -42,6 +42,30 @@ pub fn destinations(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "dst").or_else(|| field(rule, "ports").filter(|_| section == Section::Acls))
 }
 
+/// Everyone a fragment's tree gives access to: every source of its ACLs, grants and SSH rules
+/// (in either spelling), and every member it adds to a group, each with where it is written.
+/// Posture mode's check and apply both ask this, so that they cannot disagree on who is gated.
+pub fn fragment_sources(tree: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
+    fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
+        match v.as_array() {
+            Some(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
+            None => Vec::new(),
+        }
+    }
+    let mut out = Vec::new();
+    for section in [Section::Acls, Section::Grants, Section::Ssh] {
+        let rules = field(tree, section.key()).and_then(|v| v.as_array()).map_or(&[][..], |a| &a.elements[..]);
+        for rule in rules {
+            out.extend(sources(section, rule).map(strings).unwrap_or_default());
+        }
+    }
+    let groups = field(tree, "groups").and_then(|v| v.as_object()).map_or(&[][..], |o| &o.members[..]);
+    for g in groups {
+        out.extend(strings(&g.value));
+    }
+    out
+}
+
 /// An ACL test's source: `src`, or its legacy `user`.
 pub fn test_source(test: &Value) -> Option<&Value> {
     field(test, "src").or_else(|| field(test, "user"))
@@ -79,5 +103,12 @@ mod tests {
         assert_eq!(Section::of("tests"), None);
         let test = rule(r#"{"User": "alice@example.com", "accept": ["tag:db:5432"]}"#);
         assert_eq!(test_source(&test).unwrap().as_str().as_deref(), Some("alice@example.com"));
+        let fragment = rule(
+            r#"{"acls": [{"action": "accept", "users": ["a@example.com"], "dst": ["tag:x:1"]}],
+                "ssh": [{"action": "accept", "src": ["b@example.com"], "users": ["root"], "dst": ["tag:x"]}],
+                "groups": {"group:g": ["c@example.com"]}}"#,
+        );
+        let who: Vec<_> = fragment_sources(&fragment).into_iter().map(|(s, _)| s.into_owned()).collect();
+        assert_eq!(who, ["a@example.com", "b@example.com", "c@example.com"]);
     }
 }

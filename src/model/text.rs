@@ -71,7 +71,14 @@ pub fn escape_reversibly(s: &str) -> Cow<'_, str> {
     escape_where(s, breaks_line, true)
 }
 
-/// The inverse of [`escape_reversibly`]. A backslash not followed by `\` or a well-formed
+/// A path as a label or header shows it: [`escape_reversibly`], and commas too, so that a
+/// file named `x, expires soon.hujson` cannot pass for a label's own `, expires ` field when
+/// the label is read back.
+pub fn escape_path(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| breaks_line(c) || c == ',', true)
+}
+
+/// The inverse of [`escape_reversibly`] and [`escape_path`]. A backslash not followed by `\` or a well-formed
 /// `u{...}` is kept as it is.
 pub fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {

@@ -176,8 +176,7 @@ fn text(f: &FragmentFile, expires: Timestamp, at: Timestamp, account: Option<&st
     let length = f.fragment.not_before.map_or(SignedDuration::from_hours(8), |nb| expires.duration_since(nb));
     let length = crate::model::Duration(length.max(SignedDuration::from_hours(1)));
     let path = &f.doc.file.path;
-    let shell_safe = path.chars().all(|c| c.is_ascii_alphanumeric() || "._/+=@-".contains(c));
-    let arg = if shell_safe { path.clone() } else { format!("'{path}'") };
+    let arg = shell_word(path);
     format!(
         "{marker}\n{who}: your access from {} expires at **{expires}** (in {left}).\n\n\
          To keep it, write the follow-up grant file and open a pull request with it; it is reviewed and approved like the first:\n\n{}\n\
@@ -185,4 +184,24 @@ fn text(f: &FragmentFile, expires: Timestamp, at: Timestamp, account: Option<&st
         markdown::code(path),
         markdown::code_block("sh", &format!("tailgrant renew {arg} --for {length}")),
     )
+}
+
+/// `path` as one shell word. Single quotes keep everything literal but a quote itself, which
+/// closes, is escaped and reopens: the command copied from the comment names exactly this file.
+fn shell_word(path: &str) -> String {
+    if path.chars().all(|c| c.is_ascii_alphanumeric() || "._/+=@-".contains(c)) {
+        path.to_owned()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_path_is_one_shell_word_whatever_it_holds() {
+        assert_eq!(super::shell_word("grants/a.hujson"), "grants/a.hujson");
+        assert_eq!(super::shell_word("grants/o'brien; rm -rf ~.hujson"), r"'grants/o'\''brien; rm -rf ~.hujson'");
+        assert_eq!(super::shell_word("grants/$(id).hujson"), "'grants/$(id).hujson'");
+    }
 }
