@@ -2,9 +2,7 @@
 
 use std::path::Path;
 
-use tailgrant::apply::{
-    self, ApiError, Applied, ApplyError, ApplyOptions, Client, Credentials, LivePolicy, PolicyStep,
-};
+use tailgrant::apply::{self, ApiError, ApplyError, ApplyOptions, Client, Credentials, LivePolicy};
 use tailgrant::load::Repository;
 
 use super::args::{ApiArgs, ApplyFormat, Common};
@@ -85,7 +83,7 @@ pub fn run(common: &Common, api: &ApiArgs, opts: ApplyOptions, format: ApplyForm
                 note(&format!("warning: {w}\n"));
             }
             out(&match format {
-                ApplyFormat::Human => summary(&applied),
+                ApplyFormat::Human => tailgrant::report::apply::summary(&applied),
                 ApplyFormat::Json => serde_json::to_string_pretty(&applied).unwrap_or_default() + "\n",
             });
             if unverified.is_empty() {
@@ -122,44 +120,6 @@ fn verify_merged(
     Ok(u)
 }
 
-/// How many of the tailnet's test failures are printed.
-const SHOWN_FAILURES: usize = 100;
-
-/// The diff from the live policy (the server's text) to `rendered`: its control characters
-/// escaped, and capped, since the live side can be as large as the API's answer.
-fn live_diff(live: &str, rendered: &str) -> String {
-    let diff = tailgrant::redact::escape_controls_multiline(&tailgrant::diff::unified(live, rendered));
-    tailgrant::diff::capped(&diff, tailgrant::diff::SHOWN_DIFF_LINES, tailgrant::diff::SHOWN_DIFF_BYTES)
-}
-
-fn summary(a: &Applied) -> String {
-    let mut s = String::new();
-    let verb = if a.dry_run { "would " } else { "" };
-    match &a.policy {
-        PolicyStep::Unchanged => s.push_str("policy: unchanged (the live policy already is the rendered one)\n"),
-        PolicyStep::WouldPost => {
-            s.push_str("policy: would be replaced (validated by the tailnet); the change:\n");
-            s.push_str(&live_diff(&a.live_before, &a.rendered));
-        }
-        PolicyStep::Posted { etag } => {
-            s.push_str("policy: applied");
-            if let Some(e) = etag {
-                s.push_str(&format!(" (ETag \"{e}\")"));
-            }
-            s.push('\n');
-        }
-    }
-    if a.posture.is_empty() {
-        s.push_str("posture attributes: unchanged\n");
-    } else {
-        for c in &a.posture {
-            s.push_str(&format!("posture: {verb}{c}\n"));
-        }
-    }
-    s.push_str(&tailgrant::report::status::gates(&a.gates, a.dry_run));
-    s
-}
-
 fn refusal(repo: &Repository, e: ApplyError, api: &ApiArgs) -> ExitStatus {
     match e {
         ApplyError::Findings(report) => {
@@ -173,21 +133,12 @@ fn refusal(repo: &Repository, e: ApplyError, api: &ApiArgs) -> ExitStatus {
         ApplyError::Drift { ref live, ref rendered, .. } => {
             let status = fail(ExitStatus::Refused, &e);
             err("What applying would overwrite (live → rendered):\n");
-            err(&live_diff(live, rendered));
+            err(&tailgrant::report::apply::live_diff(live, rendered));
             status
         }
         ApplyError::Invalid { ref failures, .. } => {
             let status = fail(ExitStatus::Findings, &e);
-            let lines: Vec<String> = failures
-                .iter()
-                .flat_map(|f| f.errors.iter().map(move |msg| format!("  test with src {:?}: {msg}\n", f.user)))
-                .collect();
-            for line in lines.iter().take(SHOWN_FAILURES) {
-                err(line);
-            }
-            if lines.len() > SHOWN_FAILURES {
-                err(&format!("  … and {} more failures\n", lines.len() - SHOWN_FAILURES));
-            }
+            err(&tailgrant::report::apply::failures(failures));
             status
         }
         ApplyError::Conflict => fail(ExitStatus::Refused, format_args!("{e}")),

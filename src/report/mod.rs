@@ -2,6 +2,7 @@
 //! One module per format, all over the same `Finding`s.
 
 pub mod access;
+pub mod apply;
 pub mod approvals;
 pub mod audit;
 pub mod diff;
