@@ -142,9 +142,43 @@ pub(crate) struct Patience {
     pub(crate) max_backoff: Duration,
 }
 
+/// Where retries take their time from: the real clock, or (in tests) a virtual one that a
+/// sleep advances at once, so that a schedule of minutes is checked in no time.
+#[derive(Clone, Default)]
+pub(crate) enum Clock {
+    #[default]
+    Real,
+    #[cfg(test)]
+    Virtual(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>),
+}
+
+impl Clock {
+    /// The time since `started`: for a virtual clock, the sleeps so far.
+    fn elapsed(&self, started: Instant) -> Duration {
+        match self {
+            Clock::Real => started.elapsed(),
+            #[cfg(test)]
+            Clock::Virtual(slept) => slept.lock().map(|s| s.iter().sum()).unwrap_or_default(),
+        }
+    }
+
+    async fn sleep(&self, d: Duration) {
+        match self {
+            Clock::Real => tokio::time::sleep(d).await,
+            #[cfg(test)]
+            Clock::Virtual(slept) => {
+                if let Ok(mut s) = slept.lock() {
+                    s.push(d);
+                }
+            }
+        }
+    }
+}
+
 /// The retries of one request: the backoff schedule and what is left of the budget.
 pub(crate) struct Retries {
     started: Instant,
+    clock: Clock,
     backoff: backon::ExponentialBackoff,
     budget: Duration,
     pub(crate) attempts: usize,
@@ -158,11 +192,16 @@ impl Retries {
             .with_max_times(p.max_retries)
             .with_jitter()
             .build();
-        Retries { started: Instant::now(), backoff, budget: p.budget, attempts: 0 }
+        Retries { started: Instant::now(), clock: Clock::Real, backoff, budget: p.budget, attempts: 0 }
+    }
+
+    #[cfg(test)]
+    fn with_clock(p: Patience, clock: Clock) -> Retries {
+        Retries { clock, ..Retries::new(p) }
     }
 
     pub(crate) fn elapsed(&self) -> Duration {
-        self.started.elapsed()
+        self.clock.elapsed(self.started)
     }
 
     /// Waits before the next attempt after a retryable failure (`after` is the server's own
@@ -171,8 +210,8 @@ impl Retries {
         let delay = self.backoff.next().map(|d| after.unwrap_or(d));
         match delay {
             // Checked: a hostile Retry-After may be near u64::MAX seconds.
-            Some(d) if self.started.elapsed().checked_add(d).is_some_and(|t| t <= self.budget) => {
-                tokio::time::sleep(d).await;
+            Some(d) if self.elapsed().checked_add(d).is_some_and(|t| t <= self.budget) => {
+                self.clock.sleep(d).await;
                 Ok(())
             }
             // Only a Retry-After is the server asking; otherwise it is tailgrant's own backoff.
@@ -336,6 +375,31 @@ mod tests {
             after_giving_up("503 unavailable", "the forge"),
             "the forge may be down or rate limiting: re-run later"
         );
+    }
+
+    /// The schedule on a virtual clock: the server's delay wins over the backoff, the backoff
+    /// grows within its bounds, and the budget counts every wait.
+    #[tokio::test]
+    async fn retries_wait_as_told_and_stop_at_the_budget() {
+        let slept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let patience = Patience {
+            max_retries: 10,
+            budget: Duration::from_secs(120),
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+        };
+        let mut r = Retries::with_clock(patience, Clock::Virtual(slept.clone()));
+        r.wait("429".into(), Some(Duration::from_secs(30))).await.unwrap();
+        assert_eq!(*slept.lock().unwrap(), [Duration::from_secs(30)], "Retry-After is honoured as sent");
+        while r.wait("503".into(), None).await.is_ok() {}
+        let waits = slept.lock().unwrap().clone();
+        // Jitter adds up to the delay again: each backoff lies in [min, 2 × max].
+        assert!(
+            waits[1..].iter().all(|d| *d >= Duration::from_millis(500) && *d <= Duration::from_secs(40)),
+            "{waits:?}"
+        );
+        assert!(waits.iter().sum::<Duration>() <= Duration::from_secs(120), "within the budget: {waits:?}");
+        assert!(waits.len() <= 10, "at most max_retries waits: {waits:?}");
     }
 
     #[tokio::test]
