@@ -305,41 +305,9 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
             // An accept fails on any pair that is denied, a deny on any pair that is allowed;
             // otherwise a pair that cannot be decided makes the assertion inconclusive.
             let failure = if want {
-                verdicts.iter().find(|(_, _, v)| v.allowed == Tri::No).map(|(s, _, _)| {
-                    Finding::new(
-                        Code::TestFailed,
-                        e.origin.at(at),
-                        format!(
-                            "address {:?}{proto_text} from {}: want: Accept, got: Drop",
-                            dst_text.trim(),
-                            describe(s)
-                        ),
-                        "no rule in force allows this: add a grant (or fix the test if the access is meant to be gone)",
-                    )
-                })
+                accept_failed(e, at, &dst_text, &proto_text, &verdicts, describe)
             } else {
-                verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Yes).map(|(s, _, verdict)| {
-                    let mut f = Finding::new(
-                        Code::TestFailed,
-                        e.origin.at(at),
-                        format!("address {:?}{proto_text} from {}: want: Drop, got: Accept", dst_text.trim(), describe(s)),
-                        format!(
-                            "{} rule(s) allow it (listed here): narrow them, or drop the deny if the access is intended",
-                            verdict.by.len()
-                        ),
-                    );
-                    for &r in &verdict.by {
-                        let src = &policy.sources[policy.rules[r].source];
-                        let label = match &src.fragment {
-                            Some(frag) => format!("allowed by this rule ({frag})"),
-                            None => "allowed by this rule".to_owned(),
-                        };
-                        if !f.related.iter().any(|(l, _)| l == &src.location) {
-                            f = f.related(src.location.clone(), label);
-                        }
-                    }
-                    f
-                })
+                deny_failed(policy, e, at, &dst_text, &proto_text, &verdicts, describe)
             };
             let outcome = if let Some(f) = failure {
                 findings.push(f);
@@ -360,6 +328,59 @@ fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Out
         }
     }
     worst
+}
+
+/// TG301 for an `accept` assertion: the first pair no rule in force lets through.
+fn accept_failed(
+    e: Entry<'_>,
+    at: &Value,
+    dst: &str,
+    proto: &str,
+    verdicts: &[(&Device, &Device, super::Verdict)],
+    describe: impl Fn(&Device) -> String,
+) -> Option<Finding> {
+    verdicts.iter().find(|(_, _, v)| v.allowed == Tri::No).map(|(s, _, _)| {
+        Finding::new(
+            Code::TestFailed,
+            e.origin.at(at),
+            format!("address {:?}{proto} from {}: want: Accept, got: Drop", dst.trim(), describe(s)),
+            "no rule in force allows this: add a grant (or fix the test if the access is meant to be gone)",
+        )
+    })
+}
+
+/// TG301 for a `deny` assertion: the first pair some rule allows, with every rule that does.
+fn deny_failed(
+    policy: &Compiled,
+    e: Entry<'_>,
+    at: &Value,
+    dst: &str,
+    proto: &str,
+    verdicts: &[(&Device, &Device, super::Verdict)],
+    describe: impl Fn(&Device) -> String,
+) -> Option<Finding> {
+    verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Yes).map(|(s, _, verdict)| {
+        let mut f = Finding::new(
+            Code::TestFailed,
+            e.origin.at(at),
+            format!("address {:?}{proto} from {}: want: Drop, got: Accept", dst.trim(), describe(s)),
+            format!(
+                "{} rule(s) allow it (listed here): narrow them, or drop the deny if the access is intended",
+                verdict.by.len()
+            ),
+        );
+        for &r in &verdict.by {
+            let src = &policy.sources[policy.rules[r].source];
+            let label = match &src.fragment {
+                Some(frag) => format!("allowed by this rule ({frag})"),
+                None => "allowed by this rule".to_owned(),
+            };
+            if !f.related.iter().any(|(l, _)| l == &src.location) {
+                f = f.related(src.location.clone(), label);
+            }
+        }
+        f
+    })
 }
 
 /// The stricter reading of a test from a group, on request (config `groupTestsPerMember`): each
