@@ -75,10 +75,10 @@ impl FragmentGate<'_> {
                         self.generated.push((name, c));
                     }
                 }
-                let list = Value::new(Node::Array(Array {
+                let list = Value::new(Node::Array(Box::new(Array {
                     elements: names.iter().map(|n| Value::string(n)).collect(),
                     ..Array::default()
-                }));
+                })));
                 let mut note =
                     format!("// tailgrant-gate: srcPosture {} requires {}", names.join(", "), self.gate.condition());
                 if !alternatives.is_empty() {
@@ -103,13 +103,13 @@ impl FragmentGate<'_> {
             .iter()
             .map(|(name, conditions)| Member {
                 name: Value::string(name),
-                value: Value::new(Node::Array(Array {
+                value: Value::new(Node::Array(Box::new(Array {
                     elements: conditions.iter().map(|c| Value::string(c)).collect(),
                     ..Array::default()
-                })),
+                }))),
             })
             .collect();
-        Some(Value::new(Node::Object(Object { members, ..Object::default() })))
+        Some(Value::new(Node::Object(Box::new(Object { members, ..Object::default() }))))
     }
 }
 
@@ -148,10 +148,10 @@ fn with_attribute(e: &Value, key: &str) -> Value {
             super::restore_comma_invariant(&mut a);
             a
         }
-        _ => Value::new(Node::Object(Object {
+        _ => Value::new(Node::Object(Box::new(Object {
             members: vec![Member { name: Value::string(key), value: truth }],
             ..Object::default()
-        })),
+        }))),
     };
     with_member(e, "srcPostureAttrs", attrs)
 }

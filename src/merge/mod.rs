@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use crate::finding::{Code, Finding, Location};
 use crate::load::{FragmentFile, Repository};
 use crate::model::{Status, shape};
-use crate::parse::{self, Array, Bytes, Member, Node, Object, Value};
+use crate::parse::{self, Bytes, Member, Node, Object, Value};
 
 pub use header::{
     HEADER_HASH_PREFIX, HeaderState, applied_digest, recorded_posture, sha256_hex, verify_header, with_applied_digest,
@@ -308,7 +308,7 @@ impl Merger<'_> {
         let i = match self.list_sections.iter().find(|(n, _)| *n == name) {
             Some(&(_, i)) => i,
             None => {
-                let i = member_index(&mut self.tree, name, Node::Array(Array::default()), true);
+                let i = member_index(&mut self.tree, name, Node::Array(Box::default()), true);
                 self.list_sections.push((name, i));
                 i
             }
@@ -321,7 +321,7 @@ impl Merger<'_> {
         let base_file = self.base_file;
         let mut target = &mut self.tree;
         for p in path {
-            target = section_in(target, p, Node::Object(Object::default()));
+            target = section_in(target, p, Node::Object(Box::default()));
         }
         let Some(map) = target.as_object_mut() else { return };
         for e in &entries.members {
@@ -381,8 +381,7 @@ impl Merger<'_> {
         let Some(items) = items.as_array() else { return };
         let mut target = &mut self.tree;
         for (i, p) in path.iter().enumerate() {
-            let empty =
-                if i + 1 == path.len() { Node::Array(Array::default()) } else { Node::Object(Object::default()) };
+            let empty = if i + 1 == path.len() { Node::Array(Box::default()) } else { Node::Object(Box::default()) };
             target = if i == 0 { section_in(target, p, empty) } else { entry_in(target, p, empty) };
         }
         let Some(list) = target.as_array_mut() else { return };
@@ -417,7 +416,7 @@ fn find_or_add<'v>(v: &'v mut Value, name: &str, empty: Node, ci: bool) -> &'v m
 /// appended with value `empty` if absent.
 fn member_index(v: &mut Value, name: &str, empty: Node, ci: bool) -> usize {
     if !matches!(v.node, Node::Object(_)) {
-        v.node = Node::Object(Object::default());
+        v.node = Node::Object(Box::default());
     }
     let Node::Object(obj) = &mut v.node else { unreachable!("made an object above") };
     let found = obj

@@ -29,8 +29,10 @@ pub struct Value {
 pub enum Node {
     /// `null`, `true`, `false`, a number or a string, exactly as written (strings with quotes).
     Literal(Bytes),
-    Object(Object),
-    Array(Array),
+    // Boxed: most values are literals, and a literal's value should not be as large as an
+    // object's (the tree holds hundreds of thousands of values).
+    Object(Box<Object>),
+    Array(Box<Array>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -134,7 +134,7 @@ impl Parser<'_> {
                     obj.trailing_comma = !obj.members.is_empty();
                     obj.after = before;
                     obj.members.shrink_to_fit();
-                    return Ok((Node::Object(obj), offset + 1));
+                    return Ok((Node::Object(Box::new(obj)), offset + 1));
                 }
                 Err(e) => return Err(e),
             };
@@ -157,7 +157,7 @@ impl Parser<'_> {
                     let last = obj.members.last_mut().map(|m| std::mem::take(&mut m.value.after));
                     obj.after = last.unwrap_or_default();
                     obj.members.shrink_to_fit();
-                    return Ok((Node::Object(obj), n + 1));
+                    return Ok((Node::Object(Box::new(obj)), n + 1));
                 }
                 Some(_) => {
                     return Err(err(n, invalid_character(&b[n..], "after object value (expecting ',' or '}')")));
@@ -176,7 +176,7 @@ impl Parser<'_> {
                     arr.trailing_comma = !arr.elements.is_empty();
                     arr.after = before;
                     arr.elements.shrink_to_fit();
-                    return Ok((Node::Array(arr), offset + 1));
+                    return Ok((Node::Array(Box::new(arr)), offset + 1));
                 }
                 Err(e) => return Err(e),
             };
@@ -189,7 +189,7 @@ impl Parser<'_> {
                     let last = arr.elements.last_mut().map(|v| std::mem::take(&mut v.after));
                     arr.after = last.unwrap_or_default();
                     arr.elements.shrink_to_fit();
-                    return Ok((Node::Array(arr), n + 1));
+                    return Ok((Node::Array(Box::new(arr)), n + 1));
                 }
                 Some(_) => {
                     return Err(err(n, invalid_character(&b[n..], "after array value (expecting ',' or ']')")));
