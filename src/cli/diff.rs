@@ -32,7 +32,7 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
     // file given, or the live policy (rather than the temporary copy they are read from).
     let (old_dir, old_name) = match against {
         Against::Live => {
-            let live = match super::apply::fetch_live(&new, api) {
+            let live = match super::apply::fetch_live(&new, api, common) {
                 Ok(l) => l,
                 Err(status) => return status,
             };
@@ -74,7 +74,9 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
             },
         },
     };
-    let old = match Repository::load(&old_dir) {
+    // The other side as the same tailnet sees it, when it runs several.
+    let tailnet = new.tailnet.as_deref().filter(|_| !Repository::tailnets(&old_dir).is_empty());
+    let old = match Repository::load_tailnet(&old_dir, tailnet) {
         Ok(r) => r,
         Err(e) => return fail(&format!("the other side does not load: {e}")),
     };
