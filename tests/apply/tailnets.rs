@@ -339,3 +339,38 @@ fn fmt_and_whole_repository_commands_take_every_tailnet() {
     assert_eq!(r.code, 2, "{}", r.transcript());
     assert!(r.stderr.contains("drop --tailnet"), "{}", r.stderr);
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_pull_request_comment_names_the_tailnet_and_where_each_file_lands() {
+    let two = Two::new();
+    git(two.dir.path(), &["init", "-q"]);
+    git(two.dir.path(), &["add", "-A"]);
+    git(two.dir.path(), &["commit", "-qm", "base"]);
+    two.write(
+        "policies/grants/shared/bob-db.hujson",
+        &grant(r#""grants": [{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:5433"]}],"#),
+    );
+    let r = two.run(&["diff", "--tailnet", "prod", "--format", "markdown"], &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(r.stdout.starts_with("**Tailnet `prod`** (`example.com`)"), "{}", r.stdout);
+    assert!(r.stdout.contains("| `grants/shared/bob-db.hujson` | prod, staging |"), "{}", r.stdout);
+    // A staging-only file is not in prod's diff at all.
+    two.write(
+        "policies/grants/staging/carol.hujson",
+        &grant(r#""grants": [{"src": ["alice@example.com"], "dst": ["tag:prod-db"], "ip": ["tcp:7000"]}],"#),
+    );
+    let r = two.run(&["diff", "--tailnet", "prod", "--format", "markdown"], &[]);
+    assert!(!r.stdout.contains("carol") && !r.stdout.contains("7000"), "{}", r.stdout);
+    let r = two.run(&["diff", "--tailnet", "staging"], &[]);
+    assert!(r.stdout.contains("grants/staging/carol.hujson -> staging\n"), "{}", r.stdout);
+}
