@@ -242,12 +242,7 @@ fn reach(dir: &Path, whole: &Config, skip: &[&str], findings: &mut Vec<Finding>)
     let per: Vec<(&String, FragmentPaths)> = whole
         .tailnets
         .iter()
-        .map(|(name, t)| {
-            let mut c = whole.clone();
-            c.fragments = t.fragments.clone();
-            c.exclude = t.exclude.clone();
-            (name, FragmentPaths::new(&c))
-        })
+        .filter_map(|(name, _)| Some((name, FragmentPaths::new(&whole.for_tailnet(name)?))))
         .collect();
     let mut any = whole.clone();
     any.fragments =

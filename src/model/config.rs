@@ -86,7 +86,8 @@ pub struct TailnetConfig {
     pub base: String,
     /// Globs of the fragment files that land in this tailnet. A file may land in several.
     pub fragments: Vec<String>,
-    /// Globs of files these globs match but that are not fragments.
+    /// Globs of files these globs match but that are not fragments (besides the top-level
+    /// `exclude`, which holds for every tailnet).
     #[serde(default)]
     pub exclude: Vec<String>,
 }
@@ -99,7 +100,8 @@ impl Config {
         c.tailnet = t.tailnet.clone();
         c.base = t.base.clone();
         c.fragments = t.fragments.clone();
-        c.exclude = t.exclude.clone();
+        // The top-level `exclude` holds for every tailnet; a tailnet's own adds to it.
+        c.exclude = self.exclude.iter().chain(&t.exclude).cloned().collect();
         Some(c)
     }
 }

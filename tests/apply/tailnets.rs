@@ -374,3 +374,16 @@ fn the_pull_request_comment_names_the_tailnet_and_where_each_file_lands() {
     let r = two.run(&["diff", "--tailnet", "staging"], &[]);
     assert!(r.stdout.contains("grants/staging/carol.hujson -> staging\n"), "{}", r.stdout);
 }
+
+#[test]
+fn the_top_level_exclude_holds_for_every_tailnet() {
+    let two = Two::new();
+    two.write(
+        "policies/tailgrant.hujson",
+        &CONFIG.replacen('{', "{\n\t\"exclude\": [\"grants/**/draft-*.hujson\"],", 1),
+    );
+    two.write("policies/grants/shared/draft-later.hujson", "{ not a fragment yet");
+    let r = two.run(&["check"], &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(!r.stdout.contains("draft-later"), "{}", r.stdout);
+}
