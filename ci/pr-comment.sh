@@ -6,14 +6,22 @@
 #
 # Environment: TAILGRANT_BIN, GH_TOKEN, REPO (OWNER/NAME), PR_NUMBER, BASE_REF, the policies
 # directory in TAILGRANT_DIR, and COMMENT_AUTHOR (the login the token comments as; default
-# github-actions[bot]).
+# github-actions[bot]). With TS_TAILNET (one job of a matrix over `tailnets`), the comment is
+# that tailnet's: one per tailnet, each updated by its own job.
 set -uo pipefail
 
 skip() { printf '::warning::no pull-request comment: %s\n' "$*"; exit 0; }
 
 marker="<!-- tailgrant -->"
+if [ -n "${TS_TAILNET:-}" ]; then
+  # Only a plain name reaches the marker (it is matched, and shown, verbatim).
+  case "$TS_TAILNET" in
+  *[!A-Za-z0-9._-]*) skip "TS_TAILNET is not a plain tailnet name" ;;
+  esac
+  marker="<!-- tailgrant tailnet=$TS_TAILNET -->"
+fi
 body="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/tailgrant-comment.md"
-{ echo "$marker"; "$TAILGRANT_BIN" diff --against-git "origin/$BASE_REF" --format markdown; } >"$body" ||
+{ echo "$marker"; [ -z "${TS_TAILNET:-}" ] || printf '### tailnet %s\n\n' "$TS_TAILNET"; "$TAILGRANT_BIN" diff --against-git "origin/$BASE_REF" --format markdown; } >"$body" ||
   skip "tailgrant diff against origin/$BASE_REF failed (does checkout have fetch-depth: 0?)"
 
 # One sticky comment: update ours if it exists, otherwise create it. "Ours" is the marker *and*

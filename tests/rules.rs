@@ -62,6 +62,7 @@ fixtures! {
     TG008,
     TG010,
     TG011,
+    TG012,
     TG050,
     TG051,
     TG052,

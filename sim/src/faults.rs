@@ -30,6 +30,8 @@ pub enum Route {
     SetAttribute,
     DeleteAttribute,
     BatchAttributes,
+    GetSettings,
+    PatchSettings,
     Other,
 }
 
@@ -49,6 +51,8 @@ impl Route {
             (&Method::POST, ["api", "v2", "device", _, "attributes", _]) => Route::SetAttribute,
             (&Method::DELETE, ["api", "v2", "device", _, "attributes", _]) => Route::DeleteAttribute,
             (&Method::PATCH, ["api", "v2", "tailnet", _, "device-attributes"]) => Route::BatchAttributes,
+            (&Method::GET, ["api", "v2", "tailnet", _, "settings"]) => Route::GetSettings,
+            (&Method::PATCH, ["api", "v2", "tailnet", _, "settings"]) => Route::PatchSettings,
             _ => Route::Other,
         }
     }

@@ -227,6 +227,25 @@ pub(crate) struct State {
     /// Requests being handled now, and the most there ever were at once.
     pub(crate) in_flight: usize,
     pub(crate) max_in_flight: usize,
+    /// The tailnet's settings (`GET`/`PATCH …/settings`).
+    pub(crate) settings: serde_json::Map<String, Value>,
+}
+
+/// A new tailnet's settings: the admin console's policy editor is not locked.
+fn default_settings() -> serde_json::Map<String, Value> {
+    let v = serde_json::json!({
+        "devicesApprovalOn": false,
+        "devicesAutoUpdatesOn": false,
+        "devicesKeyDurationDays": 180,
+        "usersApprovalOn": false,
+        "usersRoleAllowedToJoinExternalTailnets": "member",
+        "networkFlowLoggingOn": false,
+        "regionalRoutingOn": false,
+        "postureIdentityCollectionOn": false,
+        "aclsExternallyManagedOn": false,
+        "aclsExternalLink": "",
+    });
+    v.as_object().cloned().unwrap_or_default()
 }
 
 impl State {
@@ -253,6 +272,7 @@ impl State {
             streamed: Arc::default(),
             in_flight: 0,
             max_in_flight: 0,
+            settings: default_settings(),
         }
     }
 
@@ -378,6 +398,16 @@ impl Simulator {
             .entry(node_id.to_owned())
             .or_default()
             .insert(key.to_owned(), Attribute { value, expiry });
+    }
+
+    /// The tailnet's settings as they stand.
+    pub fn settings(&self) -> serde_json::Map<String, Value> {
+        lock(&self.state).settings.clone()
+    }
+
+    /// Sets one setting, as an admin would in the console.
+    pub fn set_setting(&self, key: &str, value: Value) {
+        lock(&self.state).settings.insert(key.into(), value);
     }
 
     pub fn audit(&self) -> Vec<AuditEntry> {

@@ -28,6 +28,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/api/v2/device/{id}/attributes", get(get_attributes))
         .route("/api/v2/device/{id}/attributes/{key}", post(set_attribute).delete(delete_attribute))
         .route("/api/v2/tailnet/{tailnet}/device-attributes", patch(batch_attributes))
+        .route("/api/v2/tailnet/{tailnet}/settings", get(get_settings).patch(patch_settings))
         .fallback(|| async { json_response(404, json!({"message": "not found"}).to_string()) })
         .method_not_allowed_fallback(|| async {
             Response::builder()
@@ -304,6 +305,79 @@ fn with_tests(policy: &str, tests: Vec<Value>) -> String {
         o.insert("tests".into(), Value::Array(tests));
     }
     v.to_string()
+}
+
+/// The settings that `policy_file` governs; every other one is `feature_settings`'s (the API
+/// reference, "Update tailnet settings").
+const POLICY_FILE_SETTINGS: [&str; 2] = ["aclsExternallyManagedOn", "aclsExternalLink"];
+
+/// The scopes of a caller of the settings endpoint, whose scopes decide field by field.
+fn settings_caller(s: &State, headers: &HeaderMap, tailnet: &str) -> Result<Vec<String>, Resp> {
+    let scopes = authenticate(s, headers)?;
+    tailnet_ok(s, tailnet)?;
+    Ok(scopes)
+}
+
+/// `GET /tailnet/{tailnet}/settings`: the policy-file settings need `policy_file:read`, the
+/// others `feature_settings:read`; a caller sees the ones its scopes cover.
+async fn get_settings(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, headers: HeaderMap) -> Resp {
+    let s = lock(&st);
+    let scopes = match settings_caller(&s, &headers, &tailnet) {
+        Ok(sc) => sc,
+        Err(r) => return r,
+    };
+    let (policy, feature) = (has_scope(&scopes, "policy_file:read"), has_scope(&scopes, "feature_settings:read"));
+    if !policy && !feature {
+        return not_permitted();
+    }
+    let shown: Map<String, Value> = s
+        .settings
+        .iter()
+        .filter(|(k, _)| if POLICY_FILE_SETTINGS.contains(&k.as_str()) { policy } else { feature })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    json_response(200, Value::Object(shown).to_string())
+}
+
+/// `PATCH /tailnet/{tailnet}/settings`: the fields sent, each of a known name and type and
+/// covered by the caller's scopes, or nothing changes.
+async fn patch_settings(
+    AxState(st): AxState<Shared>,
+    Path(tailnet): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Resp {
+    let mut s = lock(&st);
+    let scopes = match settings_caller(&s, &headers, &tailnet) {
+        Ok(sc) => sc,
+        Err(r) => return r,
+    };
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return message(400, "invalid JSON body");
+    };
+    for (k, v) in &fields {
+        let Some(current) = s.settings.get(k) else {
+            return message(400, &format!("unknown setting {k:?}"));
+        };
+        let same_type = matches!(
+            (current, v),
+            (Value::Bool(_), Value::Bool(_))
+                | (Value::String(_), Value::String(_))
+                | (Value::Number(_), Value::Number(_))
+        );
+        if !same_type {
+            return message(400, &format!("setting {k:?} has the wrong type"));
+        }
+        let needed = if POLICY_FILE_SETTINGS.contains(&k.as_str()) { "policy_file" } else { "feature_settings" };
+        if !has_scope(&scopes, needed) {
+            return not_permitted();
+        }
+    }
+    for (k, v) in fields {
+        s.settings.insert(k, v);
+    }
+    s.audit.push(AuditEntry { action: "settings.update".into(), target: tailnet, comment: None });
+    json_response(200, Value::Object(s.settings.clone()).to_string())
 }
 
 async fn users(AxState(st): AxState<Shared>, Path(tailnet): Path<String>, headers: HeaderMap) -> Resp {

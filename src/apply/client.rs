@@ -299,6 +299,30 @@ pub struct Client {
     token: Mutex<Option<CachedToken>>,
 }
 
+/// The admin console's policy-editor lock, as the tailnet's settings hold it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConsoleLock {
+    /// `aclsExternallyManagedOn`.
+    pub on: bool,
+    /// `aclsExternalLink`.
+    pub link: Option<String>,
+}
+
+impl ConsoleLock {
+    /// The fields to PATCH so that the editor is locked and points at `link`: only those that
+    /// differ (none when it already is).
+    pub fn patch_for(&self, link: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        if !self.on {
+            m.insert("aclsExternallyManagedOn".into(), Value::Bool(true));
+        }
+        if self.link.as_deref() != Some(link) {
+            m.insert("aclsExternalLink".into(), Value::String(link.to_owned()));
+        }
+        m
+    }
+}
+
 impl Client {
     pub fn new(opts: Options, creds: Credentials) -> Result<Client, ApiError> {
         let url = opts.base_url.trim_end_matches('/');
@@ -602,6 +626,44 @@ impl Client {
         a.json::<Option<Map<String, Value>>>(what, expected).map(drop)
     }
 
+    /// `GET /tailnet/{tailnet}/settings`: whether the admin console's policy editor is locked,
+    /// and where it points. Reading these two fields takes `policy_file:read`.
+    pub async fn console_lock(&self) -> Result<ConsoleLock, ApiError> {
+        let what = "reading the tailnet's settings";
+        let url = self.tailnet_url("settings");
+        let a = self.send(what, true, |h| h.get(&url)).await?;
+        let expected = "200 with the settings as a JSON object";
+        if a.status != StatusCode::OK {
+            return Err(Self::refuse(what, "policy_file:read", &a, expected));
+        }
+        let settings: Map<String, Value> = a.object(what, expected)?;
+        // A field absent (or null) is off / unset; one of another type is not believed.
+        let on = match settings.get("aclsExternallyManagedOn") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(a.unexpected(what, expected, Some("aclsExternallyManagedOn is not a boolean"))),
+        };
+        let link = match settings.get("aclsExternalLink") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(a.unexpected(what, expected, Some("aclsExternalLink is not a string"))),
+        };
+        Ok(ConsoleLock { on, link })
+    }
+
+    /// `PATCH /tailnet/{tailnet}/settings` with only the fields given; writing these two takes
+    /// `policy_file`.
+    pub async fn patch_settings(&self, fields: &Map<String, Value>) -> Result<(), ApiError> {
+        let what = "locking the admin console's policy editor";
+        let url = self.tailnet_url("settings");
+        let body = Value::Object(fields.clone());
+        let a = self.send(what, true, |h| h.patch(&url).json(&body)).await?;
+        if a.status.is_success() {
+            return Ok(());
+        }
+        Err(Self::refuse(what, "policy_file", &a, "200"))
+    }
+
     /// `PATCH /tailnet/{tailnet}/device-attributes`: many devices' attributes in one request,
     /// as a JSON Merge Patch (`null` deletes), with one comment for the audit log. `nodes` maps
     /// node IDs to `{KEY: {"value", "expiry"} | null}`. A tailnet whose API has no such
@@ -750,6 +812,16 @@ fn check_base_url(url: &str) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_console_lock_sends_only_what_differs() {
+        let link = "https://github.com/example/policies";
+        let keys = |l: ConsoleLock| l.patch_for(link).keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(ConsoleLock { on: false, link: None }), ["aclsExternallyManagedOn", "aclsExternalLink"]);
+        assert_eq!(keys(ConsoleLock { on: false, link: Some(link.into()) }), ["aclsExternallyManagedOn"]);
+        assert_eq!(keys(ConsoleLock { on: true, link: Some("https://elsewhere".into()) }), ["aclsExternalLink"]);
+        assert!(keys(ConsoleLock { on: true, link: Some(link.into()) }).is_empty());
+    }
 
     #[test]
     fn etags_lose_exactly_one_pair_of_quotes() {

@@ -24,7 +24,7 @@ use crate::merge::{HeaderState, applied_digest, recorded_posture, sha256_hex, ve
 use crate::model::expiry::EnforceExpiry;
 use crate::pipeline::Report;
 pub use auth::{AuthError, Credentials};
-pub use client::{ApiError, Client, LivePolicy, Options, TestFailure};
+pub use client::{ApiError, Client, ConsoleLock, LivePolicy, Options, TestFailure};
 pub use gates::GatePlan;
 pub use posture::{Change, PlanError};
 
@@ -54,6 +54,19 @@ pub struct Applied {
     #[serde(skip)]
     pub rendered: String,
     pub dry_run: bool,
+    /// `consoleLink`: what apply did about the admin console's policy-editor lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<ConsoleStep>,
+}
+
+/// The admin console's lock, kept on and pointing at `consoleLink`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleStep {
+    pub link: String,
+    /// The settings fields sent (or, dry, to send): only those that differed; none when the
+    /// lock was already on and pointing there.
+    pub sent: Vec<String>,
 }
 
 /// Why apply stopped. Each variant says what was (not) written.
@@ -116,9 +129,31 @@ pub struct ApplyOptions {
     pub reconcile: bool,
 }
 
-/// Renders the repository at `at` and makes the tailnet match it. `progress` hears about each
-/// step as it happens (CI logs show where a slow run is).
+/// Renders the repository at `at` and makes the tailnet match it; then, with `consoleLink`,
+/// keeps the admin console's policy editor locked and pointing there. `progress` hears about
+/// each step as it happens (CI logs show where a slow run is).
 pub async fn apply(
+    repo: &Repository,
+    at: Timestamp,
+    client: &Client,
+    opts: ApplyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Applied, ApplyError> {
+    let mut applied = apply_policy(repo, at, client, opts, progress).await?;
+    if let Some(link) = &repo.config.console_link {
+        progress("reading the admin console's policy-editor lock");
+        let lock = client.console_lock().await?;
+        let fields = lock.patch_for(link);
+        if !fields.is_empty() && !opts.dry_run {
+            progress("locking the admin console's policy editor");
+            client.patch_settings(&fields).await?;
+        }
+        applied.console = Some(ConsoleStep { link: link.clone(), sent: fields.keys().cloned().collect() });
+    }
+    Ok(applied)
+}
+
+async fn apply_policy(
     repo: &Repository,
     at: Timestamp,
     client: &Client,
@@ -205,6 +240,7 @@ pub async fn apply(
         live_before: live.text.clone(),
         rendered: target.clone(),
         dry_run: opts.dry_run,
+        console: None,
     };
     if !policy_changed && changes.is_empty() && gate.plan.is_empty() {
         applied.warnings = warnings;

@@ -50,6 +50,33 @@ pub struct Status {
     pub missing: Vec<AttributeState>,
     /// How many devices' attributes were read.
     pub devices_read: usize,
+    /// With `consoleLink`: the admin console's policy-editor lock as the tailnet holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<ConsoleState>,
+}
+
+/// The admin console's lock against `consoleLink`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleState {
+    pub link: String,
+    pub lock: super::client::ConsoleLock,
+}
+
+impl ConsoleState {
+    /// What is wrong with the lock, if anything: the next apply sets it.
+    pub fn problem(&self) -> Option<String> {
+        let link = crate::model::text::one_line(&self.link);
+        if !self.lock.on {
+            Some(format!(
+                "the admin console's policy editor is NOT locked (aclsExternallyManagedOn is off): anyone with access can edit the policy there; the next apply locks it and points it at {link}"
+            ))
+        } else if self.lock.link.as_deref() != Some(self.link.as_str()) {
+            Some(format!("the admin console's policy editor points elsewhere than {link}; the next apply fixes it"))
+        } else {
+            None
+        }
+    }
 }
 
 /// A fragment that the live policy's labels name.
@@ -165,7 +192,12 @@ pub async fn status(
         unexplained: Vec::new(),
         missing: Vec::new(),
         devices_read: current.len(),
+        console: None,
     };
+    if let Some(link) = &repo.config.console_link {
+        progress("reading the admin console's policy-editor lock");
+        st.console = Some(ConsoleState { link: link.clone(), lock: client.console_lock().await? });
+    }
     for l in labels.iter().filter(|l| !active.contains(l.path.as_str())) {
         let past = l.expires.filter(|e| *e <= at);
         // Labels are per entry; a permanent fragment no longer in the repository was removed.

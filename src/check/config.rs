@@ -26,11 +26,13 @@ pub(super) fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Findi
             }
         }
     }
+    // With several tailnets a guardrail is used if it matches a file of any of them.
     let rels: Vec<&str> = repo
         .fragments
         .iter()
         .map(|f| f.doc.file.rel.as_str())
         .chain(repo.rejected.iter().map(|f| f.rel.as_str()))
+        .chain(repo.reach.iter().map(|(rel, _)| rel.as_str()))
         .collect();
     for g in guardrails(doc) {
         let Some(m) = field(g, "match") else { continue };
@@ -90,6 +92,8 @@ pub(super) fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Findi
             }
         }
     }
+    tailnets(doc, findings);
+    console_link(doc, findings);
     owners(doc, view, findings);
     people(doc, findings);
     enforce_expiry(doc, findings);
@@ -107,6 +111,79 @@ fn enforce_expiry(doc: &Document, findings: &mut Vec<Finding>) {
             Location::new(&doc.file, v.span.clone()),
             format!("enforceExpiry {mode:?} is neither \"schedule\" nor \"posture\""),
             "\"schedule\": the next apply after a grant expires removes it; \"posture\": the control plane ends it on time (README, Posture mode)",
+        ));
+    }
+}
+
+/// `tailnets`: each name short enough to read and to name environment variables by, each
+/// tailnet named explicitly for the API (`-` would let any tailnet's credentials write it) and
+/// named once, each glob one that compiles.
+fn tailnets(doc: &Document, findings: &mut Vec<Finding>) {
+    let Some(map) = field(&doc.tree, "tailnets").and_then(|o| o.as_object()) else { return };
+    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    let mut seen: Vec<String> = Vec::new();
+    for m in &map.members {
+        let Some(name) = m.name.as_str() else { continue };
+        if name.is_empty()
+            || name.len() > 32
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            findings.push(Finding::new(
+                Code::InvalidValue,
+                at(&m.name),
+                format!("{name:?} is not a tailnet name tailgrant can use"),
+                "name each tailnet with up to 32 letters, digits, - and _ (e.g. prod, staging): --tailnet takes it and TS_API_KEY_<NAME> carries its key",
+            ));
+        }
+        if let Some(v) = field(&m.value, "tailnet")
+            && let Some(t) = v.as_str()
+        {
+            if t.trim().is_empty() || t.trim() == "-" {
+                findings.push(Finding::new(
+                    Code::InvalidValue,
+                    at(v),
+                    format!("tailnet {name} is {t:?}: with several tailnets each is named for the API"),
+                    "write the tailnet's ID or name (Settings > General in the admin console), so that a key for another tailnet is refused rather than used",
+                ));
+            } else if seen.iter().any(|s| s.eq_ignore_ascii_case(t.trim())) {
+                findings.push(Finding::new(
+                    Code::InvalidValue,
+                    at(v),
+                    format!("the tailnet {t} is named by two entries of `tailnets`"),
+                    "one entry per tailnet: two would overwrite each other's policy",
+                ));
+            } else {
+                seen.push(t.trim().to_owned());
+            }
+        }
+        for key in ["fragments", "exclude"] {
+            for (pattern, v) in field(&m.value, key).map(strings).unwrap_or_default() {
+                if let Err(e) = crate::load::glob(&pattern) {
+                    findings.push(Finding::new(
+                        Code::InvalidGlob,
+                        at(v),
+                        format!("invalid glob `{pattern}` in tailnet {name}'s {key}: {}", e.kind()),
+                        GLOB_HELP,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `consoleLink`: an `https://` URL, as the admin console links to it.
+fn console_link(doc: &Document, findings: &mut Vec<Finding>) {
+    let Some(v) = field(&doc.tree, "consoleLink") else { return };
+    let Some(link) = v.as_str() else { return };
+    let ok = link.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    });
+    if !ok {
+        findings.push(Finding::new(
+            Code::InvalidValue,
+            Location::new(&doc.file, v.span.clone()),
+            format!("consoleLink {:?} is not an https:// URL", crate::model::text::one_line(&link)),
+            "write the repository's address, e.g. https://github.com/example/policies",
         ));
     }
 }

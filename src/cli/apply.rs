@@ -8,13 +8,66 @@ use tailgrant::load::Repository;
 use super::args::{ApiArgs, ApplyFormat, Common};
 use super::{ExitStatus, err, fail, note, out};
 
+/// The credential variables; with `tailnets`, each also with `_<NAME>` appended.
+const CREDENTIALS: [&str; 4] = ["TS_API_KEY", "TS_OAUTH_ID", "TS_OAUTH_SECRET", "TS_ID_TOKEN"];
+
+/// Where a run's credentials come from: one tailnet's own variables, or the plain ones.
+/// `shared` is whether this run may use the plain ones: only a run for one tailnet may, so
+/// that no key is ever sent to two tailnets.
+fn credential_var(repo: &Repository, shared: bool) -> Result<impl Fn(&str) -> Option<String>, ExitStatus> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let suffix = repo.tailnet.as_deref().map(|n| n.to_ascii_uppercase().replace('-', "_"));
+    let own = suffix.clone().filter(|s| CREDENTIALS.iter().any(|k| get(&format!("{k}_{s}")).is_some()));
+    if let (Some(s), None, false) = (&suffix, &own, shared) {
+        let name = repo.tailnet.as_deref().unwrap_or_default();
+        return Err(fail(
+            ExitStatus::Usage,
+            format!(
+                "no credentials for tailnet {name}: with --all each tailnet has its own (TS_API_KEY_{s}, or TS_OAUTH_ID_{s} with TS_OAUTH_SECRET_{s} or TS_ID_TOKEN_{s}); the plain TS_API_KEY would be sent to every tailnet, so it is not used"
+            ),
+        ));
+    }
+    Ok(move |k: &str| match &own {
+        Some(s) => get(&format!("{k}_{s}")),
+        None => get(k),
+    })
+}
+
 /// A client from the flags, the environment's credentials and the repository's config.
-fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
-    let creds =
-        Credentials::from_env(|k| std::env::var(k).ok()).map_err(|e| fail(ExitStatus::Usage, format_args!("{e}")))?;
+fn client(repo: &Repository, api: &ApiArgs, common: &Common) -> Result<Client, ExitStatus> {
+    client_for(repo, api, common, true)
+}
+
+fn client_for(repo: &Repository, api: &ApiArgs, common: &Common, shared: bool) -> Result<Client, ExitStatus> {
+    let var = credential_var(repo, shared)?;
+    let creds = Credentials::from_env(&var).map_err(|e| {
+        let e = match repo.tailnet.as_deref() {
+            Some(n) => {
+                format!("{e} (tailnet {n}: its own variables end in _{})", n.to_ascii_uppercase().replace('-', "_"))
+            }
+            None => e.to_string(),
+        };
+        fail(ExitStatus::Usage, e)
+    })?;
+    // With `tailnets` the config names the tailnet (TS_TAILNET only selects the entry); the
+    // tailnet's own TS_API_URL_<NAME> wins over --api-url.
+    let (tailnet, base_url) = match repo.tailnet.as_deref() {
+        Some(n) => {
+            let url = std::env::var(format!("TS_API_URL_{}", n.to_ascii_uppercase().replace('-', "_"))).ok();
+            (repo.config.tailnet.clone(), url.filter(|u| !u.trim().is_empty()).unwrap_or_else(|| api.api_url.clone()))
+        }
+        None => (
+            common
+                .tailnet
+                .clone()
+                .or_else(|| std::env::var("TS_TAILNET").ok().filter(|t| !t.is_empty()))
+                .unwrap_or_else(|| repo.config.tailnet.clone()),
+            api.api_url.clone(),
+        ),
+    };
     let opts = apply::Options {
-        base_url: api.api_url.clone(),
-        tailnet: api.tailnet.clone().unwrap_or_else(|| repo.config.tailnet.clone()),
+        base_url,
+        tailnet,
         request_timeout: api.net.timeout,
         retry_budget: api.net.retry_budget,
         min_backoff: api.net.backoff,
@@ -27,7 +80,7 @@ fn client(repo: &Repository, api: &ApiArgs) -> Result<Client, ExitStatus> {
 /// The repository, a client for its tailnet and a runtime to drive it.
 fn connect(common: &Common, api: &ApiArgs) -> Result<(Repository, Client, tokio::runtime::Runtime), ExitStatus> {
     let repo = super::load(common)?;
-    let client = client(&repo, api)?;
+    let client = client(&repo, api, common)?;
     Ok((repo, client, runtime()?))
 }
 
@@ -58,16 +111,74 @@ fn api_failure(e: &ApiError, api: &ApiArgs) -> ExitStatus {
 }
 
 /// The live policy, for `diff --live`.
-pub fn fetch_live(repo: &Repository, api: &ApiArgs) -> Result<LivePolicy, ExitStatus> {
-    let client = client(repo, api)?;
+pub fn fetch_live(repo: &Repository, api: &ApiArgs, common: &Common) -> Result<LivePolicy, ExitStatus> {
+    let client = client(repo, api, common)?;
     runtime()?.block_on(client.policy()).map_err(|e| api_failure(&e, api))
 }
 
-pub fn run(common: &Common, api: &ApiArgs, opts: ApplyOptions, format: ApplyFormat) -> ExitStatus {
+/// `tailgrant apply`: one tailnet; with several `tailnets`, the one --tailnet names, or with
+/// --all each in turn, each reported, the exit status the worst of them.
+pub fn run_all(common: &Common, api: &ApiArgs, opts: ApplyOptions, all: bool, format: ApplyFormat) -> ExitStatus {
+    let tailnets = Repository::tailnets(&common.dir);
+    if !all && tailnets.len() > 1 {
+        match super::selected_tailnet(common) {
+            Err(s) => return s,
+            Ok(None) => {
+                let names: Vec<&str> = tailnets.iter().map(|(n, _)| n.as_str()).collect();
+                return fail(
+                    ExitStatus::Usage,
+                    format!(
+                        "apply changes one tailnet at a time: name it with --tailnet NAME ({}), or apply each in turn with --all",
+                        names.join(", ")
+                    ),
+                );
+            }
+            Ok(Some(_)) => {}
+        }
+    }
+    if !all || tailnets.is_empty() {
+        if all {
+            note("note: --all: tailgrant.hujson runs one tailnet\n");
+        }
+        return run(common, api, opts, format, None);
+    }
+    if std::env::var("TS_TAILNET").is_ok_and(|t| !t.trim().is_empty()) {
+        return fail(
+            ExitStatus::Usage,
+            "--all applies every tailnet, but TS_TAILNET binds this environment to one; run --tailnet NAME in each tailnet's environment, or unset TS_TAILNET",
+        );
+    }
+    let mut worst = ExitStatus::Clean;
+    let mut results = Vec::new();
+    for (name, api_name) in &tailnets {
+        note(&format!("tailgrant: tailnet {name} ({api_name})\n"));
+        let one = Common { tailnet: Some(name.clone()), ..common.clone() };
+        let status = run(&one, api, opts, format, Some(name));
+        worst = worst.max_with(status);
+        results.push(format!("tailnet {name} ({api_name}): {}", outcome(status)));
+    }
+    out(&format!("{}\n", results.join("\n")));
+    worst
+}
+
+fn outcome(s: ExitStatus) -> &'static str {
+    match s {
+        ExitStatus::Clean => "applied (or nothing to change)",
+        ExitStatus::Findings => "not applied: findings",
+        ExitStatus::Usage => "not applied: usage error or unreadable input",
+        ExitStatus::Api => "API or network failure",
+        ExitStatus::Refused => "refused: drift or a change made meanwhile",
+    }
+}
+
+fn run(common: &Common, api: &ApiArgs, opts: ApplyOptions, format: ApplyFormat, of_all: Option<&str>) -> ExitStatus {
     if common.at.is_some() && !opts.dry_run {
         return fail(ExitStatus::Usage, "apply renders at now; --at is only for rehearsals with --dry-run");
     }
-    let (mut repo, client, rt) = match connect(common, api) {
+    let (mut repo, client, rt) = match super::load(common).and_then(|repo| {
+        let client = client_for(&repo, api, common, of_all.is_none())?;
+        Ok((repo, client, runtime()?))
+    }) {
         Ok(x) => x,
         Err(s) => return s,
     };

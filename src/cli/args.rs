@@ -23,7 +23,9 @@ macro_rules! credentials {
   TS_ID_TOKEN      an OIDC token for workload identity, with TS_OAUTH_ID
   TS_TAILNET       the tailnet (as --tailnet); default: `tailnet` in tailgrant.hujson, else -
   TS_API_URL       the API's address (as --api-url); default: https://api.tailscale.com
-Two kinds of credentials at once is a usage error (exit 2)."
+Two kinds of credentials at once is a usage error (exit 2). With `tailnets`, the same names
+with _<NAME> appended (TS_API_KEY_PROD, TS_API_URL_PROD) are that tailnet's own and win; the
+plain names serve one --tailnet run only, never --all."
     };
 }
 
@@ -64,6 +66,11 @@ pub struct DirArg {
     /// The policies directory (holds policy.hujson, tailgrant.hujson, grants/, teams/).
     #[arg(long, default_value = "policies", env = "TAILGRANT_DIR")]
     pub dir: PathBuf,
+    /// With `tailnets` in tailgrant.hujson: which of them (check without it checks all).
+    /// Without: the tailnet for the API, `-` (the credentials' own), its ID or name; default
+    /// `tailnet` in tailgrant.hujson. TS_TAILNET, when set, must agree.
+    #[arg(long, value_name = "NAME")]
+    pub tailnet: Option<String>,
 }
 
 /// The policies directory and the instant, for commands where time matters.
@@ -75,6 +82,11 @@ pub struct Common {
     /// The instant to evaluate at, RFC 3339 (e.g. 2026-11-23T09:00:00Z). Default: now.
     #[arg(long, value_parser = parse_at)]
     pub at: Option<Timestamp>,
+    /// With `tailnets` in tailgrant.hujson: which of them (check without it checks all).
+    /// Without: the tailnet for the API, `-` (the credentials' own), its ID or name; default
+    /// `tailnet` in tailgrant.hujson. TS_TAILNET, when set, must agree.
+    #[arg(long, value_name = "NAME")]
+    pub tailnet: Option<String>,
 }
 
 impl Common {
@@ -85,7 +97,7 @@ impl Common {
 
 impl From<DirArg> for Common {
     fn from(d: DirArg) -> Common {
-        Common { dir: d.dir, at: None }
+        Common { dir: d.dir, at: None, tailnet: d.tailnet }
     }
 }
 
@@ -156,6 +168,10 @@ pub enum Command {
         /// apply, and fix what someone else changed (a scheduled job runs this now and then).
         #[arg(long)]
         reconcile: bool,
+        /// With several `tailnets`: apply each in turn, each with its own credentials
+        /// (TS_API_KEY_<NAME>, ...), and report each.
+        #[arg(long, conflicts_with = "tailnet")]
+        all: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
         format: ApplyFormat,
@@ -437,10 +453,6 @@ pub struct ApiArgs {
     /// The Tailscale API's address.
     #[arg(long, env = "TS_API_URL", default_value = "https://api.tailscale.com")]
     pub api_url: String,
-    /// The tailnet: `-` (the credentials' own), its ID or legacy name. Default: `tailnet` in
-    /// tailgrant.hujson, else `-`.
-    #[arg(long, env = "TS_TAILNET")]
-    pub tailnet: Option<String>,
     #[command(flatten)]
     pub net: NetArgs,
 }

@@ -6,28 +6,95 @@ use tailgrant::report::{self, Format};
 
 use super::{ExitStatus, args::Common};
 
+/// With `tailnets`: which tailnets each fragment file lands in, so that a grant file's reach
+/// is plain in review (a file in several is marked).
+fn reach(repo: &tailgrant::load::Repository) -> String {
+    let mut s = String::new();
+    if repo.reach.is_empty() {
+        return s;
+    }
+    s.push_str("fragments land in:\n");
+    for (rel, lands) in &repo.reach {
+        let to = if lands.is_empty() { "NO TAILNET (TG012)".to_owned() } else { lands.join(", ") };
+        s.push_str(&format!("  {rel} -> {to}\n"));
+    }
+    s
+}
+
 pub fn run(common: &Common, format: Format) -> ExitStatus {
-    let repo = match super::load(common) {
+    let tailnets = tailgrant::load::Repository::tailnets(&common.dir);
+    let selected = match super::selected_tailnet(common) {
+        Ok(s) => s,
+        Err(s) => return s,
+    };
+    if tailnets.len() < 2 || selected.is_some() {
+        return one(common, format, selected.as_deref());
+    }
+    // Every tailnet in turn, each under its own heading (human) or key (json).
+    if matches!(format, Format::Junit | Format::Sarif) {
+        return super::fail(
+            ExitStatus::Usage,
+            "--format junit and sarif report one tailnet: name it with --tailnet NAME (a CI matrix runs each)",
+        );
+    }
+    let mut worst = ExitStatus::Clean;
+    let mut json = serde_json::Map::new();
+    for (name, api) in &tailnets {
+        if matches!(format, Format::Human | Format::Github) {
+            super::out(&format!("── tailnet {name} ({}) ──\n", tailgrant::model::text::one_line(api)));
+        }
+        let status = match super::load_tailnet(common, Some(name)) {
+            Ok(repo) => {
+                let report = tailgrant::pipeline::check(&repo, common.at());
+                if matches!(format, Format::Json) {
+                    let one: serde_json::Value =
+                        serde_json::from_str(&report::json::render(&report)).unwrap_or_default();
+                    json.insert(name.clone(), one);
+                } else {
+                    print(&repo, &report, format);
+                }
+                super::status_of(&report)
+            }
+            Err(s) => s,
+        };
+        worst = worst.max_with(status);
+    }
+    if matches!(format, Format::Json) {
+        let all = serde_json::json!({ "tailnets": json });
+        super::out(&(serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"));
+    }
+    worst
+}
+
+/// One tailnet (or the only one): as `check` has always printed.
+fn one(common: &Common, format: Format, tailnet: Option<&str>) -> ExitStatus {
+    let repo = match super::load_tailnet(common, tailnet) {
         Ok(r) => r,
         Err(s) => return s,
     };
     let report = tailgrant::pipeline::check(&repo, common.at());
+    print(&repo, &report, format);
+    super::status_of(&report)
+}
+
+fn print(repo: &tailgrant::load::Repository, report: &tailgrant::pipeline::Report, format: Format) {
     // --quiet keeps the errors and the summary; machine formats always hold everything.
     let shown: Vec<_> = report.findings.iter().filter(|f| f.is_error() || !super::quiet()).cloned().collect();
     match format {
         Format::Human => {
             let color = super::color(std::io::stdout().is_terminal());
             let mut text = report::human::findings(&shown, |p| repo.source(p), color);
-            text.push_str(&report::human::summary(&report));
+            text.push_str(&report::human::summary(report));
+            text.push_str(&reach(repo));
             super::out(&text);
         }
-        Format::Json => super::out(&report::json::render(&report)),
+        Format::Json => super::out(&report::json::render(report)),
         Format::Sarif => super::out(&report::sarif::render(&report.findings)),
-        Format::Junit => super::out(&report::junit::render(&report)),
+        Format::Junit => super::out(&report::junit::render(report)),
         Format::Github => {
             super::out(&report::github::render(&shown));
-            super::out(&report::human::summary(&report));
+            super::out(&report::human::summary(report));
+            super::out(&reach(repo));
         }
     }
-    super::status_of(&report)
 }

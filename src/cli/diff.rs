@@ -32,7 +32,7 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
     // file given, or the live policy (rather than the temporary copy they are read from).
     let (old_dir, old_name) = match against {
         Against::Live => {
-            let live = match super::apply::fetch_live(&new, api) {
+            let live = match super::apply::fetch_live(&new, api, common) {
                 Ok(l) => l,
                 Err(status) => return status,
             };
@@ -74,7 +74,9 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
             },
         },
     };
-    let old = match Repository::load(&old_dir) {
+    // The other side as the same tailnet sees it, when it runs several.
+    let tailnet = new.tailnet.as_deref().filter(|_| !Repository::tailnets(&old_dir).is_empty());
+    let old = match Repository::load_tailnet(&old_dir, tailnet) {
         Ok(r) => r,
         Err(e) => return fail(&format!("the other side does not load: {e}")),
     };
@@ -114,6 +116,7 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
     if live && !matches!(format, DiffFormat::Json) {
         d.cap();
     }
+    super::out(&reach(&new, &d, format));
     super::out(&match format {
         DiffFormat::Human => tailgrant::report::diff::human(&d),
         DiffFormat::Markdown => tailgrant::report::diff::markdown(&d),
@@ -133,6 +136,42 @@ pub fn run(common: &Common, against: Against, format: DiffFormat, api: &ApiArgs)
                     p.code, p.file, p.line
                 ),
             )
+        }
+    }
+}
+
+/// With several tailnets: which one this diff is of, and every tailnet each changed file lands
+/// in, so that a grant file's reach is plain in review.
+fn reach(new: &Repository, d: &tailgrant::diff::PolicyDiff, format: DiffFormat) -> String {
+    use tailgrant::report::markdown::code;
+    let Some(name) = new.tailnet.as_deref().filter(|_| !new.reach.is_empty()) else { return String::new() };
+    let api = tailgrant::model::text::one_line(&new.config.tailnet);
+    let lands = |path: &str| {
+        new.reach
+            .iter()
+            .find(|(rel, _)| rel == path || tailgrant::load::display_path(&new.dir, rel) == path)
+            .map(|(_, t)| if t.is_empty() { "no tailnet (TG012)".into() } else { t.join(", ") })
+            .unwrap_or_else(|| "no tailnet (not in the repository now)".into())
+    };
+    match format {
+        DiffFormat::Json => String::new(),
+        DiffFormat::Markdown => {
+            let mut s = format!("**Tailnet {}** ({})\n\n", code(name), code(&api));
+            if !d.files.is_empty() {
+                s.push_str("| grant file | lands in |\n| --- | --- |\n");
+                for f in &d.files {
+                    s.push_str(&format!("| {} | {} |\n", code(&f.path), lands(&f.path)));
+                }
+                s.push('\n');
+            }
+            s
+        }
+        DiffFormat::Human => {
+            let mut s = format!("tailnet {name} ({api})\n");
+            for f in &d.files {
+                s.push_str(&format!("  {} -> {}\n", f.path, lands(&f.path)));
+            }
+            s
         }
     }
 }

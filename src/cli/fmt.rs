@@ -91,13 +91,27 @@ pub fn run(common: &Common, check: bool, files: &[PathBuf]) -> ExitStatus {
 /// The config, the base and every fragment the config's globs match. Files that lead outside
 /// the policies directory are left out, with the finding that says so (they are never read).
 fn default_files(dir: &Path) -> Result<(Vec<PathBuf>, bool), ExitStatus> {
-    let repo = super::load(&Common { dir: dir.to_path_buf(), at: None })?;
+    // The repository as a whole: with several tailnets, every one's base and fragments.
+    let repo = super::load_tailnet(&Common { dir: dir.to_path_buf(), at: None, tailnet: None }, None)?;
     let root = dir.canonicalize().ok();
     let mut refused = Vec::new();
     let mut out = Vec::new();
-    let base = repo.config.base.clone();
-    for rel in [load::CONFIG_FILE, base.as_str()] {
-        if rel == load::CONFIG_FILE && !dir.join(rel).is_file() {
+    let whole = load::Repository::tailnets(dir);
+    let mut bases: Vec<String> = Vec::new();
+    if whole.is_empty() || dir.join(&repo.config.base).is_file() {
+        bases.push(repo.config.base.clone());
+    }
+    for (name, _) in &whole {
+        if let Ok(r) = load::Repository::load_tailnet(dir, Some(name))
+            && !bases.contains(&r.config.base)
+        {
+            bases.push(r.config.base.clone());
+        }
+    }
+    let mut named: Vec<&str> = vec![load::CONFIG_FILE];
+    named.extend(bases.iter().map(String::as_str));
+    for rel in &named {
+        if *rel == load::CONFIG_FILE && !dir.join(rel).is_file() {
             continue;
         }
         match load::outside(dir, root.as_deref(), rel) {
@@ -105,7 +119,12 @@ fn default_files(dir: &Path) -> Result<(Vec<PathBuf>, bool), ExitStatus> {
             None => out.push(dir.join(rel)),
         }
     }
-    for rel in load::discover(dir, &repo.config, &[load::CONFIG_FILE, &base], &mut refused) {
+    let rels = if repo.reach.is_empty() {
+        load::discover(dir, &repo.config, &named, &mut refused)
+    } else {
+        repo.reach.iter().map(|(rel, _)| rel.clone()).collect()
+    };
+    for rel in rels {
         out.push(dir.join(rel));
     }
     let color = super::stderr_color();

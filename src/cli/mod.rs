@@ -66,6 +66,19 @@ impl From<ExitStatus> for ExitCode {
 
 pub fn run(cli: Cli) -> ExitStatus {
     let _ = STYLE.set(Style { color: cli.color, quiet: cli.quiet });
+    // These read the repository's history or its pull requests as a whole, not one tailnet:
+    // a --tailnet they would ignore is refused rather than seeming to narrow them.
+    if let Command::Audit { common, .. }
+    | Command::Approvals { common, .. }
+    | Command::Request { common, .. }
+    | Command::Remind { common, .. } = &cli.command
+        && common.tailnet.is_some()
+    {
+        return fail(
+            ExitStatus::Usage,
+            "this command works on the repository's grant files as a whole, whichever tailnets they land in; drop --tailnet",
+        );
+    }
     match cli.command {
         Command::Check { common, format } => check::run(&common, format.into()),
         Command::Render { common, output } => render::run(&common, output.as_deref()),
@@ -79,8 +92,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             audit::run(&common, &query, format, output.as_deref())
         }
         Command::Prune { common, delete } => prune::run(&common, delete),
-        Command::Apply { common, dry_run, force, reconcile, format, api } => {
-            apply::run(&common, &api, tailgrant::apply::ApplyOptions { dry_run, force, reconcile }, format)
+        Command::Apply { common, dry_run, force, reconcile, all, format, api } => {
+            apply::run_all(&common, &api, tailgrant::apply::ApplyOptions { dry_run, force, reconcile }, all, format)
         }
         Command::Status { common, format, api } => apply::status(&common, &api, format),
         Command::Import { common, output, api } => apply::import(&common.into(), &api, output.as_deref()),
@@ -173,10 +186,66 @@ pub fn stderr_color() -> bool {
     color(std::io::stderr().is_terminal())
 }
 
-/// Loads the repository or explains why not (exit 2), with what to do about it.
+/// Which of the config's `tailnets` `--tailnet` (or TS_TAILNET) names: `Ok(None)` without
+/// `tailnets`, or when neither names one. Both set and naming different tailnets is a usage
+/// error: that environment's credentials are for another tailnet.
+pub fn selected_tailnet(common: &args::Common) -> Result<Option<String>, ExitStatus> {
+    let tailnets = tailgrant::load::Repository::tailnets(&common.dir);
+    if tailnets.is_empty() {
+        return Ok(None);
+    }
+    let resolve = |given: &str| {
+        tailnets.iter().find(|(name, api)| name == given || api.eq_ignore_ascii_case(given)).map(|(n, _)| n.clone())
+    };
+    let names = || tailnets.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let env = std::env::var("TS_TAILNET").ok().filter(|t| !t.trim().is_empty());
+    let shown = |s: &str| tailgrant::model::text::one_line(s).into_owned();
+    let flag = match &common.tailnet {
+        Some(f) => Some(resolve(f).ok_or_else(|| {
+            fail(
+                ExitStatus::Usage,
+                format!("there is no tailnet {} in tailgrant.hujson's `tailnets`; name one of: {}", shown(f), names()),
+            )
+        })?),
+        None => None,
+    };
+    let from_env = match &env {
+        Some(e) => Some(resolve(e).ok_or_else(|| {
+            fail(ExitStatus::Usage, format!("TS_TAILNET is {}, which is none of tailgrant.hujson's `tailnets` ({}); this environment is for another tailnet", shown(e), names()))
+        })?),
+        None => None,
+    };
+    match (flag, from_env) {
+        (Some(f), Some(e)) if f != e => Err(fail(
+            ExitStatus::Usage,
+            format!(
+                "--tailnet is {f} but TS_TAILNET is {e}: this environment's credentials are for another tailnet; run in {f}'s environment"
+            ),
+        )),
+        (f, e) => Ok(f.or(e)),
+    }
+}
+
+/// Loads the repository or explains why not (exit 2), with what to do about it. With several
+/// `tailnets` it takes `--tailnet NAME`.
 pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitStatus> {
+    let tailnet = selected_tailnet(common)?;
+    let count = tailgrant::load::Repository::tailnets(&common.dir).len();
+    if tailnet.is_none() && count > 1 {
+        let names: Vec<String> =
+            tailgrant::load::Repository::tailnets(&common.dir).into_iter().map(|(n, _)| n).collect();
+        return Err(fail(
+            ExitStatus::Usage,
+            format!("tailgrant.hujson runs {count} tailnets; name one with --tailnet NAME ({})", names.join(", ")),
+        ));
+    }
+    load_tailnet(common, tailnet.as_deref())
+}
+
+/// Loads the repository as `tailnet` (one of the config's `tailnets`) sees it.
+pub fn load_tailnet(common: &args::Common, tailnet: Option<&str>) -> Result<tailgrant::load::Repository, ExitStatus> {
     use tailgrant::load::LoadError;
-    tailgrant::load::Repository::load(&common.dir).map_err(|e| {
+    tailgrant::load::Repository::load_tailnet(&common.dir, tailnet).map_err(|e| {
         let next = match &e {
             LoadError::Dir { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 "; run tailgrant where the policies directory is, or name it with --dir DIR (or TAILGRANT_DIR)"

@@ -159,6 +159,15 @@ codes! {
     ///
     /// Bad: `{"match": "grant/**", ...}` when the files are under `grants/`
     UnusedGuardrail = "TG011", "unused-guardrail", Warning;
+    /// With `tailnets` in `tailgrant.hujson`: a fragment file that the top-level `fragments`
+    /// globs find lands in none of the tailnets, so it would be applied nowhere without a word.
+    ///
+    /// Bad: `grants/x.hujson` when the tailnets' globs are `prod/grants/**` and `staging/grants/**`
+    ///
+    /// Good: a glob in the `fragments` of each tailnet the file is meant for, e.g. `grants/**`
+    ///
+    /// Evidence (tailgrant): fail closed: a file in the repository is either applied or refused.
+    UnclaimedFragment = "TG012", "unclaimed-fragment", Error;
     /// A fragment adds members to a group that the base policy does not define. Fragments may
     /// only add people to existing groups, so that a pull request cannot invent a group that
     /// reviewers have never seen (set `allowNewGroups` in the config to permit it).

@@ -47,6 +47,12 @@ pub struct Repository {
     pub inventory: Option<crate::model::devices::Inventory>,
     /// The users file, when the config names one and it loads.
     pub directory: Option<crate::model::users::Directory>,
+    /// The one of the config's `tailnets` this was loaded for (its `base`, `fragments` and
+    /// `tailnet` are in `config`); `None` without `tailnets`.
+    pub tailnet: Option<String>,
+    /// With `tailnets`: every fragment file of the repository and the tailnets it lands in
+    /// (none: TG012), in path order, so that a file's reach is shown whichever tailnet runs.
+    pub reach: Vec<(String, Vec<String>)>,
     /// Display path to file, for [`Repository::source`].
     sources: OnceLock<HashMap<String, Place>>,
 }
@@ -100,8 +106,27 @@ impl Repository {
         found.filter(|f| f.path == path)
     }
 
-    /// Loads the policies directory `dir`. Fails only when `dir` itself is unusable.
+    /// Loads the policies directory `dir`. Fails only when `dir` itself is unusable. With
+    /// several `tailnets` this is the top-level config's view; name one with
+    /// [`Repository::load_tailnet`].
     pub fn load(dir: &Path) -> Result<Repository, LoadError> {
+        Self::load_tailnet(dir, None)
+    }
+
+    /// The config's `tailnets`, in the order written, each with its name for the API (empty
+    /// without them, or when the config does not load).
+    pub fn tailnets(dir: &Path) -> Vec<(String, String)> {
+        let mut findings = Vec::new();
+        let root = dir.canonicalize().ok();
+        read_named(dir, root.as_deref(), CONFIG_FILE, Wanted::Config, &mut findings, &mut Vec::new())
+            .and_then(|doc| crate::model::decode::decode::<Config>(&doc, shape::CONFIG, &mut findings))
+            .map(|c| c.tailnets.iter().map(|(n, t)| (n.clone(), t.tailnet.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Loads `dir` as one of its config's `tailnets` sees it: that tailnet's base, fragments
+    /// and API name. `None` with exactly one tailnet configured picks it.
+    pub fn load_tailnet(dir: &Path, tailnet: Option<&str>) -> Result<Repository, LoadError> {
         let meta = std::fs::metadata(dir).map_err(|source| LoadError::Dir { path: dir.to_path_buf(), source })?;
         if !meta.is_dir() {
             return Err(LoadError::NotADir(dir.to_path_buf()));
@@ -119,7 +144,24 @@ impl Repository {
             }
             None => Config::default(),
         };
+        let whole = config;
+        let only = (whole.tailnets.len() == 1).then(|| whole.tailnets.keys().next().cloned()).flatten();
+        let selected = tailnet.map(str::to_owned).or(only);
+        let config = match &selected {
+            None => whole.clone(),
+            Some(name) => whole.for_tailnet(name).ok_or_else(|| LoadError::UnknownTailnet {
+                name: crate::model::text::one_line(name).into_owned(),
+                known: whole.tailnets.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?,
+        };
         let base_rel = normalize_rel(&config.base);
+        // No base is ever a fragment, whichever tailnet it is the base of.
+        let bases: Vec<String> = std::iter::once(normalize_rel(&whole.base))
+            .chain(whole.tailnets.values().map(|t| normalize_rel(&t.base)))
+            .collect();
+        let mut skip: Vec<&str> = vec![CONFIG_FILE];
+        skip.extend(bases.iter().map(String::as_str));
+        let reach = if whole.tailnets.is_empty() { Vec::new() } else { reach(dir, &whole, &skip, &mut findings) };
         // The base is one large file: it loads while the fragments do. Findings keep the order
         // of a sequential load: base, then discovery, then fragments.
         let (mut for_base, mut for_fragments) = (Loaded::default(), Loaded::default());
@@ -139,7 +181,7 @@ impl Repository {
                 (base, policy)
             },
             || {
-                let rels = discover(dir, &config, &[CONFIG_FILE, &base_rel], &mut for_fragments.findings);
+                let rels = discover(dir, &config, &skip, &mut for_fragments.findings);
                 load_fragments(dir, &rels)
             },
         );
@@ -186,9 +228,51 @@ impl Repository {
             config_doc,
             inventory,
             directory,
+            tailnet: selected,
+            reach,
             sources: OnceLock::new(),
         })
     }
+}
+
+/// Every fragment file that the top-level `fragments` or any tailnet's globs find, with the
+/// tailnets it lands in. A file the top-level globs find that lands in none is a finding:
+/// it would otherwise be left out of every tailnet without a word.
+fn reach(dir: &Path, whole: &Config, skip: &[&str], findings: &mut Vec<Finding>) -> Vec<(String, Vec<String>)> {
+    let per: Vec<(&String, FragmentPaths)> = whole
+        .tailnets
+        .iter()
+        .filter_map(|(name, _)| Some((name, FragmentPaths::new(&whole.for_tailnet(name)?))))
+        .collect();
+    let mut any = whole.clone();
+    any.fragments =
+        whole.fragments.iter().chain(whole.tailnets.values().flat_map(|t| t.fragments.iter())).cloned().collect();
+    // A file a tailnet's own globs find counts even when the top-level `exclude` would drop it.
+    any.exclude = Vec::new();
+    let top = FragmentPaths::new(whole);
+    // Discovery's findings (unsafe names, symlinks) are reported by the tailnet's own load.
+    let rels = discover(dir, &any, skip, &mut Vec::new());
+    let mut out = Vec::with_capacity(rels.len());
+    for rel in rels {
+        let lands: Vec<String> = per.iter().filter(|(_, p)| p.matches(&rel)).map(|(n, _)| (*n).clone()).collect();
+        if lands.is_empty() {
+            if !top.matches(&rel) {
+                continue;
+            }
+            let shown = display_path(dir, &rel);
+            findings.push(Finding::new(
+                Code::UnclaimedFragment,
+                Location::file(&shown),
+                format!(
+                    "{shown} lands in none of the tailnets ({}): it is applied nowhere",
+                    whole.tailnets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                "add a glob that matches it to the `fragments` of the tailnets it is for, or move or remove the file",
+            ));
+        }
+        out.push((rel, lands));
+    }
+    out
 }
 
 /// What loading a run of fragment files produced.
@@ -230,6 +314,8 @@ pub enum LoadError {
     Dir { path: PathBuf, source: std::io::Error },
     #[error("{} is not a directory; --dir takes the directory that holds policy.hujson", .0.display())]
     NotADir(PathBuf),
+    #[error("there is no tailnet {name} in tailgrant.hujson's `tailnets`; name one of: {known}")]
+    UnknownTailnet { name: String, known: String },
 }
 
 /// Joins the directory and a relative path into the path users see.

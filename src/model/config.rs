@@ -64,6 +64,46 @@ pub struct Config {
     /// What `tailgrant approvals` requires besides an approval from every approver a changed
     /// grant file names.
     pub approvals: ApprovalPolicy,
+    /// A URL (the repository): `apply` keeps the tailnet's admin-console policy editor locked
+    /// (`aclsExternallyManagedOn`) and pointing at it (`aclsExternalLink`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_link: Option<String>,
+    /// Several tailnets from one repository, by a short name of ours (`prod`, `staging`): each
+    /// with its own tailnet, base policy and fragment globs. Commands take `--tailnet NAME`.
+    /// Absent: one tailnet, from `tailnet`, `base` and `fragments` above.
+    #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub tailnets: indexmap::IndexMap<String, TailnetConfig>,
+}
+
+/// One of several tailnets run from this repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TailnetConfig {
+    /// The tailnet's name for the API (its ID or name; not `-`, so that credentials for
+    /// another tailnet are refused by the control plane rather than used).
+    pub tailnet: String,
+    /// Its base policy file, relative to the policies directory.
+    pub base: String,
+    /// Globs of the fragment files that land in this tailnet. A file may land in several.
+    pub fragments: Vec<String>,
+    /// Globs of files these globs match but that are not fragments (besides the top-level
+    /// `exclude`, which holds for every tailnet).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+impl Config {
+    /// The config as seen by one of its `tailnets`: that tailnet's name, base and fragments.
+    pub fn for_tailnet(&self, name: &str) -> Option<Config> {
+        let t = self.tailnets.get(name)?;
+        let mut c = self.clone();
+        c.tailnet = t.tailnet.clone();
+        c.base = t.base.clone();
+        c.fragments = t.fragments.clone();
+        // The top-level `exclude` holds for every tailnet; a tailnet's own adds to it.
+        c.exclude = self.exclude.iter().chain(&t.exclude).cloned().collect();
+        Some(c)
+    }
 }
 
 /// A person's accounts on the forges (user names, as in `@name`).
@@ -120,6 +160,8 @@ impl Default for Config {
             owners: indexmap::IndexMap::new(),
             people: indexmap::IndexMap::new(),
             approvals: ApprovalPolicy::default(),
+            console_link: None,
+            tailnets: indexmap::IndexMap::new(),
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod policy;
 pub mod rule;
 pub mod shape;
 
-pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, WidestPrefix};
+pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, TailnetConfig, WidestPrefix};
 pub use fragment::{Fragment, PostureAttribute, Status};
 pub use policy::Policy;
 pub mod decode;

@@ -181,7 +181,13 @@ pub const CONFIG: Shape = Shape::Fields(&[
     ("owners", Shape::Map(&STRINGS)),
     ("people", Shape::Map(&ACCOUNTS)),
     ("approvals", APPROVALS),
+    ("consoleLink", Shape::Any),
+    ("tailnets", Shape::Map(&TAILNET)),
 ]);
+
+/// One entry of the config's `tailnets`.
+pub const TAILNET: Shape =
+    Shape::Fields(&[("tailnet", Shape::Any), ("base", Shape::Any), ("fragments", STRINGS), ("exclude", STRINGS)]);
 
 pub const ACCOUNTS: Shape = Shape::Fields(&[("github", Shape::Any), ("gitlab", Shape::Any)]);
 

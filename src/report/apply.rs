@@ -40,6 +40,14 @@ pub fn summary(a: &Applied) -> String {
         }
     }
     s.push_str(&super::status::gates(&a.gates, a.dry_run));
+    if let Some(c) = &a.console {
+        let link = crate::model::text::one_line(&c.link);
+        if c.sent.is_empty() {
+            s.push_str(&format!("admin console: locked, pointing at {link} (unchanged)\n"));
+        } else {
+            s.push_str(&format!("admin console: {verb}set {} (locked, pointing at {link})\n", c.sent.join(", ")));
+        }
+    }
     s
 }
 

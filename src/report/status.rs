@@ -58,6 +58,13 @@ pub fn human(s: &Status) -> String {
         _ if s.policy_current => "policy: what the repository renders now\n",
         _ => "policy: written by tailgrant, but not what the repository renders now: apply is due\n",
     });
+    match s.console.as_ref().map(|c| (c, c.problem())) {
+        Some((_, Some(problem))) => out.push_str(&format!("warning: {problem}\n")),
+        Some((c, None)) => {
+            out.push_str(&format!("admin console: locked, pointing at {}\n", crate::model::text::one_line(&c.link)))
+        }
+        None => {}
+    }
     for p in &s.live_past_expiry {
         out.push_str(&fragment_line(p, "LIVE PAST ITS EXPIRY"));
     }

@@ -8,3 +8,4 @@ mod posture_mode;
 mod scenarios;
 mod soak;
 mod support;
+mod tailnets;
