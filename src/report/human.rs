@@ -67,13 +67,21 @@ pub fn finding(f: &Finding, source: Option<&SourceFile>, color: bool) -> String 
 }
 
 /// Every finding, each followed by a blank line, quoting the file `source` gives for its path.
-pub fn findings<'a>(findings: &[Finding], source: impl Fn(&str) -> Option<&'a SourceFile>, color: bool) -> String {
-    let mut text = String::new();
-    for f in findings {
-        text.push_str(&finding(f, source(&f.location.file), color));
-        text.push('\n');
-    }
-    text
+/// Rendered across cores in chunks (each finding is laid out on its own), joined in order.
+pub fn findings<'a>(
+    findings: &[Finding],
+    source: impl Fn(&str) -> Option<&'a SourceFile> + Sync,
+    color: bool,
+) -> String {
+    crate::parallel::par_chunks_ref(findings, |chunk| {
+        let mut text = String::new();
+        for f in chunk {
+            text.push_str(&finding(f, source(&f.location.file), color));
+            text.push('\n');
+        }
+        text
+    })
+    .concat()
 }
 
 /// Lines longer than this are not quoted (a minified or generated file would flood the
