@@ -539,44 +539,47 @@ impl Client {
         a.etag(what)
     }
 
-    /// `GET /devices`; any envelope but `{"devices": [...]}` is an error.
-    pub async fn devices(&self) -> Result<Vec<Device>, ApiError> {
-        let what = "listing devices";
-        let url = self.tailnet_url("devices");
-        let expected = "200 with {\"devices\": [...]} as JSON";
+    /// A `GET` of the tailnet's `path` that must answer 200 with JSON of type `T` (any other
+    /// envelope is an error); a refusal names `scope`.
+    async fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        path: &str,
+        scope: &'static str,
+        expected: &str,
+    ) -> Result<T, ApiError> {
+        let url = self.tailnet_url(path);
         let a = self.send(what, true, |h| h.get(&url)).await?;
         if a.status != StatusCode::OK {
-            return Err(Self::refuse(what, "devices:core:read", &a, expected));
+            return Err(Self::refuse(what, scope, &a, expected));
         }
+        a.object::<T>(what, expected)
+    }
+
+    /// `GET /devices`; any envelope but `{"devices": [...]}` is an error.
+    pub async fn devices(&self) -> Result<Vec<Device>, ApiError> {
         #[derive(Deserialize)]
         struct Envelope {
             devices: Vec<Device>,
         }
-        a.object::<Envelope>(what, expected).map(|e| e.devices)
+        let expected = "200 with {\"devices\": [...]} as JSON";
+        self.list::<Envelope>("listing devices", "devices", "devices:core:read", expected).await.map(|e| e.devices)
     }
 
     /// `GET /tailnet/{tailnet}/devices`, as the devices file keeps them (`tailgrant snapshot`).
     pub async fn device_records(&self) -> Result<Vec<crate::model::devices::DeviceRecord>, ApiError> {
-        let what = "listing devices";
-        let url = self.tailnet_url("devices");
         let expected = "200 with {\"devices\": [...]} as JSON";
-        let a = self.send(what, true, |h| h.get(&url)).await?;
-        if a.status != StatusCode::OK {
-            return Err(Self::refuse(what, "devices:core:read", &a, expected));
-        }
-        a.object::<crate::model::devices::DeviceList>(what, expected).map(|e| e.devices)
+        self.list::<crate::model::devices::DeviceList>("listing devices", "devices", "devices:core:read", expected)
+            .await
+            .map(|e| e.devices)
     }
 
     /// `GET /tailnet/{tailnet}/users`: who is a member, shared in, holds a role.
     pub async fn users(&self) -> Result<Vec<crate::model::users::UserRecord>, ApiError> {
-        let what = "listing users";
-        let url = self.tailnet_url("users");
         let expected = "200 with {\"users\": [...]} as JSON";
-        let a = self.send(what, true, |h| h.get(&url)).await?;
-        if a.status != StatusCode::OK {
-            return Err(Self::refuse(what, "users:read", &a, expected));
-        }
-        a.object::<crate::model::users::UserList>(what, expected).map(|e| e.users)
+        self.list::<crate::model::users::UserList>("listing users", "users", "users:read", expected)
+            .await
+            .map(|e| e.users)
     }
 
     /// `GET /device/{id}/attributes`.
