@@ -47,20 +47,7 @@ pub fn table(a: &Access) -> String {
             out.push_str("  none\n\n");
             continue;
         }
-        let mut widths = HEADER.map(|h| h.chars().count());
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
-            format!("  {}\n", padded.join("  ").trim_end())
-        };
-        out.push_str(&line(&HEADER.map(String::from)));
-        for r in &rows {
-            out.push_str(&line(r));
-        }
+        out.push_str(&super::columns(&HEADER, &rows));
         out.push('\n');
     }
     out

@@ -200,20 +200,7 @@ pub fn table(a: &Audit) -> String {
     if rows.is_empty() {
         out.push_str("  no grant files\n");
     } else {
-        let mut widths = HEADER.map(|h| h.chars().count());
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
-            format!("  {}\n", padded.join("  ").trim_end())
-        };
-        out.push_str(&line(&HEADER.map(String::from)));
-        for r in &rows {
-            out.push_str(&line(r));
-        }
+        out.push_str(&super::columns(&HEADER, &rows));
     }
     out.push_str(&format!("\n{}\n", summary_text(a)));
     let problems = problems(a);

@@ -51,3 +51,23 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     }
     vec![("audit.schema.json", pretty(audit))]
 }
+
+/// A table for a terminal: `header` and `rows` in columns padded to their widest cell (in
+/// characters), two spaces apart and indented by two, no trailing spaces.
+pub(crate) fn columns<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let padded: Vec<String> = cells.zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        format!("  {}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(&mut header.iter().copied());
+    for r in rows {
+        out.push_str(&line(&mut r.iter().map(String::as_str)));
+    }
+    out
+}
