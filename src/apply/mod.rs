@@ -177,9 +177,12 @@ async fn apply_policy(
         HeaderState::Missing => !is_base(repo, &live.text),
         HeaderState::Edited { .. } => true,
     };
-    // A live copy that is the rendered file as Tailscale formats it (same ETag) is no drift,
-    // whatever its layout: nothing of it would be overwritten.
-    if drifted && !is_ours(&live, &rendered) && !opts.force {
+    // A live copy that is the rendered file as Tailscale formats it is no drift, whatever its
+    // layout: nothing of it would be overwritten. Decided from the text itself, not from the
+    // server's ETag, so that a server's word alone cannot wave an edit through.
+    let same_policy = live.text == rendered
+        || crate::parse::format_bytes(live.text.as_bytes()).is_ok_and(|f| f == rendered.as_bytes());
+    if drifted && !same_policy && !opts.force {
         return Err(ApplyError::Drift { live: live.text, rendered, state });
     }
 
