@@ -127,17 +127,29 @@ async fn verdict(
     if there.is_none() || there.as_deref() != here {
         return Ok(Some("whose head does not hold the file as it is now".into()));
     }
-    let Ok(mut base) = git.load(&m.base, &repo.dir) else {
+    let Ok(mut bases) = git.views(&m.base, &repo.dir) else {
         return Ok(Some(format!(
             "whose base commit {} is not in this clone (check out with the full history)",
             &m.base[..7]
         )));
     };
+    // Judged against this tailnet's base policy as that pull request's base revision had it.
+    let views = bases.iter().map(|b| (&b.tailnet, b.config.tailnet.as_str()));
+    let Some(base) = super::paired(views, &repo.tailnet, &repo.config.tailnet) else {
+        let name = repo.tailnet.as_deref().unwrap_or("the repository's tailnet");
+        return Ok(Some(format!(
+            "whose base revision does not run tailnet {name}, so no policy it did not write judged it"
+        )));
+    };
     let pr = gh.merged(client, m).await?;
-    let config = base.config.clone();
-    let changed = [f.doc.file.rel.clone()];
-    let judge = Judge { git, pr: &pr, config: &config, changed: &changed, at };
+    let config = bases[base].config.clone();
+    let watched = [
+        f.doc.file.rel.clone(),
+        crate::load::CONFIG_FILE.to_owned(),
+        repo.config.base.trim_start_matches("./").to_owned(),
+    ];
+    let judge = Judge { git, pr: &pr, config: &config, watched: &watched, at };
     let mut findings = Vec::new();
-    judge.file(f, repo, &mut base, &mut findings);
+    judge.file(f, &[(repo, base)], &mut bases, &mut findings);
     Ok(findings.iter().find(|x| x.is_error()).map(|x| format!("whose approvals do not verify: {}", x.message)))
 }

@@ -143,6 +143,9 @@ impl Verdict {
 #[serde(rename_all = "camelCase")]
 pub struct FileVerdict {
     pub file: String,
+    /// With `tailnets`: those it lands in (by the base's globs or the head's), each judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tailnets: Vec<String>,
     /// The approvers it names, each with whether their approval counts.
     pub approvers: Vec<ApproverVerdict>,
     /// Everyone (logins) whose approval of the head counts for it.
@@ -156,8 +159,15 @@ pub struct ApproverVerdict {
     pub approved: bool,
 }
 
-/// Judges the pull request of `ci` for the policies directory `dir`, at `at`.
-pub async fn verify(dir: &Path, ci: &Ci, opts: Options, at: Timestamp) -> Result<Verdict, ApprovalsError> {
+/// Judges the pull request of `ci` for the policies directory `dir`, at `at`; with `tailnet`
+/// (one of the config's `tailnets`), only the grant files that land in it.
+pub async fn verify(
+    dir: &Path,
+    ci: &Ci,
+    opts: Options,
+    at: Timestamp,
+    tailnet: Option<&str>,
+) -> Result<Verdict, ApprovalsError> {
     let git = Git::open(dir)?;
     let pr = match ci {
         Ci::GitHub(run) => {
@@ -172,55 +182,75 @@ pub async fn verify(dir: &Path, ci: &Ci, opts: Options, at: Timestamp) -> Result
             run.pull_request(&run.client(opts)?, &head).await?
         }
     };
-    let mut base = git.load(&pr.base, dir)?;
-    let head = git.load(&pr.head, dir)?;
-    // A file is a grant file by the base's globs or the head's: a pull request that widens the
-    // globs cannot slip a file past by it.
-    let (by_base, by_head) = (FragmentPaths::new(&base.config), FragmentPaths::new(&head.config));
-    let special = |rel: &str| {
-        rel == crate::load::CONFIG_FILE
-            || [&base.config.base, &head.config.base].iter().any(|b| b.trim_start_matches("./") == rel)
-    };
-    let changed: Vec<String> = git
-        .changed(&pr.base, &pr.head)?
-        .into_iter()
-        .filter(|rel| !special(rel) && (by_base.matches(rel) || by_head.matches(rel)))
-        .collect();
-    let config = base.config.clone();
-    let judge = Judge { git: &git, pr: &pr, config: &config, changed: &changed, at };
+    // Each side as every tailnet it runs sees it: a grant file is judged against the base
+    // policy of each tailnet it lands in, as the base revision has that policy.
+    let mut bases = git.views(&pr.base, dir)?;
+    let heads = git.views(&pr.head, dir)?;
+    let lands = Lands::new(&bases, &heads);
+    let diffed = git.changed(&pr.base, &pr.head)?;
+    let changed = lands.to_judge(&diffed, &heads);
+    let config = bases[0].config.clone();
+    let watched: Vec<String> = changed.iter().chain(&lands.special).cloned().collect();
+    let judge = Judge { git: &git, pr: &pr, config: &config, watched: &watched, at };
     let mut findings = Vec::new();
     let mut files = Vec::new();
     let mut sources = Vec::new();
     for rel in &changed {
         let shown = display_path(dir, rel);
-        match head.fragments.iter().find(|f| &f.doc.file.rel == rel) {
-            Some(f) => {
-                sources.push(f.doc.file.clone());
-                files.push(judge.file(f, &head, &mut base, &mut findings));
+        // The tailnets it lands in by the base's globs or the head's: a pull request that
+        // widens the globs cannot slip a file past by it.
+        let names: Vec<Option<String>> =
+            lands.names(rel).into_iter().filter(|n| tailnet.is_none_or(|t| n.as_deref() == Some(t))).collect();
+        if names.is_empty() {
+            continue;
+        }
+        let shown_names: Vec<String> = names.iter().flatten().cloned().collect();
+        let at_head = names.iter().find_map(|n| {
+            let h = heads.iter().find(|h| &h.tailnet == n)?;
+            h.fragments.iter().find(|f| &f.doc.file.rel == rel).map(|f| (f, h))
+        });
+        let Some((f, _)) = at_head else {
+            // It does not load at the head: its own findings say why, and nothing is approved.
+            let head = &heads[0];
+            sources.extend(head.rejected.iter().filter(|s| s.path == shown).cloned());
+            let own: Vec<Finding> = head.findings.iter().filter(|f| f.location.file == shown).cloned().collect();
+            if own.is_empty() {
+                // A grant file by the base revision's globs that the head's config no longer
+                // loads (an `exclude`, say): a later change to the globs would make it one
+                // again without any approval, so it is refused now.
+                findings.push(Finding::new(
+                    Code::ApprovalsUnbound,
+                    Location::file(&shown),
+                    format!("{shown} is a grant file by the base revision's `fragments` globs, but the head's config does not load it; its approvals cannot be judged"),
+                    "change the globs in their own pull request, without grant files in it",
+                ));
             }
-            None => {
-                // It does not load at the head: its own findings say why, and nothing is approved.
-                sources.extend(head.rejected.iter().filter(|s| s.path == shown).cloned());
-                let own: Vec<Finding> = head.findings.iter().filter(|f| f.location.file == shown).cloned().collect();
-                if own.is_empty() {
-                    // A grant file by the base's globs that the head's config no longer loads
-                    // (an `exclude`, say): a later change to the globs would make it one again
-                    // without any approval, so it is refused now.
-                    findings.push(Finding::new(
-                        Code::ApprovalsUnbound,
-                        Location::file(&shown),
-                        format!("{shown} is a grant file by the base revision's `fragments` globs, but the head's config does not load it; its approvals cannot be judged"),
-                        "change the globs in their own pull request, without grant files in it",
-                    ));
-                }
-                findings.extend(own);
-                files.push(FileVerdict { file: shown, approvers: Vec::new(), approved_by: Vec::new() });
+            findings.extend(own);
+            files.push(FileVerdict {
+                file: shown,
+                tailnets: shown_names,
+                approvers: Vec::new(),
+                approved_by: Vec::new(),
+            });
+            continue;
+        };
+        let mut pairs = Vec::new();
+        for n in &names {
+            let head = heads.iter().find(|h| &h.tailnet == n);
+            match (head, lands.paired(n)) {
+                (Some(h), Some(b)) => pairs.push((h, b)),
+                _ => findings.push(lands.unpaired(f, n.as_deref(), head.is_some())),
             }
         }
+        sources.push(f.doc.file.clone());
+        let mut verdict = judge.file(f, &pairs, &mut bases, &mut findings);
+        verdict.tailnets = shown_names;
+        files.push(verdict);
     }
     // The base's config decides everything here: if it does not load, nothing passes.
     let config_path = display_path(dir, crate::load::CONFIG_FILE);
     if !changed.is_empty() {
+        let base = &bases[0];
         findings.extend(base.findings.iter().filter(|f| f.location.file == config_path && f.is_error()).cloned());
         sources.extend(
             base.config_doc
@@ -241,12 +271,138 @@ pub async fn verify(dir: &Path, ci: &Ci, opts: Options, at: Timestamp) -> Result
     })
 }
 
+/// Which of the base revision's views (name, tailnet for the API) judges what the head's view
+/// `name` (for the API tailnet `api`) lets in: the same tailnet of `tailnets`; or, when the
+/// base revision runs no `tailnets` (the pull request introduces them), its one view, if that
+/// is for the same tailnet of the API. `None`: no policy the pull request cannot have written.
+pub(crate) fn paired<'a>(
+    base: impl Iterator<Item = (&'a Option<String>, &'a str)>,
+    name: &Option<String>,
+    api: &str,
+) -> Option<usize> {
+    let base: Vec<_> = base.collect();
+    if let Some(i) = base.iter().position(|(b, _)| *b == name) {
+        return Some(i);
+    }
+    match base.as_slice() {
+        [(None, only)] if only.eq_ignore_ascii_case(api) => Some(0),
+        _ => None,
+    }
+}
+
+/// Where grant files land, on each side of a pull request: per view (a tailnet, or the one
+/// view without `tailnets`), its name, the tailnet it is for the API, and the globs that pick
+/// its grant files.
+struct Lands {
+    base: Vec<Side>,
+    head: Vec<Side>,
+    /// The config file and every base policy of either side: never grant files.
+    special: Vec<String>,
+}
+
+struct Side {
+    name: Option<String>,
+    api: String,
+    globs: FragmentPaths,
+}
+
+impl Lands {
+    fn new(bases: &[Repository], heads: &[Repository]) -> Lands {
+        let sides = |views: &[Repository]| {
+            views
+                .iter()
+                .map(|r| Side {
+                    name: r.tailnet.clone(),
+                    api: r.config.tailnet.clone(),
+                    globs: FragmentPaths::new(&r.config),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut special = vec![crate::load::CONFIG_FILE.to_owned()];
+        for r in bases.iter().chain(heads) {
+            let whole = std::iter::once(&r.config.base).chain(r.config.tailnets.values().map(|t| &t.base));
+            special.extend(whole.map(|b| b.trim_start_matches("./").to_owned()));
+        }
+        Lands { base: sides(bases), head: sides(heads), special }
+    }
+
+    /// The base revision's view of the head's view `name`: the same tailnet of `tailnets`;
+    /// or, when the base revision runs no `tailnets` (the pull request introduces them), its
+    /// one view, if that is for the same tailnet of the API.
+    fn paired(&self, name: &Option<String>) -> Option<usize> {
+        let head = self.head.iter().find(|h| &h.name == name)?;
+        paired(self.base.iter().map(|b| (&b.name, b.api.as_str())), name, &head.api)
+    }
+
+    /// The tailnets `rel` lands in by the base's globs or the head's, in the head's order.
+    fn names(&self, rel: &str) -> Vec<Option<String>> {
+        if self.special.iter().any(|s| s == rel) {
+            return Vec::new();
+        }
+        let mut out: Vec<Option<String>> = Vec::new();
+        for h in &self.head {
+            let before = self.paired(&h.name).is_some_and(|b| self.base[b].globs.matches(rel));
+            if (h.globs.matches(rel) || before) && !out.contains(&h.name) {
+                out.push(h.name.clone());
+            }
+        }
+        // A tailnet the head no longer runs, that the file landed in.
+        for b in &self.base {
+            let kept = self.head.iter().any(|h| self.paired(&h.name).is_some_and(|i| self.base[i].name == b.name));
+            if !kept && b.globs.matches(rel) && !out.contains(&b.name) {
+                out.push(b.name.clone());
+            }
+        }
+        out
+    }
+
+    /// The grant files to judge: every one the pull request adds, changes or removes, and
+    /// every unchanged one it makes land in a tailnet it did not land in before (by changing
+    /// the globs): that is new access, and nobody approved it for there.
+    fn to_judge(&self, changed: &[String], heads: &[Repository]) -> Vec<String> {
+        let mut out: Vec<String> = changed.iter().filter(|rel| !self.names(rel).is_empty()).cloned().collect();
+        for h in heads {
+            let before = self.paired(&h.tailnet).map(|b| &self.base[b].globs);
+            let new = h.fragments.iter().map(|f| &f.doc.file.rel).filter(|rel| before.is_none_or(|g| !g.matches(rel)));
+            out.extend(new.cloned());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A file that lands in tailnet `name` on one side only: the base revision does not run
+    /// it (so no trusted base policy judges the grant), or the head no longer does.
+    fn unpaired(&self, f: &FragmentFile, name: Option<&str>, at_head: bool) -> Finding {
+        let what = name.map_or("the repository's one tailnet".to_owned(), |n| format!("tailnet {n}"));
+        let (message, help) = if at_head {
+            (
+                format!(
+                    "this grant file lands in {what}, which the base revision's tailgrant.hujson does not run, so no base policy it can trust says who owns what there"
+                ),
+                "add the tailnet in its own pull request, merged first, then the grant files for it",
+            )
+        } else {
+            (
+                format!(
+                    "this grant file lands in {what} by the base revision's globs, which the head's tailgrant.hujson no longer runs; its approvals cannot be judged there"
+                ),
+                "change `tailnets` in its own pull request, without grant files in it",
+            )
+        };
+        let top = Location::new(&f.doc.file, f.doc.tree.span.start..f.doc.tree.span.start + 1);
+        Finding::new(Code::ApprovalsUnbound, top, message, help)
+    }
+}
+
 struct Judge<'a> {
     git: &'a Git,
     pr: &'a PullRequest,
     /// The base revision's config.
     config: &'a Config,
-    changed: &'a [String],
+    /// The files whose change after an approval makes it stale (with `acceptEarlierCommit`):
+    /// the grant files judged, the config, and the base policies.
+    watched: &'a [String],
     at: Timestamp,
 }
 
@@ -283,7 +439,8 @@ impl Judge<'_> {
     }
 
     /// Whether an approval of `commit` is an approval of the head: it is the head, or (with
-    /// `acceptEarlierCommit`) no grant file changed between it and the head.
+    /// `acceptEarlierCommit`) no grant file, nor the config or a base policy, changed between it
+    /// and the head.
     fn binds(&self, commit: &Option<String>) -> bool {
         let Some(c) = commit else { return false };
         if c.eq_ignore_ascii_case(&self.pr.head) {
@@ -291,7 +448,7 @@ impl Judge<'_> {
         }
         self.policy().accept_earlier_commit
             && self.git.commit(c).is_ok()
-            && self.git.differ(c, &self.pr.head, self.changed).is_ok_and(|differ| !differ)
+            && self.git.differ(c, &self.pr.head, self.watched).is_ok_and(|differ| !differ)
     }
 
     /// Why `account` (of `login`) cannot approve this file at all, if they cannot.
@@ -324,12 +481,13 @@ impl Judge<'_> {
         }
     }
 
-    /// Judges one changed grant file (as the head has it).
+    /// Judges one changed grant file (as the head has it) in each tailnet it lands in: a pair
+    /// of the head's view of that tailnet and the index of the base revision's in `bases`.
     fn file(
         &self,
         f: &FragmentFile,
-        head: &Repository,
-        base: &mut Repository,
+        pairs: &[(&Repository, usize)],
+        bases: &mut [Repository],
         findings: &mut Vec<Finding>,
     ) -> FileVerdict {
         let loc = |v: &Value| Location::new(&f.doc.file, v.span.clone());
@@ -359,7 +517,12 @@ impl Judge<'_> {
                     approved: false,
                 })
                 .collect();
-            return FileVerdict { file: f.doc.file.path.clone(), approvers, approved_by: Vec::new() };
+            return FileVerdict {
+                file: f.doc.file.path.clone(),
+                tailnets: Vec::new(),
+                approvers,
+                approved_by: Vec::new(),
+            };
         }
         // Everyone whose approval might count: the approvers named, and whoever approved.
         let mut candidates: Vec<String> = named.iter().map(|(l, _)| l.clone()).collect();
@@ -370,7 +533,12 @@ impl Judge<'_> {
                 candidates.push(login.to_owned());
             }
         }
-        let judgements = self.judgements(f, head, base, &candidates);
+        // Per tailnet, the head's judgement and the base's.
+        let per_tailnet: Vec<(Option<&str>, Vec<Judgement>)> = pairs
+            .iter()
+            .map(|&(head, base)| (head.tailnet.as_deref(), self.judgements(f, head, &mut bases[base], &candidates)))
+            .collect();
+        let judgements: Vec<Judgement> = per_tailnet.iter().flat_map(|(_, j)| j).cloned().collect();
         let approved_by: Vec<String> =
             candidates.iter().filter(|c| self.missing(c, &judgements).is_none()).cloned().collect();
         let mut approvers = Vec::new();
@@ -386,8 +554,8 @@ impl Judge<'_> {
                 findings.push(self.finding(m, login, account.as_deref(), loc(at)));
             }
         }
-        self.policy_findings(f, &judgements, &approved_by, top, findings);
-        FileVerdict { file: f.doc.file.path.clone(), approvers, approved_by }
+        self.policy_findings(f, &per_tailnet, &approved_by, top, findings);
+        FileVerdict { file: f.doc.file.path.clone(), tailnets: Vec::new(), approvers, approved_by }
     }
 
     /// The guardrails' judgement on the head, and on the base with this file added: an
@@ -451,7 +619,7 @@ impl Judge<'_> {
                 (
                     Code::ApprovalStale,
                     format!(
-                        "{who} approved {what}, not {head}, the head of the {request}; the grant files changed since"
+                        "{who} approved {what}, not {head}, the head of the {request}; its grant files, or what decides where they land, changed since"
                     ),
                     format!("{ask} again, on its latest commit"),
                 )
@@ -484,7 +652,7 @@ impl Judge<'_> {
     fn policy_findings(
         &self,
         f: &FragmentFile,
-        judgements: &[Judgement],
+        per_tailnet: &[(Option<&str>, Vec<Judgement>)],
         approved_by: &[String],
         top: Location,
         findings: &mut Vec<Finding>,
@@ -510,29 +678,36 @@ impl Judge<'_> {
         if !self.policy().require_owner_approval {
             return;
         }
+        // In each tailnet the file lands in, each destination it opens there has an owner
+        // among those who approved, by both the head's and the base's judgement.
         let mut seen: Vec<&str> = Vec::new();
-        for d in judgements.iter().flat_map(|j| &j.destinations) {
-            if seen.contains(&d.dst.as_str()) {
-                continue;
-            }
-            seen.push(&d.dst);
-            // An owner by every judgement that sees the destination.
-            let owner = approved_by.iter().find(|a| {
-                judgements.iter().all(|j| {
-                    j.destinations
-                        .iter()
-                        .find(|e| e.dst == d.dst)
-                        .is_none_or(|e| e.owners.iter().any(|o| o.eq_ignore_ascii_case(a)))
-                })
-            });
-            if owner.is_none() {
+        for (tailnet, judgements) in per_tailnet {
+            seen.clear();
+            let there = tailnet.map(|t| format!(" in tailnet {t}")).unwrap_or_default();
+            for d in judgements.iter().flat_map(|j| &j.destinations) {
+                if seen.contains(&d.dst.as_str()) {
+                    continue;
+                }
+                seen.push(&d.dst);
+                let owner = approved_by.iter().find(|a| {
+                    judgements.iter().all(|j| {
+                        j.destinations
+                            .iter()
+                            .find(|e| e.dst == d.dst)
+                            .is_none_or(|e| e.owners.iter().any(|o| o.eq_ignore_ascii_case(a)))
+                    })
+                });
+                if owner.is_some() {
+                    continue;
+                }
                 findings.push(Finding::new(
                     Code::OwnerApprovalMissing,
                     d.at.clone(),
-                    format!("no one who approved owns {}, which this file opens", d.dst),
+                    format!("no one who approved owns {}{there}, which this file opens", d.dst),
                     format!(
-                        "an owner of {} approves the {request} (ownership as the base policy and team files give it)",
-                        d.dst
+                        "an owner of {}{there} approves the {request} (ownership as {} and team files give it)",
+                        d.dst,
+                        if there.is_empty() { "the base policy" } else { "that tailnet's base policy" }
                     ),
                 ));
             }

@@ -18,7 +18,11 @@ pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatu
         Ok(rt) => rt,
         Err(status) => return status,
     };
-    let verdict = match rt.block_on(approvals::verify(&common.dir, &ci, opts, common.at())) {
+    let tailnet = match super::selected_tailnet(common) {
+        Ok(t) => t,
+        Err(status) => return status,
+    };
+    let verdict = match rt.block_on(approvals::verify(&common.dir, &ci, opts, common.at(), tailnet.as_deref())) {
         Ok(v) => v,
         Err(e) => return failure(&e),
     };

@@ -68,10 +68,8 @@ pub fn run(cli: Cli) -> ExitStatus {
     let _ = STYLE.set(Style { color: cli.color, quiet: cli.quiet });
     // These read the repository's history or its pull requests as a whole, not one tailnet:
     // a --tailnet they would ignore is refused rather than seeming to narrow them.
-    if let Command::Audit { common, .. }
-    | Command::Approvals { common, .. }
-    | Command::Request { common, .. }
-    | Command::Remind { common, .. } = &cli.command
+    if let Command::Audit { common, .. } | Command::Request { common, .. } | Command::Remind { common, .. } =
+        &cli.command
         && common.tailnet.is_some()
     {
         return fail(

@@ -467,6 +467,28 @@ impl Git {
         Ok(repo)
     }
 
+    /// The policies directory as of `rev`, as each tailnet its config runs at that revision
+    /// sees it, in the config's order; without `tailnets`, the one view [`Git::load`] gives
+    /// (its `tailnet` is `None`). Never empty. Files are shown under `shown`.
+    pub fn views(&self, rev: &str, shown: &Path) -> Result<Vec<Repository>, GitError> {
+        let tmp =
+            tempfile::tempdir().map_err(|e| GitError::Spawn(format!("cannot create a temporary directory: {e}")))?;
+        let dir = self.extract(rev, tmp.path())?;
+        let names: Vec<Option<String>> = match Repository::tailnets(&dir) {
+            t if t.is_empty() => vec![None],
+            t => t.into_iter().map(|(name, _)| Some(name)).collect(),
+        };
+        names
+            .iter()
+            .map(|name| {
+                let mut repo = Repository::load_tailnet(&dir, name.as_deref())
+                    .map_err(|e: LoadError| GitError::Load { rev: rev.to_owned(), why: e.to_string() })?;
+                repo.relabel(shown);
+                Ok(repo)
+            })
+            .collect()
+    }
+
     /// Extracts the policies directory as of `rev` into `into` with `git archive`. Returns the
     /// extracted policies directory.
     pub fn extract(&self, rev: &str, into: &Path) -> Result<PathBuf, GitError> {

@@ -22,7 +22,9 @@ pub fn summary(v: &Verdict) -> String {
             .map(|a| format!("{} {}", one_line(&a.login), if a.approved { "approved" } else { "missing" }))
             .collect();
         let named = if named.is_empty() { "names no approvers".to_owned() } else { named.join(", ") };
-        out.push_str(&format!("{}: {named}\n", one_line(&f.file)));
+        let lands =
+            if f.tailnets.is_empty() { String::new() } else { format!(" (in {})", one_line(&f.tailnets.join(", "))) };
+        out.push_str(&format!("{}{lands}: {named}\n", one_line(&f.file)));
     }
     let errors = v.findings.iter().filter(|f| f.is_error()).count();
     let verdict = if errors == 0 {
@@ -61,7 +63,8 @@ struct JsonVerdict<'a> {
     findings: Vec<serde_json::Value>,
 }
 
-/// `{"forge", "number", "head", "base", "approved", "files": [{"file", "approvers": [{"login",
+/// `{"forge", "number", "head", "base", "approved", "files": [{"file", "tailnets" (with several
+/// tailnets), "approvers": [{"login",
 /// "account", "approved"}], "approvedBy"}], "findings": [...]}`.
 pub fn json(v: &Verdict) -> String {
     let j = JsonVerdict {

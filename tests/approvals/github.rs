@@ -380,3 +380,50 @@ fn the_head_cannot_drop_a_changed_grant_file_from_the_globs_nor_the_base_config_
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert!(r.stdout.contains("TG004 policies/tailgrant.hujson"), "{}", r.stdout);
 }
+
+#[test]
+fn widening_the_globs_judges_the_files_it_brings_in_and_makes_earlier_approvals_stale() {
+    // A file outside the globs was merged without approval; a pull request that only widens
+    // the globs would make it a grant file: it is judged as if added.
+    let repo = Repo::new(&config(r#""approvals": {"acceptEarlierCommit": true},"#));
+    repo.write("policies/drafts/alice.hujson", &grant("alice@example.com", &["bob@example.com"], ""));
+    repo.commit("a draft");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--ff-only", "pr"]);
+    repo.git(&["checkout", "-q", "pr"]);
+    let base = repo.base();
+    repo.write(
+        "policies/tailgrant.hujson",
+        &config(
+            r#""approvals": {"acceptEarlierCommit": true}, "fragments": ["grants/**/*.hujson", "drafts/*.hujson"],"#,
+        ),
+    );
+    let head = repo.commit("widen the globs");
+    let sim = github(vec![pull("alice-gh", &base, &head, vec![by(&head, "alice")])]);
+    let env = github_env(&sim, &event(repo.path(), &base, &head, "alice-gh"), GITHUB_TOKEN);
+    let r = approvals_json(&repo, &[], &env);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stdout.starts_with("TG401 policies/drafts/alice.hujson:4:18 "), "{}", r.stdout);
+    assert!(r.stdout.contains("bob@example.com (GitHub @bob-gh) has not approved"), "{}", r.stdout);
+    sim.review(7, "bob-gh", ReviewState::Approved, &head);
+    let r = approvals_json(&repo, &[], &env);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    // With acceptEarlierCommit, an approval before the config changed again is stale: the
+    // grant file did not change, but where it lands might have.
+    repo.write(
+        "policies/tailgrant.hujson",
+        &config(
+            r#""approvals": {"acceptEarlierCommit": true}, "fragments": ["grants/**/*.hujson", "drafts/**/*.hujson"],"#,
+        ),
+    );
+    let later = repo.commit("widen them more");
+    sim.push(7, by(&later, "alice"));
+    let env = github_env(&sim, &event(repo.path(), &base, &later, "alice-gh"), GITHUB_TOKEN);
+    let r = approvals_json(&repo, &[], &env);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(
+        r.stdout.contains("TG402 policies/drafts/alice.hujson:4:18 bob@example.com (GitHub @bob-gh) approved commit"),
+        "{}",
+        r.stdout
+    );
+}

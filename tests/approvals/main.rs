@@ -11,3 +11,4 @@ mod policy;
 mod readme; // the README's approvals sample
 mod request;
 mod support;
+mod tailnets;

@@ -86,6 +86,18 @@ impl Repo {
         repo
     }
 
+    /// `main` with `files` (path, text), then the branch `pr` checked out.
+    pub fn with(files: &[(&str, &str)]) -> Repo {
+        let repo = Repo { dir: tempfile::tempdir().unwrap(), tick: std::cell::Cell::new(0) };
+        repo.git(&["init", "-q", "-b", "main"]);
+        for (rel, text) in files {
+            repo.write(rel, text);
+        }
+        repo.commit("base");
+        repo.git(&["checkout", "-q", "-b", "pr"]);
+        repo
+    }
+
     /// `main` with the project's example `policies/` except `leave_out`, then the branch `pr`
     /// checked out.
     pub fn example(leave_out: &str) -> Repo {
