@@ -117,6 +117,18 @@ fn rejoin<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
+/// Where a grant file drafted at `rel` (relative to the policies directory) is written: with
+/// `tailnets`, a path where it lands in the tailnet `repo` was loaded for and in no other, so
+/// that a request for staging never reaches prod (`Err` says why there is none).
+pub fn place_new_file(repo: &Repository, rel: &str) -> Result<String, String> {
+    let Some(tailnet) = repo.tailnet.as_deref() else { return Ok(rel.to_owned()) };
+    repo.landing.place(tailnet, rel).ok_or_else(|| {
+        format!(
+            "no path of tailnet {tailnet}'s `fragments` globs names a directory where a grant file lands in {tailnet} alone; add one such as \"grants/{tailnet}/*.hujson\" to its `fragments` in tailgrant.hujson"
+        )
+    })
+}
+
 /// A grant file about to be written, judged before it is: the repository is checked at `at`
 /// with the file in it, at the first free path of `rel` (`x.hujson`, `x-2.hujson`, …). Gives
 /// the path chosen (relative to the policies directory) and the errors that concern the file;
@@ -133,6 +145,10 @@ pub fn check_new_file(
     while repo.dir.join(&chosen).exists() || repo.fragments.iter().any(|f| f.doc.file.rel == chosen) {
         chosen = rel.replace(".hujson", &format!("-{n}.hujson"));
         n += 1;
+    }
+    // A free path that lands elsewhere than the one asked for would change the grant's reach.
+    if repo.landing.lands(&chosen) != repo.landing.lands(rel) {
+        return Err(format!("{chosen} would land in other tailnets than {rel}; remove or rename what is at {rel}"));
     }
     let display = crate::load::display_path(&repo.dir, &chosen);
     let file = crate::load::read_source(display.clone(), chosen.clone(), text.as_bytes().to_vec())

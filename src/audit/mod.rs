@@ -35,6 +35,15 @@ pub struct Query {
     pub dst: Option<String>,
     /// Only grants that gave this identity access.
     pub src: Option<String>,
+    /// With `tailnets`: only grant files that landed in this one, judged by its base policy.
+    pub tailnet: Option<Audited>,
+}
+
+/// The tailnet an audit is of: its name in `tailnets`, and its tailnet for the API.
+#[derive(Debug, Clone)]
+pub struct Audited {
+    pub name: String,
+    pub api: String,
 }
 
 /// Why an audit could not be made.
@@ -92,6 +101,9 @@ pub struct Period {
 pub struct Filter {
     pub dst: Option<String>,
     pub src: Option<String>,
+    /// With `tailnets`: the one audited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tailnet: Option<String>,
 }
 
 /// One grant file from the commit that added it to the one that removed it. A file deleted
@@ -292,7 +304,7 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
         })
         .collect::<Result<_, _>>()?;
     let changes: Vec<&[Change]> = logged.iter().map(|c| c.changes.as_slice()).collect();
-    let walked = walk(&changes, &mut reader)?;
+    let walked = walk(&changes, &mut reader, q.tailnet.as_ref())?;
 
     let since = q.since;
     let date = |i: usize| commits[i].committed;
@@ -399,7 +411,7 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
         revisions: Revisions { first: logged.first().map(|c| c.sha.clone()), head, commits: logged.len() },
         period: Period { since, until },
         at: q.at,
-        filter: Filter { dst: q.dst.clone(), src: q.src.clone() },
+        filter: Filter { dst: q.dst.clone(), src: q.src.clone(), tailnet: q.tailnet.as_ref().map(|t| t.name.clone()) },
         grants,
         summary,
     })
@@ -474,14 +486,16 @@ fn parse_fragment(path: String, rel: &str, object: &Object) -> Result<FragmentFi
 
 /// Replays the history: which files are grant files (by the config in force at each commit),
 /// when each was added, changed, renamed and removed, and which base policy was in force.
-fn walk(commits: &[&[Change]], reader: &mut ObjectReader) -> Result<Walked, GitError> {
+fn walk(commits: &[&[Change]], reader: &mut ObjectReader, tailnet: Option<&Audited>) -> Result<Walked, GitError> {
     let mut files: HashMap<String, String> = HashMap::new();
     let mut live: HashMap<String, usize> = HashMap::new();
     let mut lives: Vec<Life> = Vec::new();
-    let mut configs = vec![Config::default()];
+    let mut configs = vec![as_tailnet(Config::default(), tailnet)];
     let mut paths = FragmentPaths::new(&configs[0]);
     let mut bases: Vec<BaseState> = Vec::new();
     let base_rel = |c: &Config| c.base.trim_start_matches("./").replace('\\', "/");
+    // No base policy is a grant file, whichever tailnet it is the base of.
+    let mut not_grants: Vec<String> = Vec::new();
     for (i, changes) in commits.iter().enumerate() {
         for change in *changes {
             match change {
@@ -502,12 +516,15 @@ fn walk(commits: &[&[Change]], reader: &mut ObjectReader) -> Result<Walked, GitE
             Change::Renamed { from, to, .. } => from == CONFIG_FILE || to == CONFIG_FILE,
         });
         if config_changed {
-            configs.push(read_config(files.get(CONFIG_FILE), reader)?);
+            let read = read_config(files.get(CONFIG_FILE), reader)?;
+            not_grants = read.tailnets.values().map(|t| t.base.trim_start_matches("./").replace('\\', "/")).collect();
+            configs.push(as_tailnet(read, tailnet));
             paths = FragmentPaths::new(configs.last().unwrap_or(&configs[0]));
         }
         let config = configs.len() - 1;
         let base = base_rel(&configs[config]);
-        let is_grant = |p: &str| p != CONFIG_FILE && p != base && paths.matches(p);
+        let is_grant =
+            |p: &str| p != CONFIG_FILE && p != base && !not_grants.iter().any(|b| b == p) && paths.matches(p);
         let start = |lives: &mut Vec<Life>, live: &mut HashMap<String, usize>, path: &str, blob: &str| {
             live.insert(path.to_owned(), lives.len());
             let version = Version { commit: i, path: path.to_owned(), blob: blob.to_owned() };
@@ -558,6 +575,23 @@ fn walk(commits: &[&[Change]], reader: &mut ObjectReader) -> Result<Walked, GitE
         }
     }
     Ok(Walked { lives, bases, configs })
+}
+
+/// The config of a revision as the audited tailnet sees it: that tailnet's base and globs.
+/// A revision that ran other tailnets only lands nothing in it; one that ran no `tailnets`
+/// was the audited tailnet if it named the same tailnet for the API, or none (`-`, the
+/// key's own tailnet, which may have been this one: an audit reports what it cannot rule
+/// out).
+fn as_tailnet(c: Config, tailnet: Option<&Audited>) -> Config {
+    let Some(t) = tailnet else { return c };
+    let elsewhere = |c: Config| Config { fragments: Vec::new(), ..c };
+    if !c.tailnets.is_empty() {
+        return match c.for_tailnet(&t.name) {
+            Some(mine) => mine,
+            None => elsewhere(c),
+        };
+    }
+    if c.tailnet == "-" || c.tailnet.eq_ignore_ascii_case(&t.api) { c } else { elsewhere(c) }
 }
 
 /// The config at a revision; one that does not load counts as the defaults, as `check` does.

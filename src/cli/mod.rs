@@ -66,17 +66,6 @@ impl From<ExitStatus> for ExitCode {
 
 pub fn run(cli: Cli) -> ExitStatus {
     let _ = STYLE.set(Style { color: cli.color, quiet: cli.quiet });
-    // These read the repository's history or its pull requests as a whole, not one tailnet:
-    // a --tailnet they would ignore is refused rather than seeming to narrow them.
-    if let Command::Audit { common, .. } | Command::Request { common, .. } | Command::Remind { common, .. } =
-        &cli.command
-        && common.tailnet.is_some()
-    {
-        return fail(
-            ExitStatus::Usage,
-            "this command works on the repository's grant files as a whole, whichever tailnets they land in; drop --tailnet",
-        );
-    }
     match cli.command {
         Command::Check { common, format } => check::run(&common, format.into()),
         Command::Render { common, output } => render::run(&common, output.as_deref()),
@@ -86,7 +75,11 @@ pub fn run(cli: Cli) -> ExitStatus {
         }
         Command::Access { common, format, output } => access::run(&common, format, output.as_deref()),
         Command::Audit { common, since, until, dst, src, format, output } => {
-            let query = tailgrant::audit::Query { since, until, at: common.at(), dst, src };
+            let tailnet = match one_tailnet(&common) {
+                Ok(t) => t.map(|(name, api)| tailgrant::audit::Audited { name, api }),
+                Err(status) => return status,
+            };
+            let query = tailgrant::audit::Query { since, until, at: common.at(), dst, src, tailnet };
             audit::run(&common, &query, format, output.as_deref())
         }
         Command::Prune { common, delete } => prune::run(&common, delete),
@@ -227,17 +220,43 @@ pub fn selected_tailnet(common: &args::Common) -> Result<Option<String>, ExitSta
 /// Loads the repository or explains why not (exit 2), with what to do about it. With several
 /// `tailnets` it takes `--tailnet NAME`.
 pub fn load(common: &args::Common) -> Result<tailgrant::load::Repository, ExitStatus> {
-    let tailnet = selected_tailnet(common)?;
-    let count = tailgrant::load::Repository::tailnets(&common.dir).len();
-    if tailnet.is_none() && count > 1 {
-        let names: Vec<String> =
-            tailgrant::load::Repository::tailnets(&common.dir).into_iter().map(|(n, _)| n).collect();
-        return Err(fail(
-            ExitStatus::Usage,
-            format!("tailgrant.hujson runs {count} tailnets; name one with --tailnet NAME ({})", names.join(", ")),
-        ));
-    }
+    let tailnet = one_tailnet(common)?.map(|(name, _)| name);
     load_tailnet(common, tailnet.as_deref())
+}
+
+/// The one tailnet a command works on, with its name for the API: the one `--tailnet` (or
+/// TS_TAILNET) names, or the config's only one; `Ok(None)` without `tailnets`. With several
+/// and none named, a usage error that lists them.
+pub fn one_tailnet(common: &args::Common) -> Result<Option<(String, String)>, ExitStatus> {
+    let tailnets = tailgrant::load::Repository::tailnets(&common.dir);
+    let name = match (selected_tailnet(common)?, tailnets.as_slice()) {
+        (Some(name), _) => name,
+        (None, []) => return Ok(None),
+        (None, [(only, _)]) => only.clone(),
+        (None, several) => {
+            let names: Vec<&str> = several.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(fail(
+                ExitStatus::Usage,
+                format!(
+                    "tailgrant.hujson runs {} tailnets; name one with --tailnet NAME ({})",
+                    several.len(),
+                    names.join(", ")
+                ),
+            ));
+        }
+    };
+    Ok(tailnets.into_iter().find(|(n, _)| *n == name))
+}
+
+/// The repository as the tailnet `--tailnet` (or TS_TAILNET) names sees it; with none named,
+/// as each of the config's `tailnets` does (one view without them).
+pub fn load_each(common: &args::Common) -> Result<Vec<tailgrant::load::Repository>, ExitStatus> {
+    let tailnets = tailgrant::load::Repository::tailnets(&common.dir);
+    match selected_tailnet(common)? {
+        Some(name) => Ok(vec![load_tailnet(common, Some(&name))?]),
+        None if tailnets.is_empty() => Ok(vec![load_tailnet(common, None)?]),
+        None => tailnets.iter().map(|(name, _)| load_tailnet(common, Some(name))).collect(),
+    }
 }
 
 /// Loads the repository as `tailnet` (one of the config's `tailnets`) sees it.

@@ -38,7 +38,11 @@ pub fn run(common: &Common, args: &NewArgs) -> ExitStatus {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    save(&mut repo, &draft.rel_path(), &text, now, args.from_issue.is_some())
+    let rel = match tailgrant::pipeline::place_new_file(&repo, &draft.rel_path()) {
+        Ok(rel) => rel,
+        Err(e) => return usage(&e),
+    };
+    save(&mut repo, &rel, &text, now, args.from_issue.is_some())
 }
 
 /// Why a request is not drafted.
@@ -107,7 +111,7 @@ fn from_issue(repo: &Repository, path: &Path, args: &NewArgs, not_before: Timest
 pub fn save(repo: &mut Repository, rel: &str, text: &str, now: Timestamp, request: bool) -> ExitStatus {
     let (rel, mut mine) = match tailgrant::pipeline::check_new_file(repo, rel, text, now) {
         Ok(x) => x,
-        Err(e) => return usage(&format!("internal: {e}")),
+        Err(e) => return usage(&e),
     };
     if request {
         mine.extend(tailgrant::request::unguarded(repo, &rel).map(|f| *f));

@@ -15,7 +15,12 @@ pub fn run(common: &Common, net: &NetArgs) -> ExitStatus {
         Ok(rt) => rt,
         Err(status) => return status,
     };
-    match rt.block_on(request::handle(&common.dir, &run, super::approvals::options(net), common.at())) {
+    let tailnet = match super::selected_tailnet(common) {
+        Ok(t) => t,
+        Err(status) => return status,
+    };
+    let handled = request::handle(&common.dir, &run, super::approvals::options(net), common.at(), tailnet.as_deref());
+    match rt.block_on(handled) {
         Ok(Outcome::Opened { pull, file, reviewers }) => {
             out(&format!("{file}: opened pull request #{pull}; review requested from {}\n", reviewers.join(", ")));
             ExitStatus::Clean
@@ -37,8 +42,8 @@ pub fn run(common: &Common, net: &NetArgs) -> ExitStatus {
 }
 
 pub fn remind(common: &Common, within: Option<jiff::SignedDuration>, net: &NetArgs) -> ExitStatus {
-    let repo = match super::load(common) {
-        Ok(r) => r,
+    let views = match super::load_each(common) {
+        Ok(v) => v,
         Err(s) => return s,
     };
     let gh = match request::remind::repo_from_env(&|k| std::env::var(k).ok()) {
@@ -49,7 +54,7 @@ pub fn remind(common: &Common, within: Option<jiff::SignedDuration>, net: &NetAr
         Ok(rt) => rt,
         Err(status) => return status,
     };
-    match rt.block_on(request::remind::remind(&repo, &gh, super::approvals::options(net), common.at(), within)) {
+    match rt.block_on(request::remind::remind(&views, &gh, super::approvals::options(net), common.at(), within)) {
         Ok(reminders) => {
             for r in reminders {
                 let whom = r.account.map_or("the requester".to_owned(), |a| format!("@{a}"));

@@ -50,6 +50,7 @@ pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
 
 /// The config's `fragments` globs less its `exclude` globs, compiled once: which relative
 /// paths are fragment files (for the work tree, and for each revision `audit` reads).
+#[derive(Debug, Clone)]
 pub(crate) struct FragmentPaths {
     include: GlobSet,
     exclude: GlobSet,
@@ -62,6 +63,53 @@ impl FragmentPaths {
 
     pub(crate) fn matches(&self, rel: &str) -> bool {
         self.include.is_match(rel) && !self.exclude.is_match(rel)
+    }
+}
+
+/// With `tailnets`: which tailnets a path lands in, by each tailnet's globs (the top-level
+/// `exclude` holding for all), and where a new grant file for one tailnet goes.
+#[derive(Debug, Clone, Default)]
+pub struct Landing {
+    per: Vec<(String, Vec<String>, FragmentPaths)>,
+}
+
+impl Landing {
+    /// From the whole config (not one tailnet's view of it).
+    pub(crate) fn new(whole: &Config) -> Landing {
+        let per = whole
+            .tailnets
+            .keys()
+            .filter_map(|name| {
+                let view = whole.for_tailnet(name)?;
+                let paths = FragmentPaths::new(&view);
+                Some((name.clone(), view.fragments, paths))
+            })
+            .collect();
+        Landing { per }
+    }
+
+    /// The tailnets `rel` lands in, in the config's order.
+    pub fn lands(&self, rel: &str) -> Vec<String> {
+        self.per.iter().filter(|(_, _, p)| p.matches(rel)).map(|(n, _, _)| n.clone()).collect()
+    }
+
+    /// Where a new grant file drafted at `rel` goes so that it lands in `tailnet` and in no
+    /// other: `rel` itself if it does, else the file's name in the first directory one of the
+    /// tailnet's globs names literally (`grants/prod/` of `grants/prod/**/*.hujson`).
+    /// `None`: no such place, so the draft cannot be placed without widening its reach.
+    pub fn place(&self, tailnet: &str, rel: &str) -> Option<String> {
+        let (_, globs, _) = self.per.iter().find(|(n, _, _)| n == tailnet)?;
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        let literal = |g: &String| {
+            let dirs: Vec<&str> = g.split('/').collect();
+            let fixed: Vec<&str> = dirs[..dirs.len().saturating_sub(1)]
+                .iter()
+                .take_while(|d| !d.contains(['*', '?', '[', '{', '\\']))
+                .copied()
+                .collect();
+            fixed.iter().map(|d| format!("{d}/")).collect::<String>() + name
+        };
+        std::iter::once(rel.to_owned()).chain(globs.iter().map(literal)).find(|c| self.lands(c) == [tailnet])
     }
 }
 

@@ -15,7 +15,7 @@ use crate::model::{Config, Fragment, Policy, shape};
 use crate::parse::{self, Document, Node, SourceFile, Value};
 
 pub(crate) use discover::FragmentPaths;
-pub use discover::{discover, glob, outside, path_problem};
+pub use discover::{Landing, discover, glob, outside, path_problem};
 
 /// The name of the optional config file inside the policies directory.
 pub const CONFIG_FILE: &str = "tailgrant.hujson";
@@ -53,6 +53,8 @@ pub struct Repository {
     /// With `tailnets`: every fragment file of the repository and the tailnets it lands in
     /// (none: TG012), in path order, so that a file's reach is shown whichever tailnet runs.
     pub reach: Vec<(String, Vec<String>)>,
+    /// With `tailnets`: where a path lands, by every tailnet's globs (empty without them).
+    pub landing: Landing,
     /// Display path to file, for [`Repository::source`].
     sources: OnceLock<HashMap<String, Place>>,
 }
@@ -161,7 +163,9 @@ impl Repository {
             .collect();
         let mut skip: Vec<&str> = vec![CONFIG_FILE];
         skip.extend(bases.iter().map(String::as_str));
-        let reach = if whole.tailnets.is_empty() { Vec::new() } else { reach(dir, &whole, &skip, &mut findings) };
+        let landing = Landing::new(&whole);
+        let reach =
+            if whole.tailnets.is_empty() { Vec::new() } else { reach(dir, &whole, &landing, &skip, &mut findings) };
         // The base is one large file: it loads while the fragments do. Findings keep the order
         // of a sequential load: base, then discovery, then fragments.
         let (mut for_base, mut for_fragments) = (Loaded::default(), Loaded::default());
@@ -230,6 +234,7 @@ impl Repository {
             directory,
             tailnet: selected,
             reach,
+            landing,
             sources: OnceLock::new(),
         })
     }
@@ -238,12 +243,13 @@ impl Repository {
 /// Every fragment file that the top-level `fragments` or any tailnet's globs find, with the
 /// tailnets it lands in. A file the top-level globs find that lands in none is a finding:
 /// it would otherwise be left out of every tailnet without a word.
-fn reach(dir: &Path, whole: &Config, skip: &[&str], findings: &mut Vec<Finding>) -> Vec<(String, Vec<String>)> {
-    let per: Vec<(&String, FragmentPaths)> = whole
-        .tailnets
-        .iter()
-        .filter_map(|(name, _)| Some((name, FragmentPaths::new(&whole.for_tailnet(name)?))))
-        .collect();
+fn reach(
+    dir: &Path,
+    whole: &Config,
+    landing: &Landing,
+    skip: &[&str],
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, Vec<String>)> {
     let mut any = whole.clone();
     any.fragments =
         whole.fragments.iter().chain(whole.tailnets.values().flat_map(|t| t.fragments.iter())).cloned().collect();
@@ -254,7 +260,7 @@ fn reach(dir: &Path, whole: &Config, skip: &[&str], findings: &mut Vec<Finding>)
     let rels = discover(dir, &any, skip, &mut Vec::new());
     let mut out = Vec::with_capacity(rels.len());
     for rel in rels {
-        let lands: Vec<String> = per.iter().filter(|(_, p)| p.matches(&rel)).map(|(n, _)| (*n).clone()).collect();
+        let lands = landing.lands(&rel);
         if lands.is_empty() {
             if !top.matches(&rel) {
                 continue;

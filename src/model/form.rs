@@ -26,6 +26,7 @@ pub const FIELDS: &[(&str, bool)] = &[
     (APPROVERS, true),
     (DEVICE, false),
     (POSTURE_ATTRIBUTE, false),
+    (TAILNET, false),
 ];
 
 const DESTINATIONS: &str = "Destinations";
@@ -37,6 +38,7 @@ const TICKET: &str = "Ticket";
 const APPROVERS: &str = "Approvers";
 const DEVICE: &str = "Device";
 const POSTURE_ATTRIBUTE: &str = "Posture attribute";
+const TAILNET: &str = "Tailnet";
 
 /// What GitHub writes for an optional field left empty.
 const NO_RESPONSE: &str = "_No response_";
@@ -63,6 +65,8 @@ pub struct Request {
     pub approvers: Vec<String>,
     /// A device and the posture attribute to set on it (`true`) while the grant lasts.
     pub posture: Option<(String, String)>,
+    /// With `tailnets`: which one the access is on, as written, and where.
+    pub tailnet: Option<(String, Span)>,
 }
 
 impl Request {
@@ -255,8 +259,10 @@ pub fn read(file: &SourceFile) -> Result<Request, Vec<Finding>> {
         }
     };
 
+    let tailnet = one_line(TAILNET, &mut findings).map(|(t, span)| (t.trim().to_owned(), span));
+
     match window {
-        Some(window) if findings.is_empty() => Ok(Request { dst, proto, window, reason, approvers, posture }),
+        Some(window) if findings.is_empty() => Ok(Request { dst, proto, window, reason, approvers, posture, tailnet }),
         _ => {
             crate::finding::sort(&mut findings);
             Err(findings)

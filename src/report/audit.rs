@@ -138,6 +138,9 @@ pub(crate) fn scope(a: &Audit) -> String {
     if let Some(s) = &a.filter.src {
         filter.push_str(&format!(", giving {s} access"));
     }
+    if let Some(t) = &a.filter.tailnet {
+        filter.push_str(&format!(", in tailnet {t}"));
+    }
     format!(
         "Audit of {}: commits {first}..{} ({} touching it), from {since} to {}{filter}",
         a.dir,

@@ -150,11 +150,24 @@ pub enum Outcome {
 
 /// Handles the request `run` for the policies directory `dir` at `at`: a pull request, or the
 /// findings commented on the issue.
-pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) -> Result<Outcome, RequestError> {
-    let mut repo = Repository::load(dir)?;
+pub async fn handle(
+    dir: &Path,
+    run: &IssueRun,
+    opts: Options,
+    at: Timestamp,
+    tailnet: Option<&str>,
+) -> Result<Outcome, RequestError> {
     let client = run.repo.client(opts)?;
     let body = SourceFile::new(format!("issue #{}", run.number), format!("issue-{}.md", run.number), run.body.clone());
-    let drafted = draft(&mut repo, &body, &run.author, at);
+    let mut repo = Repository::load(dir)?;
+    let drafted = match on_tailnet(&repo, &body, tailnet) {
+        Ok(None) => draft(&mut repo, &body, &run.author, at),
+        Ok(Some(name)) => {
+            repo = Repository::load_tailnet(dir, Some(&name))?;
+            draft(&mut repo, &body, &run.author, at)
+        }
+        Err(f) => Err(vec![*f]),
+    };
     let Drafted { rel, text, reviewers, expires, requester } = match drafted {
         Ok(x) => x,
         Err(findings) => {
@@ -211,6 +224,61 @@ pub async fn handle(dir: &Path, run: &IssueRun, opts: Options, at: Timestamp) ->
     Ok(Outcome::Opened { pull, file, reviewers })
 }
 
+/// The tailnet a request is for: the one its "Tailnet" field names, or the one this run is
+/// for (`--tailnet`, TS_TAILNET), or the config's only one; `None` without `tailnets`. Both
+/// naming different tailnets, a name the config does not run, or several tailnets and none
+/// named: the finding that refuses the request.
+fn on_tailnet(repo: &Repository, body: &SourceFile, run_for: Option<&str>) -> Result<Option<String>, Box<Finding>> {
+    let asked = crate::model::form::read(body).ok().and_then(|r| r.tailnet);
+    let tailnets = &repo.config.tailnets;
+    let names = || tailnets.keys().cloned().collect::<Vec<_>>().join(", ");
+    let at = |span: Option<&crate::parse::Span>| Location::new(body, span.cloned().unwrap_or(0..0));
+    let refuse =
+        |span, message: String, help: String| Box::new(Finding::new(Code::InvalidRequest, at(span), message, help));
+    let Some((written, span)) = asked else {
+        return match (run_for, tailnets.len()) {
+            (Some(t), _) => Ok(Some(t.to_owned())),
+            (None, 0) => Ok(None),
+            (None, 1) => Ok(tailnets.keys().next().cloned()),
+            (None, _) => Err(refuse(
+                None,
+                format!("this repository runs several tailnets ({}), and the request does not say which", names()),
+                "edit the issue: name the tailnet in its \"Tailnet\" field".into(),
+            )),
+        };
+    };
+    let shown = crate::model::text::one_line(&written).into_owned();
+    if tailnets.is_empty() {
+        if written.eq_ignore_ascii_case(&repo.config.tailnet) {
+            return Ok(None);
+        }
+        return Err(refuse(
+            Some(&span),
+            format!(
+                "the request is for tailnet {shown}, but this repository runs one tailnet, {}",
+                repo.config.tailnet
+            ),
+            "edit the issue: leave \"Tailnet\" empty".into(),
+        ));
+    }
+    let found = tailnets.iter().find(|(n, t)| n.as_str() == written || t.tailnet.eq_ignore_ascii_case(&written));
+    let Some((name, _)) = found else {
+        return Err(refuse(
+            Some(&span),
+            format!("the request is for tailnet {shown}, which this repository does not run"),
+            format!("edit the issue: name one of {} in \"Tailnet\"", names()),
+        ));
+    };
+    match run_for {
+        Some(t) if t != name => Err(refuse(
+            Some(&span),
+            format!("the request is for tailnet {name}, but this run is for tailnet {t}"),
+            format!("open the request where requests for {name} are handled, or name {t}"),
+        )),
+        _ => Ok(Some(name.clone())),
+    }
+}
+
 /// A grant file drafted from a request.
 struct Drafted {
     /// Its path, relative to the policies directory, and its text.
@@ -249,9 +317,11 @@ fn draft(repo: &mut Repository, body: &SourceFile, author: &str, at: Timestamp) 
             )),
         }
     }
-    let (rel, mut mine) = crate::pipeline::check_new_file(repo, &draft.rel_path(), &text, at).map_err(|e| {
+    let invalid = |e: String| {
         vec![Finding::new(Code::InvalidRequest, Location::file(&body.path), e, "fix the request in the issue")]
-    })?;
+    };
+    let rel = crate::pipeline::place_new_file(repo, &draft.rel_path()).map_err(invalid)?;
+    let (rel, mut mine) = crate::pipeline::check_new_file(repo, &rel, &text, at).map_err(invalid)?;
     findings.append(&mut mine);
     findings.extend(unguarded(repo, &rel).map(|f| *f));
     if findings.is_empty() {

@@ -50,23 +50,28 @@ pub fn repo_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Repo, Reque
     Repo::from_env(var).map_err(RequestError::Environment)
 }
 
-/// Reminds the requester of every guarded grant file of `repo` active at `at` that expires
-/// within `within` (default: the config's `warnBefore`).
+/// Reminds the requester of every guarded grant file of `views` (the repository as each
+/// tailnet reminded of sees it) active at `at` that expires within `within` (default: the
+/// config's `warnBefore`).
 pub async fn remind(
-    repo: &Repository,
+    views: &[Repository],
     gh: &Repo,
     opts: Options,
     at: Timestamp,
     within: Option<SignedDuration>,
 ) -> Result<Vec<Reminder>, RequestError> {
+    let Some(repo) = views.first() else { return Ok(Vec::new()) };
     let within = within.unwrap_or(repo.config.warn_before.0);
     let rules = crate::check::guardrail_matchers(&repo.config);
-    let due: Vec<&FragmentFile> = repo
-        .fragments
+    // A grant file in several tailnets is one grant to its requester: one reminder.
+    let mut due: Vec<&FragmentFile> = views
         .iter()
+        .flat_map(|r| &r.fragments)
         .filter(|f| f.fragment.status(at) == Status::Active && rules.iter().any(|(m, _)| m.is_match(&f.doc.file.rel)))
         .filter(|f| f.fragment.expires.is_some_and(|e| e.duration_since(at) <= within))
         .collect();
+    due.sort_by(|a, b| a.doc.file.rel.cmp(&b.doc.file.rel));
+    due.dedup_by(|a, b| a.doc.file.rel == b.doc.file.rel);
     let mut out = Vec::new();
     if due.is_empty() {
         return Ok(out);

@@ -334,10 +334,45 @@ fn fmt_and_whole_repository_commands_take_every_tailnet() {
     let r = two.run(&["fmt"], &[]);
     assert_eq!(r.code, 0, "{}", r.transcript());
     assert_eq!(two.run(&["fmt", "--check"], &[]).code, 0);
-    // Audit and approvals read every grant file: a --tailnet they would ignore is refused.
-    let r = two.run(&["audit", "--tailnet", "prod"], &[]);
+}
+
+#[test]
+fn new_writes_a_grant_file_where_it_lands_in_the_tailnet_named_alone() {
+    let two = Two::new();
+    let new = |extra: &[&str]| {
+        let mut args = vec![
+            "new",
+            "--at=2026-11-23T09:00:00Z",
+            "--requester",
+            "carol@example.com",
+            "--approver",
+            "bob@example.com",
+            "--dst",
+            "tag:prod-db:5432",
+            "--for",
+            "8h",
+            "--reason",
+            "Migrate (CHG-77)",
+        ];
+        args.extend(extra);
+        two.run(&args, &[])
+    };
+    let r = new(&["--tailnet", "staging"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(r.stdout, "policies/grants/staging/2026-11-23-carol-prod-db.hujson\n");
+    let check = two.run(&["check", "--at=2026-11-23T09:00:00Z"], &[]);
+    assert_eq!(check.code, 0, "{}", check.transcript());
+    assert!(check.stdout.contains("grants/staging/2026-11-23-carol-prod-db.hujson -> staging\n"), "{}", check.stdout);
+    // Which tailnet is for the author to say.
+    let r = new(&[]);
     assert_eq!(r.code, 2, "{}", r.transcript());
-    assert!(r.stderr.contains("drop --tailnet"), "{}", r.stderr);
+    assert!(r.stderr.contains("--tailnet NAME (prod, staging)"), "{}", r.stderr);
+    // A tailnet whose globs name no directory of its own: nowhere to write it without it
+    // landing in prod as well.
+    two.write("policies/tailgrant.hujson", &CONFIG.replace(r#", "grants/staging/**/*.hujson""#, ""));
+    let r = new(&["--tailnet", "staging"]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stderr.contains("where a grant file lands in staging alone"), "{}", r.stderr);
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) {

@@ -22,7 +22,11 @@ pub fn body(dst: &str, approvers: &str, reason: &str) -> String {
 
 /// `main` checked out, with a bare repository as `origin` holding it.
 fn repo_with_origin() -> Repo {
-    let repo = Repo::new(&config(""));
+    with_origin(Repo::new(&config("")))
+}
+
+/// `repo` with `main` checked out, and a bare repository as `origin` holding it.
+fn with_origin(repo: Repo) -> Repo {
     repo.git(&["checkout", "-q", "main"]);
     let origin = repo.path().join("origin.git");
     repo.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
@@ -320,4 +324,108 @@ fn remind_does_not_reopen_a_reminder_that_was_closed() {
     assert_eq!(again.code, 0, "{}", again.transcript());
     assert!(again.stdout.ends_with("already reminded on #1\n"), "{}", again.stdout);
     assert_eq!(sim.issues().len(), 1, "{:?}", sim.issues());
+}
+
+/// Prod (example.com, `policy.hujson`) and staging, sharing `grants/shared/`.
+fn two_tailnets() -> Repo {
+    let config = config(
+        r#""tailnets": {
+		"prod": {"tailnet": "example.com", "base": "policy.hujson",
+			"fragments": ["grants/prod/*.hujson", "grants/shared/*.hujson"]},
+		"staging": {"tailnet": "staging.example.com", "base": "staging/policy.hujson",
+			"fragments": ["grants/staging/*.hujson", "grants/shared/*.hujson"]},
+	},"#,
+    );
+    with_origin(Repo::with(&[
+        ("policies/tailgrant.hujson", &config),
+        ("policies/policy.hujson", BASE_POLICY),
+        ("policies/staging/policy.hujson", BASE_POLICY),
+    ]))
+}
+
+#[test]
+fn with_several_tailnets_a_request_names_one_and_its_file_lands_there_alone() {
+    let repo = two_tailnets();
+    let asked =
+        |tailnet: &str| body("tag:prod-db:5432", "bob@example.com", "Debug") + &format!("\n### Tailnet\n\n{tailnet}\n");
+    let sim = forge("alice-gh");
+    let r = request(&repo, &sim, "alice-gh", &asked("staging"));
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    let file = "policies/grants/staging/2026-11-23-alice-prod-db.hujson";
+    assert_eq!(r.stdout, format!("{file}: opened pull request #13; review requested from bob-gh\n"));
+    // It passes check, and lands in staging, not in prod.
+    let check = crate::common::run(crate::common::tailgrant(repo.path()).args(["check", "--dir", "policies", AT]));
+    assert_eq!(check.code, 0, "{}", check.transcript());
+    assert!(check.stdout.contains("grants/staging/2026-11-23-alice-prod-db.hujson -> staging\n"), "{}", check.stdout);
+
+    // The tailnet's name for the API does as well as its name in `tailnets`.
+    let repo = two_tailnets();
+    let sim = forge("alice-gh");
+    let r = request(&repo, &sim, "alice-gh", &asked("Staging.Example.com"));
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(r.stdout.starts_with(file), "{}", r.stdout);
+}
+
+#[test]
+fn with_several_tailnets_a_request_that_names_none_or_another_is_refused() {
+    let repo = two_tailnets();
+    let plain = body("tag:prod-db:5432", "bob@example.com", "Debug");
+    let cases: [(String, &[&str], &str); 3] = [
+        (
+            plain.clone(),
+            &[],
+            "this repository runs several tailnets (prod, staging), and the request does not say which",
+        ),
+        (
+            plain.clone() + "\n### Tailnet\n\ndev\n",
+            &[],
+            "the request is for tailnet dev, which this repository does not run",
+        ),
+        (
+            plain.clone() + "\n### Tailnet\n\nstaging\n",
+            &["--tailnet", "prod"],
+            "the request is for tailnet staging, but this run is for tailnet prod",
+        ),
+    ];
+    for (text, extra, why) in cases {
+        let sim = forge("alice-gh");
+        let event = issue_event(repo.path(), "alice-gh", &text);
+        let r = run(&repo, "request", &sim, Some(&event), WRITE_TOKEN, extra);
+        assert_eq!(r.code, 1, "{}", r.transcript());
+        assert!(sim.opened().is_empty());
+        let comments = sim.comments();
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        // The message as written, whatever the width it was wrapped to.
+        let said = comments[0].body.replace("\n  │ ", " ");
+        assert!(said.contains("TG501") && said.contains(why), "{why}: {}", comments[0].body);
+    }
+    // With one tailnet, a request for another is refused too; its own name is fine.
+    let repo = with_origin(Repo::new(&config(r#""tailnet": "example.com","#)));
+    for (tailnet, code) in [("other.example.com", 1), ("example.com", 0)] {
+        let sim = forge("alice-gh");
+        let r = request(&repo, &sim, "alice-gh", &(plain.clone() + &format!("\n### Tailnet\n\n{tailnet}\n")));
+        assert_eq!(r.code, code, "{tailnet}: {}", r.transcript());
+    }
+}
+
+#[test]
+fn a_grant_in_several_tailnets_is_one_reminder() {
+    let repo = two_tailnets();
+    let text = grant("alice@example.com", &["bob@example.com"], "")
+        .replace("2026-11-22T09:00:00Z", "2026-11-22T17:00:00Z")
+        .replace("2026-11-29T17:00:00Z", "2026-11-23T17:00:00Z");
+    repo.write("policies/grants/shared/alice.hujson", &text);
+    repo.commit("grant alice prod-db in both");
+    let sim = Simulator::start(Setup::default()).unwrap();
+    let r = run(&repo, "remind", &sim, None, WRITE_TOKEN, &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert_eq!(
+        r.stdout,
+        "policies/grants/shared/alice.hujson: expires 2026-11-23T17:00:00Z; opened issue #1 for @alice-gh\n"
+    );
+    // One tailnet's scheduled run sees the same reminder, already said.
+    let r = run(&repo, "remind", &sim, None, WRITE_TOKEN, &["--tailnet", "staging"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(r.stdout.ends_with("already reminded on #1\n"), "{}", r.stdout);
+    assert_eq!(sim.issues().len(), 1);
 }

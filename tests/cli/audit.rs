@@ -276,3 +276,60 @@ fn the_json_is_what_the_schema_says() {
     }
     assert!(v["sha256"].as_str().unwrap().len() == 64);
 }
+
+#[test]
+fn with_several_tailnets_an_audit_is_of_one_and_follows_it_back_to_before_tailnets() {
+    let r = TestRepo::new();
+    let d = r.dir.path();
+    let window = ("2026-10-03T09:00:00Z", "2026-10-05T17:00:00Z");
+    let file = |who: &str, port: &str| {
+        grant_file(
+            &format!("{who}@example.com"),
+            "\"bob@example.com\"",
+            "Debug",
+            window.0,
+            window.1,
+            &net(&format!("{who}@example.com"), "tag:prod-db", port),
+        )
+    };
+    // One tailnet (example.com), with one grant.
+    r.write("policies/policy.hujson", BASE);
+    r.write("policies/tailgrant.hujson", "{\"tailnet\": \"example.com\"}\n");
+    r.write("policies/grants/alice.hujson", file("alice", "5432"));
+    commit(d, "2026-10-02T09:00:00Z", "Carol", "One tailnet");
+    // It becomes prod of two; alice's grant moves to prod's directory.
+    r.write(
+        "policies/tailgrant.hujson",
+        r#"{
+	"tailnets": {
+		"prod": {"tailnet": "example.com", "base": "policy.hujson",
+			"fragments": ["grants/prod/*.hujson", "grants/shared/*.hujson"]},
+		"staging": {"tailnet": "staging.example.com", "base": "staging/policy.hujson",
+			"fragments": ["grants/staging/*.hujson", "grants/shared/*.hujson"]},
+	},
+}
+"#,
+    );
+    r.write("policies/staging/policy.hujson", BASE);
+    std::fs::create_dir_all(d.join("policies/grants/prod")).unwrap();
+    std::fs::rename(d.join("policies/grants/alice.hujson"), d.join("policies/grants/prod/alice.hujson")).unwrap();
+    r.write("policies/grants/staging/bob.hujson", file("bob", "6543"));
+    r.write("policies/grants/shared/carol.hujson", file("carol", "5432"));
+    commit(d, "2026-10-03T08:00:00Z", "Carol", "Two tailnets");
+
+    // Which one is for the person asking.
+    let run = r.run(&["audit", AT]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("runs 2 tailnets; name one with --tailnet NAME (prod, staging)"), "{}", run.stderr);
+    let prod = audit(&r, &["--tailnet", "prod", "--format", "json"]);
+    assert_eq!(files(&prod), ["policies/grants/prod/alice.hujson", "policies/grants/shared/carol.hujson"]);
+    let v: serde_json::Value = serde_json::from_str(&prod.stdout).unwrap();
+    assert_eq!(v["filter"]["tailnet"], "prod");
+    assert_eq!(v["grants"][0]["formerPaths"], serde_json::json!(["policies/grants/alice.hujson"]));
+    let staging = audit(&r, &["--tailnet", "staging", "--format", "json"]);
+    assert_eq!(files(&staging), ["policies/grants/shared/carol.hujson", "policies/grants/staging/bob.hujson"]);
+    // A filter reads each tailnet's own base; the table says which tailnet it is of.
+    let table = audit(&r, &["--tailnet", "staging", "--dst", "tag:prod-db:6543"]);
+    assert!(table.stdout.contains(", opening tag:prod-db:6543, in tailnet staging"), "{}", table.stdout);
+    assert!(table.stdout.contains("grants/staging/bob.hujson") && !table.stdout.contains("carol"), "{}", table.stdout);
+}
