@@ -30,15 +30,11 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
     if tailnets.len() < 2 || selected.is_some() {
         return one(common, format, selected.as_deref());
     }
-    // Every tailnet in turn, each under its own heading (human) or key (json).
-    if matches!(format, Format::Junit | Format::Sarif) {
-        return super::fail(
-            ExitStatus::Usage,
-            "--format junit and sarif report one tailnet: name it with --tailnet NAME (a CI matrix runs each)",
-        );
-    }
+    // Every tailnet in turn, each under its own heading (human), key (json), suites (junit)
+    // or run (sarif).
     let mut worst = ExitStatus::Clean;
     let mut json = serde_json::Map::new();
+    let mut reports = Vec::new();
     for (name, api) in &tailnets {
         if matches!(format, Format::Human | Format::Github) {
             super::out(&format!("── tailnet {name} ({}) ──\n", tailgrant::model::text::one_line(api)));
@@ -46,22 +42,36 @@ pub fn run(common: &Common, format: Format) -> ExitStatus {
         let status = match super::load_tailnet(common, Some(name)) {
             Ok(repo) => {
                 let report = tailgrant::pipeline::check(&repo, common.at());
-                if matches!(format, Format::Json) {
-                    let one: serde_json::Value =
-                        serde_json::from_str(&report::json::render(&report)).unwrap_or_default();
-                    json.insert(name.clone(), one);
-                } else {
-                    print(&repo, &report, format);
+                let status = super::status_of(&report);
+                match format {
+                    Format::Json => {
+                        let one: serde_json::Value =
+                            serde_json::from_str(&report::json::render(&report)).unwrap_or_default();
+                        json.insert(name.clone(), one);
+                    }
+                    Format::Junit | Format::Sarif => reports.push((name.as_str(), report)),
+                    Format::Human | Format::Github => print(&repo, &report, format),
                 }
-                super::status_of(&report)
+                status
             }
             Err(s) => s,
         };
         worst = worst.max_with(status);
     }
-    if matches!(format, Format::Json) {
-        let all = serde_json::json!({ "tailnets": json });
-        super::out(&(serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"));
+    match format {
+        Format::Json => {
+            let all = serde_json::json!({ "tailnets": json });
+            super::out(&(serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"));
+        }
+        Format::Junit => {
+            let all: Vec<_> = reports.iter().map(|(n, r)| (Some(*n), r)).collect();
+            super::out(&report::junit::render_tailnets(&all));
+        }
+        Format::Sarif => {
+            let all: Vec<_> = reports.iter().map(|(n, r)| (Some(*n), r.findings.as_slice())).collect();
+            super::out(&report::sarif::render_tailnets(&all));
+        }
+        Format::Human | Format::Github => {}
     }
     worst
 }

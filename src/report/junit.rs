@@ -5,6 +5,41 @@ use crate::finding::{Code, Finding};
 use crate::pipeline::Report;
 
 pub fn render(report: &Report) -> String {
+    render_tailnets(&[(None, report)])
+}
+
+/// With several tailnets, each tailnet's suites named after it (`prod: policy tests`), in one
+/// document, so that one CI step reports them all.
+pub fn render_tailnets(reports: &[(Option<&str>, &Report)]) -> String {
+    let (mut tests, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
+    let mut suites = String::new();
+    for (tailnet, report) in reports {
+        let s = suites_of(report, tailnet.map(|t| format!("{t}: ")).unwrap_or_default());
+        tests += s.tests;
+        failures += s.failures;
+        errors += s.errors;
+        skipped += s.skipped;
+        suites.push_str(&s.xml);
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"tailgrant\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n"
+    ));
+    out.push_str(&suites);
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// One report's suites, and their counts.
+struct Suites {
+    xml: String,
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+fn suites_of(report: &Report, prefix: String) -> Suites {
     // The findings inside each entry: what made it fail or left it undecided.
     let inside = |r: &TestResult, f: &Finding| {
         f.location.file == r.location.file
@@ -20,17 +55,12 @@ pub fn render(report: &Report) -> String {
         report.findings.iter().filter(|f| f.is_error() && !failed.iter().any(|r| inside(r, f))).collect();
     let t = report.tests;
     let total = report.test_results.len();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut out = String::new();
     out.push_str(&format!(
-        "<testsuites name=\"tailgrant\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
-        total + usize::from(!errors.is_empty()),
+        "  <testsuite name=\"{}policy tests\" tests=\"{total}\" failures=\"{}\" skipped=\"{}\">\n",
+        xml(&prefix),
         t.failed,
-        usize::from(!errors.is_empty()),
         t.inconclusive
-    ));
-    out.push_str(&format!(
-        "  <testsuite name=\"policy tests\" tests=\"{total}\" failures=\"{}\" skipped=\"{}\">\n",
-        t.failed, t.inconclusive
     ));
     for r in &report.test_results {
         let head = format!(
@@ -73,7 +103,10 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("  </testsuite>\n");
     if !errors.is_empty() {
-        out.push_str("  <testsuite name=\"policy checks\" tests=\"1\" errors=\"1\">\n    <testcase name=\"check\" classname=\"policy\">\n");
+        out.push_str(&format!(
+            "  <testsuite name=\"{}policy checks\" tests=\"1\" errors=\"1\">\n    <testcase name=\"check\" classname=\"policy\">\n",
+            xml(&prefix)
+        ));
         for f in &errors {
             out.push_str(&format!(
                 "      <error type=\"{}\" message=\"{}\">{}:{}:{}</error>\n",
@@ -86,8 +119,8 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("    </testcase>\n  </testsuite>\n");
     }
-    out.push_str("</testsuites>\n");
-    out
+    let errored = usize::from(!errors.is_empty());
+    Suites { xml: out, tests: total + errored, failures: t.failed, errors: errored, skipped: t.inconclusive }
 }
 
 /// Text for an XML attribute or element: deceptive characters made visible (XML 1.0 forbids

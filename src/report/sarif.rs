@@ -6,6 +6,21 @@ use crate::finding::{Code, Finding, Severity};
 use crate::model::text::{multi_line, one_line};
 
 pub fn render(findings: &[Finding]) -> String {
+    render_tailnets(&[(None, findings)])
+}
+
+/// With several tailnets, one run per tailnet, each with its own category
+/// (`automationDetails.id` `tailgrant/prod/`), which code scanning keeps apart.
+pub fn render_tailnets(runs: &[(Option<&str>, &[Finding])]) -> String {
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": runs.iter().map(|(tailnet, findings)| run(*tailnet, findings)).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}
+
+fn run(tailnet: Option<&str>, findings: &[Finding]) -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -45,21 +60,20 @@ pub fn render(findings: &[Finding]) -> String {
             result
         })
         .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            // Columns count characters here; every other output counts bytes, as Tailscale does.
-            "columnKind": "unicodeCodePoints",
-            "tool": {"driver": {
-                "name": "tailgrant",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+    let mut run = json!({
+        // Columns count characters here; every other output counts bytes, as Tailscale does.
+        "columnKind": "unicodeCodePoints",
+        "tool": {"driver": {
+            "name": "tailgrant",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules": rules,
+        }},
+        "results": results,
     });
-    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+    if let Some(t) = tailnet {
+        run["automationDetails"] = json!({"id": format!("tailgrant/{}/", one_line(t))});
+    }
+    run
 }
 
 fn level(s: Severity) -> &'static str {

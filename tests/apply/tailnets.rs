@@ -118,6 +118,33 @@ fn check_checks_every_tailnet_and_shows_where_each_file_lands() {
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert!(v["tailnets"]["prod"]["findings"].as_array().unwrap().is_empty(), "{}", json.stdout);
     assert!(!v["tailnets"]["staging"]["findings"].as_array().unwrap().is_empty(), "{}", json.stdout);
+    // One JUnit document and one SARIF log hold both, each tailnet apart.
+    let junit = two.run(&["check", "--format", "junit"], &[]);
+    assert_eq!(junit.code, 1, "{}", junit.transcript());
+    assert!(
+        junit.stdout.contains(r#"<testsuite name="prod: policy tests" tests="1" failures="0""#),
+        "{}",
+        junit.stdout
+    );
+    assert!(
+        junit.stdout.contains(r#"<testsuite name="staging: policy checks" tests="1" errors="1">"#),
+        "{}",
+        junit.stdout
+    );
+    assert!(!junit.stdout.contains(r#"name="prod: policy checks""#), "{}", junit.stdout);
+    assert_eq!(junit.stdout.matches("<testsuites ").count(), 1);
+    let sarif = two.run(&["check", "--format", "sarif"], &[]);
+    assert_eq!(sarif.code, 1, "{}", sarif.transcript());
+    let v: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r["automationDetails"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["tailgrant/prod/", "tailgrant/staging/"]);
+    assert!(runs[0]["results"].as_array().unwrap().is_empty());
+    assert!(!runs[1]["results"].as_array().unwrap().is_empty());
+    // One tailnet alone is the one run it always was, with no category.
+    let one = two.run(&["check", "--format", "sarif", "--tailnet", "prod"], &[]);
+    let v: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+    assert!(v["runs"][0].get("automationDetails").is_none(), "{}", one.stdout);
 }
 
 #[test]
