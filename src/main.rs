@@ -4,6 +4,7 @@ mod cli;
 
 // The pipeline allocates many small values (one per JSON value and comment); mimalloc makes
 // that markedly cheaper than the system allocator.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
