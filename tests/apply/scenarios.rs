@@ -102,6 +102,27 @@ fn an_edit_made_elsewhere_is_never_overwritten_without_force() {
     assert_eq!(env.sim.policy().0, env.rendered());
 }
 
+/// A server's word alone cannot wave an edit through: a live copy edited elsewhere is drift
+/// even when the server's ETag is that of the rendered policy (apply decides from the text).
+#[test]
+fn an_edit_is_drift_whatever_the_etag_says() {
+    let env = Env::new();
+    env.adopt();
+    let (live, rendered_etag) = env.sim.policy();
+    let edited = live.replace("\"tcp:5432\"", "\"tcp:5432\", \"tcp:22\"");
+    assert_ne!(edited, live);
+    env.sim.set_policy(&edited);
+    assert_ne!(env.sim.policy().1, rendered_etag);
+    env.sim.inject(Fault::next(Route::GetPolicy, FaultKind::ForgedEtag(rendered_etag)));
+    let posts = env.policy_posts();
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 4, "{}", r.transcript());
+    assert!(r.stderr.contains("edited outside tailgrant"), "{}", r.stderr);
+    assert!(!r.stdout.contains("policy: unchanged"), "{}", r.stdout);
+    assert_eq!(env.sim.policy().0, edited, "the edit is still there");
+    assert_eq!(env.policy_posts(), posts, "nothing posted");
+}
+
 #[test]
 fn dry_run_writes_nothing_and_shows_the_change() {
     let env = Env::new();
