@@ -183,3 +183,55 @@ fn check_finds_the_same_with_or_without_rendering() {
         assert_eq!(rendered.rendered.is_some(), repo.base.is_some(), "{}", dir.display());
     }
 }
+
+/// TG123 is raised for distinct reasons, each its own check: one entry per reason, with the
+/// message it gets (the fixture shows one of them in full).
+#[test]
+fn each_invalid_test_has_its_own_message() {
+    const CASES: &[(&str, &str, &str)] = &[
+        ("tests", r#"{"accept": ["tag:db:22"]}"#, "a test needs a src"),
+        ("tests", r#"{"src": "bob@example.com"}"#, "a test needs accept or deny destinations"),
+        ("tests", r#"{"src": "bob@example.com", "accept": ["tag:db"]}"#, r#"must name one port, not "db""#),
+        ("tests", r#"{"src": "bob@example.com", "accept": ["tag:db:1-2"]}"#, r#"must name one port, not "1-2""#),
+        ("tests", r#"{"src": "bob@example.com", "accept": ["100.64.0.1/32:22"]}"#, "is a CIDR"),
+        ("tests", r#"{"src": "bob@example.com", "accept": ["net:22"]}"#, "covers more than one address"),
+        ("sshTests", r#"{"dst": ["tag:db"], "accept": ["root"]}"#, "an SSH test needs a src"),
+        (
+            "sshTests",
+            r#"{"src": "*", "dst": ["tag:db"], "accept": ["root"]}"#,
+            r#"src contains disallowed element "*""#,
+        ),
+        ("sshTests", r#"{"src": "bob@example.com", "accept": ["root"]}"#, "an SSH test needs a dst"),
+        ("sshTests", r#"{"src": "bob@example.com", "dst": ["tag:db"]}"#, "needs accept, check or deny logins"),
+        ("sshTests", r#"{"src": "bob@example.com", "dst": ["tag:db"], "accept": [""]}"#, "login cannot be empty"),
+        ("sshTests", r#"{"src": "bob@example.com", "dst": ["tag:db:22"], "accept": ["root"]}"#, "unknown tag"),
+        ("sshTests", r#"{"src": "bob@example.com", "dst": ["fd7a::1"], "accept": ["root"]}"#, "bare IPv6"),
+        (
+            "sshTests",
+            r#"{"src": "bob@example.com", "dst": ["autogroup:internet"], "accept": ["root"]}"#,
+            r#"dst contains disallowed element "autogroup:internet""#,
+        ),
+        ("sshTests", r#"{"src": "bob@example.com", "dst": ["net"], "accept": ["root"]}"#, "(a host alias for a range)"),
+    ];
+    for (section, entry, message) in CASES {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = format!(
+            r#"{{
+	"tagOwners": {{"tag:db": ["bob@example.com"]}},
+	"hosts": {{"net": "100.64.0.0/24"}},
+	"grants": [{{"src": ["bob@example.com"], "dst": ["tag:db"], "ip": ["*"]}}],
+	"{section}": [{entry}],
+}}
+"#
+        );
+        std::fs::write(dir.path().join("policy.hujson"), policy).unwrap();
+        let repo = Repository::load(dir.path()).unwrap();
+        let report = tailgrant::pipeline::check(&repo, AT.parse().unwrap());
+        let invalid: Vec<_> =
+            report.findings.iter().filter(|f| f.code == Code::InvalidTest).map(|f| f.message.as_str()).collect();
+        assert!(
+            invalid.len() == 1 && invalid[0].contains(message),
+            "{section} {entry}: want one TG123 saying {message:?}, got {invalid:?}"
+        );
+    }
+}

@@ -96,6 +96,9 @@ pub enum FaultKind {
     EchoCredentials,
     /// Handle the request, then send its answer one byte each `Duration`.
     SlowDrip(Duration),
+    /// Handle the request, then replace its answer's `ETag` with this one (quoted, as the
+    /// header carries it): a server vouching for a policy other than the one it sends.
+    ForgedEtag(String),
 }
 
 impl FaultKind {
@@ -280,6 +283,13 @@ async fn respond(state: &Shared, req: Request, next: Next) -> Response<Body> {
                 }
             });
             Response::from_parts(parts, Body::from_stream(drip))
+        }
+        FaultKind::ForgedEtag(etag) => {
+            let mut resp = next.run(req).await;
+            if let Ok(v) = HeaderValue::from_str(&etag) {
+                resp.headers_mut().insert(header::ETAG, v);
+            }
+            resp
         }
     }
 }

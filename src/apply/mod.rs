@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::load::Repository;
-use crate::merge::{HeaderState, applied_digest, recorded_posture, sha256_hex, verify_header, with_applied_digest};
+use crate::merge::{HeaderState, applied_digest, recorded_posture, verify_header, with_applied_digest};
 use crate::model::expiry::EnforceExpiry;
 use crate::pipeline::Report;
 pub use auth::{AuthError, Credentials};
@@ -178,11 +178,8 @@ async fn apply_policy(
         HeaderState::Edited { .. } => true,
     };
     // A live copy that is the rendered file as Tailscale formats it is no drift, whatever its
-    // layout: nothing of it would be overwritten. Decided from the text itself, not from the
-    // server's ETag, so that a server's word alone cannot wave an edit through.
-    let same_policy = live.text == rendered
-        || crate::parse::format_bytes(live.text.as_bytes()).is_ok_and(|f| f == rendered.as_bytes());
-    if drifted && !same_policy && !opts.force {
+    // layout: nothing of it would be overwritten.
+    if drifted && !is_ours(&live, &rendered) && !opts.force {
         return Err(ApplyError::Drift { live: live.text, rendered, state });
     }
 
@@ -357,11 +354,12 @@ fn is_base(repo: &Repository, text: &str) -> bool {
     base.is_some() && base == formatted(text)
 }
 
-/// Whether the live policy is exactly the rendered one. The ETag is the SHA-256 of the policy
-/// as Tailscale formats it, which the rendered file already is; the text is compared too, so
-/// a server that hashed differently would cost a redundant write, never a wrong verdict.
+/// Whether the live policy is the rendered one, whatever its layout: its text as Tailscale
+/// formats it (which the rendered file already is). Decided from the text, never from the
+/// server's ETag, so that a server's word alone can neither wave an edit through nor wave a
+/// change off (a revocation left unposted while apply reports the policy unchanged).
 fn is_ours(live: &LivePolicy, rendered: &str) -> bool {
-    live.etag == sha256_hex(rendered.as_bytes()) || live.text == rendered
+    live.text == rendered || crate::parse::format_bytes(live.text.as_bytes()).is_ok_and(|f| f == rendered.as_bytes())
 }
 
 async fn plan_posture(
@@ -405,15 +403,16 @@ pub async fn import(client: &Client) -> Result<(String, LivePolicy), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merge::sha256_hex;
 
     #[test]
-    fn the_live_policy_is_ours_by_etag_or_by_text() {
+    fn the_live_policy_is_ours_by_its_text_whatever_its_etag() {
         let rendered = "{}\n";
-        let by_etag = LivePolicy { text: "{ }\n".into(), etag: sha256_hex(rendered.as_bytes()) };
         let by_text = LivePolicy { text: rendered.into(), etag: "hashed-some-other-way".into() };
-        let neither = LivePolicy { text: "{\"acls\": []}\n".into(), etag: "x".into() };
-        assert!(is_ours(&by_etag, rendered));
+        let by_layout = LivePolicy { text: "{ }".into(), etag: "x".into() };
+        let by_etag_alone = LivePolicy { text: "{\"acls\": []}\n".into(), etag: sha256_hex(rendered.as_bytes()) };
         assert!(is_ours(&by_text, rendered));
-        assert!(!is_ours(&neither, rendered));
+        assert!(is_ours(&by_layout, rendered));
+        assert!(!is_ours(&by_etag_alone, rendered));
     }
 }

@@ -54,10 +54,10 @@ fn a_second_apply_is_a_no_op() {
     assert_eq!(env.sim.audit().len(), audit, "no attribute written again");
 }
 
-/// The live text need not be byte-identical: the ETag is the hash of the policy as Tailscale
-/// formats it, so a live copy that differs only in layout is the same policy.
+/// The live text need not be byte-identical: a live copy that differs only in layout is the
+/// same policy once formatted as Tailscale formats it (and has the same ETag).
 #[test]
-fn a_live_copy_that_differs_only_in_layout_is_recognised_by_its_etag() {
+fn a_live_copy_that_differs_only_in_layout_is_recognised_as_the_same_policy() {
     let env = Env::new();
     env.write("policies/grants/alice.hujson", &grant(r#""groups": {"group:eng": ["carol@example.com"]},"#));
     env.adopt();
@@ -100,6 +100,48 @@ fn an_edit_made_elsewhere_is_never_overwritten_without_force() {
     let r = env.run(&["apply", "--force"]);
     assert_eq!(r.code, 0, "{}", r.transcript());
     assert_eq!(env.sim.policy().0, env.rendered());
+}
+
+/// A server's word alone cannot wave an edit through: a live copy edited elsewhere is drift
+/// even when the server's ETag is that of the rendered policy (apply decides from the text).
+#[test]
+fn an_edit_is_drift_whatever_the_etag_says() {
+    let env = Env::new();
+    env.adopt();
+    let (live, rendered_etag) = env.sim.policy();
+    let edited = live.replace("\"tcp:5432\"", "\"tcp:5432\", \"tcp:22\"");
+    assert_ne!(edited, live);
+    env.sim.set_policy(&edited);
+    assert_ne!(env.sim.policy().1, rendered_etag);
+    env.sim.inject(Fault::next(Route::GetPolicy, FaultKind::ForgedEtag(rendered_etag)));
+    let posts = env.policy_posts();
+    let r = env.run(&["apply"]);
+    assert_eq!(r.code, 4, "{}", r.transcript());
+    assert!(r.stderr.contains("edited outside tailgrant"), "{}", r.stderr);
+    assert!(!r.stdout.contains("policy: unchanged"), "{}", r.stdout);
+    assert_eq!(env.sim.policy().0, edited, "the edit is still there");
+    assert_eq!(env.policy_posts(), posts, "nothing posted");
+}
+
+/// Nor can it wave a change off: a live copy tailgrant wrote earlier (its header intact) is
+/// replaced by the newer render even when the server's ETag is that of the newer render.
+#[test]
+fn an_older_policy_is_not_taken_for_the_new_one_whatever_the_etag_says() {
+    let env = Env::new();
+    env.adopt();
+    let (older, _) = env.sim.policy();
+    env.write("policies/grants/alice.hujson", &grant(r#""groups": {"group:eng": ["carol@example.com"]},"#));
+    // The ETag the server would give the newer render.
+    env.sim.set_policy(&env.rendered());
+    let (_, newer_etag) = env.sim.policy();
+    env.sim.set_policy(&older);
+    env.sim.inject(Fault::next(Route::GetPolicy, FaultKind::ForgedEtag(newer_etag)));
+    let r = env.run(&["apply"]);
+    assert!(!r.stdout.contains("policy: unchanged"), "{}", r.transcript());
+    // Posted with the forged ETag as If-Match, which is not that of the policy the server holds.
+    assert_eq!(r.code, 4, "{}", r.transcript());
+    assert!(r.stderr.contains("changed between reading and writing it (412)"), "{}", r.stderr);
+    assert_eq!(env.sim.policy().0, older, "nothing written over a policy the server misdescribes");
 }
 
 #[test]

@@ -42,6 +42,214 @@ impl Place {
     }
 }
 
+/// Checks one selector string at `place`, one check per code: well-formed, defined, and
+/// allowed there. Returns the classification for rules that need more (ports, autogroup:self
+/// pairing).
+pub(super) fn check<'s>(
+    ctx: &mut Ctx<'_, '_>,
+    origin: Origin<'_>,
+    at: &Value,
+    raw: &'s str,
+    place: Place,
+) -> Selector<'s> {
+    let text = surrounding_whitespace(ctx, origin, at, raw);
+    let sel = classify(text);
+    // A selector that is malformed or names nothing is not judged by where it stands.
+    let judged = match &sel {
+        Selector::Tag(_) => {
+            let valid = !invalid_tag_name(ctx, origin, at, text);
+            if valid {
+                undefined_tag(ctx, origin, at, text);
+            }
+            valid
+        }
+        Selector::Group(name) => {
+            undefined_group(ctx, origin, at, text, name);
+            true
+        }
+        Selector::Autogroup(name) => {
+            let known = !unknown_autogroup(ctx, origin, at, text, name);
+            if known {
+                legacy_autogroup(ctx, origin, at, name);
+            }
+            known
+        }
+        Selector::UserDomain(domain) => check_domain(ctx, origin, at, &format!("*@{domain}")),
+        Selector::Ipset(_) => {
+            undefined_ipset(ctx, origin, at, text);
+            true
+        }
+        Selector::Host(name) => !undefined_host(ctx, origin, at, text, name, place),
+        _ => true,
+    };
+    if judged && !ssh_source_address(ctx, origin, at, text, &sel, place) {
+        not_allowed(ctx, origin, at, text, &sel, place);
+    }
+    sel
+}
+
+/// TG127 `whitespace-in-selector`: spaces around a selector. Returns the selector without them.
+fn surrounding_whitespace<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, raw: &'s str) -> &'s str {
+    let text = raw.trim();
+    if text != raw {
+        ctx.report(
+            Code::WhitespaceInSelector,
+            origin,
+            at,
+            format!("{raw:?} has spaces around it"),
+            format!("write {text:?}"),
+        );
+    }
+    text
+}
+
+/// TG102 `invalid-tag-name`: `tag:` then a letter, then letters, digits and dashes. Returns
+/// whether the name was invalid.
+fn invalid_tag_name(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str) -> bool {
+    let Err(why) = check_tag_name(text) else { return false };
+    ctx.report(
+        Code::InvalidTagName,
+        origin,
+        at,
+        format!("{text}: {why}"),
+        "tag names are `tag:` then a letter, then letters, digits and dashes",
+    );
+    true
+}
+
+/// TG101 `undefined-tag`: a tag is defined in tagOwners.
+fn undefined_tag(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str) {
+    if ctx.view.tag_defined(text) {
+        return;
+    }
+    let help = match closest(text, ctx.view.tag_owners.iter().map(|t| t.name.as_str())) {
+        Some(near) => format!("did you mean {near}? Otherwise define {text} in tagOwners"),
+        None => format!("define {text} in tagOwners, with who may apply it"),
+    };
+    ctx.report(Code::UndefinedTag, origin, at, format!("tag not found: {text:?}"), help);
+}
+
+/// TG104 `undefined-group`: a group is defined in groups, unless it is synced from an identity
+/// provider (`group:x@domain`), which is not in the file.
+fn undefined_group(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str, name: &str) {
+    if name.contains('@') || ctx.view.group_defined(text) {
+        return;
+    }
+    let help = match closest(text, ctx.view.groups.iter().map(|g| g.name.as_str())) {
+        Some(near) => format!("did you mean {near}?"),
+        None => format!("define {text} in groups"),
+    };
+    ctx.report(Code::UndefinedGroup, origin, at, format!("group not found: {text:?}"), help);
+}
+
+/// TG112 `unknown-autogroup`: an autogroup is one Tailscale has. Returns whether it was unknown.
+fn unknown_autogroup(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str, name: &str) -> bool {
+    if AUTOGROUPS.contains(&name) {
+        return false;
+    }
+    let help = match closest(name, AUTOGROUPS.iter().copied()) {
+        Some(near) => format!("did you mean autogroup:{near}?"),
+        None => format!("known autogroups: {}", AUTOGROUPS.join(", ")),
+    };
+    ctx.report(Code::UnknownAutogroup, origin, at, format!("unknown autogroup {text:?}"), help);
+    true
+}
+
+/// TG125 `legacy-spelling`: `autogroup:members` still works, a warning.
+fn legacy_autogroup(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, name: &str) {
+    if name == "members" {
+        ctx.report(
+            Code::LegacySpelling,
+            origin,
+            at,
+            "autogroup:members is a legacy spelling".into(),
+            "write autogroup:member",
+        );
+    }
+}
+
+/// TG110 `invalid-ipset`: an ipset is defined in ipsets.
+fn undefined_ipset(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str) {
+    if !ctx.view.ipset_defined(text) {
+        ctx.report(Code::InvalidIpset, origin, at, format!("ipset not found: {text:?}"), "define it in ipsets");
+    }
+}
+
+/// TG108 `undefined-host` and TG131 `undefined-host-in-rule`: a name without a prefix is a host
+/// alias defined in hosts (tag owners are checked on their own). Returns whether it was not.
+fn undefined_host(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str, name: &str, place: Place) -> bool {
+    if matches!(place, Place::TagOwner) || ctx.view.host(name).is_some() {
+        return false;
+    }
+    // In a rule's sources and destinations Tailscale has accepted such rules and dropped
+    // them (#5532); elsewhere the captures show it refuses (`invalid dst`, tests-failed).
+    let code = if matches!(place, Place::Src | Place::Dst) { Code::UndefinedHostInRule } else { Code::UndefinedHost };
+    ctx.report(
+        code,
+        origin,
+        at,
+        format!("{text:?} is not defined in hosts"),
+        "names without a prefix are host aliases: define it in hosts, or write tag:NAME, group:NAME or a user@domain",
+    );
+    true
+}
+
+/// TG130 `ssh-source-address`: an address as an SSH source. No capture, document or issue shows
+/// Tailscale refusing it (headscale does); a warning, since SSH authorises people and tags, not
+/// addresses. Returns whether it was one.
+fn ssh_source_address(
+    ctx: &mut Ctx<'_, '_>,
+    origin: Origin<'_>,
+    at: &Value,
+    text: &str,
+    sel: &Selector<'_>,
+    place: Place,
+) -> bool {
+    if place != Place::SshSrc
+        || !matches!(sel, Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Wildcard)
+    {
+        return false;
+    }
+    ctx.report(
+        Code::SshSourceAddress,
+        origin,
+        at,
+        format!("{text:?} is an address as an SSH source; Tailscale SSH authorises users, groups and tags"),
+        help_for(place),
+    );
+    true
+}
+
+/// TG111 `selector-not-allowed`: `user:*@D` and `localpart:*@D` must name one of the tailnet's
+/// domains, when the config says which they are. Returns false when it reported a finding.
+/// Only the `*@DOMAIN` form is a domain expression: other `localpart:` strings are taken
+/// as literal logins, and the comparison is case-sensitive (the recorded answers show both).
+pub(super) fn check_domain(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, expr: &str) -> bool {
+    let Some(domain) = expr.strip_prefix("*@").or_else(|| (!expr.contains('@')).then_some(expr)) else { return true };
+    if domain.is_empty() || ctx.view.domains.is_empty() || ctx.view.domains.iter().any(|d| d == domain) {
+        return true;
+    }
+    ctx.report(
+        Code::SelectorNotAllowed,
+        origin,
+        at,
+        format!("{domain} is not associated with this Tailnet and cannot be used in user:*@<domain> expressions"),
+        format!("the tailnet's domains (tailgrant.hujson \"domains\") are: {}", ctx.view.domains.join(", ")),
+    );
+    false
+}
+
+/// TG111 `selector-not-allowed`: a kind of selector Tailscale refuses at this place.
+fn not_allowed(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, text: &str, sel: &Selector<'_>, place: Place) {
+    let Err(why) = allowed(sel, place) else { return };
+    let message = if why.is_empty() {
+        format!("{text:?} is not allowed as {}", place.describe())
+    } else {
+        format!("{text:?} is not allowed as {}: {why}", place.describe())
+    };
+    ctx.report(Code::SelectorNotAllowed, origin, at, message, help_for(place));
+}
+
 /// Whether Tailscale accepts this kind of selector at this place. Where the docs and the
 /// recorded control-plane answers disagree, the recorded answers win.
 fn allowed(sel: &Selector<'_>, place: Place) -> Result<(), &'static str> {
@@ -102,139 +310,7 @@ fn allowed(sel: &Selector<'_>, place: Place) -> Result<(), &'static str> {
     }
 }
 
-/// Checks one selector string at `place`: well-formed, defined, and allowed there. Returns
-/// the classification for rules that need more (ports, autogroup:self pairing).
-pub(super) fn check<'s>(
-    ctx: &mut Ctx<'_, '_>,
-    origin: Origin<'_>,
-    at: &Value,
-    raw: &'s str,
-    place: Place,
-) -> Selector<'s> {
-    let text = raw.trim();
-    if text != raw {
-        ctx.report(
-            Code::WhitespaceInSelector,
-            origin,
-            at,
-            format!("{raw:?} has spaces around it"),
-            format!("write {text:?}"),
-        );
-    }
-    let sel = classify(text);
-    match &sel {
-        Selector::Tag(_) => {
-            if let Err(why) = check_tag_name(text) {
-                ctx.report(
-                    Code::InvalidTagName,
-                    origin,
-                    at,
-                    format!("{text}: {why}"),
-                    "tag names are `tag:` then a letter, then letters, digits and dashes",
-                );
-                return sel;
-            }
-            if !ctx.view.tag_defined(text) {
-                let help = match closest(text, ctx.view.tag_owners.iter().map(|t| t.name.as_str())) {
-                    Some(near) => format!("did you mean {near}? Otherwise define {text} in tagOwners"),
-                    None => format!("define {text} in tagOwners, with who may apply it"),
-                };
-                ctx.report(Code::UndefinedTag, origin, at, format!("tag not found: {text:?}"), help);
-            }
-        }
-        // Groups synced from an identity provider (`group:x@domain`) are not in the file.
-        Selector::Group(name) if !name.contains('@') && !ctx.view.group_defined(text) => {
-            let help = match closest(text, ctx.view.groups.iter().map(|g| g.name.as_str())) {
-                Some(near) => format!("did you mean {near}?"),
-                None => format!("define {text} in groups"),
-            };
-            ctx.report(Code::UndefinedGroup, origin, at, format!("group not found: {text:?}"), help);
-        }
-        Selector::Autogroup(name) => {
-            if !AUTOGROUPS.contains(name) {
-                let help = match closest(name, AUTOGROUPS.iter().copied()) {
-                    Some(near) => format!("did you mean autogroup:{near}?"),
-                    None => format!("known autogroups: {}", AUTOGROUPS.join(", ")),
-                };
-                ctx.report(Code::UnknownAutogroup, origin, at, format!("unknown autogroup {text:?}"), help);
-                return sel;
-            }
-            if *name == "members" {
-                ctx.report(
-                    Code::LegacySpelling,
-                    origin,
-                    at,
-                    "autogroup:members is a legacy spelling".into(),
-                    "write autogroup:member",
-                );
-            }
-        }
-        Selector::UserDomain(domain) if !check_domain(ctx, origin, at, &format!("*@{domain}")) => {
-            return sel;
-        }
-        Selector::Ipset(_) if !ctx.view.ipset_defined(text) => {
-            ctx.report(Code::InvalidIpset, origin, at, format!("ipset not found: {text:?}"), "define it in ipsets");
-        }
-        Selector::Host(name) if !matches!(place, Place::TagOwner) && ctx.view.host(name).is_none() => {
-            // In a rule's sources and destinations Tailscale has accepted such rules and dropped
-            // them (#5532); elsewhere the captures show it refuses (`invalid dst`, tests-failed).
-            let code =
-                if matches!(place, Place::Src | Place::Dst) { Code::UndefinedHostInRule } else { Code::UndefinedHost };
-            ctx.report(
-                code,
-                origin,
-                at,
-                format!("{text:?} is not defined in hosts"),
-                "names without a prefix are host aliases: define it in hosts, or write tag:NAME, group:NAME or a user@domain",
-            );
-            return sel;
-        }
-        _ => {}
-    }
-    // An address as an SSH source: no capture, document or issue shows Tailscale refusing it
-    // (headscale does); a warning, since SSH authorises people and tags, not addresses.
-    if place == Place::SshSrc
-        && matches!(sel, Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Wildcard)
-    {
-        ctx.report(
-            Code::SshSourceAddress,
-            origin,
-            at,
-            format!("{text:?} is an address as an SSH source; Tailscale SSH authorises users, groups and tags"),
-            help_for(place),
-        );
-        return sel;
-    }
-    if let Err(why) = allowed(&sel, place) {
-        let message = if why.is_empty() {
-            format!("{text:?} is not allowed as {}", place.describe())
-        } else {
-            format!("{text:?} is not allowed as {}: {why}", place.describe())
-        };
-        ctx.report(Code::SelectorNotAllowed, origin, at, message, help_for(place));
-    }
-    sel
-}
-
-/// `user:*@D` and `localpart:*@D` must name one of the tailnet's domains, when the config
-/// says which they are. Returns false when it reported a finding.
-/// Only the `*@DOMAIN` form is a domain expression: other `localpart:` strings are taken
-/// as literal logins, and the comparison is case-sensitive (the recorded answers show both).
-pub(super) fn check_domain(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, at: &Value, expr: &str) -> bool {
-    let Some(domain) = expr.strip_prefix("*@").or_else(|| (!expr.contains('@')).then_some(expr)) else { return true };
-    if domain.is_empty() || ctx.view.domains.is_empty() || ctx.view.domains.iter().any(|d| d == domain) {
-        return true;
-    }
-    ctx.report(
-        Code::SelectorNotAllowed,
-        origin,
-        at,
-        format!("{domain} is not associated with this Tailnet and cannot be used in user:*@<domain> expressions"),
-        format!("the tailnet's domains (tailgrant.hujson \"domains\") are: {}", ctx.view.domains.join(", ")),
-    );
-    false
-}
-
+/// What each place accepts: the help of TG111 and TG130.
 fn help_for(place: Place) -> &'static str {
     match place {
         Place::SshDst => {
