@@ -272,7 +272,8 @@ pub async fn verify(
 }
 
 /// Which of the base revision's views (name, tailnet for the API) judges what the head's view
-/// `name` (for the API tailnet `api`) lets in: the same tailnet of `tailnets`; or, when the
+/// `name` (for the API tailnet `api`) lets in: the same entry of `tailnets`, for the same
+/// tailnet of the API; or, when the
 /// base revision runs no `tailnets` (the pull request introduces them), its one view, if that
 /// is for the same tailnet of the API. `None`: no policy the pull request cannot have written.
 pub(crate) fn paired<'a>(
@@ -282,7 +283,10 @@ pub(crate) fn paired<'a>(
 ) -> Option<usize> {
     let base: Vec<_> = base.collect();
     if let Some(i) = base.iter().position(|(b, _)| *b == name) {
-        return Some(i);
+        // An entry of `tailnets` kept by name but now for another tailnet of the API is
+        // another tailnet: the base policy that judged its grants was for where they no
+        // longer go (and a job that picks its tailnet by the API's name would apply them).
+        return (name.is_none() || base[i].1.eq_ignore_ascii_case(api)).then_some(i);
     }
     match base.as_slice() {
         [(None, only)] if only.eq_ignore_ascii_case(api) => Some(0),
