@@ -199,3 +199,23 @@ fn an_entry_that_names_another_tailnet_for_the_api_is_a_tailnet_the_base_does_no
     let (run, _) = judged(&r, &["carol-gh"], &[]);
     assert_eq!(run.code, 0, "{}", run.transcript());
 }
+
+#[test]
+fn tailnet_names_the_tailnet_the_base_revision_runs_not_one_the_pull_request_adds() {
+    // The pull request adds, first, an entry whose tailnet for the API is spelt `prod`: by
+    // the checkout's config `--tailnet prod` names it, and prod's own grant files would go
+    // unjudged in the job for prod.
+    let r = repo(&tailnets(PROD_GLOBS, ""), &[]);
+    let decoy =
+        r#""decoy": {"tailnet": "prod", "base": "staging/policy.hujson", "fragments": ["grants/decoy/*.hujson"]},"#;
+    r.write("policies/tailgrant.hujson", &named(("prod", "example.com"), ("staging", "staging.example.com"), decoy));
+    r.write("policies/grants/prod/alice.hujson", &grant("alice@example.com", &["bob@example.com"], ""));
+    let (run, json) = judged(&r, &[], &["--tailnet", "prod"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(json["files"][0]["file"], "policies/grants/prod/alice.hujson");
+    assert!(run.stdout.contains("TG401"), "{}", run.stdout);
+    // By its tailnet for the API too; and bob's approval is what lets it in.
+    let (run, json) = judged(&r, &["bob-gh"], &["--tailnet", "example.com"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(json["files"][0]["tailnets"], serde_json::json!(["prod"]));
+}
