@@ -352,7 +352,7 @@ fn an_audit_of_a_tailnet_follows_it_through_a_renamed_entry() {
     // Prod is the entry `production` at first; alice's grant is in force there, then removed.
     r.write("policies/policy.hujson", BASE);
     r.write("policies/staging/policy.hujson", BASE);
-    r.write("policies/tailgrant.hujson", &two("production", "staging"));
+    r.write("policies/tailgrant.hujson", two("production", "staging"));
     r.write(
         "policies/grants/prod/alice.hujson",
         grant_file(
@@ -368,7 +368,7 @@ fn an_audit_of_a_tailnet_follows_it_through_a_renamed_entry() {
     std::fs::remove_file(d.join("policies/grants/prod/alice.hujson")).unwrap();
     commit(d, "2026-10-06T09:00:00Z", "Carol", "Prune");
     // The entry is renamed; its tailnet for the API is the same, and so was alice's access.
-    r.write("policies/tailgrant.hujson", &two("prod", "staging"));
+    r.write("policies/tailgrant.hujson", two("prod", "staging"));
     commit(d, "2026-10-07T09:00:00Z", "Carol", "Rename");
     let prod = audit(&r, &["--tailnet", "prod", "--format", "json"]);
     assert_eq!(files(&prod), ["policies/grants/prod/alice.hujson"], "{}", prod.stdout);
