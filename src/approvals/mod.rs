@@ -160,13 +160,14 @@ pub struct ApproverVerdict {
 }
 
 /// Judges the pull request of `ci` for the policies directory `dir`, at `at`; with `tailnet`
-/// (one of the config's `tailnets`), only the grant files that land in it.
+/// (names as given to `--tailnet` or in TS_TAILNET: an entry of `tailnets`, or its tailnet for
+/// the API), only the grant files that land in a tailnet one of them may mean.
 pub async fn verify(
     dir: &Path,
     ci: &Ci,
     opts: Options,
     at: Timestamp,
-    tailnet: Option<&str>,
+    tailnet: &[String],
 ) -> Result<Verdict, ApprovalsError> {
     let git = Git::open(dir)?;
     let pr = match ci {
@@ -198,9 +199,14 @@ pub async fn verify(
     for rel in &changed {
         let shown = display_path(dir, rel);
         // The tailnets it lands in by the base's globs or the head's: a pull request that
-        // widens the globs cannot slip a file past by it.
-        let names: Vec<Option<String>> =
-            lands.names(rel).into_iter().filter(|n| tailnet.is_none_or(|t| n.as_deref() == Some(t))).collect();
+        // widens the globs cannot slip a file past by it. Which of them the job is for is
+        // read from both sides too: by the head's config alone a pull request could point
+        // the name at another entry (one it adds, say) and out of the job that judges it.
+        let names: Vec<Option<String>> = lands
+            .names(rel)
+            .into_iter()
+            .filter(|n| tailnet.is_empty() || tailnet.iter().any(|t| lands.meant(n, t)))
+            .collect();
         if names.is_empty() {
             continue;
         }
@@ -272,9 +278,10 @@ pub async fn verify(
 }
 
 /// Which of the base revision's views (name, tailnet for the API) judges what the head's view
-/// `name` (for the API tailnet `api`) lets in: the same tailnet of `tailnets`; or, when the
-/// base revision runs no `tailnets` (the pull request introduces them), its one view, if that
-/// is for the same tailnet of the API. `None`: no policy the pull request cannot have written.
+/// `name` (for the API tailnet `api`) lets in: the same entry of `tailnets`, for the same
+/// tailnet of the API; or, when the base revision runs no `tailnets` (the pull request
+/// introduces them), its one view, if that is for the same tailnet of the API. `None`: no
+/// policy the pull request cannot have written.
 pub(crate) fn paired<'a>(
     base: impl Iterator<Item = (&'a Option<String>, &'a str)>,
     name: &Option<String>,
@@ -282,7 +289,10 @@ pub(crate) fn paired<'a>(
 ) -> Option<usize> {
     let base: Vec<_> = base.collect();
     if let Some(i) = base.iter().position(|(b, _)| *b == name) {
-        return Some(i);
+        // An entry of `tailnets` kept by name but now for another tailnet of the API is
+        // another tailnet: the base policy that judged its grants was for where they no
+        // longer go (and a job that picks its tailnet by the API's name would apply them).
+        return (name.is_none() || base[i].1.eq_ignore_ascii_case(api)).then_some(i);
     }
     match base.as_slice() {
         [(None, only)] if only.eq_ignore_ascii_case(api) => Some(0),
@@ -332,6 +342,14 @@ impl Lands {
     fn paired(&self, name: &Option<String>) -> Option<usize> {
         let head = self.head.iter().find(|h| &h.name == name)?;
         paired(self.base.iter().map(|b| (&b.name, b.api.as_str())), name, &head.api)
+    }
+
+    /// Whether `given` (an entry's name, or its tailnet for the API, as `--tailnet` takes it)
+    /// may mean the tailnet `name`, by the head's config or the base revision's.
+    fn meant(&self, name: &Option<String>, given: &str) -> bool {
+        let is = |s: &Side| s.name.as_deref() == Some(given) || s.api.eq_ignore_ascii_case(given);
+        self.head.iter().chain(&self.base).filter(|s| &s.name == name).any(is)
+            || self.paired(name).is_some_and(|b| is(&self.base[b]))
     }
 
     /// The tailnets `rel` lands in by the base's globs or the head's, in the head's order.

@@ -578,15 +578,18 @@ fn walk(commits: &[&[Change]], reader: &mut ObjectReader, tailnet: Option<&Audit
 }
 
 /// The config of a revision as the audited tailnet sees it: that tailnet's base and globs.
-/// A revision that ran other tailnets only lands nothing in it; one that ran no `tailnets`
-/// was the audited tailnet if it named the same tailnet for the API, or none (`-`, the
-/// key's own tailnet, which may have been this one: an audit reports what it cannot rule
-/// out).
+/// A revision that ran other tailnets only lands nothing in it (an entry renamed since is found
+/// by its tailnet for the API); one that ran no `tailnets` was the audited tailnet if it
+/// named the same tailnet for the API, or none (`-`, the key's own tailnet, which may have
+/// been this one: an audit reports what it cannot rule out).
 fn as_tailnet(c: Config, tailnet: Option<&Audited>) -> Config {
     let Some(t) = tailnet else { return c };
     let elsewhere = |c: Config| Config { fragments: Vec::new(), ..c };
     if !c.tailnets.is_empty() {
-        return match c.for_tailnet(&t.name) {
+        // The entry that ran this tailnet of the API, under whatever name it had then (an
+        // entry renamed since ran it all the same); else the entry of its name.
+        let by_api = c.tailnets.iter().find(|(_, e)| e.tailnet.eq_ignore_ascii_case(&t.api)).map(|(n, _)| n.clone());
+        return match by_api.as_deref().or(Some(t.name.as_str())).and_then(|n| c.for_tailnet(n)) {
             Some(mine) => mine,
             None => elsewhere(c),
         };

@@ -18,11 +18,17 @@ pub fn run(common: &Common, format: ApprovalsFormat, net: &NetArgs) -> ExitStatu
         Ok(rt) => rt,
         Err(status) => return status,
     };
-    let tailnet = match super::selected_tailnet(common) {
-        Ok(t) => t,
+    // The names as given, not the entry the checkout's config resolves them to: that config
+    // is the pull request's, and judging must not depend on it (`verify` reads both sides).
+    let given: Vec<String> = match super::selected_tailnet(common) {
+        Ok(Some(_)) => {
+            let env = std::env::var("TS_TAILNET").ok().filter(|t| !t.trim().is_empty());
+            common.tailnet.iter().cloned().chain(env).collect()
+        }
+        Ok(None) => Vec::new(),
         Err(status) => return status,
     };
-    let verdict = match rt.block_on(approvals::verify(&common.dir, &ci, opts, common.at(), tailnet.as_deref())) {
+    let verdict = match rt.block_on(approvals::verify(&common.dir, &ci, opts, common.at(), &given)) {
         Ok(v) => v,
         Err(e) => return failure(&e),
     };

@@ -427,3 +427,45 @@ fn widening_the_globs_judges_the_files_it_brings_in_and_makes_earlier_approvals_
         r.stdout
     );
 }
+
+#[test]
+fn an_earlier_approval_is_stale_once_a_team_file_changes_what_the_grant_opens() {
+    // alice asks to join group:readers, which reads tag:web; bob owns it and approves.
+    let policy = r#"{
+	"groups": {"group:eng": ["bob@example.com"], "group:dba": ["bob@example.com"], "group:readers": []},
+	"tagOwners": {"tag:prod-db": ["group:dba"], "tag:web": ["group:eng"]},
+	"grants": [{"src": ["group:readers"], "dst": ["tag:web"], "ip": ["tcp:80"]}],
+}
+"#;
+    let settings = config(r#""approvals": {"acceptEarlierCommit": true, "requireOwnerApproval": true},"#);
+    let repo = Repo::with(&[("policies/tailgrant.hujson", &settings), ("policies/policy.hujson", policy)]);
+    let join = r#"{
+	"description": "Read the web logs (INC-4211)",
+	"requester":   "alice@example.com",
+	"approvers":   ["bob@example.com"],
+	"notBefore":   "2026-11-22T09:00:00Z",
+	"expires":     "2026-11-29T17:00:00Z",
+	"groups": {"group:readers": ["alice@example.com"]},
+}
+"#;
+    repo.write(GRANT, join);
+    let head = repo.commit("alice joins readers");
+    let base = repo.base();
+    let sim = github(vec![pull("alice-gh", &base, &head, vec![by(&head, "alice")])]);
+    sim.review(7, "bob-gh", ReviewState::Approved, &head);
+    let env = github_env(&sim, &event(repo.path(), &base, &head, "alice-gh"), GITHUB_TOKEN);
+    let r = approvals_json(&repo, &[], &env);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    // A later commit gives group:readers prod-db through a team file: the grant file did not
+    // change, but what it opens did, and bob approved less than that.
+    repo.write(
+        "policies/teams/readers.hujson",
+        r#"{"grants": [{"src": ["group:readers"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}]}"#,
+    );
+    let later = repo.commit("readers read the database");
+    sim.push(7, by(&later, "alice"));
+    let env = github_env(&sim, &event(repo.path(), &base, &later, "alice-gh"), GITHUB_TOKEN);
+    let r = approvals_json(&repo, &[], &env);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stdout.contains("TG402"), "{}", r.stdout);
+}

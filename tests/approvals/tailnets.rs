@@ -168,3 +168,54 @@ fn introducing_tailnets_keeps_the_tailnet_it_was_and_judges_against_its_policy()
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(run.stdout.contains("TG407"), "{}", run.stdout);
 }
+
+/// Two tailnets of the API under entry names of the pull request's choosing.
+fn named(prod: (&str, &str), staging: (&str, &str), first: &str) -> String {
+    config(&format!(
+        r#""approvals": {{"requireOwnerApproval": true}},
+	"tailnets": {{
+		{first}
+		"{}": {{"tailnet": "{}", "base": "prod/policy.hujson", "fragments": ["grants/shared/*.hujson", "grants/prod/*.hujson"]}},
+		"{}": {{"tailnet": "{}", "base": "staging/policy.hujson", "fragments": ["grants/shared/*.hujson", "grants/staging/*.hujson"]}},
+	}},"#,
+        prod.0, prod.1, staging.0, staging.1
+    ))
+}
+
+#[test]
+fn an_entry_that_names_another_tailnet_for_the_api_is_a_tailnet_the_base_does_not_run() {
+    // The pull request swaps which tailnet of the API each entry is for: the entry `staging`,
+    // whose owners (carol) judged its grants, now runs example.com, prod's tailnet.
+    let r = repo(&tailnets(PROD_GLOBS, ""), &[]);
+    r.write("policies/tailgrant.hujson", &named(("prod", "staging.example.com"), ("staging", "example.com"), ""));
+    r.write("policies/grants/staging/alice.hujson", &grant("alice@example.com", &["carol@example.com"], ""));
+    let (run, _) = judged(&r, &["carol-gh"], &[]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.contains("TG407") && run.stdout.contains("tailnet staging"), "{}", run.stdout);
+    // The same entries for the same tailnets of the API (spelt in another case) judge as before.
+    let r = repo(&tailnets(PROD_GLOBS, ""), &[]);
+    r.write("policies/tailgrant.hujson", &named(("prod", "Example.com"), ("staging", "staging.example.com"), ""));
+    r.write("policies/grants/staging/alice.hujson", &grant("alice@example.com", &["carol@example.com"], ""));
+    let (run, _) = judged(&r, &["carol-gh"], &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+}
+
+#[test]
+fn tailnet_names_the_tailnet_the_base_revision_runs_not_one_the_pull_request_adds() {
+    // The pull request adds, first, an entry whose tailnet for the API is spelt `prod`: by
+    // the checkout's config `--tailnet prod` names it, and prod's own grant files would go
+    // unjudged in the job for prod.
+    let r = repo(&tailnets(PROD_GLOBS, ""), &[]);
+    let decoy =
+        r#""decoy": {"tailnet": "prod", "base": "staging/policy.hujson", "fragments": ["grants/decoy/*.hujson"]},"#;
+    r.write("policies/tailgrant.hujson", &named(("prod", "example.com"), ("staging", "staging.example.com"), decoy));
+    r.write("policies/grants/prod/alice.hujson", &grant("alice@example.com", &["bob@example.com"], ""));
+    let (run, json) = judged(&r, &[], &["--tailnet", "prod"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(json["files"][0]["file"], "policies/grants/prod/alice.hujson");
+    assert!(run.stdout.contains("TG401"), "{}", run.stdout);
+    // By its tailnet for the API too; and bob's approval is what lets it in.
+    let (run, json) = judged(&r, &["bob-gh"], &["--tailnet", "example.com"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(json["files"][0]["tailnets"], serde_json::json!(["prod"]));
+}

@@ -333,3 +333,46 @@ fn with_several_tailnets_an_audit_is_of_one_and_follows_it_back_to_before_tailne
     assert!(table.stdout.contains(", opening tag:prod-db:6543, in tailnet staging"), "{}", table.stdout);
     assert!(table.stdout.contains("grants/staging/bob.hujson") && !table.stdout.contains("carol"), "{}", table.stdout);
 }
+
+#[test]
+fn an_audit_of_a_tailnet_follows_it_through_a_renamed_entry() {
+    let r = TestRepo::new();
+    let d = r.dir.path();
+    let two = |prod: &str, staging: &str| {
+        format!(
+            r#"{{
+	"tailnets": {{
+		"{prod}": {{"tailnet": "example.com", "base": "policy.hujson", "fragments": ["grants/prod/*.hujson"]}},
+		"{staging}": {{"tailnet": "staging.example.com", "base": "staging/policy.hujson", "fragments": ["grants/staging/*.hujson"]}},
+	}},
+}}
+"#
+        )
+    };
+    // Prod is the entry `production` at first; alice's grant is in force there, then removed.
+    r.write("policies/policy.hujson", BASE);
+    r.write("policies/staging/policy.hujson", BASE);
+    r.write("policies/tailgrant.hujson", two("production", "staging"));
+    r.write(
+        "policies/grants/prod/alice.hujson",
+        grant_file(
+            "alice@example.com",
+            "\"bob@example.com\"",
+            "Debug",
+            "2026-10-03T09:00:00Z",
+            "2026-10-05T17:00:00Z",
+            &net("alice@example.com", "tag:prod-db", "5432"),
+        ),
+    );
+    commit(d, "2026-10-02T09:00:00Z", "Carol", "Two tailnets");
+    std::fs::remove_file(d.join("policies/grants/prod/alice.hujson")).unwrap();
+    commit(d, "2026-10-06T09:00:00Z", "Carol", "Prune");
+    // The entry is renamed; its tailnet for the API is the same, and so was alice's access.
+    r.write("policies/tailgrant.hujson", two("prod", "staging"));
+    commit(d, "2026-10-07T09:00:00Z", "Carol", "Rename");
+    let prod = audit(&r, &["--tailnet", "prod", "--format", "json"]);
+    assert_eq!(files(&prod), ["policies/grants/prod/alice.hujson"], "{}", prod.stdout);
+    // Staging never had it.
+    let staging = audit(&r, &["--tailnet", "staging", "--format", "json"]);
+    assert_eq!(files(&staging), Vec::<String>::new());
+}
