@@ -156,9 +156,9 @@ pub fn check_new_file(
     let doc = crate::load::parse_document(file).map_err(|(f, _)| f.message)?;
     let mut decoded = Vec::new();
     let fragment =
-        crate::model::decode::decode::<crate::model::Fragment>(&doc, crate::model::shape::FRAGMENT, &mut decoded)
+        crate::model::decode::decode::<crate::model::FragmentSchema>(&doc, crate::model::shape::FRAGMENT, &mut decoded)
             .ok_or_else(|| decoded.first().map_or("invalid grant".to_owned(), |f| f.message.clone()))?;
-    repo.fragments.push(crate::load::FragmentFile { doc, fragment });
+    repo.fragments.push(crate::load::FragmentFile { doc, fragment: fragment.into() });
     let report = check(repo, at);
     let mine = report
         .findings

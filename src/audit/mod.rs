@@ -361,7 +361,8 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
             continue;
         }
         let versions: Vec<(&Version, &Result<FragmentFile, String>)> = life.versions.iter().zip(parsed).collect();
-        let last = versions.iter().rev().find_map(|(_, p)| p.as_ref().ok()).map(|f| &f.fragment);
+        let last_file = versions.iter().rev().find_map(|(_, p)| p.as_ref().ok());
+        let last = last_file.map(|f| &f.fragment);
         let empty = Fragment::default();
         let frag = last.unwrap_or(&empty);
         let problems = versions
@@ -395,7 +396,7 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
             description: frag.description.clone(),
             not_before: frag.not_before,
             expires: frag.expires,
-            destinations: destinations(frag),
+            destinations: destinations(frag, last_file.map(|f| &f.doc.tree)),
             added: commit_ref(life.versions[0].commit),
             changes,
             removed,
@@ -417,21 +418,35 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
     })
 }
 
-/// The destinations a fragment names, without ports, deduplicated in order.
-fn destinations(f: &Fragment) -> Vec<String> {
-    let host = |d: &String| match crate::model::selector::split_host_ports(d.trim()) {
+/// The destinations a fragment names, without ports, deduplicated in order: each rule's as
+/// [`crate::model::rule`] reads them, then the groups it adds to.
+fn destinations(f: &Fragment, tree: Option<&crate::parse::Value>) -> Vec<String> {
+    use crate::model::rule::{self, Section};
+    let host = |d: &str| match crate::model::selector::split_host_ports(d.trim()) {
         Ok((h, _)) => h.to_owned(),
         Err(_) => d.trim().to_owned(),
     };
     let mut out: Vec<String> = Vec::new();
-    let acls = f.acls.iter().flatten().flat_map(|a| a.dst.iter().chain(&a.ports).map(host));
-    let grants = f.grants.iter().flatten().flat_map(|g| g.dst.iter().map(|d| d.trim().to_owned()));
-    let ssh = f.ssh.iter().flatten().flat_map(|r| r.dst.iter().map(|d| format!("ssh {}", d.trim())));
-    let groups = f.groups.iter().flatten().map(|(g, _)| g.clone());
-    for d in acls.chain(grants).chain(ssh).chain(groups) {
+    let mut add = |d: String| {
         if !out.contains(&d) {
             out.push(d);
         }
+    };
+    for section in [Section::Acls, Section::Grants, Section::Ssh] {
+        let rules = tree.and_then(|t| rule::section(t, section)).unwrap_or_default();
+        for r in rules {
+            let named = rule::destinations(section, r).and_then(|v| v.as_array()).map_or(&[][..], |a| &a.elements[..]);
+            for d in named.iter().filter_map(|d| d.as_cow()) {
+                add(match section {
+                    Section::Acls => host(&d),
+                    Section::Grants => d.trim().to_owned(),
+                    Section::Ssh => format!("ssh {}", d.trim()),
+                });
+            }
+        }
+    }
+    for (g, _) in f.groups.iter().flatten() {
+        add(g.clone());
     }
     out
 }
@@ -478,8 +493,8 @@ fn parse_fragment(path: String, rel: &str, object: &Object) -> Result<FragmentFi
     let file = crate::load::read_source(path, rel.to_owned(), bytes).map_err(|(f, _)| first(&f))?;
     let doc = crate::load::parse_document(file).map_err(|(f, _)| first(&f))?;
     let mut findings = Vec::new();
-    match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut findings) {
-        Some(fragment) => Ok(FragmentFile { doc, fragment }),
+    match crate::model::decode::decode::<crate::model::FragmentSchema>(&doc, shape::FRAGMENT, &mut findings) {
+        Some(fragment) => Ok(FragmentFile { doc, fragment: fragment.into() }),
         None => Err(findings.first().map(first).unwrap_or_else(|| "does not decode".to_owned())),
     }
 }

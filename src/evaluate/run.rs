@@ -76,10 +76,7 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
         .map(|f| f.location.clone())
         .collect();
     let some = |f: fn(&crate::model::Fragment) -> bool| pending.iter().any(|p| f(&p.fragment));
-    let (net, ssh) = (
-        some(|f| f.acls.as_ref().is_some_and(|a| !a.is_empty()) || f.grants.as_ref().is_some_and(|g| !g.is_empty())),
-        some(|f| f.ssh.as_ref().is_some_and(|s| !s.is_empty())),
-    );
+    let (net, ssh) = (some(|f| f.has_network_rules), some(|f| f.has_ssh_rules));
     // Active tests against everything in force or pending: rules only add, so what fails there
     // and not now fails once some pending fragment starts. Only a `deny` can start failing when
     // network rules are added, and only an SSH test when SSH rules are.
@@ -114,14 +111,8 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
         }
     }
     // Pending fragments' own tests, at the instant each starts (a few distinct instants).
-    let mut starts: Vec<jiff::Timestamp> = pending
-        .iter()
-        .filter(|f| {
-            !f.fragment.tests.as_deref().unwrap_or_default().is_empty()
-                || !f.fragment.ssh_tests.as_deref().unwrap_or_default().is_empty()
-        })
-        .filter_map(|f| f.fragment.not_before)
-        .collect();
+    let mut starts: Vec<jiff::Timestamp> =
+        pending.iter().filter(|f| f.fragment.has_tests).filter_map(|f| f.fragment.not_before).collect();
     starts.sort();
     starts.dedup();
     for nb in starts.into_iter().take(MAX_FUTURE_INSTANTS) {

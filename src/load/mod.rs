@@ -299,8 +299,9 @@ fn load_fragments(dir: &Path, rels: &[String]) -> Vec<Loaded> {
             let Some(doc) = read_document(dir, rel, Wanted::Fragment, &mut out.findings, &mut out.rejected) else {
                 continue;
             };
-            match crate::model::decode::decode::<Fragment>(&doc, shape::FRAGMENT, &mut out.findings) {
-                Some(fragment) => out.fragments.push(FragmentFile { doc, fragment }),
+            match crate::model::decode::decode::<crate::model::FragmentSchema>(&doc, shape::FRAGMENT, &mut out.findings)
+            {
+                Some(fragment) => out.fragments.push(FragmentFile { doc, fragment: fragment.into() }),
                 None => out.rejected.push(doc.file),
             }
         }

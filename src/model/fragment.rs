@@ -7,11 +7,17 @@ use serde_json::Value;
 
 use super::policy::{Acl, AclTest, AutoApprovers, Grant, NamedLists, NodeAttr, SshRule, SshTest};
 
-/// A time-bounded (or permanent) addition to the base policy, one file each.
+/// A grant file as its schema has it: what decoding checks (every field's type, no unknown
+/// field) and what `schemas/fragment.schema.json` is generated from. Its rule sections are
+/// read from the syntax tree, where their spans are; once checked, a [`Fragment`] keeps only
+/// what tailgrant reads from it, so that the decoded copy of every rule is not held as well.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-#[schemars(title = "tailgrant fragment (grant file)")]
-pub struct Fragment {
+#[schemars(
+    title = "tailgrant fragment (grant file)",
+    description = "A time-bounded (or permanent) addition to the base policy, one file each."
+)]
+pub struct FragmentSchema {
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     /// Why the access is needed (a ticket or incident reference helps reviewers).
@@ -63,6 +69,44 @@ fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, 
             "`{s}` is not an RFC 3339 timestamp; write a date, time and offset, like 2026-11-23T17:00:00Z"
         ))
     })
+}
+
+/// A time-bounded (or permanent) addition to the base policy, one file each: its header, its
+/// group additions, and which kinds of rule it holds (the rules themselves are in its tree).
+#[derive(Debug, Clone, Default)]
+pub struct Fragment {
+    pub description: Option<String>,
+    pub requester: Option<String>,
+    pub approvers: Vec<String>,
+    pub not_before: Option<Timestamp>,
+    pub expires: Option<Timestamp>,
+    /// Members added to groups the base policy defines.
+    pub groups: Option<NamedLists>,
+    /// Device posture attributes that `apply` sets while the fragment is active.
+    pub posture_attributes: Vec<PostureAttribute>,
+    /// It holds an ACL or a grant.
+    pub has_network_rules: bool,
+    pub has_ssh_rules: bool,
+    /// It holds an ACL test or an SSH test.
+    pub has_tests: bool,
+}
+
+impl From<FragmentSchema> for Fragment {
+    fn from(f: FragmentSchema) -> Fragment {
+        let some = |n: Option<usize>| n.is_some_and(|n| n > 0);
+        Fragment {
+            has_network_rules: some(f.acls.as_ref().map(Vec::len)) || some(f.grants.as_ref().map(Vec::len)),
+            has_ssh_rules: some(f.ssh.as_ref().map(Vec::len)),
+            has_tests: some(f.tests.as_ref().map(Vec::len)) || some(f.ssh_tests.as_ref().map(Vec::len)),
+            description: f.description,
+            requester: f.requester,
+            approvers: f.approvers,
+            not_before: f.not_before,
+            expires: f.expires,
+            groups: f.groups,
+            posture_attributes: f.posture_attributes,
+        }
+    }
 }
 
 /// Where a fragment stands at a given instant.

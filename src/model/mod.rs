@@ -10,7 +10,7 @@ pub mod rule;
 pub mod shape;
 
 pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, TailnetConfig, WidestPrefix};
-pub use fragment::{Fragment, PostureAttribute, Status};
+pub use fragment::{Fragment, FragmentSchema, PostureAttribute, Status};
 pub use policy::Policy;
 pub mod decode;
 
@@ -19,7 +19,7 @@ pub mod decode;
 pub fn schemas() -> Vec<(&'static str, String)> {
     let pretty = |s: schemars::Schema| serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
     vec![
-        ("fragment.schema.json", pretty(schemars::schema_for!(Fragment))),
+        ("fragment.schema.json", pretty(schemars::schema_for!(FragmentSchema))),
         ("config.schema.json", pretty(schemars::schema_for!(Config))),
     ]
 }

@@ -32,6 +32,11 @@ fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
     rule.as_object()?.get_ci(key).map(|m| &m.value)
 }
 
+/// The rules of `section` in a policy or fragment tree (keys case-insensitive).
+pub fn section(tree: &Value, section: Section) -> Option<&[Value]> {
+    field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..])
+}
+
 /// The rule's sources: `src`, or for an ACL without one its legacy `users`.
 pub fn sources(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == Section::Acls))
@@ -54,8 +59,7 @@ pub fn fragment_sources(tree: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)
     }
     let mut out = Vec::new();
     for section in [Section::Acls, Section::Grants, Section::Ssh] {
-        let rules = field(tree, section.key()).and_then(|v| v.as_array()).map_or(&[][..], |a| &a.elements[..]);
-        for rule in rules {
+        for rule in self::section(tree, section).unwrap_or_default() {
             out.extend(sources(section, rule).map(strings).unwrap_or_default());
         }
     }
