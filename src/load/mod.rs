@@ -33,8 +33,6 @@ pub struct Repository {
     pub dir: PathBuf,
     pub config: Config,
     pub base: Option<Document>,
-    /// The base decoded, when it decodes.
-    pub policy: Option<Policy>,
     /// In path order.
     pub fragments: Vec<FragmentFile>,
     /// Problems met while loading: unreadable files, syntax, unknown keys, wrong types.
@@ -169,7 +167,7 @@ impl Repository {
         // The base is one large file: it loads while the fragments do. Findings keep the order
         // of a sequential load: base, then discovery, then fragments.
         let (mut for_base, mut for_fragments) = (Loaded::default(), Loaded::default());
-        let ((base, policy), runs) = rayon::join(
+        let (base, runs) = rayon::join(
             || {
                 let base = read_named(
                     dir,
@@ -179,10 +177,12 @@ impl Repository {
                     &mut for_base.findings,
                     &mut for_base.rejected,
                 );
-                let policy = base
-                    .as_ref()
-                    .and_then(|doc| crate::model::decode::decode(doc, shape::POLICY, &mut for_base.findings));
-                (base, policy)
+                // Decoded to check every field's type and name; what tailgrant reads of the
+                // base it reads from the tree, where the spans are, so the decoded copy goes.
+                if let Some(doc) = &base {
+                    crate::model::decode::decode::<Policy>(doc, shape::POLICY, &mut for_base.findings);
+                }
+                base
             },
             || {
                 let rels = discover(dir, &config, &skip, &mut for_fragments.findings);
@@ -225,7 +225,6 @@ impl Repository {
             dir: dir.to_path_buf(),
             config,
             base,
-            policy,
             fragments,
             findings,
             rejected,
