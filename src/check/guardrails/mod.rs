@@ -72,7 +72,7 @@ pub(super) fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings:
     let trusted = trusted(repo, at, &rules);
     let ground = Ground { trusted: &trusted, all: view, owners: &repo.config.owners };
     let uses = Uses::of(view);
-    let mut judged: Vec<(&FragmentFile, &Guardrail, Reach<'_>)> = Vec::new();
+    let mut across = Across::default();
     for f in &repo.fragments {
         if f.fragment.status(at) == Status::Expired {
             continue; // it grants nothing; TG053 says so
@@ -89,37 +89,37 @@ pub(super) fn check(repo: &Repository, view: &View<'_>, at: Timestamp, findings:
                 .run();
         }
         if let Some(g) = matching.iter().find(|g| g.forbid_wildcards) {
-            judged.push((f, *g, reach));
+            across.add(f, g, &reach, view);
         }
     }
-    across_files(&judged, view, findings);
+    across.check(findings);
 }
+
+/// What one source holds on one destination, per fragment (by index) and where it is written.
+type Held<'v, T> = Vec<(usize, T, &'v Value)>;
 
 /// `forbidWildcards` across files: what one source holds on one destination at one time is
 /// counted over every guarded fragment in force with it, so that `tcp:1-32767` in one file and
 /// `tcp:32768-65535` in another (or two halves of an address range) are every port (or too
-/// wide) just as in one file.
-fn across_files(judged: &[(&FragmentFile, &Guardrail, Reach<'_>)], view: &View<'_>, findings: &mut Vec<Finding>) {
-    use std::collections::HashMap;
-    let overlap = |a: &FragmentFile, b: &FragmentFile| {
-        let (a, b) = (&a.fragment, &b.fragment);
-        let starts = a.not_before.max(b.not_before);
-        let ends = match (a.expires, b.expires) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, None) | (None, x) => x,
-        };
-        ends.is_none_or(|e| starts.is_none_or(|s| s < e))
-    };
-    // What each fragment (by index) opens, and where: per (source, destination) its ports,
-    // per source its destinations' addresses.
-    type Held<'v, T> = Vec<(usize, T, &'v Value)>;
-    let mut ports: HashMap<(&str, &str), Held<'_, wide::PortsOpened>> = HashMap::new();
-    let mut addrs: HashMap<&str, Held<'_, crate::model::addrs::AddrSet>> = HashMap::new();
-    for (i, (_, _, reach)) in judged.iter().enumerate() {
+/// wide) just as in one file. Each fragment's reach is folded in as it is judged, and not
+/// kept: only what it opens by its own rules is.
+#[derive(Default)]
+struct Across<'v> {
+    judged: Vec<(&'v FragmentFile, &'v Guardrail)>,
+    /// Per (source, destination) the ports each fragment opens.
+    ports: std::collections::HashMap<(String, String), Held<'v, wide::PortsOpened>>,
+    /// Per source the addresses of each fragment's destinations.
+    addrs: std::collections::HashMap<String, Held<'v, crate::model::addrs::AddrSet>>,
+}
+
+impl<'v> Across<'v> {
+    fn add(&mut self, f: &'v FragmentFile, g: &'v Guardrail, reach: &Reach<'v>, view: &View<'_>) {
+        let i = self.judged.len();
+        self.judged.push((f, g));
         for o in reach.opened.iter().filter(|o| matches!(o.via, Via::Rule)) {
             for s in &o.srcs {
                 if let Some(p) = &o.ports {
-                    let list = ports.entry((s.as_str(), o.dst.as_str())).or_default();
+                    let list = self.ports.entry((s.clone(), o.dst.clone())).or_default();
                     match list.last_mut() {
                         Some((j, opened, _)) if *j == i => opened.add(p),
                         _ => {
@@ -130,7 +130,7 @@ fn across_files(judged: &[(&FragmentFile, &Guardrail, Reach<'_>)], view: &View<'
                     }
                 }
                 if let Some(set) = addresses::addresses(view, &o.dst) {
-                    let list = addrs.entry(s.as_str()).or_default();
+                    let list = self.addrs.entry(s.clone()).or_default();
                     match list.last_mut() {
                         Some((j, union, _)) if *j == i => union.union(&set),
                         _ => list.push((i, set, o.at)),
@@ -139,10 +139,22 @@ fn across_files(judged: &[(&FragmentFile, &Guardrail, Reach<'_>)], view: &View<'
             }
         }
     }
-    let mut report = |i: usize, others: &[usize], at: &Value, what: String| {
-        let (f, g, _) = &judged[i];
-        let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
-        findings.push(Finding::new(
+
+    fn check(self, findings: &mut Vec<Finding>) {
+        let Across { judged, ports, addrs } = self;
+        let overlap = |a: &FragmentFile, b: &FragmentFile| {
+            let (a, b) = (&a.fragment, &b.fragment);
+            let starts = a.not_before.max(b.not_before);
+            let ends = match (a.expires, b.expires) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, None) | (None, x) => x,
+            };
+            ends.is_none_or(|e| starts.is_none_or(|s| s < e))
+        };
+        let mut report = |i: usize, others: &[usize], at: &Value, what: String| {
+            let (f, g) = &judged[i];
+            let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
+            findings.push(Finding::new(
             Code::WildcardForbidden,
             Location::new(&f.doc.file, at.span.clone()),
             format!(
@@ -152,48 +164,49 @@ fn across_files(judged: &[(&FragmentFile, &Guardrail, Reach<'_>)], view: &View<'
             ),
             "name the sources, destinations and ports that are needed; splitting a grant across files does not narrow it",
         ));
-    };
-    for ((src, dst), list) in &ports {
-        if list.len() < 2 {
-            continue;
-        }
-        for (i, mine, at) in list {
-            let g = judged[*i].1;
-            if mine.too_wide(dst, g.max_ports).is_some() {
-                continue; // too wide on its own: reported for the file alone
-            }
-            let mut total = wide::PortsOpened::default();
-            let mut others = Vec::new();
-            for (j, theirs, _) in list.iter().filter(|(j, ..)| overlap(judged[*i].0, judged[*j].0)) {
-                total.merge(theirs);
-                if j != i {
-                    others.push(*j);
-                }
-            }
-            if let Some(what) = total.too_wide(dst, g.max_ports).filter(|_| !others.is_empty()) {
-                report(*i, &others, at, format!("{what} to {src}"));
-            }
-        }
-    }
-    for (src, list) in &addrs {
-        if list.len() < 2 {
-            continue;
-        }
-        for (i, mine, at) in list {
-            let g = judged[*i].1;
-            if wide::addresses_too_wide(mine, g.widest_prefix) {
+        };
+        for ((src, dst), list) in &ports {
+            if list.len() < 2 {
                 continue;
             }
-            let mut total = crate::model::addrs::AddrSet::default();
-            let mut others = Vec::new();
-            for (j, theirs, _) in list.iter().filter(|(j, ..)| overlap(judged[*i].0, judged[*j].0)) {
-                total.union(theirs);
-                if j != i {
-                    others.push(*j);
+            for (i, mine, at) in list {
+                let g = judged[*i].1;
+                if mine.too_wide(dst, g.max_ports).is_some() {
+                    continue; // too wide on its own: reported for the file alone
+                }
+                let mut total = wide::PortsOpened::default();
+                let mut others = Vec::new();
+                for (j, theirs, _) in list.iter().filter(|(j, ..)| overlap(judged[*i].0, judged[*j].0)) {
+                    total.merge(theirs);
+                    if j != i {
+                        others.push(*j);
+                    }
+                }
+                if let Some(what) = total.too_wide(dst, g.max_ports).filter(|_| !others.is_empty()) {
+                    report(*i, &others, at, format!("{what} to {src}"));
                 }
             }
-            if !others.is_empty() && wide::addresses_too_wide(&total, g.widest_prefix) {
-                report(*i, &others, at, format!("{src} destinations that together cover {}", total.describe()));
+        }
+        for (src, list) in &addrs {
+            if list.len() < 2 {
+                continue;
+            }
+            for (i, mine, at) in list {
+                let g = judged[*i].1;
+                if wide::addresses_too_wide(mine, g.widest_prefix) {
+                    continue;
+                }
+                let mut total = crate::model::addrs::AddrSet::default();
+                let mut others = Vec::new();
+                for (j, theirs, _) in list.iter().filter(|(j, ..)| overlap(judged[*i].0, judged[*j].0)) {
+                    total.union(theirs);
+                    if j != i {
+                        others.push(*j);
+                    }
+                }
+                if !others.is_empty() && wide::addresses_too_wide(&total, g.widest_prefix) {
+                    report(*i, &others, at, format!("{src} destinations that together cover {}", total.describe()));
+                }
             }
         }
     }
