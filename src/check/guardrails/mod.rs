@@ -106,10 +106,11 @@ type Held<'v, T> = Vec<(usize, T, &'v Value)>;
 #[derive(Default)]
 struct Across<'v> {
     judged: Vec<(&'v FragmentFile, &'v Guardrail)>,
-    /// Per (source, destination) the ports each fragment opens.
-    ports: std::collections::HashMap<(String, String), Held<'v, wide::PortsOpened>>,
-    /// Per source the addresses of each fragment's destinations.
-    addrs: std::collections::HashMap<String, Held<'v, crate::model::addrs::AddrSet>>,
+    /// Per (source, destination) the ports each fragment opens. In the order first met, not
+    /// a hash's: findings at one place sort no further, so this order is the output's.
+    ports: indexmap::IndexMap<(String, String), Held<'v, wide::PortsOpened>>,
+    /// Per source the addresses of each fragment's destinations (also in the order met).
+    addrs: indexmap::IndexMap<String, Held<'v, crate::model::addrs::AddrSet>>,
 }
 
 impl<'v> Across<'v> {
@@ -155,15 +156,15 @@ impl<'v> Across<'v> {
             let (f, g) = &judged[i];
             let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
             findings.push(Finding::new(
-            Code::WildcardForbidden,
-            Location::new(&f.doc.file, at.span.clone()),
-            format!(
-                "together with {}, in force at the same time, this fragment grants {what} (guardrail for {})",
-                names.join(", "),
-                g.matches
-            ),
-            "name the sources, destinations and ports that are needed; splitting a grant across files does not narrow it",
-        ));
+                Code::WildcardForbidden,
+                Location::new(&f.doc.file, at.span.clone()),
+                format!(
+                    "together with {}, in force at the same time, this fragment grants {what} (guardrail for {})",
+                    names.join(", "),
+                    g.matches
+                ),
+                "name the sources, destinations and ports that are needed; splitting a grant across files does not narrow it",
+            ));
         };
         for ((src, dst), list) in &ports {
             if list.len() < 2 {
