@@ -130,6 +130,16 @@ impl Fragment {
             Status::Active
         }
     }
+
+    /// Whether the two are ever in force at the same instant (their half-open windows meet).
+    pub(crate) fn overlaps(&self, other: &Fragment) -> bool {
+        let starts = self.not_before.max(other.not_before);
+        let ends = match (self.expires, other.expires) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, None) | (None, x) => x,
+        };
+        ends.is_none_or(|e| starts.is_none_or(|s| s < e))
+    }
 }
 
 #[cfg(test)]
@@ -149,5 +159,22 @@ mod tests {
         assert_eq!(f.status(at("2026-01-01T23:59:59Z")), Status::Active);
         assert_eq!(f.status(at("2026-01-02T00:00:00Z")), Status::Expired);
         assert_eq!(Fragment::default().status(at("2030-01-01T00:00:00Z")), Status::Active);
+    }
+
+    #[test]
+    fn windows_overlap_when_they_share_an_instant() {
+        let t = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        let w = |nb: &str, exp: &str| Fragment {
+            not_before: if nb.is_empty() { None } else { t(nb) },
+            expires: if exp.is_empty() { None } else { t(exp) },
+            ..Fragment::default()
+        };
+        let (jan1, jan2, jan3) = ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z");
+        assert!(w(jan1, jan3).overlaps(&w(jan2, "")));
+        // One ends as the other starts: never both in force.
+        assert!(!w(jan1, jan2).overlaps(&w(jan2, jan3)));
+        assert!(!w(jan2, jan3).overlaps(&w(jan1, jan2)));
+        assert!(w("", "").overlaps(&w(jan3, "")));
+        assert!(!w("", jan1).overlaps(&w(jan2, "")));
     }
 }

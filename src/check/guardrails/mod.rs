@@ -143,15 +143,7 @@ impl<'v> Across<'v> {
 
     fn check(self, findings: &mut Vec<Finding>) {
         let Across { judged, ports, addrs } = self;
-        let overlap = |a: &FragmentFile, b: &FragmentFile| {
-            let (a, b) = (&a.fragment, &b.fragment);
-            let starts = a.not_before.max(b.not_before);
-            let ends = match (a.expires, b.expires) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, None) | (None, x) => x,
-            };
-            ends.is_none_or(|e| starts.is_none_or(|s| s < e))
-        };
+        let overlap = |a: &FragmentFile, b: &FragmentFile| a.fragment.overlaps(&b.fragment);
         let mut report = |i: usize, others: &[usize], at: &Value, what: String| {
             let (f, g) = &judged[i];
             let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
