@@ -17,36 +17,36 @@ use super::policy::{Acl, AclTest, AutoApprovers, Grant, NamedLists, NodeAttr, Ss
     title = "tailgrant fragment (grant file)",
     description = "A time-bounded (or permanent) addition to the base policy, one file each."
 )]
-pub struct FragmentSchema {
+pub(crate) struct FragmentSchema {
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
+    pub(crate) schema: Option<String>,
     /// Why the access is needed (a ticket or incident reference helps reviewers).
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Who asked for the access.
-    pub requester: Option<String>,
+    pub(crate) requester: Option<String>,
     /// Who approved it.
-    pub approvers: Vec<String>,
+    pub(crate) approvers: Vec<String>,
     /// RFC 3339; the fragment is inactive before this instant.
     #[serde(deserialize_with = "rfc3339")]
-    pub not_before: Option<Timestamp>,
+    pub(crate) not_before: Option<Timestamp>,
     /// RFC 3339; the fragment is inactive from this instant on. Absent means permanent.
     #[serde(deserialize_with = "rfc3339")]
-    pub expires: Option<Timestamp>,
+    pub(crate) expires: Option<Timestamp>,
     /// Members added to groups the base policy defines.
-    pub groups: Option<NamedLists>,
-    pub hosts: Option<indexmap::IndexMap<String, String>>,
-    pub tag_owners: Option<NamedLists>,
-    pub ipsets: Option<NamedLists>,
-    pub postures: Option<NamedLists>,
-    pub auto_approvers: Option<AutoApprovers>,
-    pub acls: Option<Vec<Acl>>,
-    pub grants: Option<Vec<Grant>>,
-    pub ssh: Option<Vec<SshRule>>,
-    pub node_attrs: Option<Vec<NodeAttr>>,
-    pub tests: Option<Vec<AclTest>>,
-    pub ssh_tests: Option<Vec<SshTest>>,
+    pub(crate) groups: Option<NamedLists>,
+    pub(crate) hosts: Option<indexmap::IndexMap<String, String>>,
+    pub(crate) tag_owners: Option<NamedLists>,
+    pub(crate) ipsets: Option<NamedLists>,
+    pub(crate) postures: Option<NamedLists>,
+    pub(crate) auto_approvers: Option<AutoApprovers>,
+    pub(crate) acls: Option<Vec<Acl>>,
+    pub(crate) grants: Option<Vec<Grant>>,
+    pub(crate) ssh: Option<Vec<SshRule>>,
+    pub(crate) node_attrs: Option<Vec<NodeAttr>>,
+    pub(crate) tests: Option<Vec<AclTest>>,
+    pub(crate) ssh_tests: Option<Vec<SshTest>>,
     /// Device posture attributes that `apply` sets while the fragment is active.
-    pub posture_attributes: Vec<PostureAttribute>,
+    pub(crate) posture_attributes: Vec<PostureAttribute>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
