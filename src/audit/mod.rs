@@ -418,8 +418,9 @@ pub fn audit(dir: &Path, q: &Query) -> Result<Audit, AuditError> {
     })
 }
 
-/// The destinations a fragment names, without ports, deduplicated in order: each rule's as
-/// [`crate::model::rule`] reads them, then the groups it adds to.
+/// The destinations a fragment names, without ports, deduplicated in order: each rule's in
+/// either spelling (an ACL's `dst` and its legacy `ports`: with both, either may be the one
+/// Tailscale read), then the groups it adds to.
 fn destinations(f: &Fragment, tree: Option<&crate::parse::Value>) -> Vec<String> {
     use crate::model::rule::{self, Section};
     let host = |d: &str| match crate::model::selector::split_host_ports(d.trim()) {
@@ -435,8 +436,8 @@ fn destinations(f: &Fragment, tree: Option<&crate::parse::Value>) -> Vec<String>
     for section in [Section::Acls, Section::Grants, Section::Ssh] {
         let rules = tree.and_then(|t| rule::section(t, section)).unwrap_or_default();
         for r in rules {
-            let named = rule::destinations(section, r).and_then(|v| v.as_array()).map_or(&[][..], |a| &a.elements[..]);
-            for d in named.iter().filter_map(|d| d.as_cow()) {
+            let named = rule::every_destination(section, r).filter_map(|v| v.as_array()).flat_map(|a| &a.elements);
+            for d in named.filter_map(|d| d.as_cow()) {
                 add(match section {
                     Section::Acls => host(&d),
                     Section::Grants => d.trim().to_owned(),
@@ -688,5 +689,24 @@ mod tests {
         assert_eq!(r(None, Some(t("2026-12-01T00:00:00Z"))), (RemovalStatus::Present, None));
         assert_eq!(r(Some("2026-10-06T00:00:00Z"), None), (RemovalStatus::Permanent, None));
         assert_eq!(removal(false, None, Some(at), at).status, RemovalStatus::Unknown);
+    }
+
+    #[test]
+    fn destinations_in_every_spelling() {
+        let tree = crate::parse::parse(
+            br#"{"ACLs": [{"action": "accept", "src": ["a@example.com"], "dst": ["tag:a:22"], "ports": ["tag:b:443"]},
+                         {"action": "accept", "users": ["a@example.com"], "Ports": ["tag:c:*", "[fd7a::1]:80"]}],
+                 "grants": [{"src": ["a@example.com"], "Dst": [" tag:d "], "ip": ["tcp:1"]}],
+                 "ssh": [{"action": "accept", "src": ["a@example.com"], "dst": ["tag:a"], "users": ["root"]}]}"#,
+        )
+        .unwrap();
+        let mut groups = crate::model::policy::NamedLists::new();
+        groups.insert("group:g".to_owned(), vec!["a@example.com".to_owned()]);
+        let f = Fragment { groups: Some(groups), ..Fragment::default() };
+        assert_eq!(
+            destinations(&f, Some(&tree)),
+            ["tag:a", "tag:b", "tag:c", "fd7a::1", "tag:d", "ssh tag:a", "group:g"],
+        );
+        assert_eq!(destinations(&f, None), ["group:g"]);
     }
 }

@@ -82,15 +82,7 @@ pub(super) fn across(repo: &crate::load::Repository, at: jiff::Timestamp, findin
             by_slot.entry(slot).or_default().push((f, attr, entry.span.clone()));
         }
     }
-    let overlap = |a: &FragmentFile, b: &FragmentFile| {
-        let (a, b) = (&a.fragment, &b.fragment);
-        let starts = a.not_before.max(b.not_before);
-        let ends = match (a.expires, b.expires) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, None) | (None, x) => x,
-        };
-        ends.is_none_or(|e| starts.is_none_or(|s| s < e))
-    };
+    let overlap = |a: &FragmentFile, b: &FragmentFile| a.fragment.overlaps(&b.fragment);
     for settings in by_slot.values() {
         for (i, (fa, a, span_a)) in settings.iter().enumerate() {
             if let Some((fb, _, span_b)) = settings[..i].iter().find(|(fb, b, _)| b.value != a.value && overlap(fa, fb))

@@ -69,7 +69,7 @@ impl FragmentPaths {
 /// With `tailnets`: which tailnets a path lands in, by each tailnet's globs (the top-level
 /// `exclude` holding for all), and where a new grant file for one tailnet goes.
 #[derive(Debug, Clone, Default)]
-pub struct Landing {
+pub(crate) struct Landing {
     per: Vec<(String, Vec<String>, FragmentPaths)>,
 }
 
@@ -89,7 +89,7 @@ impl Landing {
     }
 
     /// The tailnets `rel` lands in, in the config's order.
-    pub fn lands(&self, rel: &str) -> Vec<String> {
+    pub(crate) fn lands(&self, rel: &str) -> Vec<String> {
         self.per.iter().filter(|(_, _, p)| p.matches(rel)).map(|(n, _, _)| n.clone()).collect()
     }
 
@@ -97,7 +97,7 @@ impl Landing {
     /// other: `rel` itself if it does, else the file's name in the first directory one of the
     /// tailnet's globs names literally (`grants/prod/` of `grants/prod/**/*.hujson`).
     /// `None`: no such place, so the draft cannot be placed without widening its reach.
-    pub fn place(&self, tailnet: &str, rel: &str) -> Option<String> {
+    pub(crate) fn place(&self, tailnet: &str, rel: &str) -> Option<String> {
         let (_, globs, _) = self.per.iter().find(|(n, _, _)| n == tailnet)?;
         let name = rel.rsplit('/').next().unwrap_or(rel);
         let literal = |g: &String| {

@@ -14,8 +14,8 @@ use crate::finding::{Code, Finding, Location};
 use crate::model::{Config, Fragment, Policy, shape};
 use crate::parse::{self, Document, Node, SourceFile, Value};
 
-pub(crate) use discover::FragmentPaths;
-pub use discover::{Landing, discover, glob, outside, path_problem};
+pub(crate) use discover::{FragmentPaths, Landing};
+pub use discover::{discover, glob, outside, path_problem};
 
 /// The name of the optional config file inside the policies directory.
 pub const CONFIG_FILE: &str = "tailgrant.hujson";
@@ -52,7 +52,7 @@ pub struct Repository {
     /// (none: TG012), in path order, so that a file's reach is shown whichever tailnet runs.
     pub reach: Vec<(String, Vec<String>)>,
     /// With `tailnets`: where a path lands, by every tailnet's globs (empty without them).
-    pub landing: Landing,
+    pub(crate) landing: Landing,
     /// Display path to file, for [`Repository::source`].
     sources: OnceLock<HashMap<String, Place>>,
 }

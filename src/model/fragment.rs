@@ -17,36 +17,36 @@ use super::policy::{Acl, AclTest, AutoApprovers, Grant, NamedLists, NodeAttr, Ss
     title = "tailgrant fragment (grant file)",
     description = "A time-bounded (or permanent) addition to the base policy, one file each."
 )]
-pub struct FragmentSchema {
+pub(crate) struct FragmentSchema {
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
+    pub(crate) schema: Option<String>,
     /// Why the access is needed (a ticket or incident reference helps reviewers).
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Who asked for the access.
-    pub requester: Option<String>,
+    pub(crate) requester: Option<String>,
     /// Who approved it.
-    pub approvers: Vec<String>,
+    pub(crate) approvers: Vec<String>,
     /// RFC 3339; the fragment is inactive before this instant.
     #[serde(deserialize_with = "rfc3339")]
-    pub not_before: Option<Timestamp>,
+    pub(crate) not_before: Option<Timestamp>,
     /// RFC 3339; the fragment is inactive from this instant on. Absent means permanent.
     #[serde(deserialize_with = "rfc3339")]
-    pub expires: Option<Timestamp>,
+    pub(crate) expires: Option<Timestamp>,
     /// Members added to groups the base policy defines.
-    pub groups: Option<NamedLists>,
-    pub hosts: Option<indexmap::IndexMap<String, String>>,
-    pub tag_owners: Option<NamedLists>,
-    pub ipsets: Option<NamedLists>,
-    pub postures: Option<NamedLists>,
-    pub auto_approvers: Option<AutoApprovers>,
-    pub acls: Option<Vec<Acl>>,
-    pub grants: Option<Vec<Grant>>,
-    pub ssh: Option<Vec<SshRule>>,
-    pub node_attrs: Option<Vec<NodeAttr>>,
-    pub tests: Option<Vec<AclTest>>,
-    pub ssh_tests: Option<Vec<SshTest>>,
+    pub(crate) groups: Option<NamedLists>,
+    pub(crate) hosts: Option<indexmap::IndexMap<String, String>>,
+    pub(crate) tag_owners: Option<NamedLists>,
+    pub(crate) ipsets: Option<NamedLists>,
+    pub(crate) postures: Option<NamedLists>,
+    pub(crate) auto_approvers: Option<AutoApprovers>,
+    pub(crate) acls: Option<Vec<Acl>>,
+    pub(crate) grants: Option<Vec<Grant>>,
+    pub(crate) ssh: Option<Vec<SshRule>>,
+    pub(crate) node_attrs: Option<Vec<NodeAttr>>,
+    pub(crate) tests: Option<Vec<AclTest>>,
+    pub(crate) ssh_tests: Option<Vec<SshTest>>,
     /// Device posture attributes that `apply` sets while the fragment is active.
-    pub posture_attributes: Vec<PostureAttribute>,
+    pub(crate) posture_attributes: Vec<PostureAttribute>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -130,6 +130,16 @@ impl Fragment {
             Status::Active
         }
     }
+
+    /// Whether the two are ever in force at the same instant (their half-open windows meet).
+    pub(crate) fn overlaps(&self, other: &Fragment) -> bool {
+        let starts = self.not_before.max(other.not_before);
+        let ends = match (self.expires, other.expires) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, None) | (None, x) => x,
+        };
+        ends.is_none_or(|e| starts.is_none_or(|s| s < e))
+    }
 }
 
 #[cfg(test)]
@@ -149,5 +159,22 @@ mod tests {
         assert_eq!(f.status(at("2026-01-01T23:59:59Z")), Status::Active);
         assert_eq!(f.status(at("2026-01-02T00:00:00Z")), Status::Expired);
         assert_eq!(Fragment::default().status(at("2030-01-01T00:00:00Z")), Status::Active);
+    }
+
+    #[test]
+    fn windows_overlap_when_they_share_an_instant() {
+        let t = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        let w = |nb: &str, exp: &str| Fragment {
+            not_before: if nb.is_empty() { None } else { t(nb) },
+            expires: if exp.is_empty() { None } else { t(exp) },
+            ..Fragment::default()
+        };
+        let (jan1, jan2, jan3) = ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z");
+        assert!(w(jan1, jan3).overlaps(&w(jan2, "")));
+        // One ends as the other starts: never both in force.
+        assert!(!w(jan1, jan2).overlaps(&w(jan2, jan3)));
+        assert!(!w(jan2, jan3).overlaps(&w(jan1, jan2)));
+        assert!(w("", "").overlaps(&w(jan3, "")));
+        assert!(!w("", jan1).overlaps(&w(jan2, "")));
     }
 }

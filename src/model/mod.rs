@@ -10,7 +10,8 @@ pub mod rule;
 pub mod shape;
 
 pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, TailnetConfig, WidestPrefix};
-pub use fragment::{Fragment, FragmentSchema, PostureAttribute, Status};
+pub(crate) use fragment::FragmentSchema;
+pub use fragment::{Fragment, PostureAttribute, Status};
 pub use policy::Policy;
 pub mod decode;
 

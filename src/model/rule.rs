@@ -47,6 +47,14 @@ pub fn destinations(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "dst").or_else(|| field(rule, "ports").filter(|_| section == Section::Acls))
 }
 
+/// Every destination list the rule writes, in either spelling: with both `dst` and `ports`
+/// (TG002 refuses the pair, since which one Tailscale reads is not documented) either may be
+/// the one read, so what reports what a rule may open names both.
+pub fn every_destination(section: Section, rule: &Value) -> impl Iterator<Item = &Value> {
+    let legacy = field(rule, "ports").filter(|_| section == Section::Acls);
+    field(rule, "dst").into_iter().chain(legacy)
+}
+
 /// Everyone a fragment's tree gives access to: every source of its ACLs, grants and SSH rules
 /// (in either spelling), and every member it adds to a group, each with where it is written.
 /// Posture mode's check and apply both ask this, so that they cannot disagree on who is gated.
@@ -114,5 +122,15 @@ mod tests {
         );
         let who: Vec<_> = fragment_sources(&fragment).into_iter().map(|(s, _)| s.into_owned()).collect();
         assert_eq!(who, ["a@example.com", "b@example.com", "c@example.com"]);
+    }
+
+    #[test]
+    fn every_destination_names_both_spellings_of_an_acl() {
+        let both = rule(r#"{"action": "accept", "src": ["a@example.com"], "Ports": ["tag:b:2"], "dst": ["tag:a:1"]}"#);
+        let spans: Vec<_> = every_destination(Section::Acls, &both).map(|v| v.span.clone()).collect();
+        let members = &both.as_object().unwrap().members;
+        assert_eq!(spans, [members[3].value.span.clone(), members[2].value.span.clone()]);
+        // A grant's `ports` is no spelling of anything.
+        assert_eq!(every_destination(Section::Grants, &both).count(), 1);
     }
 }

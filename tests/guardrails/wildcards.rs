@@ -202,6 +202,34 @@ fn halves_in_two_files_are_the_whole() {
     says(&refused(&r, Code::WildcardForbidden), "together cover");
 }
 
+/// Two sources of one rule split across files are two findings at one place: their order is
+/// the rule's, the same on every run (it was a hash map's, which differs between runs).
+#[test]
+fn findings_across_files_come_in_the_rules_order() {
+    let half = |ports: &str| {
+        crate::support::grant(&format!(
+            r#""grants": [{{"src": ["alice@example.com", "carol@example.com"], "dst": ["tag:prod-db"], "ip": ["{ports}"]}}],"#
+        ))
+    };
+    let r = Repo::new();
+    r.write("grants/a.hujson", half("tcp:1-3000"));
+    r.write("grants/b.hujson", half("tcp:3001-6000"));
+    let messages = || -> Vec<String> {
+        let hits = refused(&r, Code::WildcardForbidden);
+        hits.into_iter().filter(|f| f.message.contains("together with")).map(|f| f.message).collect()
+    };
+    let first = messages();
+    let to = |who: &str| {
+        let at = first.iter().position(|m| m.contains(&format!(" to {who} (guardrail")));
+        at.unwrap_or_else(|| panic!("no finding for {who}: {first:#?}"))
+    };
+    assert_eq!(first.len(), 4, "each source in each file: {first:#?}");
+    assert!(to("alice@example.com") < to("carol@example.com"), "alice is written first: {first:#?}");
+    for _ in 0..16 {
+        assert_eq!(messages(), first);
+    }
+}
+
 #[test]
 fn the_tailnet_in_ipv6_spellings_is_every_device() {
     for dst in ["fd7a:115c:a1e0::/96", "fd7a:115c:a1e0::/64", "::ffff:0.0.0.0/96"] {

@@ -106,10 +106,11 @@ type Held<'v, T> = Vec<(usize, T, &'v Value)>;
 #[derive(Default)]
 struct Across<'v> {
     judged: Vec<(&'v FragmentFile, &'v Guardrail)>,
-    /// Per (source, destination) the ports each fragment opens.
-    ports: std::collections::HashMap<(String, String), Held<'v, wide::PortsOpened>>,
-    /// Per source the addresses of each fragment's destinations.
-    addrs: std::collections::HashMap<String, Held<'v, crate::model::addrs::AddrSet>>,
+    /// Per (source, destination) the ports each fragment opens. In the order first met, not
+    /// a hash's: findings at one place sort no further, so this order is the output's.
+    ports: indexmap::IndexMap<(String, String), Held<'v, wide::PortsOpened>>,
+    /// Per source the addresses of each fragment's destinations (also in the order met).
+    addrs: indexmap::IndexMap<String, Held<'v, crate::model::addrs::AddrSet>>,
 }
 
 impl<'v> Across<'v> {
@@ -142,28 +143,20 @@ impl<'v> Across<'v> {
 
     fn check(self, findings: &mut Vec<Finding>) {
         let Across { judged, ports, addrs } = self;
-        let overlap = |a: &FragmentFile, b: &FragmentFile| {
-            let (a, b) = (&a.fragment, &b.fragment);
-            let starts = a.not_before.max(b.not_before);
-            let ends = match (a.expires, b.expires) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, None) | (None, x) => x,
-            };
-            ends.is_none_or(|e| starts.is_none_or(|s| s < e))
-        };
+        let overlap = |a: &FragmentFile, b: &FragmentFile| a.fragment.overlaps(&b.fragment);
         let mut report = |i: usize, others: &[usize], at: &Value, what: String| {
             let (f, g) = &judged[i];
             let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
             findings.push(Finding::new(
-            Code::WildcardForbidden,
-            Location::new(&f.doc.file, at.span.clone()),
-            format!(
-                "together with {}, in force at the same time, this fragment grants {what} (guardrail for {})",
-                names.join(", "),
-                g.matches
-            ),
-            "name the sources, destinations and ports that are needed; splitting a grant across files does not narrow it",
-        ));
+                Code::WildcardForbidden,
+                Location::new(&f.doc.file, at.span.clone()),
+                format!(
+                    "together with {}, in force at the same time, this fragment grants {what} (guardrail for {})",
+                    names.join(", "),
+                    g.matches
+                ),
+                "name the sources, destinations and ports that are needed; splitting a grant across files does not narrow it",
+            ));
         };
         for ((src, dst), list) in &ports {
             if list.len() < 2 {
