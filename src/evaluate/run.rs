@@ -110,25 +110,38 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
             findings.push(later(f, format!("from {nb}, when {what} starts")));
         }
     }
-    // Pending fragments' own tests, at the instant each starts (a few distinct instants).
-    let mut starts: Vec<jiff::Timestamp> =
-        pending.iter().filter(|f| f.fragment.has_tests).filter_map(|f| f.fragment.not_before).collect();
+    // At the instant each pending fragment with tests of its own or group members starts (a
+    // few distinct instants): its own tests; and, when one adds people to groups, every test
+    // in force then. A member added is no rule, so the pass above cannot name it; any rule
+    // naming the group reaches them from then on.
+    let adds_members = |f: &crate::load::FragmentFile| f.fragment.groups.iter().flatten().any(|(_, m)| !m.is_empty());
+    let mut starts: Vec<jiff::Timestamp> = pending
+        .iter()
+        .filter(|f| f.fragment.has_tests || adds_members(f))
+        .filter_map(|f| f.fragment.not_before)
+        .collect();
     starts.sort();
     starts.dedup();
     for nb in starts.into_iter().take(MAX_FUTURE_INSTANTS) {
         let then = View::active(repo, nb);
         let policy = Compiled::new(&then);
-        let starting = |e: &Entry<'_>| {
-            e.origin
-                .fragment
-                .is_some_and(|f| f.fragment.not_before == Some(nb) && f.fragment.status(at) == Status::Pending)
+        let starts_then = |f: &crate::load::FragmentFile| {
+            f.fragment.not_before == Some(nb) && f.fragment.status(at) == Status::Pending
         };
+        let joining = pending.iter().find(|f| starts_then(f) && adds_members(f)).map(|f| f.doc.file.rel.as_str());
         for (is_ssh, e) in then.tests.iter().map(|e| (false, e)).chain(then.ssh_tests.iter().map(|e| (true, e))) {
-            if !starting(e) {
-                continue;
-            }
+            let own = e.origin.fragment.is_some_and(starts_then);
+            let in_force_now = e.origin.fragment.is_none_or(|f| f.fragment.status(at) == Status::Active);
+            let when = match (own, joining) {
+                (true, _) => format!("when this file starts at {nb}"),
+                (false, Some(rel)) if in_force_now => format!("from {nb}, when {rel} starts and adds group members"),
+                _ => continue,
+            };
             for f in scratch(&policy, *e, is_ssh) {
-                findings.push(later(f, format!("when this file starts at {nb}")));
+                let reported = findings.iter().any(|g| g.code == Code::TestFailsLater && g.location == f.location);
+                if own || (!failing_now.contains(&f.location) && !reported) {
+                    findings.push(later(f, when.clone()));
+                }
             }
         }
     }

@@ -78,3 +78,29 @@ fn a_device_the_devices_file_lacks() {
     r.write("tailgrant.hujson", r#"{"devices": "devices.json"}"#);
     says(&refused(&r, Code::InvalidPostureAttribute), "not in the devices file");
 }
+
+#[test]
+fn a_deny_that_a_pending_file_breaks_by_adding_a_group_member() {
+    let base = BASE.replacen(
+        r#""postures": {"#,
+        r#""tests": [{"src": "alice@example.com", "deny": ["tag:staging:22"]}],
+	"postures": {"#,
+        1,
+    );
+    let pending = |group: &str| {
+        grant(&format!(r#""groups": {{"{group}": ["alice@example.com"]}},"#))
+            .replace("2026-11-22T09:00:00Z", "2026-12-01T00:00:00Z")
+            .replace("2026-11-24T17:00:00Z", "2026-12-02T00:00:00Z")
+    };
+    // group:staging reaches tag:staging: alice joining it breaks the deny, from when she does.
+    let r = Repo::with_base(&base);
+    r.write("grants/later.hujson", pending("group:staging"));
+    says(
+        &refused(&r, Code::TestFailsLater),
+        "from 2026-12-01T00:00:00Z, when grants/later.hujson starts and adds group members, this test fails",
+    );
+    // A group no rule names: the deny holds then too.
+    let r = Repo::with_base(&base);
+    r.write("grants/later.hujson", pending("group:oncall"));
+    passes(&r);
+}
