@@ -35,7 +35,7 @@ const FRAGMENTS: &[(&str, &str, &str)] = &[
 
 /// Fault kinds `random_fault` can draw; the first runs take each in turn, so that a short soak
 /// meets every one.
-const KINDS: u64 = 16;
+const KINDS: u64 = 17;
 
 /// A fault of kind `kind` (below `KINDS`; the last draws none) on a random route.
 fn random_fault(rng: &mut Rng, trap: &Trap, kind: u64) -> Option<Fault> {
@@ -66,6 +66,9 @@ fn random_fault(rng: &mut Rng, trap: &Trap, kind: u64) -> Option<Fault> {
         12 => FaultKind::Oversized { bytes: 20 << 20, declare_length: rng.below(2) == 0 },
         13 => FaultKind::EchoCredentials,
         14 => FaultKind::SlowDrip(Duration::from_millis(200)),
+        // Another policy's ETag (quoted SHA-256, as Tailscale's are): apply decides from the
+        // text, so at worst its write is refused (412) as someone else's change.
+        15 => FaultKind::ForgedEtag(format!("\"{:064x}\"", rng.below(u64::MAX))),
         _ => return None,
     };
     // Up to 10 in a row: more than the 7 attempts a request gets, so some runs fail outright.
@@ -115,6 +118,7 @@ fn applies_with_random_faults_converge() {
         let kind = if (i as u64) < KINDS { i as u64 } else { rng.below(KINDS) };
         let fault = random_fault(&mut rng, &trap, kind);
         let edited = fault.as_ref().is_some_and(|f| f.kind == FaultKind::ConcurrentEdit);
+        let forged = fault.as_ref().is_some_and(|f| matches!(f.kind, FaultKind::ForgedEtag(_)));
         if let Some(f) = fault {
             let kind = format!("{:?}", f.kind);
             let name = kind.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_owned();
@@ -131,8 +135,9 @@ fn applies_with_random_faults_converge() {
             &[("TS_OAUTH_ID", OAUTH_ID), ("TS_OAUTH_SECRET", OAUTH_SECRET)]
         };
         let r = env.run_env(args, creds);
-        // Only someone else's edit is a refusal; every other fault is an API failure at worst.
-        let allowed: &[i32] = if edited { &[0, 3, 4] } else { &[0, 3] };
+        // Only someone else's edit, or an ETag that is not the live policy's, is a refusal; every
+        // other fault is an API failure at worst.
+        let allowed: &[i32] = if edited || forged { &[0, 3, 4] } else { &[0, 3] };
         assert!(allowed.contains(&r.code), "seed {seed:#x}, run {i}: {}", r.transcript());
         outcomes[r.code as usize] += 1;
         for secret in ["simulatorkey", "simulatorsecret", "simulatedtoken", "tskey-"] {
@@ -171,7 +176,7 @@ fn applies_with_random_faults_converge() {
     // short one meets each in its first runs only.
     let often = runs.saturating_sub(KINDS as usize) / 60;
     if often > 0 {
-        for kind in ["Redirect", "Raw", "Truncated", "Oversized", "EchoCredentials", "SlowDrip"] {
+        for kind in ["Redirect", "Raw", "Truncated", "Oversized", "EchoCredentials", "SlowDrip", "ForgedEtag"] {
             assert!(
                 drawn.get(kind).copied().unwrap_or(0) >= often,
                 "seed {seed:#x}: {kind} drawn too rarely: {drawn:?}"
