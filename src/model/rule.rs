@@ -148,6 +148,11 @@ impl<'a> Sel<'a> {
         Sel { text, at, kind }
     }
 
+    /// The text as written, spaces and all.
+    pub fn raw(&self) -> Cow<'a, str> {
+        self.at.as_cow().unwrap_or_default()
+    }
+
     /// The selector with its name, from the kind found when the rule was read: the name is
     /// what follows the prefix [`classify`] matched.
     pub fn selector(&self) -> Selector<'_> {
