@@ -203,6 +203,9 @@ pub struct Dst<'a> {
 pub struct Rule<'a> {
     pub section: Section,
     pub value: &'a Value,
+    /// The list of sources as written, in the spelling read, for findings about the list.
+    pub src_list: Option<&'a Value>,
+    pub dst_list: Option<&'a Value>,
     pub sources: Vec<Sel<'a>>,
     pub destinations: Vec<Dst<'a>>,
 }
@@ -211,15 +214,16 @@ impl<'a> Rule<'a> {
     /// The one place that reads a rule's sources and destinations from the tree.
     pub fn of(section: Section, value: &'a Value) -> Rule<'a> {
         let list = |v: Option<&'a Value>| v.map(strings).unwrap_or_default();
-        let sources = list(sources(section, value)).into_iter().map(|(s, at)| Sel::new(s, at)).collect();
-        let destinations = list(destinations(section, value))
+        let (src_list, dst_list) = (sources(section, value), destinations(section, value));
+        let sources = list(src_list).into_iter().map(|(s, at)| Sel::new(s, at)).collect();
+        let destinations = list(dst_list)
             .into_iter()
             .map(|(d, at)| match section {
                 Section::Acls => acl_destination(d, at),
                 Section::Grants | Section::Ssh => Dst { sel: Sel::new(d, at), ports: DstPorts::Unwritten },
             })
             .collect();
-        Rule { section, value, sources, destinations }
+        Rule { section, value, src_list, dst_list, sources, destinations }
     }
 }
 
