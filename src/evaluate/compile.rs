@@ -12,7 +12,9 @@ use crate::finding::Location;
 use crate::load::view::{Entry, Origin, View, field, strings};
 use crate::model::rule::{DstPorts, Kind, Section, Sel};
 use crate::model::selector::Protos;
-use crate::model::selector::{PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_protocol};
+use crate::model::selector::{
+    PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_protocol, split_host_ports,
+};
 
 /// Where a rule was written, for reports.
 #[derive(Debug, Clone)]
@@ -129,9 +131,13 @@ impl Compiled {
             };
             for d in &r.destinations {
                 let DstPorts::Acl(ports) = &d.ports else { continue };
+                // The host as written: with spaces before the colon (TG127) it is indexed
+                // under a name no tag or user has, and so opens nothing to them (fail closed).
+                let written = d.sel.raw();
+                let host = split_host_ports(written.trim()).map_or(&*d.sel.text, |(host, _)| host);
                 let rule = NetRule {
                     srcs: srcs.clone(),
-                    dst: d.sel.text.clone().into_owned(),
+                    dst: host.to_owned(),
                     protos,
                     ports: ports.clone(),
                     postures: postures_of(&e),
