@@ -201,6 +201,23 @@ fn a_group_source_is_an_unnamed_member() {
     assert_eq!((certain, got), (Yes, SshOutcome::Deny), "group:dba's check rule is not group:eng's");
 }
 
+/// An ACL destination with spaces before its ports (`tag:a :80`, TG127) opens nothing to the
+/// tag: the evaluator does not guess that the spaces are a typo, so a test expecting access
+/// fails rather than passes on a rule the control plane may read otherwise.
+#[test]
+fn a_destination_with_spaces_before_its_ports_opens_nothing_to_the_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"{"tagOwners": {"tag:a": ["alice@example.com"]},
+        "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:a :80", "tag:b:22"]}]}"#;
+    std::fs::write(dir.path().join("policy.hujson"), policy).unwrap();
+    let repo = Repository::load(dir.path()).unwrap();
+    let view = View::active(&repo, "2026-11-22T12:00:00Z".parse().unwrap());
+    let c = Compiled::new(&view);
+    let q = |d: &str, port| c.allowed(&dev(&c, "alice@example.com"), &dev(&c, d), Proto::TcpOrUdp, port, None).allowed;
+    assert_eq!(q("tag:a", 80), No);
+    assert_eq!(q("tag:b", 22), Yes, "the rule's other destination is read");
+}
+
 /// Roles from the users file: alice is an admin, bob is not.
 #[test]
 fn roles_come_from_the_users_file() {

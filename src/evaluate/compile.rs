@@ -10,10 +10,10 @@ use serde_json::{Map, Value as Json};
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
 use crate::finding::Location;
 use crate::load::view::{Entry, Origin, View, field, strings};
-use crate::model::rule::{self, Section};
+use crate::model::rule::{DstPorts, Kind, Section, Sel};
 use crate::model::selector::Protos;
 use crate::model::selector::{
-    PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_ports, parse_protocol, split_host_ports,
+    PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_protocol, split_host_ports,
 };
 
 /// Where a rule was written, for reports.
@@ -119,9 +119,9 @@ impl Compiled {
         c.gate_keys = super::gates::register(view, &required, &mut c.postures);
         let defined = c.postures.clone();
         let postures_of = |e: &Entry<'_>| super::gates::postures(view, e, required(e), &defined);
-        for e in &view.acls {
+        for (e, r) in view.rules(Section::Acls) {
             let source = c.source(e.origin, e.value);
-            let srcs = trimmed(rule::sources(Section::Acls, e.value));
+            let srcs = texts(&r.sources);
             let protos = match field(e.value, "proto").and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
@@ -129,29 +129,33 @@ impl Compiled {
                 },
                 None => Protos::Default,
             };
-            for d in trimmed(rule::destinations(Section::Acls, e.value)) {
-                let Ok((host, ports)) = split_host_ports(&d) else { continue };
-                let Ok(ports) = parse_ports(ports) else { continue };
-                c.push(NetRule {
+            for d in &r.destinations {
+                let DstPorts::Acl(ports) = &d.ports else { continue };
+                // The host as written: with spaces before the colon (TG127) it is indexed
+                // under a name no tag or user has, and so opens nothing to them (fail closed).
+                let written = d.sel.raw();
+                let host = split_host_ports(written.trim()).map_or(&*d.sel.text, |(host, _)| host);
+                let rule = NetRule {
                     srcs: srcs.clone(),
                     dst: host.to_owned(),
                     protos,
-                    ports,
-                    postures: postures_of(e),
+                    ports: ports.clone(),
+                    postures: postures_of(&e),
                     source,
-                });
+                };
+                c.push(rule, d.sel.kind);
             }
         }
-        for e in &view.grants {
+        for (e, r) in view.rules(Section::Grants) {
             let source = c.source(e.origin, e.value);
-            let srcs = trimmed(rule::sources(Section::Grants, e.value));
+            let srcs = texts(&r.sources);
             // Grants with only `app` give no network access.
             let specs: Vec<_> = list(e.value, "ip")
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|s| Some((s == "*", parse_ip_spec(s).ok()?)))
                 .collect();
-            for d in trimmed(rule::destinations(Section::Grants, e.value)) {
+            for d in &r.destinations {
                 for (star, spec) in &specs {
                     // `*` alone is every protocol; `0-65535` is every port of the default ones.
                     let protos = match spec.proto {
@@ -159,20 +163,21 @@ impl Compiled {
                         None => Protos::Default,
                         Some(n) => Protos::One(n),
                     };
-                    c.push(NetRule {
+                    let rule = NetRule {
                         srcs: srcs.clone(),
-                        dst: d.clone(),
+                        dst: d.sel.text.clone().into_owned(),
                         protos,
                         ports: spec.ports.clone(),
-                        postures: postures_of(e),
+                        postures: postures_of(&e),
                         source,
-                    });
+                    };
+                    c.push(rule, d.sel.kind);
                 }
             }
         }
         // Check rules are evaluated before accept rules, each group in file order.
         let mut ssh = Vec::new();
-        for e in &view.ssh {
+        for (e, r) in view.rules(Section::Ssh) {
             let action = match field(e.value, "action").and_then(|a| a.as_str()).as_deref().map(str::trim) {
                 Some("accept") => SshAction::Accept,
                 Some("check") => SshAction::Check,
@@ -181,10 +186,10 @@ impl Compiled {
             let source = c.source(e.origin, e.value);
             ssh.push(SshRule {
                 action,
-                srcs: trimmed(rule::sources(Section::Ssh, e.value)),
-                dsts: trimmed(rule::destinations(Section::Ssh, e.value)),
+                srcs: texts(&r.sources),
+                dsts: r.destinations.iter().map(|d| d.sel.text.clone().into_owned()).collect(),
                 users: list(e.value, "users").unwrap_or_default(),
-                postures: postures_of(e),
+                postures: postures_of(&e),
                 source,
             });
         }
@@ -206,12 +211,13 @@ impl Compiled {
         self.sources.len() - 1
     }
 
-    fn push(&mut self, rule: NetRule) {
+    /// Adds a rule, indexed by what its destination (of kind `kind`) names.
+    fn push(&mut self, rule: NetRule, kind: Kind) {
         let i = self.rules.len();
-        match classify(&rule.dst) {
-            Selector::Tag(_) => self.by_tag.entry(rule.dst.clone()).or_default().push(i),
-            Selector::User(u) => self.by_user.entry(u.to_ascii_lowercase()).or_default().push(i),
-            Selector::Group(_) if self.groups.contains_key(&rule.dst) => {
+        match kind {
+            Kind::Tag => self.by_tag.entry(rule.dst.clone()).or_default().push(i),
+            Kind::User => self.by_user.entry(rule.dst.to_ascii_lowercase()).or_default().push(i),
+            Kind::Group if self.groups.contains_key(&rule.dst) => {
                 for m in self.groups[&rule.dst].clone() {
                     self.by_user.entry(m).or_default().push(i);
                 }
@@ -599,7 +605,7 @@ fn list(v: &crate::parse::Value, key: &str) -> Option<Vec<String>> {
     field(v, key).map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
 }
 
-/// The trimmed strings of a list, or none.
-fn trimmed(v: Option<&crate::parse::Value>) -> Vec<String> {
-    v.map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect()).unwrap_or_default()
+/// The texts of selectors (trimmed when the rule was read).
+fn texts(sels: &[Sel<'_>]) -> Vec<String> {
+    sels.iter().map(|s| s.text.clone().into_owned()).collect()
 }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::finding::Location;
 use crate::load::{FragmentFile, Repository};
+use crate::model::rule::{Rule, Section};
 use crate::model::{Status, shape};
 use crate::parse::SourceFile;
 use crate::parse::{Node, Value};
@@ -59,6 +60,9 @@ pub struct View<'a> {
     pub auto_approvers: Vec<Entry<'a>>,
     /// The `defaultSrcPosture` lists.
     pub default_src_posture: Vec<Entry<'a>>,
+    /// The ACLs, grants and SSH rules read as [`Rule`]s, in the order of `acls`, `grants` and
+    /// `ssh`: read once, for every reader of this view.
+    rules: [Vec<Rule<'a>>; 3],
     tags: HashSet<String>,
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
@@ -125,6 +129,9 @@ impl<'a> View<'a> {
         for f in fragments {
             view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
         }
+        let read = |section, entries: &[Entry<'a>]| entries.iter().map(|e| Rule::of(section, e.value)).collect();
+        view.rules =
+            [read(Section::Acls, &view.acls), read(Section::Grants, &view.grants), read(Section::Ssh, &view.ssh)];
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         for t in &view.tag_owners {
@@ -186,6 +193,16 @@ impl<'a> View<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// The rules of `section`, each with its entry.
+    pub fn rules(&self, section: Section) -> impl Iterator<Item = (Entry<'a>, &Rule<'a>)> {
+        let (entries, rules) = match section {
+            Section::Acls => (&self.acls, &self.rules[0]),
+            Section::Grants => (&self.grants, &self.rules[1]),
+            Section::Ssh => (&self.ssh, &self.rules[2]),
+        };
+        entries.iter().copied().zip(rules)
     }
 
     pub fn tag_defined(&self, tag: &str) -> bool {

@@ -3,6 +3,10 @@
 //! rule's `users` are logins, never sources. Every reader asks here, so the spellings are
 //! decided in one place.
 
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use crate::model::selector::{PortRange, Selector, classify, parse_ports, split_host_ports};
 use crate::parse::Value;
 
 /// The policy sections that hold access rules.
@@ -58,13 +62,7 @@ pub fn every_destination(section: Section, rule: &Value) -> impl Iterator<Item =
 /// Everyone a fragment's tree gives access to: every source of its ACLs, grants and SSH rules
 /// (in either spelling), and every member it adds to a group, each with where it is written.
 /// Posture mode's check and apply both ask this, so that they cannot disagree on who is gated.
-pub fn fragment_sources(tree: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
-    fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
-        match v.as_array() {
-            Some(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
-            None => Vec::new(),
-        }
-    }
+pub fn fragment_sources(tree: &Value) -> Vec<(Cow<'_, str>, &Value)> {
     let mut out = Vec::new();
     for section in [Section::Acls, Section::Grants, Section::Ssh] {
         for rule in self::section(tree, section).unwrap_or_default() {
@@ -76,6 +74,179 @@ pub fn fragment_sources(tree: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)
         out.extend(strings(&g.value));
     }
     out
+}
+
+/// The string elements of a list value, decoded (borrowed unless escaped), with the value each
+/// came from; anything else holds none.
+fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
+    match v.as_array() {
+        Some(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// What a selector names, without the name: [`Selector`]'s discriminant, owned, so that a
+/// rule can keep it next to the text it was classified from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Wildcard,
+    Ip(IpAddr),
+    Cidr(IpAddr, u8),
+    Range,
+    Tag,
+    Group,
+    Autogroup,
+    Ipset,
+    Service,
+    Posture,
+    UserDomain,
+    HostRef,
+    Localpart,
+    User,
+    Host,
+}
+
+impl Kind {
+    fn of(sel: &Selector<'_>) -> Kind {
+        match sel {
+            Selector::Wildcard => Kind::Wildcard,
+            Selector::Ip(ip) => Kind::Ip(*ip),
+            Selector::Cidr(ip, len) => Kind::Cidr(*ip, *len),
+            Selector::Range => Kind::Range,
+            Selector::Tag(_) => Kind::Tag,
+            Selector::Group(_) => Kind::Group,
+            Selector::Autogroup(_) => Kind::Autogroup,
+            Selector::Ipset(_) => Kind::Ipset,
+            Selector::Service(_) => Kind::Service,
+            Selector::Posture(_) => Kind::Posture,
+            Selector::UserDomain(_) => Kind::UserDomain,
+            Selector::HostRef(_) => Kind::HostRef,
+            Selector::Localpart(_) => Kind::Localpart,
+            Selector::User(_) => Kind::User,
+            Selector::Host(_) => Kind::Host,
+        }
+    }
+}
+
+/// One selector of a rule, trimmed and classified once, with where it is written.
+#[derive(Debug, Clone)]
+pub struct Sel<'a> {
+    pub text: Cow<'a, str>,
+    pub at: &'a Value,
+    pub kind: Kind,
+}
+
+impl<'a> Sel<'a> {
+    /// `text` as written at `at`, trimmed and classified.
+    fn new(text: Cow<'a, str>, at: &'a Value) -> Sel<'a> {
+        let text = match text {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+        };
+        let kind = Kind::of(&classify(&text));
+        Sel { text, at, kind }
+    }
+
+    /// The text as written, spaces and all.
+    pub fn raw(&self) -> Cow<'a, str> {
+        self.at.as_cow().unwrap_or_default()
+    }
+
+    /// The selector with its name, from the kind found when the rule was read: the name is
+    /// what follows the prefix [`classify`] matched.
+    pub fn selector(&self) -> Selector<'_> {
+        let t = &*self.text;
+        let name = || t.split_once(':').map_or("", |(_, name)| name);
+        match self.kind {
+            Kind::Wildcard => Selector::Wildcard,
+            Kind::Ip(ip) => Selector::Ip(ip),
+            Kind::Cidr(ip, len) => Selector::Cidr(ip, len),
+            Kind::Range => Selector::Range,
+            Kind::Tag => Selector::Tag(name()),
+            Kind::Group => Selector::Group(name()),
+            Kind::Autogroup => Selector::Autogroup(name()),
+            Kind::Ipset => Selector::Ipset(name()),
+            Kind::Service => Selector::Service(name()),
+            Kind::Posture => Selector::Posture(name()),
+            Kind::UserDomain => Selector::UserDomain(t.strip_prefix("user:*@").unwrap_or_default()),
+            Kind::HostRef => Selector::HostRef(name()),
+            Kind::Localpart => Selector::Localpart(name()),
+            Kind::User => Selector::User(t),
+            Kind::Host => Selector::Host(t),
+        }
+    }
+}
+
+/// The ports of a destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DstPorts {
+    /// A grant's or SSH rule's destination: its other fields say what it opens.
+    Unwritten,
+    /// An ACL destination's ports, after the host.
+    Acl(Vec<PortRange>),
+    /// An ACL destination that is not `host:ports` with valid ports (TG113 says why): its
+    /// selector is the host when one could be split off, else the whole text.
+    Invalid,
+}
+
+/// A destination of a rule: the host selector and, for an ACL, its ports.
+#[derive(Debug, Clone)]
+pub struct Dst<'a> {
+    pub sel: Sel<'a>,
+    pub ports: DstPorts,
+}
+
+/// A rule (an ACL, a grant, an SSH rule) read once: its sources and destinations in the
+/// spellings Tailscale reads, each selector trimmed and classified.
+#[derive(Debug, Clone)]
+pub struct Rule<'a> {
+    pub section: Section,
+    pub value: &'a Value,
+    /// The list of sources as written, in the spelling read, for findings about the list.
+    pub src_list: Option<&'a Value>,
+    pub dst_list: Option<&'a Value>,
+    pub sources: Vec<Sel<'a>>,
+    pub destinations: Vec<Dst<'a>>,
+}
+
+impl<'a> Rule<'a> {
+    /// The one place that reads a rule's sources and destinations from the tree.
+    pub fn of(section: Section, value: &'a Value) -> Rule<'a> {
+        let list = |v: Option<&'a Value>| v.map(strings).unwrap_or_default();
+        let (src_list, dst_list) = (sources(section, value), destinations(section, value));
+        let sources = list(src_list).into_iter().map(|(s, at)| Sel::new(s, at)).collect();
+        let destinations = list(dst_list)
+            .into_iter()
+            .map(|(d, at)| match section {
+                Section::Acls => acl_destination(d, at),
+                Section::Grants | Section::Ssh => Dst { sel: Sel::new(d, at), ports: DstPorts::Unwritten },
+            })
+            .collect();
+        Rule { section, value, src_list, dst_list, sources, destinations }
+    }
+}
+
+/// An ACL destination, `host:ports`, split at the last colon (IPv6 in brackets).
+fn acl_destination<'a>(d: Cow<'a, str>, at: &'a Value) -> Dst<'a> {
+    fn split(d: &str) -> (&str, DstPorts) {
+        let d = d.trim();
+        match split_host_ports(d) {
+            Ok((host, ports)) => (host, parse_ports(ports).map_or(DstPorts::Invalid, DstPorts::Acl)),
+            Err(_) => (d, DstPorts::Invalid),
+        }
+    }
+    let (host, ports) = match d {
+        Cow::Borrowed(s) => {
+            let (host, ports) = split(s);
+            (Cow::Borrowed(host), ports)
+        }
+        Cow::Owned(s) => {
+            let (host, ports) = split(&s);
+            (Cow::Owned(host.to_owned()), ports)
+        }
+    };
+    Dst { sel: Sel::new(host, at), ports }
 }
 
 /// An ACL test's source: `src`, or its legacy `user`.
@@ -132,5 +303,57 @@ mod tests {
         assert_eq!(spans, [members[3].value.span.clone(), members[2].value.span.clone()]);
         // A grant's `ports` is no spelling of anything.
         assert_eq!(every_destination(Section::Grants, &both).count(), 1);
+    }
+
+    #[test]
+    fn a_rule_is_read_once_into_classified_selectors() {
+        let acl = rule(
+            r#"{"action": "accept", "users": [" group:eng ", "user:*@example.com", "a\u0040b.com"],
+                "ports": ["tag:db:5432", "[fd7a::1]:22", "tag:web", "autogroup:self:x"]}"#,
+        );
+        let r = Rule::of(Section::Acls, &acl);
+        let srcs: Vec<_> = r.sources.iter().map(|s| (&*s.text, s.selector())).collect();
+        assert_eq!(
+            srcs,
+            [
+                ("group:eng", Selector::Group("eng")),
+                ("user:*@example.com", Selector::UserDomain("example.com")),
+                ("a@b.com", Selector::User("a@b.com")),
+            ]
+        );
+        let dsts: Vec<_> = r.destinations.iter().map(|d| (&*d.sel.text, d.sel.kind, d.ports.clone())).collect();
+        let v6 = "fd7a::1".parse().unwrap();
+        assert_eq!(
+            dsts,
+            [
+                ("tag:db", Kind::Tag, DstPorts::Acl(vec![(5432, 5432)])),
+                ("fd7a::1", Kind::Ip(v6), DstPorts::Acl(vec![(22, 22)])),
+                // No port: split at the tag's colon, as Tailscale does, and refused (TG113).
+                ("tag", Kind::Host, DstPorts::Invalid),
+                ("autogroup:self", Kind::Autogroup, DstPorts::Invalid),
+            ]
+        );
+        // Every kind gives back the selector `classify` gives for the text.
+        for text in [
+            "*",
+            "10.0.0.1",
+            "10.0.0.0/8",
+            "1.2.3.4-1.2.3.9",
+            "tag:a",
+            "autogroup:self",
+            "ipset:x",
+            "svc:y",
+            "posture:z",
+            "user:*@d",
+            "host:h",
+            "localpart:*@d",
+            "u@d",
+            "web",
+            "group:g@d",
+        ] {
+            let v = rule("1");
+            let sel = Sel::new(Cow::Borrowed(text), &v);
+            assert_eq!(sel.selector(), classify(text), "{text}");
+        }
     }
 }

@@ -10,11 +10,9 @@ use std::collections::HashMap;
 use crate::finding::Location;
 use crate::load::FragmentFile;
 use crate::load::view::{Entry, Origin, View, field, strings};
-use crate::model::rule::{self, Section};
+use crate::model::rule::{self, DstPorts, Rule, Section};
 use crate::model::selector::Protos;
-use crate::model::selector::{
-    PortRange, parse_ip_spec, parse_ports, parse_protocol, split_condition, split_host_ports,
-};
+use crate::model::selector::{PortRange, parse_ip_spec, parse_protocol, split_condition};
 use crate::parse::Value;
 
 /// The pseudo-destination for being named in `nodeAttrs` (node capabilities such as funnel).
@@ -117,26 +115,27 @@ type Destination<'v> = (String, Option<Ports>, &'v Value, &'v Value);
 
 /// A rule's destinations with their ports; SSH rules and app-only grants open hosts without
 /// ports.
-fn rule_destinations<'v>(section: Section, rule: &'v Value) -> Vec<Destination<'v>> {
+fn rule_destinations<'v>(rule: &Rule<'v>) -> Vec<Destination<'v>> {
     let mut out = Vec::new();
-    match section {
+    match rule.section {
         Section::Acls => {
-            let protos = match field(rule, "proto").and_then(|p| p.as_str()) {
+            let protos = match field(rule.value, "proto").and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
                     Err(_) => return out, // TG114 says why; the rule opens nothing
                 },
                 None => Protos::Default,
             };
-            for (d, at) in rule::destinations(section, rule).map(strings).unwrap_or_default() {
-                let d = d.trim();
-                let (host, ports) = split_host_ports(d).unwrap_or((d, ""));
-                let ranges = parse_ports(ports).unwrap_or_default();
-                out.push((host.trim().to_owned(), Some(Ports { protos, ranges }), at, at));
+            for d in &rule.destinations {
+                let ranges = match &d.ports {
+                    DstPorts::Acl(ranges) => ranges.clone(),
+                    DstPorts::Unwritten | DstPorts::Invalid => Vec::new(),
+                };
+                out.push((d.sel.text.clone().into_owned(), Some(Ports { protos, ranges }), d.sel.at, d.sel.at));
             }
         }
         Section::Grants => {
-            let specs: Vec<(Ports, &Value)> = field(rule, "ip")
+            let specs: Vec<(Ports, &Value)> = field(rule.value, "ip")
                 .map(strings)
                 .unwrap_or_default()
                 .into_iter()
@@ -151,8 +150,8 @@ fn rule_destinations<'v>(section: Section, rule: &'v Value) -> Vec<Destination<'
                     Some((Ports { protos, ranges: spec.ports }, at))
                 })
                 .collect();
-            for (d, at) in rule::destinations(section, rule).map(strings).unwrap_or_default() {
-                let host = d.trim().to_owned();
+            for d in &rule.destinations {
+                let (host, at) = (d.sel.text.clone().into_owned(), d.sel.at);
                 if specs.is_empty() {
                     out.push((host.clone(), None, at, at)); // app capabilities only
                 }
@@ -162,8 +161,8 @@ fn rule_destinations<'v>(section: Section, rule: &'v Value) -> Vec<Destination<'
             }
         }
         Section::Ssh => {
-            for (d, at) in rule::destinations(section, rule).map(strings).unwrap_or_default() {
-                out.push((d.trim().to_owned(), None, at, at));
+            for d in &rule.destinations {
+                out.push((d.sel.text.clone().into_owned(), None, d.sel.at, d.sel.at));
             }
         }
     }
@@ -189,15 +188,15 @@ impl<'a> Reach<'a> {
             devices: Vec::new(),
         };
         for section in RULE_SECTIONS {
-            for rule in
-                field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default()
-            {
+            for rule in rule::section(tree, section).unwrap_or_default() {
+                // The fragment's own rules, read from its tree: it may not be in the view.
+                let typed = Rule::of(section, rule);
                 let mut srcs = Vec::new();
-                for (s, at) in rule::sources(section, rule).map(strings).unwrap_or_default() {
-                    srcs.push(s.trim().to_owned());
-                    reach.sources.push(Source { sel: s.trim().to_owned(), at });
+                for s in &typed.sources {
+                    srcs.push(s.text.clone().into_owned());
+                    reach.sources.push(Source { sel: s.text.clone().into_owned(), at: s.at });
                 }
-                for (dst, ports, at, ports_at) in rule_destinations(section, rule) {
+                for (dst, ports, at, ports_at) in rule_destinations(&typed) {
                     reach.opened.push(Opened { dst, at, via: Via::Rule, ports, ports_at, srcs: srcs.clone() });
                 }
                 // Routing through a tag's devices is theirs to allow too.
@@ -260,9 +259,9 @@ impl<'a> Reach<'a> {
     /// attributes that name it anywhere in the policy (base, and fragments active or pending).
     fn through_group(&mut self, group: &str, at: &'a Value, uses: &Uses<'_>, own: &dyn Fn(&Entry<'_>) -> bool) {
         // The fragment's own rules are counted as its own already.
-        for (section, e) in uses.rules_by_source.get(group).into_iter().flatten().filter(|(_, e)| !own(e)) {
+        for (e, r) in uses.rules_by_source.get(group).into_iter().flatten().filter(|(e, _)| !own(e)) {
             let rule = e.origin.at(e.value);
-            for (dst, ports, ..) in rule_destinations(*section, e.value) {
+            for (dst, ports, ..) in rule_destinations(r) {
                 let via = Via::Membership { group: group.to_owned(), rule: rule.clone() };
                 self.opened.push(Opened { dst, at, via, ports, ports_at: at, srcs: Vec::new() });
             }
@@ -282,19 +281,19 @@ impl<'a> Reach<'a> {
     /// What adding `member` to `group` exposes: where rules name `group` as a destination, the
     /// member's devices become reachable from those rules' sources, who thereby benefit.
     fn exposing(&mut self, member: &str, group: &str, at: &'a Value, uses: &Uses<'_>) {
-        for (section, e) in uses.rules_by_destination.get(group).into_iter().flatten() {
+        for (e, r) in uses.rules_by_destination.get(group).into_iter().flatten() {
             let rule = e.origin.at(e.value);
-            for (dst, ports, ..) in rule_destinations(*section, e.value) {
+            for (dst, ports, ..) in rule_destinations(r) {
                 if dst != group {
                     continue;
                 }
                 let via = Via::Exposure { group: group.to_owned(), rule: rule.clone() };
                 self.opened.push(Opened { dst: member.to_owned(), at, via, ports, ports_at: at, srcs: Vec::new() });
             }
-            for (s, _) in rule::sources(*section, e.value).map(strings).unwrap_or_default() {
+            for s in &r.sources {
                 let why =
                     format!("{group}, which the rule at {}:{}:{} lets them reach", rule.file, rule.line, rule.column);
-                self.exposed_to.push((Source { sel: s.trim().to_owned(), at }, why));
+                self.exposed_to.push((Source { sel: s.text.clone().into_owned(), at }, why));
             }
         }
     }
@@ -305,9 +304,9 @@ impl<'a> Reach<'a> {
     /// rule counts.
     fn through_posture(&mut self, key: &str, at: &'a Value, uses: &Uses<'_>) {
         for posture in uses.postures_by_attribute.get(&key.to_ascii_lowercase()).into_iter().flatten() {
-            for (section, e) in uses.rules_by_posture.get(posture).into_iter().flatten() {
+            for (e, r) in uses.rules_by_posture.get(posture).into_iter().flatten() {
                 let rule = e.origin.at(e.value);
-                for (dst, ports, ..) in rule_destinations(*section, e.value) {
+                for (dst, ports, ..) in rule_destinations(r) {
                     let via = Via::Posture { key: key.to_owned(), posture: posture.clone(), rule: rule.clone() };
                     self.opened.push(Opened { dst, at, via, ports, ports_at: at, srcs: Vec::new() });
                 }
@@ -319,10 +318,10 @@ impl<'a> Reach<'a> {
 /// Where the policy names each group and posture attribute, found once for all fragments so
 /// that judging one fragment costs what it reaches, not the size of the policy.
 pub(crate) struct Uses<'v> {
-    /// Rules (with their section) by each source they name.
-    rules_by_source: HashMap<String, Vec<(Section, Entry<'v>)>>,
+    /// Rules by each source they name.
+    rules_by_source: HashMap<String, Vec<(Entry<'v>, &'v Rule<'v>)>>,
     /// Rules by each group they name as a destination.
-    rules_by_destination: HashMap<String, Vec<(Section, Entry<'v>)>>,
+    rules_by_destination: HashMap<String, Vec<(Entry<'v>, &'v Rule<'v>)>>,
     /// Tags by each owner `tagOwners` lists for them.
     tags_by_owner: HashMap<String, Vec<String>>,
     /// `nodeAttrs` targets and `autoApprovers` approvers, by the selector named, with the list
@@ -332,11 +331,11 @@ pub(crate) struct Uses<'v> {
     /// Postures by each attribute (lowercased) a condition of theirs reads.
     postures_by_attribute: HashMap<String, Vec<String>>,
     /// Rules by each posture that gates them: their own `srcPosture`, else `defaultSrcPosture`.
-    rules_by_posture: HashMap<String, Vec<(Section, Entry<'v>)>>,
+    rules_by_posture: HashMap<String, Vec<(Entry<'v>, &'v Rule<'v>)>>,
 }
 
 impl<'v> Uses<'v> {
-    pub(super) fn of(view: &View<'v>) -> Uses<'v> {
+    pub(super) fn of(view: &'v View<'v>) -> Uses<'v> {
         let mut uses = Uses {
             rules_by_source: HashMap::new(),
             rules_by_destination: HashMap::new(),
@@ -348,30 +347,24 @@ impl<'v> Uses<'v> {
         };
         let trimmed = |v: &Value| -> Vec<String> { strings(v).into_iter().map(|(s, _)| s.trim().to_owned()).collect() };
         let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
-        for (section, entries) in
-            [(Section::Acls, &view.acls), (Section::Grants, &view.grants), (Section::Ssh, &view.ssh)]
-        {
-            for e in entries {
-                let mut srcs = rule::sources(section, e.value).map(trimmed).unwrap_or_default();
-                srcs.dedup();
-                for s in srcs {
-                    uses.rules_by_source.entry(s).or_default().push((section, *e));
-                }
-                let mut groups: Vec<String> = rule_destinations(section, e.value)
-                    .into_iter()
-                    .map(|(d, ..)| d)
-                    .filter(|d| {
-                        matches!(crate::model::selector::classify(d), crate::model::selector::Selector::Group(_))
-                    })
-                    .collect();
-                groups.dedup();
-                for g in groups {
-                    uses.rules_by_destination.entry(g).or_default().push((section, *e));
-                }
-                let postures = field(e.value, "srcPosture").map(trimmed).unwrap_or_else(|| default.clone());
-                for p in postures {
-                    uses.rules_by_posture.entry(p).or_default().push((section, *e));
-                }
+        for (e, r) in RULE_SECTIONS.into_iter().flat_map(|section| view.rules(section)) {
+            let mut srcs: Vec<String> = r.sources.iter().map(|s| s.text.clone().into_owned()).collect();
+            srcs.dedup();
+            for s in srcs {
+                uses.rules_by_source.entry(s).or_default().push((e, r));
+            }
+            let mut groups: Vec<String> = rule_destinations(r)
+                .into_iter()
+                .map(|(d, ..)| d)
+                .filter(|d| matches!(crate::model::selector::classify(d), crate::model::selector::Selector::Group(_)))
+                .collect();
+            groups.dedup();
+            for g in groups {
+                uses.rules_by_destination.entry(g).or_default().push((e, r));
+            }
+            let postures = field(e.value, "srcPosture").map(trimmed).unwrap_or_else(|| default.clone());
+            for p in postures {
+                uses.rules_by_posture.entry(p).or_default().push((e, r));
             }
         }
         for t in &view.tag_owners {

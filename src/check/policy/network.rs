@@ -3,33 +3,32 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Entry, field, strings};
-use crate::model::rule::{self, Section};
+use crate::model::rule::{Rule, Section, Sel};
 use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
 };
 use crate::parse::{Node, Object, Value};
-use std::borrow::Cow;
 
 pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
-    for e in &view.acls {
-        acl(ctx, *e);
+    for (e, r) in view.rules(Section::Acls) {
+        acl(ctx, e, r);
     }
-    for e in &view.grants {
-        grant(ctx, *e);
+    for (e, r) in view.rules(Section::Grants) {
+        grant(ctx, e, r);
     }
 }
 
 /// An ACL, one check per code.
-fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     acl_action(ctx, e);
     super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
-    let src = rule::sources(Section::Acls, e.value);
-    let sources = sources(ctx, e, src, Place::Src);
+    sources(ctx, e, r, Place::Src);
     let proto = acl_protocol(ctx, e);
-    let Some(dst) = rule::destinations(Section::Acls, e.value) else { return };
+    let Some(dst) = r.dst_list else { return };
+    // As written: TG113 and TG127 quote the `host:ports` text, spaces and all.
     let dsts = strings(dst);
-    if dsts.is_empty() && src.is_some() {
+    if dsts.is_empty() && r.src_list.is_some() {
         empty_destinations(ctx, e, dst, "rule");
     }
     let mut has_self = false;
@@ -42,7 +41,7 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
         }
     }
     if has_self {
-        self_sources(ctx, e, &sources, true);
+        self_sources(ctx, e, &r.sources, true);
     }
 }
 
@@ -138,20 +137,18 @@ fn ports_of_a_portless_protocol(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, host: &str,
 }
 
 /// A grant, one check per code.
-fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
-    let src = rule::sources(Section::Grants, e.value);
-    let sources = sources(ctx, e, src, Place::Src);
+fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
+    sources(ctx, e, r, Place::Src);
     let (mut has_self, mut internet) = (false, false);
-    if let Some(dst) = rule::destinations(Section::Grants, e.value) {
-        let dsts = strings(dst);
-        if dsts.is_empty() && src.is_some() {
+    if let Some(dst) = r.dst_list {
+        if r.destinations.is_empty() && r.src_list.is_some() {
             empty_destinations(ctx, e, dst, "grant");
         }
-        for (d, at) in dsts {
-            if all_addresses_cidr(ctx, e, &d, at) {
+        for d in &r.destinations {
+            if all_addresses_cidr(ctx, e, &d.sel) {
                 continue;
             }
-            let sel = selectors::check(ctx, e.origin, at, &d, Place::Dst);
+            let sel = selectors::check_sel(ctx, e.origin, &d.sel, Place::Dst);
             has_self |= sel == Selector::Autogroup("self");
             internet |= sel == Selector::Autogroup("internet");
         }
@@ -165,7 +162,7 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
         }
     }
     if has_self {
-        self_sources(ctx, e, &sources, false);
+        self_sources(ctx, e, &r.sources, false);
     }
 }
 
@@ -173,20 +170,20 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
 /// spelling: `::0/0`, `1.2.3.4/0`, or a host alias for one (the captured rejections
 /// grant-v04/v05/v08 are of `0.0.0.0/0` and `::/0`; the rest is the same prefix written
 /// otherwise). Returns whether it was one.
-fn all_addresses_cidr(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, d: &str, at: &Value) -> bool {
+fn all_addresses_cidr(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, d: &Sel<'_>) -> bool {
     let zero = |s: &str| crate::model::selector::parse_cidr(s).is_some_and(|(_, len)| len == 0);
-    let alias_zero = match crate::model::selector::classify(d.trim()) {
+    let alias_zero = match d.selector() {
         Selector::Host(h) => ctx.view.host(h).is_some_and(zero),
         _ => false,
     };
-    if !(zero(d.trim()) || alias_zero) {
+    if !(zero(&d.text) || alias_zero) {
         return false;
     }
     ctx.report(
         Code::AllAddressesCidr,
         e.origin,
-        at,
-        format!("dst {:?}: to allow all IP addresses, use \"*\" or \"autogroup:internet\"", d.trim()),
+        d.at,
+        format!("dst {:?}: to allow all IP addresses, use \"*\" or \"autogroup:internet\"", d.text),
         "write \"*\" for every address, or \"autogroup:internet\" for the internet through exit nodes",
     );
     true
@@ -265,16 +262,10 @@ fn empty_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &Value, what: &s
     );
 }
 
-/// Checks each source and returns them for the autogroup:self pairing rule.
-fn sources<'v>(
-    ctx: &mut Ctx<'_, '_>,
-    e: Entry<'v>,
-    src: Option<&'v Value>,
-    place: Place,
-) -> Vec<(Cow<'v, str>, &'v Value)> {
-    let Some(src) = src else { return Vec::new() };
-    let list = strings(src);
-    if list.is_empty() {
+/// Checks each source.
+fn sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>, place: Place) {
+    let Some(src) = r.src_list else { return };
+    if r.sources.is_empty() {
         ctx.report(
             Code::EmptyRule,
             e.origin,
@@ -283,16 +274,15 @@ fn sources<'v>(
             "add sources or remove the rule",
         );
     }
-    for (s, at) in &list {
-        selectors::check(ctx, e.origin, at, s, place);
+    for s in &r.sources {
+        selectors::check_sel(ctx, e.origin, s, place);
     }
-    list
 }
 
 /// TG117 `invalid-self-destination`: `autogroup:self` as a destination only makes sense for sources that are people.
-fn self_sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, sources: &[(Cow<'_, str>, &Value)], acl: bool) {
-    for (s, at) in sources {
-        let ok = match crate::model::selector::classify(s) {
+fn self_sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, sources: &[Sel<'_>], acl: bool) {
+    for s in sources {
+        let ok = match s.selector() {
             Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => true,
             Selector::Autogroup(a) => {
                 matches!(a, "member" | "members") || crate::model::selector::ROLE_AUTOGROUPS.contains(&a)
@@ -305,8 +295,11 @@ fn self_sources(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, sources: &[(Cow<'_, str>, &
             ctx.report(
                 Code::InvalidSelfDestination,
                 e.origin,
-                at,
-                format!("autogroup:self can only be used with users, groups, or supported autogroups, not {s:?}"),
+                s.at,
+                format!(
+                    "autogroup:self can only be used with users, groups, or supported autogroups, not {:?}",
+                    s.raw()
+                ),
                 "put this source in a separate rule without autogroup:self",
             );
         }

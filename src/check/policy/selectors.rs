@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::finding::Code;
 use crate::load::view::Origin;
+use crate::model::rule::Sel;
 use crate::model::selector::{AUTOGROUPS, ROLE_AUTOGROUPS, Selector, check_tag_name, classify};
 use crate::parse::Value;
 
@@ -53,7 +54,24 @@ pub(super) fn check<'s>(
     place: Place,
 ) -> Selector<'s> {
     let text = surrounding_whitespace(ctx, origin, at, raw);
-    let sel = classify(text);
+    judge(ctx, origin, at, text, classify(text), place)
+}
+
+/// [`check`] for a selector of a rule, classified when the rule was read.
+pub(super) fn check_sel<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, sel: &'s Sel<'_>, place: Place) -> Selector<'s> {
+    surrounding_whitespace(ctx, origin, sel.at, &sel.raw());
+    judge(ctx, origin, sel.at, &sel.text, sel.selector(), place)
+}
+
+/// Whether `text`, a selector `sel`, is well-formed, defined and allowed at `place`.
+fn judge<'s>(
+    ctx: &mut Ctx<'_, '_>,
+    origin: Origin<'_>,
+    at: &Value,
+    text: &str,
+    sel: Selector<'s>,
+    place: Place,
+) -> Selector<'s> {
     // A selector that is malformed or names nothing is not judged by where it stands.
     let judged = match &sel {
         Selector::Tag(_) => {

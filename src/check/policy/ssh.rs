@@ -3,29 +3,28 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Entry, field, strings};
-use crate::model::rule::{self, Section};
+use crate::model::rule::{Kind, Rule, Section, Sel};
 use crate::model::selector::{Selector, classify};
 
 pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
-    for e in &view.ssh {
-        rule(ctx, *e);
+    for (e, r) in view.rules(Section::Ssh) {
+        rule(ctx, e, r);
     }
 }
 
 /// An SSH rule, one check per code.
-fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     invalid_action(ctx, e);
-    let src = rule::sources(Section::Ssh, e.value).map(strings).unwrap_or_default();
-    let dst = rule::destinations(Section::Ssh, e.value).map(strings).unwrap_or_default();
-    for (s, at) in &src {
-        selectors::check(ctx, e.origin, at, s, Place::SshSrc);
+    let dst: Vec<&Sel<'_>> = r.destinations.iter().map(|d| &d.sel).collect();
+    for s in &r.sources {
+        selectors::check_sel(ctx, e.origin, s, Place::SshSrc);
     }
-    for (d, at) in &dst {
-        selectors::check(ctx, e.origin, at, d, Place::SshDst);
+    for d in &dst {
+        selectors::check_sel(ctx, e.origin, d, Place::SshDst);
     }
-    empty_rule(ctx, e, src.is_empty(), dst.is_empty());
-    pairing(ctx, e, &src, &dst);
+    empty_rule(ctx, e, r.sources.is_empty(), dst.is_empty());
+    pairing(ctx, e, &r.sources, &dst);
     invalid_users(ctx, e);
     invalid_check_period(ctx, e);
 }
@@ -151,53 +150,46 @@ fn invalid_check_period(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
 }
 
 /// TG122 `invalid-ssh-rule`: tags cannot SSH to devices people own; a user destination needs that user as the only source.
-fn pairing(
-    ctx: &mut Ctx<'_, '_>,
-    e: Entry<'_>,
-    src: &[(std::borrow::Cow<'_, str>, &crate::parse::Value)],
-    dst: &[(std::borrow::Cow<'_, str>, &crate::parse::Value)],
-) {
-    let tagged_src = src.iter().find(|(s, _)| matches!(classify(s), Selector::Tag(_) | Selector::Autogroup("tagged")));
+fn pairing(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, src: &[Sel<'_>], dst: &[&Sel<'_>]) {
+    let tagged_src = src.iter().find(|s| matches!(s.selector(), Selector::Tag(_) | Selector::Autogroup("tagged")));
     let user_owned_dst = dst
         .iter()
-        .find(|(d, _)| matches!(classify(d), Selector::User(_) | Selector::Autogroup("self" | "member" | "members")));
-    if let (Some((s, at)), Some((d, _))) = (tagged_src, user_owned_dst) {
+        .find(|d| matches!(d.selector(), Selector::User(_) | Selector::Autogroup("self" | "member" | "members")));
+    if let (Some(s), Some(d)) = (tagged_src, user_owned_dst) {
         ctx.report(
             Code::InvalidSshRule,
             e.origin,
-            at,
-            format!("tags in an SSH source cannot reach user-owned devices ({s} → {d})"),
+            s.at,
+            format!("tags in an SSH source cannot reach user-owned devices ({} → {})", s.raw(), d.raw()),
             "split the rule: tagged sources may only reach tagged destinations",
         );
     }
     // autogroup:self "if the source contains only users or groups" (Tailscale's SSH docs; the
     // ACL siblings acl-s05/s06/sf04/sf05 are captured rejections).
-    if dst.iter().any(|(d, _)| matches!(classify(d), Selector::Autogroup("self")))
-        && let Some((s, at)) = src.iter().find(|(s, _)| {
+    if dst.iter().any(|d| d.selector() == Selector::Autogroup("self"))
+        && let Some(s) = src.iter().find(|s| {
             // Tags are TG122's (tags cannot reach user-owned devices); people of every kind,
             // roles included, are fine (accepted real-world policies pair roles with self).
-            matches!(
-                classify(s),
-                Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Ipset(_) | Selector::Wildcard
-            )
+            matches!(s.kind, Kind::Ip(_) | Kind::Cidr(..) | Kind::Host | Kind::Ipset | Kind::Wildcard)
         })
     {
         ctx.report(
             Code::InvalidSelfDestination,
             e.origin,
-            at,
-            format!("autogroup:self can only be used with users, groups, or supported autogroups (not {})", s.trim()),
+            s.at,
+            format!("autogroup:self can only be used with users, groups, or supported autogroups (not {})", s.text),
             "give autogroup:self a rule whose sources are people; reach other devices by tag",
         );
     }
-    for (d, at) in dst {
-        if let Selector::User(u) = classify(d) {
-            let only_that_user = src.len() == 1 && src[0].0.trim() == u;
+    for d in dst {
+        if d.kind == Kind::User {
+            let u = &d.text;
+            let only_that_user = src.len() == 1 && src[0].text == *u;
             if !only_that_user {
                 ctx.report(
                     Code::InvalidSshRule,
                     e.origin,
-                    at,
+                    d.at,
                     format!("a user destination ({u}) requires the source to be only that same user"),
                     "use autogroup:self to let each user reach their own devices",
                 );
