@@ -367,22 +367,9 @@ fn fmt_and_whole_repository_commands_take_every_tailnet() {
 fn new_writes_a_grant_file_where_it_lands_in_the_tailnet_named_alone() {
     let two = Two::new();
     let new = |extra: &[&str]| {
-        let mut args = vec![
-            "new",
-            "--at=2026-11-23T09:00:00Z",
-            "--requester",
-            "carol@example.com",
-            "--approver",
-            "bob@example.com",
-            "--dst",
-            "tag:prod-db:5432",
-            "--for",
-            "8h",
-            "--reason",
-            "Migrate (CHG-77)",
-        ];
+        let mut args = vec!["--at=2026-11-23T09:00:00Z"];
         args.extend(extra);
-        two.run(&args, &[])
+        two.run(&common::new_for_carol(&args, "Migrate (CHG-77)"), &[])
     };
     let r = new(&["--tailnet", "staging"]);
     assert_eq!(r.code, 0, "{}", r.transcript());

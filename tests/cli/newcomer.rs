@@ -312,19 +312,7 @@ fn a_refused_connection_names_the_address_and_its_variable() {
 #[test]
 fn new_writes_whole_minutes_and_a_short_grant_does_not_warn_at_once() {
     let r = TestRepo::example();
-    let run = r.run(&[
-        "new",
-        "--requester",
-        "carol@example.com",
-        "--approver",
-        "bob@example.com",
-        "--dst",
-        "tag:prod-db:5432",
-        "--for",
-        "8h",
-        "--reason",
-        "Migrate the billing schema (CHG-77)",
-    ]);
+    let run = r.run(&crate::common::new_for_carol(&[], "Migrate the billing schema (CHG-77)"));
     assert_eq!(run.code, 0, "{}", run.transcript());
     let text = r.read(run.stdout.trim());
     for key in ["notBefore", "expires"] {

@@ -29,20 +29,7 @@ fn a_form_body_becomes_the_grant_file_new_would_write() {
     let text = r.read("policies/grants/2026-11-23-carol-prod-db.hujson");
     insta::assert_snapshot!(text);
     // The same as from flags: one request, one file, however it was asked.
-    let flags = r.run(&[
-        "new",
-        AT,
-        "--requester",
-        "carol@example.com",
-        "--approver",
-        "bob@example.com",
-        "--dst",
-        "tag:prod-db:5432",
-        "--for",
-        "8h",
-        "--reason",
-        "Migrate the billing schema (CHG-77)",
-    ]);
+    let flags = r.run(&crate::common::new_for_carol(&[AT], "Migrate the billing schema (CHG-77)"));
     assert_eq!(flags.code, 0, "{}", flags.transcript());
     assert_eq!(r.read("policies/grants/2026-11-23-carol-prod-db-2.hujson"), text);
     assert_eq!(r.run(&["check", AT]).code, 0);
@@ -217,19 +204,6 @@ fn a_request_is_never_written_where_no_guardrail_covers_it() {
     assert!(run.stderr.contains("TG501") && run.stderr.contains("no guardrail covers"), "{}", run.stderr);
     assert_eq!(std::fs::read_dir(r.path("policies/grants")).unwrap().count(), before, "nothing written");
     // The same file written by hand (or with `new` from flags) is the policy owners' business.
-    let flags = r.run(&[
-        "new",
-        AT,
-        "--requester",
-        "carol@example.com",
-        "--approver",
-        "bob@example.com",
-        "--dst",
-        "tag:prod-db:5432",
-        "--for",
-        "8h",
-        "--reason",
-        "Migrate",
-    ]);
+    let flags = r.run(&crate::common::new_for_carol(&[AT], "Migrate"));
     assert_eq!(flags.code, 0, "{}", flags.transcript());
 }

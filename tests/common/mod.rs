@@ -43,3 +43,24 @@ pub fn write(root: &Path, rel: &str, contents: impl AsRef<[u8]>) {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, contents).unwrap();
 }
+
+/// `tailgrant new` as most tests draft it: carol asks for tag:prod-db:5432 for 8h, approved
+/// by bob, for `reason`; `extra` goes after `new` (an `--at`, a `--tailnet`).
+#[allow(dead_code)] // not every test binary drafts a grant
+pub fn new_for_carol<'a>(extra: &[&'a str], reason: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["new"];
+    args.extend(extra);
+    args.extend([
+        "--requester",
+        "carol@example.com",
+        "--approver",
+        "bob@example.com",
+        "--dst",
+        "tag:prod-db:5432",
+        "--for",
+        "8h",
+        "--reason",
+        reason,
+    ]);
+    args
+}
