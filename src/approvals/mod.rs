@@ -398,7 +398,7 @@ impl Lands {
                 format!(
                     "this grant file lands in {what}, which the base revision's tailgrant.hujson does not run, so no base policy it can trust says who owns what there"
                 ),
-                "add the tailnet in its own pull request, merged first, then the grant files for it",
+                "add the tailnet in its own pull request, with globs that match no grant file yet, merged first; then the grant files for it",
             )
         } else {
             (
