@@ -4,8 +4,8 @@
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// A listener on `127.0.0.1` that answers nothing and keeps everything it receives. Dropping
@@ -14,7 +14,10 @@ pub struct Trap {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     pub addr: SocketAddr,
-    connections: Arc<AtomicUsize>,
+    /// The peer address of every connection accepted, in order, with a signal for each.
+    accepted: Arc<(Mutex<Vec<SocketAddr>>, Condvar)>,
+    /// The trap's own connections, made to settle it: not counted.
+    own: Mutex<Vec<SocketAddr>>,
     received: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -24,27 +27,53 @@ impl Trap {
     pub fn start() -> std::io::Result<Trap> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener.local_addr()?;
-        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let received = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (c, r, s) = (connections.clone(), received.clone(), stop.clone());
+        let (a, r, s) = (accepted.clone(), received.clone(), stop.clone());
         let thread = std::thread::Builder::new().name("tailscale-sim-trap".into()).spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                c.fetch_add(1, Ordering::SeqCst);
+                if let Ok(peer) = conn.peer_addr() {
+                    a.0.lock().unwrap_or_else(|p| p.into_inner()).push(peer);
+                    a.1.notify_all();
+                }
                 let r = r.clone();
                 std::thread::spawn(move || record(conn, &r));
             }
         })?;
-        Ok(Trap { url: format!("http://{addr}"), addr, connections, received, stop, thread: Some(thread) })
+        Ok(Trap {
+            url: format!("http://{addr}"),
+            addr,
+            accepted,
+            own: Mutex::new(Vec::new()),
+            received,
+            stop,
+            thread: Some(thread),
+        })
     }
 
-    /// How many connections were made to it.
+    /// How many connections were made to it. Every connection made before this call is counted,
+    /// without waiting a fixed time: the trap connects to itself and waits until the accept
+    /// loop has taken that connection, which the kernel queues after every earlier one.
     pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
+        let own = TcpStream::connect(self.addr)
+            .and_then(|c| c.local_addr())
+            .unwrap_or_else(|e| panic!("the trap cannot connect to itself to settle: {e}"));
+        self.own.lock().unwrap_or_else(|p| p.into_inner()).push(own);
+        let (list, signal) = &*self.accepted;
+        let mut seen = list.lock().unwrap_or_else(|p| p.into_inner());
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !seen.contains(&own) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "the trap's accept loop did not take its own connection");
+            seen = signal.wait_timeout(seen, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        seen.iter().filter(|peer| !own.contains(peer)).count()
     }
 
     /// Every byte received, from all connections.
@@ -72,5 +101,26 @@ impl Drop for Trap {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn counts_every_connection_made_before_it_is_asked_and_not_its_own() {
+        let trap = Trap::start().unwrap();
+        assert_eq!(trap.connections(), 0);
+        for n in 1..=3 {
+            // Asked straight after connecting: the count cannot depend on how soon the accept
+            // loop runs.
+            let mut c = TcpStream::connect(trap.addr).unwrap();
+            c.write_all(b"x").unwrap();
+            drop(c);
+            assert_eq!(trap.connections(), n);
+        }
+        assert_eq!(trap.connections(), 3, "settling twice counts nothing new");
     }
 }

@@ -81,7 +81,6 @@ fn no_redirect_is_followed_with_any_credential() {
     assert_eq!(r.code, 3, "{}", r.transcript());
     assert!(r.stderr.contains(&format!("a redirect to {}", env.sim.addr)), "{}", r.stderr);
     // Nothing at all reached the other listener: no connection, no header, no form body.
-    std::thread::sleep(Duration::from_millis(200));
     assert_eq!(trap.connections(), 0);
     assert_eq!(String::from_utf8_lossy(&trap.received()), "");
 }
