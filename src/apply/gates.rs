@@ -7,8 +7,9 @@
 //! posture does not apply to. `check` has refused every other kind of source (`TG056`).
 //!
 //! Reading every device's attributes is one request per device (the device list does not
-//! carry them, api-contract §9.1), so `apply` reads them only when something may have changed:
-//! the live policy records the digest of what was last made true (`merge::APPLIED_PREFIX`),
+//! carry them: `GET /api/v2/tailnet/{tailnet}/devices` answers the documented `Device` fields,
+//! and attributes are `GET /api/v2/device/{id}/attributes`), so `apply` reads them only when
+//! something may have changed: the live policy records the digest of what was last made true (`merge::APPLIED_PREFIX`),
 //! and when the repository and the device list give the same digest, nothing is read or sent.
 //! A full reconcile (`--reconcile`, a changed digest, and always for `status`) reads each
 //! device once, a few at a time.

@@ -232,7 +232,7 @@ codes! {
     ///
     /// Evidence (doc): device posture management (tailscale.com/kb/1288): posture conditions
     /// "are only applied to src devices within your tailnet"; a user's device shared in "will be
-    /// able to connect regardless of their posture" (jit-approvals-distribution §1(d)).
+    /// able to connect regardless of their posture".
     PostureBypassingSource = "TG056", "posture-bypassing-source", Error;
     /// With `"enforceExpiry": "posture"`, a time-bounded fragment grants something that no
     /// posture condition can end: it adds members to a group that a rule outside this

@@ -4,8 +4,10 @@
 //!
 //! In posture mode the control plane ends the access by itself: the fragment's rules are gated
 //! on `custom:tg_<id> == true`, and apply sets that attribute with the fragment's expiry, which
-//! Tailscale removes when it passes (jit-approvals-distribution §1). Everything here is pure:
-//! the same path always gives the same names, so render, check, apply and status agree
+//! Tailscale removes when it passes (the API's set-attribute `expiry`: "Tailscale will
+//! automatically remove the attribute within a few minutes after the specified time"; device
+//! posture, tailscale.com/kb/1288: an unset attribute matches no posture). Everything here is
+//! pure: the same path always gives the same names, so render, check, apply and status agree
 //! without sharing state.
 
 use schemars::JsonSchema;
