@@ -114,3 +114,32 @@ fn the_scanner_sees_paths_in_uses_and_expressions_but_not_in_comments() {
     let names: Vec<String> = references(text).into_iter().map(|(_, n)| n).collect();
     assert_eq!(names, ["load", "merge"]);
 }
+
+/// A comment's evidence must be something a reader of the repository can open: a public page,
+/// an issue, a file here. The team's reference notes live outside the repository, so a
+/// comment that cites one of their sections points at nothing.
+#[test]
+fn comments_cite_nothing_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let notes = ["api-contract", "policy-semantics", "jit-approvals-distribution", "style-anchors", "DESIGN.md"];
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "sim/src", "forge-sim/src", "benches"] {
+        if root.join(dir).is_dir() {
+            rust_files(&root.join(dir), &mut files);
+        }
+    }
+    assert!(files.len() > 100, "the scan found the sources");
+    let mut found = Vec::new();
+    for file in &files {
+        if file.ends_with("architecture.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if notes.iter().any(|note| line.contains(note)) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "cite a public source instead:\n{}", found.join("\n"));
+}
