@@ -29,7 +29,7 @@ use crate::redact;
 /// The largest answer read, by default: a tailnet policy or device list is far smaller (the
 /// largest real-world policy in `fixtures/corpus/` is under 100 KiB). Reading stops at the
 /// cap, so a hostile or broken server cannot make tailgrant hold more than this.
-pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 /// Client settings. The defaults suit CI: a run gives up after about two minutes of retrying.
 #[derive(Debug, Clone)]
@@ -108,22 +108,15 @@ pub enum ApiError {
     NoCustomAttributes { what: &'static str, status: u16, message: String },
 }
 
-impl ApiError {
-    /// True when the request may not have reached the server or failed there: worth re-running.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, ApiError::Unavailable { .. })
-    }
-}
-
 /// One `data` entry of an ACL test failure: the test's `src` and what failed.
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct TestFailure {
     #[serde(default)]
-    pub user: String,
+    pub(crate) user: String,
     #[serde(default)]
     pub errors: Vec<String>,
     #[serde(default)]
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl TestFailure {
@@ -247,9 +240,9 @@ pub struct LivePolicy {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Validation {
     /// A message that is a failure (anything but "warning(s) found").
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     pub failures: Vec<TestFailure>,
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Validation {
@@ -261,30 +254,30 @@ impl Validation {
 /// A device as `GET /devices` lists it; only the fields tailgrant matches on.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Device {
+pub(crate) struct Device {
     #[serde(default)]
-    pub id: String,
-    pub node_id: String,
+    pub(crate) id: String,
+    pub(crate) node_id: String,
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub hostname: String,
+    pub(crate) hostname: String,
     /// The login that registered the device.
     #[serde(default)]
-    pub user: String,
+    pub(crate) user: String,
     /// Absent when the device has no tags.
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Shared into this tailnet from another: posture does not apply to it.
     #[serde(default)]
-    pub is_external: bool,
+    pub(crate) is_external: bool,
 }
 
 /// A device's posture attributes.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Attributes {
-    pub values: Map<String, Value>,
-    pub expiries: std::collections::BTreeMap<String, Timestamp>,
+pub(crate) struct Attributes {
+    pub(crate) values: Map<String, Value>,
+    pub(crate) expiries: std::collections::BTreeMap<String, Timestamp>,
 }
 
 struct CachedToken {
@@ -303,15 +296,15 @@ pub struct Client {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConsoleLock {
     /// `aclsExternallyManagedOn`.
-    pub on: bool,
+    pub(crate) on: bool,
     /// `aclsExternalLink`.
-    pub link: Option<String>,
+    pub(crate) link: Option<String>,
 }
 
 impl ConsoleLock {
     /// The fields to PATCH so that the editor is locked and points at `link`: only those that
     /// differ (none when it already is).
-    pub fn patch_for(&self, link: &str) -> Map<String, Value> {
+    pub(crate) fn patch_for(&self, link: &str) -> Map<String, Value> {
         let mut m = Map::new();
         if !self.on {
             m.insert("aclsExternallyManagedOn".into(), Value::Bool(true));
@@ -516,7 +509,7 @@ impl Client {
 
     /// `POST /acl` with the exact HuJSON and `If-Match: "<etag>"`. Returns the new ETag when
     /// the answer carries one. Success is a 200 whose body is a policy (a HuJSON object).
-    pub async fn set_policy(&self, hujson: &str, etag: &str) -> Result<Option<String>, ApiError> {
+    pub(crate) async fn set_policy(&self, hujson: &str, etag: &str) -> Result<Option<String>, ApiError> {
         let what = "writing the policy";
         let url = self.tailnet_url("acl");
         let if_match = format!("\"{}\"", shuck(etag));
@@ -557,7 +550,7 @@ impl Client {
     }
 
     /// `GET /devices`; any envelope but `{"devices": [...]}` is an error.
-    pub async fn devices(&self) -> Result<Vec<Device>, ApiError> {
+    pub(crate) async fn devices(&self) -> Result<Vec<Device>, ApiError> {
         #[derive(Deserialize)]
         struct Envelope {
             devices: Vec<Device>,
@@ -583,7 +576,7 @@ impl Client {
     }
 
     /// `GET /device/{id}/attributes`.
-    pub async fn attributes(&self, node_id: &str) -> Result<Attributes, ApiError> {
+    pub(crate) async fn attributes(&self, node_id: &str) -> Result<Attributes, ApiError> {
         let what = "reading posture attributes";
         let url = self.url(&format!("device/{}/attributes", escape(node_id)));
         let expected = "200 with {\"attributes\": {...}, \"expiries\": {...}} as JSON";
@@ -606,7 +599,7 @@ impl Client {
     /// `POST /device/{id}/attributes/{key}`. The success bodies seen are `null` (a real call,
     /// tailscale/tailscale#18253), `{}` (the 2024 docs) and the attributes object (the spec):
     /// any of them is a success, anything else is not.
-    pub async fn set_attribute(
+    pub(crate) async fn set_attribute(
         &self,
         node_id: &str,
         key: &str,
@@ -631,7 +624,7 @@ impl Client {
 
     /// `GET /tailnet/{tailnet}/settings`: whether the admin console's policy editor is locked,
     /// and where it points. Reading these two fields takes `policy_file:read`.
-    pub async fn console_lock(&self) -> Result<ConsoleLock, ApiError> {
+    pub(crate) async fn console_lock(&self) -> Result<ConsoleLock, ApiError> {
         let what = "reading the tailnet's settings";
         let url = self.tailnet_url("settings");
         let a = self.send(what, true, |h| h.get(&url)).await?;
@@ -656,7 +649,7 @@ impl Client {
 
     /// `PATCH /tailnet/{tailnet}/settings` with only the fields given; writing these two takes
     /// `policy_file`.
-    pub async fn patch_settings(&self, fields: &Map<String, Value>) -> Result<(), ApiError> {
+    pub(crate) async fn patch_settings(&self, fields: &Map<String, Value>) -> Result<(), ApiError> {
         let what = "locking the admin console's policy editor";
         let url = self.tailnet_url("settings");
         let body = Value::Object(fields.clone());
@@ -672,7 +665,7 @@ impl Client {
     /// node IDs to `{KEY: {"value", "expiry"} | null}`. A tailnet whose API has no such
     /// endpoint (404, 405 or 501) gets [`Batch::Unsupported`]: the caller falls back to the
     /// per-device endpoints. Success is a 200 with `null` (the spec), `{}` or an empty body.
-    pub async fn patch_attributes(&self, nodes: &Map<String, Value>, comment: &str) -> Result<Batch, ApiError> {
+    pub(crate) async fn patch_attributes(&self, nodes: &Map<String, Value>, comment: &str) -> Result<Batch, ApiError> {
         let what = "updating posture attributes in a batch";
         let url = self.tailnet_url("device-attributes");
         let body = serde_json::json!({ "nodes": nodes, "comment": comment });
@@ -689,7 +682,7 @@ impl Client {
 
     /// The attributes of every device in `nodes`, each read once, at most `concurrency` at a
     /// time; each request retries on its own (429s honoured).
-    pub async fn attributes_of(
+    pub(crate) async fn attributes_of(
         &self,
         nodes: &[String],
         concurrency: usize,
@@ -704,7 +697,7 @@ impl Client {
 
     /// `DELETE /device/{id}/attributes/{key}`; a 404 with the API's `{"message"}` means it is
     /// already gone. Success is a 200 with an empty body (the spec) or `{}` (the 2024 docs).
-    pub async fn delete_attribute(&self, node_id: &str, key: &str) -> Result<(), ApiError> {
+    pub(crate) async fn delete_attribute(&self, node_id: &str, key: &str) -> Result<(), ApiError> {
         let what = "removing a posture attribute";
         let expected = "200 with an empty body or {}";
         let url = self.url(&format!("device/{}/attributes/{}", escape(node_id), escape(key)));
@@ -721,7 +714,7 @@ impl Client {
 
 /// What a batch update came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Batch {
+pub(crate) enum Batch {
     Done,
     /// The endpoint is not there (404, 405, 501): use the per-device ones.
     Unsupported,
@@ -743,7 +736,7 @@ fn no_custom_attributes(what: &'static str, a: &Answer) -> Option<ApiError> {
 }
 
 /// An ETag without its one pair of quotes (and without a weak marker).
-pub fn shuck(etag: &str) -> String {
+pub(crate) fn shuck(etag: &str) -> String {
     let e = etag.trim();
     let e = e.strip_prefix("W/").unwrap_or(e);
     e.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(e).to_owned()

@@ -37,15 +37,15 @@ const BATCH_NODES: usize = 500;
 /// One gated fragment's attribute, and the devices that should carry it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GateWant {
+pub(crate) struct GateWant {
     /// The fragment's path in the repository.
-    pub fragment: String,
-    pub key: String,
-    pub expiry: Timestamp,
+    pub(crate) fragment: String,
+    pub(crate) key: String,
+    pub(crate) expiry: Timestamp,
     /// The audit log's comment: the fragment, its requester and approvers (≤ 200 characters).
-    pub comment: String,
+    pub(crate) comment: String,
     /// Node IDs.
-    pub nodes: BTreeSet<String>,
+    pub(crate) nodes: BTreeSet<String>,
 }
 
 /// Whether apply must look after posture-mode attributes at all: in posture mode, or while
@@ -59,7 +59,7 @@ pub(crate) fn in_play(repo: &Repository, live: &str) -> bool {
 /// What the fragments active at `at` want, given the tailnet's devices; and warnings for
 /// sources that have no device yet (they get the attribute at the first apply after one
 /// joins; until then the access is off).
-pub fn wanted(repo: &Repository, at: Timestamp, devices: &[Device]) -> (Vec<GateWant>, Vec<String>) {
+pub(crate) fn wanted(repo: &Repository, at: Timestamp, devices: &[Device]) -> (Vec<GateWant>, Vec<String>) {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     if repo.config.enforce_expiry != EnforceExpiry::Posture {
@@ -92,7 +92,7 @@ pub fn wanted(repo: &Repository, at: Timestamp, devices: &[Device]) -> (Vec<Gate
 /// shared in since, or a repository without a users file, cannot keep access past its expiry.
 /// The first source of an active gated fragment that is, or is a group holding, a shared-in
 /// user is refused.
-pub fn refuse_shared_in(
+pub(crate) fn refuse_shared_in(
     repo: &Repository,
     at: Timestamp,
     users: &[crate::model::users::UserRecord],
@@ -174,7 +174,7 @@ fn comment(f: &crate::load::FragmentFile) -> String {
 }
 
 /// The digest of what `wanted` makes true: every (node, key, expiry).
-pub fn digest(wanted: &[GateWant]) -> String {
+pub(crate) fn digest(wanted: &[GateWant]) -> String {
     let mut lines: Vec<String> =
         wanted.iter().flat_map(|w| w.nodes.iter().map(move |n| format!("{n} {} {}\n", w.key, w.expiry))).collect();
     lines.sort();
@@ -184,7 +184,7 @@ pub fn digest(wanted: &[GateWant]) -> String {
 /// Why an attribute is removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "reason")]
-pub enum Why {
+pub(crate) enum Why {
     /// Its fragment ended (expired or removed), or the device is no longer one of its sources.
     Ended { fragment: String },
     /// No fragment of the repository or the live policy explains it: set by someone else.
@@ -194,41 +194,41 @@ pub enum Why {
 /// One attribute to remove.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Removal {
-    pub node_id: String,
-    pub device: String,
-    pub key: String,
+pub(crate) struct Removal {
+    pub(crate) node_id: String,
+    pub(crate) device: String,
+    pub(crate) key: String,
     #[serde(flatten)]
-    pub why: Why,
+    pub(crate) why: Why,
 }
 
 /// One fragment's attribute to set on devices that lack it (or carry another expiry).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Setting {
-    pub fragment: String,
-    pub key: String,
-    pub expiry: Timestamp,
-    pub comment: String,
+pub(crate) struct Setting {
+    pub(crate) fragment: String,
+    pub(crate) key: String,
+    pub(crate) expiry: Timestamp,
+    pub(crate) comment: String,
     /// (node ID, device name).
-    pub devices: Vec<(String, String)>,
+    pub(crate) devices: Vec<(String, String)>,
 }
 
 /// What a full reconcile found to do.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GatePlan {
-    pub set: Vec<Setting>,
-    pub remove: Vec<Removal>,
+pub(crate) struct GatePlan {
+    pub(crate) set: Vec<Setting>,
+    pub(crate) remove: Vec<Removal>,
 }
 
 impl GatePlan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.set.is_empty() && self.remove.is_empty()
     }
 
     /// The attributes no fragment explains.
-    pub fn unexplained(&self) -> impl Iterator<Item = &Removal> {
+    pub(crate) fn unexplained(&self) -> impl Iterator<Item = &Removal> {
         self.remove.iter().filter(|r| r.why == Why::Unexplained)
     }
 }
@@ -250,7 +250,7 @@ pub(crate) fn known_ids(repo: &Repository, live: &str) -> HashMap<String, String
 
 /// The changes that make the devices carry exactly `wanted`; `current` holds every device's
 /// attributes by node ID.
-pub fn plan(
+pub(crate) fn plan(
     wanted: &[GateWant],
     devices: &[Device],
     current: &BTreeMap<String, Attributes>,
@@ -296,14 +296,14 @@ pub fn plan(
 }
 
 /// Reads every device's attributes: each once, [`READ_CONCURRENCY`] at a time.
-pub async fn read_all(client: &Client, devices: &[Device]) -> Result<BTreeMap<String, Attributes>, ApiError> {
+pub(crate) async fn read_all(client: &Client, devices: &[Device]) -> Result<BTreeMap<String, Attributes>, ApiError> {
     let nodes: Vec<String> = devices.iter().filter(|d| !d.is_external).map(|d| d.node_id.clone()).collect();
     client.attributes_of(&nodes, READ_CONCURRENCY).await
 }
 
 /// Removes what `plan` removes: in batches, or device by device where the tailnet has no
 /// batch endpoint (`batch` turns false once it says so).
-pub async fn remove(client: &Client, plan: &GatePlan, batch: &mut bool) -> Result<(), ApplyError> {
+pub(crate) async fn remove(client: &Client, plan: &GatePlan, batch: &mut bool) -> Result<(), ApplyError> {
     if plan.remove.is_empty() {
         return Ok(());
     }
@@ -318,7 +318,7 @@ pub async fn remove(client: &Client, plan: &GatePlan, batch: &mut bool) -> Resul
 
 /// Sets what `plan` sets: one batch per fragment (its comment names the fragment), or device
 /// by device where the tailnet has no batch endpoint.
-pub async fn set(client: &Client, plan: &GatePlan, batch: &mut bool) -> Result<(), ApplyError> {
+pub(crate) async fn set(client: &Client, plan: &GatePlan, batch: &mut bool) -> Result<(), ApplyError> {
     for s in &plan.set {
         let pairs: Vec<(String, String)> = s.devices.iter().map(|(n, _)| (n.clone(), s.key.clone())).collect();
         send(client, &pairs, Op::Set { expiry: s.expiry }, &s.comment, batch).await?;

@@ -10,9 +10,9 @@
 //! after any failure converges.
 
 pub mod auth;
-pub mod client;
+pub(crate) mod client;
 pub mod gates;
-pub mod posture;
+pub(crate) mod posture;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -25,13 +25,12 @@ use crate::model::expiry::EnforceExpiry;
 use crate::pipeline::Report;
 pub use auth::{AuthError, Credentials};
 pub use client::{ApiError, Client, ConsoleLock, LivePolicy, Options, TestFailure};
-pub use gates::GatePlan;
-pub use posture::{Change, PlanError};
+pub(crate) use posture::{Change, PlanError};
 
 /// What `apply` did (or, with `dry_run`, would do) to the policy file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase", tag = "result")]
-pub enum PolicyStep {
+pub(crate) enum PolicyStep {
     /// The live policy already is the rendered one (its ETag is the rendered file's hash).
     Unchanged,
     /// Dry run: it would be posted.
@@ -43,30 +42,30 @@ pub enum PolicyStep {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Applied {
-    pub policy: PolicyStep,
-    pub posture: Vec<Change>,
+    pub(crate) policy: PolicyStep,
+    pub(crate) posture: Vec<Change>,
     /// Posture mode's attributes (`enforceExpiry: "posture"`).
-    pub gates: GateOutcome,
+    pub(crate) gates: GateOutcome,
     pub warnings: Vec<String>,
     /// The live policy as read before any change.
     #[serde(skip)]
-    pub live_before: String,
+    pub(crate) live_before: String,
     #[serde(skip)]
-    pub rendered: String,
-    pub dry_run: bool,
+    pub(crate) rendered: String,
+    pub(crate) dry_run: bool,
     /// `consoleLink`: what apply did about the admin console's policy-editor lock.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub console: Option<ConsoleStep>,
+    pub(crate) console: Option<ConsoleStep>,
 }
 
 /// The admin console's lock, kept on and pointing at `consoleLink`.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConsoleStep {
-    pub link: String,
+pub(crate) struct ConsoleStep {
+    pub(crate) link: String,
     /// The settings fields sent (or, dry, to send): only those that differed; none when the
     /// lock was already on and pointing there.
-    pub sent: Vec<String>,
+    pub(crate) sent: Vec<String>,
 }
 
 /// Why apply stopped. Each variant says what was (not) written.
@@ -110,12 +109,12 @@ fn drift_message(state: &HeaderState) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct GateOutcome {
     /// The repository is in posture mode.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Every device's attributes were read: the repository or the devices changed since the
     /// last apply (or `--reconcile` asked). Otherwise nothing needed reading.
-    pub reconciled: bool,
+    pub(crate) reconciled: bool,
     /// The changes made (or, dry, to make): attributes set, and removed with the reason.
-    pub plan: gates::GatePlan,
+    pub(crate) plan: gates::GatePlan,
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -13,26 +13,26 @@ use crate::load::Repository;
 
 /// An attribute an active fragment wants on a device.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     /// The device as the fragment names it.
-    pub device: String,
-    pub key: String,
-    pub value: Value,
+    pub(crate) device: String,
+    pub(crate) key: String,
+    pub(crate) value: Value,
     /// The fragment's expiry; `None` for a permanent fragment.
-    pub expiry: Option<Timestamp>,
+    pub(crate) expiry: Option<Timestamp>,
     /// The fragment's path in the repository.
-    pub fragment: String,
+    pub(crate) fragment: String,
     /// The comment sent with the change (audit log): the fragment that asks for it.
-    pub comment: String,
+    pub(crate) comment: String,
     /// Approvers who may not own the device: the fragment's, when a guardrail forbids
     /// self-approval. `check` decides this only with a devices file; here the devices are known.
-    pub approvers: Vec<String>,
+    pub(crate) approvers: Vec<String>,
 }
 
 /// One change to make.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "action")]
-pub enum Change {
+pub(crate) enum Change {
     Set { device: String, node_id: String, key: String, value: Value, expiry: Option<Timestamp>, comment: String },
     Remove { device: String, node_id: String, key: String },
 }
@@ -75,7 +75,7 @@ pub enum PlanError {
 }
 
 /// What the fragments active at `at` want set.
-pub fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
+pub(crate) fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
     let guardrails = crate::check::guardrail_matchers(&repo.config);
     let mut out = Vec::new();
     for f in repo.fragments.iter().filter(|f| f.fragment.status(at) == crate::model::Status::Active) {
@@ -107,7 +107,7 @@ pub fn wanted(repo: &Repository, at: Timestamp) -> Vec<Wanted> {
 /// The device a fragment's name refers to: node ID, legacy ID, hostname, MagicDNS name or its
 /// first label, in that order of preference; names match case-insensitively. A name that
 /// matches several devices is an error listing them ("name (node ID), ...").
-pub fn resolve<'d>(devices: &'d [Device], name: &str) -> Result<Option<&'d Device>, String> {
+pub(crate) fn resolve<'d>(devices: &'d [Device], name: &str) -> Result<Option<&'d Device>, String> {
     if let Some(d) = devices.iter().find(|d| d.node_id == name || (!d.id.is_empty() && d.id == name)) {
         return Ok(Some(d));
     }
@@ -130,7 +130,7 @@ pub fn resolve<'d>(devices: &'d [Device], name: &str) -> Result<Option<&'d Devic
 /// The changes that make the devices carry exactly `wanted`, removing what tailgrant set
 /// before (`recorded`, as `(key, device)`) and nobody wants any more. `current` holds the
 /// attributes of every device involved, by node ID.
-pub fn plan(
+pub(crate) fn plan(
     wanted: &[Wanted],
     recorded: &[(String, String)],
     devices: &[Device],

@@ -27,45 +27,45 @@ use crate::model::expiry::{EnforceExpiry, gate_id_of_key, is_gate_key};
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
-    pub at: Timestamp,
-    pub enforce_expiry: EnforceExpiry,
+    pub(crate) at: Timestamp,
+    pub(crate) enforce_expiry: EnforceExpiry,
     /// `intact`, `edited` (drift), `missing` (not written by tailgrant; drift unless it is the
     /// base policy being adopted).
-    pub header: &'static str,
-    pub drift: bool,
+    pub(crate) header: &'static str,
+    pub(crate) drift: bool,
     /// The live body is what the repository renders now (otherwise an apply is due).
-    pub policy_current: bool,
+    pub(crate) policy_current: bool,
     /// Fragments whose access is live past their expiry.
-    pub live_past_expiry: Vec<PastExpiry>,
+    pub(crate) live_past_expiry: Vec<PastExpiry>,
     /// Fragments the live policy holds that the repository no longer grants at all (removed
     /// before their expiry), with access still live.
-    pub revoked_but_live: Vec<PastExpiry>,
+    pub(crate) revoked_but_live: Vec<PastExpiry>,
     /// Expired (or removed) fragments whose gated rules are still in the live policy but match
     /// no device: the control plane ended them; the next apply removes the rules.
-    pub inert: Vec<PastExpiry>,
+    pub(crate) inert: Vec<PastExpiry>,
     /// Posture-mode attributes that no active grant file explains, or that outlive it.
-    pub unexplained: Vec<AttributeState>,
+    pub(crate) unexplained: Vec<AttributeState>,
     /// Devices that lack the attribute an active grant file gives them (or carry it with an
     /// earlier expiry).
-    pub missing: Vec<AttributeState>,
+    pub(crate) missing: Vec<AttributeState>,
     /// How many devices' attributes were read.
-    pub devices_read: usize,
+    pub(crate) devices_read: usize,
     /// With `consoleLink`: the admin console's policy-editor lock as the tailnet holds it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub console: Option<ConsoleState>,
+    pub(crate) console: Option<ConsoleState>,
 }
 
 /// The admin console's lock against `consoleLink`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConsoleState {
-    pub link: String,
-    pub lock: super::client::ConsoleLock,
+pub(crate) struct ConsoleState {
+    pub(crate) link: String,
+    pub(crate) lock: super::client::ConsoleLock,
 }
 
 impl ConsoleState {
     /// What is wrong with the lock, if anything: the next apply sets it.
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         let link = crate::model::text::one_line(&self.link);
         if !self.lock.on {
             Some(format!(
@@ -82,29 +82,29 @@ impl ConsoleState {
 /// A fragment that the live policy's labels name.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PastExpiry {
-    pub fragment: String,
-    pub expires: Option<Timestamp>,
+pub(crate) struct PastExpiry {
+    pub(crate) fragment: String,
+    pub(crate) expires: Option<Timestamp>,
     /// How long past the expiry it is (0 for a file removed before it expired).
-    pub seconds_past: i64,
+    pub(crate) seconds_past: i64,
     /// Posture mode: the attribute its rules are gated on, and the devices that hold it.
-    pub gate_key: Option<String>,
-    pub devices: Vec<String>,
+    pub(crate) gate_key: Option<String>,
+    pub(crate) devices: Vec<String>,
 }
 
 /// One posture-mode attribute on one device.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AttributeState {
-    pub device: String,
-    pub node_id: String,
-    pub key: String,
+pub(crate) struct AttributeState {
+    pub(crate) device: String,
+    pub(crate) node_id: String,
+    pub(crate) key: String,
     /// The grant file it belongs to, when one is known (in the repository or the live labels).
-    pub fragment: Option<String>,
+    pub(crate) fragment: Option<String>,
     /// What the device carries: its expiry (`None` when it never expires, or is absent).
-    pub expiry: Option<Timestamp>,
+    pub(crate) expiry: Option<Timestamp>,
     /// Why it is listed.
-    pub why: &'static str,
+    pub(crate) why: &'static str,
 }
 
 /// What `status` concludes, in the order of its exit codes' precedence.
@@ -263,6 +263,6 @@ pub async fn status(
 }
 
 /// For reports: how long, in words.
-pub fn past(seconds: i64) -> String {
+pub(crate) fn past(seconds: i64) -> String {
     crate::check::human_duration(SignedDuration::from_secs(seconds))
 }

@@ -11,8 +11,8 @@
 //! [`crate::check::approvers`], judged on the base and on the head, either side refusing).
 
 pub(crate) mod client;
-pub mod github;
-pub mod gitlab;
+pub(crate) mod github;
+pub(crate) mod gitlab;
 mod merged;
 
 use std::path::Path;
@@ -67,13 +67,6 @@ impl Ci {
         };
         run.map_err(ApprovalsError::Environment)
     }
-
-    pub fn forge(&self) -> Forge {
-        match self {
-            Ci::GitHub(_) => Forge::GitHub,
-            Ci::GitLab(_) => Forge::GitLab,
-        }
-    }
 }
 
 /// A commit id: 40 (SHA-1) or 64 (SHA-256) hex digits.
@@ -116,15 +109,15 @@ pub(crate) enum Decision {
 /// What `approvals` found.
 #[derive(Debug, Clone)]
 pub struct Verdict {
-    pub forge: Forge,
+    pub(crate) forge: Forge,
     /// The pull request (GitHub) or merge request (GitLab) number.
-    pub number: u64,
-    pub head: String,
-    pub base: String,
-    pub files: Vec<FileVerdict>,
+    pub(crate) number: u64,
+    pub(crate) head: String,
+    pub(crate) base: String,
+    pub(crate) files: Vec<FileVerdict>,
     pub findings: Vec<Finding>,
     /// The changed files as the head commit has them, for quoting in findings.
-    pub sources: Vec<SourceFile>,
+    pub(crate) sources: Vec<SourceFile>,
 }
 
 impl Verdict {
@@ -141,22 +134,22 @@ impl Verdict {
 /// One changed grant file.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FileVerdict {
-    pub file: String,
+pub(crate) struct FileVerdict {
+    pub(crate) file: String,
     /// With `tailnets`: those it lands in (by the base's globs or the head's), each judged.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tailnets: Vec<String>,
+    pub(crate) tailnets: Vec<String>,
     /// The approvers it names, each with whether their approval counts.
-    pub approvers: Vec<ApproverVerdict>,
+    pub(crate) approvers: Vec<ApproverVerdict>,
     /// Everyone (logins) whose approval of the head counts for it.
-    pub approved_by: Vec<String>,
+    pub(crate) approved_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ApproverVerdict {
-    pub login: String,
-    pub account: Option<String>,
-    pub approved: bool,
+pub(crate) struct ApproverVerdict {
+    pub(crate) login: String,
+    pub(crate) account: Option<String>,
+    pub(crate) approved: bool,
 }
 
 /// Judges the pull request of `ci` for the policies directory `dir`, at `at`; with `tailnet`

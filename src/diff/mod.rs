@@ -14,12 +14,12 @@ use crate::model::selector::Protos;
 #[derive(Debug, Serialize)]
 pub struct PolicyDiff {
     /// Unified diff of the rendered policies (without the generated header).
-    pub text: String,
-    pub lines_added: usize,
-    pub lines_removed: usize,
-    pub fragments_added: Vec<String>,
-    pub fragments_removed: Vec<String>,
-    pub access_gained: Vec<AccessChange>,
+    pub(crate) text: String,
+    pub(crate) lines_added: usize,
+    pub(crate) lines_removed: usize,
+    pub(crate) fragments_added: Vec<String>,
+    pub(crate) fragments_removed: Vec<String>,
+    pub(crate) access_gained: Vec<AccessChange>,
     pub access_lost: Vec<AccessChange>,
     /// The fragment files the change adds, changes or removes, whatever they do at the instant
     /// rendered: pending ones, ones that only set posture attributes, ones that do not load.
@@ -29,20 +29,20 @@ pub struct PolicyDiff {
     pub problems: Vec<Problem>,
     /// How many entries of each list [`PolicyDiff::cap`] left out (JSON is never capped).
     #[serde(skip)]
-    pub omitted: Omitted,
+    pub(crate) omitted: Omitted,
 }
 
 /// Entries left out of a capped diff, per list.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Omitted {
-    pub fragments_added: usize,
-    pub fragments_removed: usize,
-    pub access_gained: usize,
-    pub access_lost: usize,
+pub(crate) struct Omitted {
+    pub(crate) fragments_added: usize,
+    pub(crate) fragments_removed: usize,
+    pub(crate) access_gained: usize,
+    pub(crate) access_lost: usize,
 }
 
 /// How many entries of each list a capped diff shows.
-pub const SHOWN_ENTRIES: usize = 200;
+pub(crate) const SHOWN_ENTRIES: usize = 200;
 
 impl PolicyDiff {
     /// Makes the diff fit to print when a side came from the server (`diff --live`), which
@@ -79,16 +79,16 @@ impl PolicyDiff {
 pub struct FileChange {
     pub path: String,
     /// `added`, `changed` or `removed`.
-    pub change: &'static str,
+    pub(crate) change: &'static str,
     /// `active`, `pending` or `expired` at the instant rendered (of the new side; of the old for
     /// a removed file); `unreadable` when it does not load.
-    pub status: &'static str,
-    pub not_before: Option<jiff::Timestamp>,
-    pub expires: Option<jiff::Timestamp>,
-    pub requester: Option<String>,
-    pub approvers: Vec<String>,
+    pub(crate) status: &'static str,
+    pub(crate) not_before: Option<jiff::Timestamp>,
+    pub(crate) expires: Option<jiff::Timestamp>,
+    pub(crate) requester: Option<String>,
+    pub(crate) approvers: Vec<String>,
     /// What it grants, one line each (`evaluate::access::summary`).
-    pub grants: Vec<String>,
+    pub(crate) grants: Vec<String>,
 }
 
 /// An error `check` reports on the new side.
@@ -97,7 +97,7 @@ pub struct Problem {
     pub code: &'static str,
     pub file: String,
     pub line: usize,
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The fragment files that differ between two repositories (by path and content).
@@ -178,11 +178,11 @@ pub fn problems(report: &crate::pipeline::Report) -> Vec<Problem> {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AccessChange {
     /// A user, a tag, or a selector that is not one identity (`*`, `autogroup:member`…).
-    pub who: String,
+    pub(crate) who: String,
     /// `tag:prod-db:5432`, `tag:web:80,443 (udp)`, `ssh tag:web as root (check)`.
-    pub what: String,
+    pub(crate) what: String,
     /// The fragment it comes from and its expiry; none for the base policy.
-    pub until: Option<String>,
+    pub(crate) until: Option<String>,
     /// `file:line` of the rule.
     pub rule: String,
 }
@@ -235,17 +235,17 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> PolicyDiff {
 }
 
 /// A unified diff of two policy texts, tailgrant's header hash left out.
-pub fn unified(old: &str, new: &str) -> String {
+pub(crate) fn unified(old: &str, new: &str) -> String {
     unified_of(&line_diff(body(old), body(new)))
 }
 
 /// How much of a diff is printed when one side came from the server (drift, `diff --live`).
-pub const SHOWN_DIFF_LINES: usize = 400;
-pub const SHOWN_DIFF_BYTES: usize = 64 * 1024;
+pub(crate) const SHOWN_DIFF_LINES: usize = 400;
+pub(crate) const SHOWN_DIFF_BYTES: usize = 64 * 1024;
 
 /// `text` cut after `max_lines` lines or `max_bytes` bytes, whichever comes first, with a last
 /// line saying how much was left out.
-pub fn capped(text: &str, max_lines: usize, max_bytes: usize) -> String {
+pub(crate) fn capped(text: &str, max_lines: usize, max_bytes: usize) -> String {
     let mut end = 0;
     for (n, line) in text.split_inclusive('\n').enumerate() {
         if n == max_lines || end + line.len() > max_bytes {

@@ -10,19 +10,19 @@ use crate::model::text::unescape;
 
 /// One fragment as the labels of a rendered policy name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Labelled {
+pub(crate) struct Labelled {
     /// The fragment's path relative to the policies directory.
-    pub path: String,
+    pub(crate) path: String,
     /// `None`: permanent.
-    pub expires: Option<Timestamp>,
+    pub(crate) expires: Option<Timestamp>,
     /// Posture mode: the attribute key its rules are gated on.
-    pub gate_key: Option<String>,
+    pub(crate) gate_key: Option<String>,
     /// How many entries carry the label.
-    pub entries: usize,
+    pub(crate) entries: usize,
 }
 
 /// The fragments a rendered policy's labels name, in the order first met.
-pub fn fragment_labels(text: &str) -> Vec<Labelled> {
+pub(crate) fn fragment_labels(text: &str) -> Vec<Labelled> {
     let mut out: Vec<Labelled> = Vec::new();
     for line in text.lines() {
         let Some(rest) = line.trim_start().strip_prefix(LABEL_PREFIX) else { continue };

@@ -21,7 +21,7 @@ use crate::parse::{self, Bytes, Member, Node, Object, Value};
 pub use header::{
     HEADER_HASH_PREFIX, HeaderState, applied_digest, recorded_posture, sha256_hex, verify_header, with_applied_digest,
 };
-pub use labels::{Labelled, fragment_labels};
+pub(crate) use labels::fragment_labels;
 
 /// A rendered policy.
 #[derive(Debug, Clone)]
@@ -29,11 +29,9 @@ pub struct Rendered {
     /// The whole file: header and formatted body.
     pub text: String,
     /// Hex SHA-256 of the body (everything after the header).
-    pub body_hash: String,
-    /// Indices into `Repository::fragments` of the fragments merged, in order.
-    pub active: Vec<usize>,
+    pub(crate) body_hash: String,
     /// Conflicts and references to undefined groups.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 const LIST_SECTIONS: &[&str] = &["acls", "grants", "ssh", "nodeAttrs", "tests", "sshTests"];
@@ -50,11 +48,11 @@ pub fn render(repo: &Repository, at: Timestamp) -> Option<Rendered> {
         merged = merge(repo, at, Lists::Copied)?;
         finish(repo, &mut merged);
     }
-    let Merged { tree, findings, active, .. } = merged;
+    let Merged { tree, findings, .. } = merged;
     let text = String::from_utf8(tree.pack()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     drop_tree(tree);
     let (text, body_hash) = header::seal(text);
-    Some(Rendered { text, body_hash, active, findings })
+    Some(Rendered { text, body_hash, findings })
 }
 
 /// Adds the header to a merged tree and formats it.
@@ -86,7 +84,7 @@ fn drop_tree(mut tree: Value) {
 /// What merging at `at` finds (conflicting definitions, groups the base lacks) without
 /// producing the policy: list entries are never in conflict, so they are not copied, and
 /// nothing is formatted. `None` when the base policy did not load.
-pub fn findings(repo: &Repository, at: Timestamp) -> Option<Vec<Finding>> {
+pub(crate) fn findings(repo: &Repository, at: Timestamp) -> Option<Vec<Finding>> {
     merge(repo, at, Lists::Skipped).map(|m| m.findings)
 }
 

@@ -10,23 +10,23 @@ use std::ops::Range;
 
 /// Byte range of a value in the source it was parsed from. Synthesised values have an empty
 /// span at 0.
-pub type Span = Range<usize>;
+pub(crate) type Span = Range<usize>;
 
 /// The bytes of a literal or of the extra around a value. Most are short (a space, a newline
 /// and tabs, a login in quotes), so they live inline rather than in an allocation each: a
 /// policy has hundreds of thousands of them.
-pub type Bytes = smallvec::SmallVec<[u8; 16]>;
+pub(crate) type Bytes = smallvec::SmallVec<[u8; 16]>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Value {
-    pub before: Bytes,
-    pub span: Span,
-    pub node: Node,
-    pub after: Bytes,
+    pub(crate) before: Bytes,
+    pub(crate) span: Span,
+    pub(crate) node: Node,
+    pub(crate) after: Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     /// `null`, `true`, `false`, a number or a string, exactly as written (strings with quotes).
     Literal(Bytes),
     // Boxed: most values are literals, and a literal's value should not be as large as an
@@ -39,10 +39,10 @@ pub enum Node {
 pub struct Object {
     pub members: Vec<Member>,
     /// Extra before the closing `}`.
-    pub after: Bytes,
+    pub(crate) after: Bytes,
     /// Whether a comma follows the last member. When false, the last value's `after` is empty:
     /// its extra belongs to `after` here.
-    pub trailing_comma: bool,
+    pub(crate) trailing_comma: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,17 +54,17 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Array {
     pub elements: Vec<Value>,
-    pub after: Bytes,
-    pub trailing_comma: bool,
+    pub(crate) after: Bytes,
+    pub(crate) trailing_comma: bool,
 }
 
 impl Value {
     /// A value with no surrounding extra, for values built by tailgrant rather than parsed.
-    pub fn new(node: Node) -> Self {
+    pub(crate) fn new(node: Node) -> Self {
         Value { before: Bytes::new(), span: 0..0, node, after: Bytes::new() }
     }
 
-    pub fn string(s: &str) -> Self {
+    pub(crate) fn string(s: &str) -> Self {
         Value::new(Node::Literal(Bytes::from_slice(super::strings::encode(s).as_bytes())))
     }
 
@@ -75,7 +75,7 @@ impl Value {
         }
     }
 
-    pub fn as_object_mut(&mut self) -> Option<&mut Object> {
+    pub(crate) fn as_object_mut(&mut self) -> Option<&mut Object> {
         match &mut self.node {
             Node::Object(o) => Some(o),
             _ => None,
@@ -89,7 +89,7 @@ impl Value {
         }
     }
 
-    pub fn as_array_mut(&mut self) -> Option<&mut Array> {
+    pub(crate) fn as_array_mut(&mut self) -> Option<&mut Array> {
         match &mut self.node {
             Node::Array(a) => Some(a),
             _ => None,
@@ -97,7 +97,7 @@ impl Value {
     }
 
     /// The decoded string, borrowed when it has no escapes (the common case for keys).
-    pub fn as_cow(&self) -> Option<std::borrow::Cow<'_, str>> {
+    pub(crate) fn as_cow(&self) -> Option<std::borrow::Cow<'_, str>> {
         match &self.node {
             Node::Literal(l) if l.first() == Some(&b'"') => {
                 let inner = &l[1..l.len().saturating_sub(1).max(1)];
@@ -113,7 +113,7 @@ impl Value {
 
     /// Whether this is a string literal equal to `key` ignoring ASCII case, without decoding
     /// it when it has no escapes (how policy keys are looked up, many times per file).
-    pub fn key_eq_ci(&self, key: &str) -> bool {
+    pub(crate) fn key_eq_ci(&self, key: &str) -> bool {
         match &self.node {
             Node::Literal(l) if l.len() >= 2 && l[0] == b'"' => {
                 let inner = &l[1..l.len() - 1];
@@ -136,7 +136,7 @@ impl Value {
     }
 
     /// What kind of JSON value this is, as a user would name it in an error message.
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match &self.node {
             Node::Object(_) => "an object",
             Node::Array(_) => "a list",
@@ -242,7 +242,7 @@ impl Value {
 
     /// The same bytes with every comment and trailing comma replaced by spaces, so that byte
     /// offsets (and so line and column) of the standard JSON are those of the source.
-    pub fn standardize(&self) -> Vec<u8> {
+    pub(crate) fn standardize(&self) -> Vec<u8> {
         let mut out = self.pack();
         self.blank_nonstandard(&mut out, 0);
         out
@@ -324,7 +324,7 @@ impl Value {
     }
 
     /// True when the value has no comments and no trailing commas anywhere.
-    pub fn is_standard(&self) -> bool {
+    pub(crate) fn is_standard(&self) -> bool {
         if has_comment(&self.before) || has_comment(&self.after) {
             return false;
         }
@@ -350,22 +350,22 @@ fn blank_extra(out: &mut [u8], at: usize, len: usize) -> usize {
 }
 
 /// True if the extra holds anything but whitespace.
-pub fn has_comment(extra: &[u8]) -> bool {
+pub(crate) fn has_comment(extra: &[u8]) -> bool {
     extra.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 impl Object {
     /// The member whose name equals `key` ignoring ASCII case, as Tailscale matches policy keys.
-    pub fn get_ci(&self, key: &str) -> Option<&Member> {
+    pub(crate) fn get_ci(&self, key: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.name.key_eq_ci(key))
     }
 
-    pub fn get_ci_mut(&mut self, key: &str) -> Option<&mut Member> {
+    pub(crate) fn get_ci_mut(&mut self, key: &str) -> Option<&mut Member> {
         self.members.iter_mut().find(|m| m.name.key_eq_ci(key))
     }
 
     /// The member named exactly `key`.
-    pub fn get(&self, key: &str) -> Option<&Member> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.name.as_cow().as_deref() == Some(key))
     }
 }

@@ -320,7 +320,7 @@ fn tail(v: &mut Value) -> Option<Tail<'_>> {
 
 /// Adds or removes the comma after the last entry, moving the last value's extra to the
 /// closing bracket when the comma goes.
-pub fn set_trailing_comma(v: &mut Value, on: bool) {
+pub(crate) fn set_trailing_comma(v: &mut Value, on: bool) {
     let Some((Some(last_after), after, trailing)) = tail(v) else { return };
     if on {
         *trailing = true;

@@ -223,7 +223,7 @@ impl Parser<'_> {
 
 /// Length of the comment at the start of `b`: `Some(0)` if there is none, `None` if it is not
 /// terminated. A `//` comment ends with its newline, which it includes.
-pub fn comment_len(b: &[u8]) -> Option<usize> {
+pub(crate) fn comment_len(b: &[u8]) -> Option<usize> {
     let end: &[u8] = if b.starts_with(b"//") {
         b"\n"
     } else if b.starts_with(b"/*") {

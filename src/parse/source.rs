@@ -20,15 +20,9 @@ impl SourceFile {
         SourceFile { path, rel, text, line_starts: std::sync::OnceLock::new() }
     }
 
-    /// 1-based line and column of a byte offset, as Tailscale's HuJSON parser counts them:
-    /// lines end at `\n` only, and the column counts bytes.
-    pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let (line, column, _) = self.position(offset);
-        (line, column)
-    }
-
-    /// Line, column in bytes, and column in characters (for SARIF, which has no byte unit).
-    pub fn position(&self, offset: usize) -> (usize, usize, usize) {
+    /// 1-based line, column in bytes, and column in characters (for SARIF, which has no byte
+    /// unit), counted as Tailscale's HuJSON parser counts them: lines end at `\n` only.
+    pub(crate) fn position(&self, offset: usize) -> (usize, usize, usize) {
         let starts = self.line_starts.get_or_init(|| {
             std::iter::once(0)
                 .chain(self.text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
@@ -46,5 +40,5 @@ impl SourceFile {
 #[derive(Debug, Clone)]
 pub struct Document {
     pub file: SourceFile,
-    pub tree: Value,
+    pub(crate) tree: Value,
 }

@@ -3,7 +3,7 @@
 
 /// Decodes a quoted JSON string literal. Lone surrogates become U+FFFD, as in Go.
 /// Returns `None` if the literal is not a valid JSON string.
-pub fn decode(lit: &[u8]) -> Option<String> {
+pub(crate) fn decode(lit: &[u8]) -> Option<String> {
     let inner = lit.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
     let text = std::str::from_utf8(inner).ok()?;
     if !text.contains('\\') {
@@ -59,7 +59,7 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
 }
 
 /// Encodes `s` as a JSON string literal the way Tailscale's HuJSON formatter does.
-pub fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -80,7 +80,7 @@ pub fn encode(s: &str) -> String {
 }
 
 /// True if `lit` is one of the JSON literals: a string, a number, `true`, `false` or `null`.
-pub fn is_valid_literal(lit: &[u8]) -> bool {
+pub(crate) fn is_valid_literal(lit: &[u8]) -> bool {
     match lit.first() {
         Some(b'"') => is_valid_string(lit),
         Some(b'-' | b'0'..=b'9') => is_number(lit),

@@ -59,10 +59,10 @@ pub struct IssueRun {
     repo: Repo,
     pub number: u64,
     /// The account that opened it.
-    pub author: String,
-    pub body: String,
+    pub(crate) author: String,
+    pub(crate) body: String,
     /// The branch pull requests go to: the repository's default branch.
-    pub base: String,
+    pub(crate) base: String,
 }
 
 #[derive(Deserialize)]
@@ -121,7 +121,7 @@ impl IssueRun {
     }
 
     /// The branch a request's pull request comes from.
-    pub fn branch(&self) -> String {
+    pub(crate) fn branch(&self) -> String {
         format!("tailgrant/request-{}", self.number)
     }
 }
@@ -368,7 +368,7 @@ pub fn unguarded(repo: &Repository, rel: &str) -> Option<Box<Finding>> {
 
 /// The comment that refuses a request: the findings as `check` prints them, in a block no
 /// string of the request can close.
-pub fn refusal(findings: &[Finding], sources: &[SourceFile]) -> String {
+pub(crate) fn refusal(findings: &[Finding], sources: &[SourceFile]) -> String {
     let source = |p: &str| sources.iter().find(|s| s.path == p);
     let text = crate::report::human::findings(findings, source, false);
     format!(

@@ -20,7 +20,7 @@ use crate::model::people::Forge;
 use crate::report::markdown;
 
 /// The label of the issues `remind` opens (and looks in for its own markers).
-pub const LABEL: &str = "tailgrant-reminder";
+pub(crate) const LABEL: &str = "tailgrant-reminder";
 
 /// Where a reminder went.
 #[derive(Debug, Clone, PartialEq, Eq)]
