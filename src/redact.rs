@@ -22,13 +22,13 @@
 use std::sync::RwLock;
 
 /// What a secret is replaced by.
-pub const MARKER: &str = "[redacted]";
+pub(crate) const MARKER: &str = "[redacted]";
 
 /// Secrets known at run time, in every spelling worth looking for.
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Adds `secret` to what [`redact`] removes from every later text. Empty strings are ignored.
-pub fn register(secret: &str) {
+pub(crate) fn register(secret: &str) {
     let mut spellings = vec![secret.to_owned(), secret.trim().to_owned()];
     if let Ok(json) = serde_json::to_string(secret) {
         spellings.push(json[1..json.len() - 1].to_owned());
@@ -52,7 +52,7 @@ pub fn redact(text: &str) -> String {
 /// leave half a secret behind), then control and bidirectional-override characters escaped
 /// (a hostile server must not drive the terminal), then cut after `limit` characters, marked
 /// with `…`.
-pub fn untrusted(text: &str, limit: usize) -> String {
+pub(crate) fn untrusted(text: &str, limit: usize) -> String {
     let clean = escape_controls(&redact(text));
     match clean.char_indices().nth(limit) {
         Some((cut, _)) => format!("{}…", &clean[..cut]),
@@ -62,13 +62,13 @@ pub fn untrusted(text: &str, limit: usize) -> String {
 
 /// Control, bidi and invisible characters (line breaks included) made visible: see
 /// [`crate::model::text::one_line`], which every output shares.
-pub fn escape_controls(text: &str) -> String {
+pub(crate) fn escape_controls(text: &str) -> String {
     crate::model::text::one_line(text).into_owned()
 }
 
 /// Like [`escape_controls`], but keeps line breaks and tabs: for multi-line text such as a
 /// diff of a policy the server sent.
-pub fn escape_controls_multiline(text: &str) -> String {
+pub(crate) fn escape_controls_multiline(text: &str) -> String {
     crate::model::text::multi_line(text).into_owned()
 }
 

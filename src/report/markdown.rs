@@ -6,7 +6,7 @@
 use crate::model::text::{multi_line, one_line};
 
 /// Inline text (a table cell, a list item): one line, Markdown and HTML punctuation escaped.
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in one_line(s).chars() {
         match c {
@@ -39,7 +39,7 @@ pub fn code(s: &str) -> String {
 
 /// A fenced code block of `lang`, with a fence longer than any run of backticks in `body`, so
 /// the body cannot close it.
-pub fn code_block(lang: &str, body: &str) -> String {
+pub(crate) fn code_block(lang: &str, body: &str) -> String {
     let body = multi_line(body);
     let fence = "`".repeat((longest_run(&body, '`') + 1).max(3));
     let newline = if body.ends_with('\n') { "" } else { "\n" };

@@ -112,7 +112,7 @@ pub fn json(s: &Status) -> String {
 }
 
 /// `apply`'s lines about posture mode's attributes.
-pub fn gates(g: &GateOutcome, dry_run: bool) -> String {
+pub(crate) fn gates(g: &GateOutcome, dry_run: bool) -> String {
     if !g.enabled && g.plan.is_empty() && !g.reconciled {
         return String::new();
     }
