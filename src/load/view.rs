@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use crate::finding::Location;
 use crate::load::{FragmentFile, Repository};
 use crate::model::rule::{Rule, Section};
+use crate::model::test::{AclTest, SshTest};
 use crate::model::{Status, shape};
 use crate::parse::SourceFile;
 use crate::parse::{Node, Value};
@@ -63,6 +64,10 @@ pub struct View<'a> {
     /// The ACLs, grants and SSH rules read as [`Rule`]s, in the order of `acls`, `grants` and
     /// `ssh`: read once, for every reader of this view.
     rules: [Vec<Rule<'a>>; 3],
+    /// The `tests` and `sshTests` entries read as [`AclTest`]s and [`SshTest`]s, in the order
+    /// of `tests` and `ssh_tests`.
+    acl_tests: Vec<AclTest<'a>>,
+    ssh_test_list: Vec<SshTest<'a>>,
     tags: HashSet<String>,
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
@@ -132,6 +137,8 @@ impl<'a> View<'a> {
         let read = |section, entries: &[Entry<'a>]| entries.iter().map(|e| Rule::of(section, e.value)).collect();
         view.rules =
             [read(Section::Acls, &view.acls), read(Section::Grants, &view.grants), read(Section::Ssh, &view.ssh)];
+        view.acl_tests = view.tests.iter().map(|e| AclTest::of(e.value)).collect();
+        view.ssh_test_list = view.ssh_tests.iter().map(|e| SshTest::of(e.value)).collect();
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         for t in &view.tag_owners {
@@ -203,6 +210,16 @@ impl<'a> View<'a> {
             Section::Ssh => (&self.ssh, &self.rules[2]),
         };
         entries.iter().copied().zip(rules)
+    }
+
+    /// The `tests` entries, each read once.
+    pub fn tests(&self) -> impl Iterator<Item = (Entry<'a>, &AclTest<'a>)> {
+        self.tests.iter().copied().zip(&self.acl_tests)
+    }
+
+    /// The `sshTests` entries, each read once.
+    pub fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
+        self.ssh_tests.iter().copied().zip(&self.ssh_test_list)
     }
 
     pub fn tag_defined(&self, tag: &str) -> bool {

@@ -32,7 +32,7 @@ impl Section {
     }
 }
 
-fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
+pub(super) fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
     rule.as_object()?.get_ci(key).map(|m| &m.value)
 }
 
@@ -78,7 +78,7 @@ pub fn fragment_sources(tree: &Value) -> Vec<(Cow<'_, str>, &Value)> {
 
 /// The string elements of a list value, decoded (borrowed unless escaped), with the value each
 /// came from; anything else holds none.
-fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
+pub(super) fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
     match v.as_array() {
         Some(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
         None => Vec::new(),
@@ -138,7 +138,7 @@ pub struct Sel<'a> {
 
 impl<'a> Sel<'a> {
     /// `text` as written at `at`, trimmed and classified.
-    fn new(text: Cow<'a, str>, at: &'a Value) -> Sel<'a> {
+    pub(super) fn new(text: Cow<'a, str>, at: &'a Value) -> Sel<'a> {
         let text = match text {
             Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
             Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
@@ -227,26 +227,25 @@ impl<'a> Rule<'a> {
     }
 }
 
-/// An ACL destination, `host:ports`, split at the last colon (IPv6 in brackets).
+/// An ACL destination, `host:ports`, split at the last colon (IPv6 in brackets). Without a
+/// colon the whole text is the host, and its (empty) ports are invalid.
 fn acl_destination<'a>(d: Cow<'a, str>, at: &'a Value) -> Dst<'a> {
-    fn split(d: &str) -> (&str, DstPorts) {
-        let d = d.trim();
-        match split_host_ports(d) {
-            Ok((host, ports)) => (host, parse_ports(ports).map_or(DstPorts::Invalid, DstPorts::Acl)),
-            Err(_) => (d, DstPorts::Invalid),
-        }
-    }
-    let (host, ports) = match d {
-        Cow::Borrowed(s) => {
-            let (host, ports) = split(s);
-            (Cow::Borrowed(host), ports)
-        }
-        Cow::Owned(s) => {
-            let (host, ports) = split(&s);
-            (Cow::Owned(host.to_owned()), ports)
-        }
-    };
+    let (host, ports) =
+        split_cow(&d, |d| Some(split_host_ports(d.trim()).unwrap_or((d.trim(), "")))).unwrap_or_default();
+    let ports = parse_ports(&ports).map_or(DstPorts::Invalid, DstPorts::Acl);
     Dst { sel: Sel::new(host, at), ports }
+}
+
+/// `split` applied to a decoded string, the parts borrowed from the source text when the
+/// string is.
+pub(super) fn split_cow<'a>(
+    s: &Cow<'a, str>,
+    split: impl for<'x> Fn(&'x str) -> Option<(&'x str, &'x str)>,
+) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+    match s {
+        Cow::Borrowed(s) => split(s).map(|(a, b)| (Cow::Borrowed(a), Cow::Borrowed(b))),
+        Cow::Owned(s) => split(s).map(|(a, b)| (Cow::Owned(a.to_owned()), Cow::Owned(b.to_owned()))),
+    }
 }
 
 /// An ACL test's source: `src`, or its legacy `user`.
