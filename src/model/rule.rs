@@ -85,6 +85,11 @@ pub(super) fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
     }
 }
 
+/// The string elements of a list value, each trimmed and classified; anything else holds none.
+pub fn sels(list: &Value) -> Vec<Sel<'_>> {
+    strings(list).into_iter().map(|(s, at)| Sel::new(s, at)).collect()
+}
+
 /// What a selector names, without the name: [`Selector`]'s discriminant, owned, so that a
 /// rule can keep it next to the text it was classified from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +151,11 @@ impl<'a> Sel<'a> {
         };
         let kind = Kind::of(&classify(&text));
         Sel { text, at, kind }
+    }
+
+    /// A string value, trimmed and classified; `None` for any other value.
+    pub fn of(v: &'a Value) -> Option<Sel<'a>> {
+        Some(Sel::new(v.as_cow()?, v))
     }
 
     /// The text as written, spaces and all.
@@ -213,10 +223,11 @@ pub struct Rule<'a> {
 impl<'a> Rule<'a> {
     /// The one place that reads a rule's sources and destinations from the tree.
     pub fn of(section: Section, value: &'a Value) -> Rule<'a> {
-        let list = |v: Option<&'a Value>| v.map(strings).unwrap_or_default();
         let (src_list, dst_list) = (sources(section, value), destinations(section, value));
-        let sources = list(src_list).into_iter().map(|(s, at)| Sel::new(s, at)).collect();
-        let destinations = list(dst_list)
+        let sources = src_list.map(sels).unwrap_or_default();
+        let destinations = dst_list
+            .map(strings)
+            .unwrap_or_default()
             .into_iter()
             .map(|(d, at)| match section {
                 Section::Acls => acl_destination(d, at),
@@ -292,6 +303,26 @@ mod tests {
         );
         let who: Vec<_> = fragment_sources(&fragment).into_iter().map(|(s, _)| s.into_owned()).collect();
         assert_eq!(who, ["a@example.com", "b@example.com", "c@example.com"]);
+    }
+
+    #[test]
+    fn a_definitions_selectors_are_its_string_elements_with_where_each_is_written() {
+        let v = rule(r#"[" group:eng", 5, "a\u0040b.com", "tag:x"]"#);
+        let elements = &v.as_array().unwrap().elements;
+        let read: Vec<_> = sels(&v).into_iter().map(|s| (s.raw().into_owned(), s.kind, s.at.span.clone())).collect();
+        assert_eq!(
+            read,
+            [
+                (" group:eng".to_owned(), Kind::Group, elements[0].span.clone()),
+                ("a@b.com".to_owned(), Kind::User, elements[2].span.clone()),
+                ("tag:x".to_owned(), Kind::Tag, elements[3].span.clone()),
+            ]
+        );
+        assert!(sels(&rule(r#""group:eng""#)).is_empty());
+        let host = rule(r#"" 10.0.0.0/8""#);
+        let address = Sel::of(&host).unwrap();
+        assert_eq!((&*address.text, address.kind), ("10.0.0.0/8", Kind::Cidr("10.0.0.0".parse().unwrap(), 8)));
+        assert!(Sel::of(&rule("5")).is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::rule::{Sel, field, split_cow, strings};
+use super::rule::{Sel, field, sels, split_cow, strings};
 use super::shape::{self, Shape};
 use crate::model::selector::split_host_ports;
 use crate::parse::Value;
@@ -28,8 +28,7 @@ pub struct Source<'a> {
 
 impl<'a> Source<'a> {
     fn of(at: Option<&'a Value>) -> Source<'a> {
-        let sel = at.and_then(|v| Some(Sel::new(v.as_cow()?, v)));
-        Source { at, sel }
+        Source { at, sel: at.and_then(Sel::of) }
     }
 }
 
@@ -144,7 +143,7 @@ impl<'a> SshTest<'a> {
             value,
             src: Source::of(field(value, "src")),
             dst_list,
-            dst: dst_list.map(strings).unwrap_or_default().into_iter().map(|(d, at)| Sel::new(d, at)).collect(),
+            dst: dst_list.map(sels).unwrap_or_default(),
             accept: logins("accept"),
             check: logins("check"),
             deny: logins("deny"),
