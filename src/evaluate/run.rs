@@ -7,8 +7,10 @@ use serde_json::{Map, Value as Json};
 use super::compile::{Compiled, SshOutcome};
 use super::{Device, Proto, Tri};
 use crate::finding::{Code, Finding};
-use crate::load::view::{Entry, View, field, strings};
-use crate::model::selector::{Selector, classify, parse_protocol, split_host_ports};
+use crate::load::view::{Entry, View};
+use crate::model::rule::Sel;
+use crate::model::selector::{Selector, classify, parse_protocol};
+use crate::model::test::{AclTest, SshTest, Target, TestDst, Written};
 use crate::parse::Value;
 
 /// How the tests went, per test entry: an entry fails if any assertion fails, and is
@@ -44,19 +46,24 @@ pub struct TestResult {
 pub fn run(view: &View<'_>, policy: &Compiled, findings: &mut Vec<Finding>) -> (Counts, Vec<TestResult>) {
     let mut counts = Counts::default();
     let mut results = Vec::with_capacity(view.tests.len() + view.ssh_tests.len());
-    let entries = view.tests.iter().map(|e| ("tests", e)).chain(view.ssh_tests.iter().map(|e| ("sshTests", e)));
-    for (section, e) in entries {
-        let outcome = if section == "tests" { acl_test(policy, *e, findings) } else { ssh_test(policy, *e, findings) };
-        tally(&mut counts, outcome);
-        let src = crate::model::rule::test_source(e.value).and_then(|s| s.as_str());
-        results.push(TestResult {
-            location: e.origin.at(e.value),
-            section,
-            src: src.map_or_else(|| "?".to_owned(), |s| s.trim().to_owned()),
-            outcome,
-        });
+    for (e, t) in view.tests() {
+        let outcome = acl_test(policy, e, t, findings);
+        results.push(result(&mut counts, e, "tests", t.src.sel.as_ref().map(|s| &*s.text), outcome));
+    }
+    for (e, t) in view.ssh_tests() {
+        let outcome = ssh_test(policy, e, t, findings);
+        // Labelled as before, by `src` or a `user` field, which an SSH test does not have.
+        let legacy = crate::model::rule::test_source(e.value).and_then(|s| s.as_cow());
+        results.push(result(&mut counts, e, "sshTests", legacy.as_deref().map(str::trim), outcome));
     }
     (counts, results)
+}
+
+/// One entry's result, counted.
+fn result(counts: &mut Counts, e: Entry<'_>, section: &'static str, src: Option<&str>, o: Outcome) -> TestResult {
+    tally(counts, o);
+    let src = src.map_or_else(|| "?".to_owned(), str::to_owned);
+    TestResult { location: e.origin.at(e.value), section, src, outcome: o }
 }
 
 /// Tests that pass now but will fail on their own: a `deny` (or an SSH outcome) that a pending
@@ -80,18 +87,19 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
     // Active tests against everything in force or pending: rules only add, so what fails there
     // and not now fails once some pending fragment starts. Only a `deny` can start failing when
     // network rules are added, and only an SSH test when SSH rules are.
-    let has_deny = |e: &Entry<'_>| field(e.value, "deny").is_some_and(|d| !strings(d).is_empty());
     let union = View::build(repo, at);
-    let affected = |is_ssh: bool, e: &Entry<'_>| if is_ssh { ssh } else { net && has_deny(e) };
-    let tests = || union.tests.iter().map(|e| (false, e)).chain(union.ssh_tests.iter().map(|e| (true, e)));
-    let policy = if tests().any(|(is_ssh, e)| affected(is_ssh, e)) { Some(Compiled::new(&union)) } else { None };
-    for (is_ssh, e) in tests().filter(|(is_ssh, e)| policy.is_some() && affected(*is_ssh, e)) {
+    let affected = |t: &Test<'_, '_>| match t {
+        Test::Acl(t) => net && !t.deny.is_empty(),
+        Test::Ssh(_) => ssh,
+    };
+    let policy = if tests(&union).any(|(_, t)| affected(&t)) { Some(Compiled::new(&union)) } else { None };
+    for (e, t) in tests(&union).filter(|(_, t)| policy.is_some() && affected(t)) {
         let Some(policy) = &policy else { break };
         if e.origin.fragment.is_some_and(|f| f.fragment.status(at) == Status::Pending) {
             continue;
         }
         let test_ends = e.origin.fragment.and_then(|f| f.fragment.expires);
-        for f in scratch(policy, *e, is_ssh) {
+        for f in scratch(policy, e, &t) {
             if failing_now.contains(&f.location) {
                 continue;
             }
@@ -129,7 +137,7 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
             f.fragment.not_before == Some(nb) && f.fragment.status(at) == Status::Pending
         };
         let joining = pending.iter().find(|f| starts_then(f) && adds_members(f)).map(|f| f.doc.file.rel.as_str());
-        for (is_ssh, e) in then.tests.iter().map(|e| (false, e)).chain(then.ssh_tests.iter().map(|e| (true, e))) {
+        for (e, t) in tests(&then) {
             let own = e.origin.fragment.is_some_and(starts_then);
             let in_force_now = e.origin.fragment.is_none_or(|f| f.fragment.status(at) == Status::Active);
             let when = match (own, joining) {
@@ -137,7 +145,7 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
                 (false, Some(rel)) if in_force_now => format!("from {nb}, when {rel} starts and adds group members"),
                 _ => continue,
             };
-            for f in scratch(&policy, *e, is_ssh) {
+            for f in scratch(&policy, e, &t) {
                 let reported = findings.iter().any(|g| g.code == Code::TestFailsLater && g.location == f.location);
                 if own || (!failing_now.contains(&f.location) && !reported) {
                     findings.push(later(f, when.clone()));
@@ -150,14 +158,25 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
 /// Pending fragments are judged at no more than this many distinct start instants per check.
 const MAX_FUTURE_INSTANTS: usize = 32;
 
+/// A test entry of either kind.
+enum Test<'t, 'a> {
+    Acl(&'t AclTest<'a>),
+    Ssh(&'t SshTest<'a>),
+}
+
+/// Every test entry of `view`, `tests` first.
+fn tests<'t, 'a>(view: &'t View<'a>) -> impl Iterator<Item = (Entry<'a>, Test<'t, 'a>)> {
+    let acl = view.tests().map(|(e, t)| (e, Test::Acl(t)));
+    acl.chain(view.ssh_tests().map(|(e, t)| (e, Test::Ssh(t))))
+}
+
 /// The failures of one test entry against `policy`.
-fn scratch(policy: &Compiled, e: Entry<'_>, is_ssh: bool) -> Vec<Finding> {
+fn scratch(policy: &Compiled, e: Entry<'_>, t: &Test<'_, '_>) -> Vec<Finding> {
     let mut found = Vec::new();
-    if is_ssh {
-        ssh_test(policy, e, &mut found);
-    } else {
-        acl_test(policy, e, &mut found);
-    }
+    match t {
+        Test::Acl(t) => acl_test(policy, e, t, &mut found),
+        Test::Ssh(t) => ssh_test(policy, e, t, &mut found),
+    };
     found.retain(|f| matches!(f.code, Code::TestFailed | Code::SshTestFailed));
     found
 }
@@ -185,7 +204,17 @@ fn tally(c: &mut Counts, o: Outcome) {
 /// which the rulebook has already reported.
 pub fn resolve(policy: &Compiled, text: &str) -> Option<Vec<Device>> {
     let text = text.trim();
-    Some(match classify(text) {
+    devices(policy, text, classify(text))
+}
+
+/// [`resolve`] for a selector read with its test.
+fn resolve_sel(policy: &Compiled, sel: &Sel<'_>) -> Option<Vec<Device>> {
+    devices(policy, &sel.text, sel.selector())
+}
+
+/// The devices `sel`, classified from the trimmed `text`, stands for.
+fn devices(policy: &Compiled, text: &str, sel: Selector<'_>) -> Option<Vec<Device>> {
+    Some(match sel {
         Selector::User(u) => vec![Device::User(u.to_ascii_lowercase())],
         Selector::Tag(_) => vec![Device::Tag(text.to_owned())],
         Selector::Group(_) => policy.groups.get(text)?.iter().map(|m| Device::User(m.clone())).collect(),
@@ -200,11 +229,16 @@ pub fn resolve(policy: &Compiled, text: &str) -> Option<Vec<Device>> {
 /// README "How tests are evaluated"), anything else as [`resolve`] reads it.
 pub fn resolve_test_source(policy: &Compiled, text: &str) -> Option<Vec<Device>> {
     let text = text.trim();
-    match classify(text) {
+    source_devices(policy, text, classify(text))
+}
+
+/// [`resolve_test_source`] for a source read with its test.
+fn source_devices(policy: &Compiled, text: &str, sel: Selector<'_>) -> Option<Vec<Device>> {
+    match sel {
         Selector::Group(g) if policy.groups.contains_key(text) || g.contains('@') => {
             Some(vec![Device::Member(text.to_owned())])
         }
-        _ => resolve(policy, text),
+        _ => devices(policy, text, sel),
     }
 }
 
@@ -219,10 +253,8 @@ fn known(policy: &Compiled, ip: std::net::IpAddr) -> Device {
 /// Whether a test entry has only keys its kind has and at least one assertion: a test with a
 /// `dst` key, or with nothing to assert, is refused by Tailscale (terraform-provider-tailscale
 /// #89; captures policytest-malformed-test-missing-accept-and-deny) and is never a pass.
-fn shaped(v: &Value, shape: crate::model::shape::Shape, assertions: &[&str]) -> bool {
-    let Some(o) = v.as_object() else { return false };
-    let known = o.members.iter().all(|m| m.name.as_cow().is_some_and(|k| shape.field(&k).is_some()));
-    known && assertions.iter().any(|a| field(v, a).is_some_and(|l| !strings(l).is_empty()))
+fn shaped(known_fields: bool, assertions: &[usize]) -> bool {
+    known_fields && assertions.iter().any(|n| *n > 0)
 }
 
 /// A test from a group with no members checks an unnamed member of it, as any group source
@@ -265,71 +297,69 @@ fn without_device(policy: &Compiled, e: Entry<'_>, at: &Value, srcs: &[Device], 
     true
 }
 
-fn attrs(v: &Value) -> Option<Map<String, Json>> {
-    let a = field(v, "srcPostureAttrs")?;
-    serde_json::from_slice::<Json>(&a.to_json()).ok()?.as_object().cloned()
+fn attrs(a: Option<&Value>) -> Option<Map<String, Json>> {
+    serde_json::from_slice::<Json>(&a?.to_json()).ok()?.as_object().cloned()
 }
 
-fn acl_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Outcome {
-    let v = e.value;
-    let Some((src_text, src_at)) = crate::model::rule::test_source(v).and_then(|s| Some((s.as_str()?, s))) else {
-        return Outcome::Fail;
-    };
-    let Some(srcs) = resolve_test_source(policy, &src_text) else { return Outcome::Fail };
-    if !shaped(v, crate::model::shape::TEST, &["accept", "allow", "deny"]) {
+fn acl_test(policy: &Compiled, e: Entry<'_>, t: &AclTest<'_>, findings: &mut Vec<Finding>) -> Outcome {
+    let Some(src) = &t.src.sel else { return Outcome::Fail };
+    let Some(srcs) = source_devices(policy, &src.text, src.selector()) else { return Outcome::Fail };
+    if !shaped(t.known_fields, &[t.accept.len(), t.deny.len()]) {
         return Outcome::Fail; // the rulebook says why (TG003, TG123)
     }
-    without_device(policy, e, src_at, &srcs, findings);
-    empty_group(policy, e, src_at, &src_text, findings);
-    let proto = match field(v, "proto").and_then(|p| p.as_str()) {
+    without_device(policy, e, src.at, &srcs, findings);
+    empty_group(policy, e, src.at, &src.text, findings);
+    let proto = match &t.proto {
         None => Proto::TcpOrUdp,
-        Some(p) => match parse_protocol(p.trim()) {
+        Some(p) => match parse_protocol(p.text.trim()) {
             Ok(n) => Proto::Number(n),
             Err(_) => return Outcome::Fail,
         },
     };
-    let proto_text = field(v, "proto").and_then(|p| p.as_str()).map_or(String::new(), |p| format!(" (protocol {p:?})"));
-    let attrs = super::gates::test_attrs(policy.enforce_expiry, &e, attrs(v));
+    let proto_text = t.proto.as_ref().map_or(String::new(), |p| format!(" (protocol {:?})", p.text));
+    let attrs = super::gates::test_attrs(policy.enforce_expiry, &e, attrs(t.src_posture_attrs));
     let mut worst = Outcome::Pass;
-    for (key, want) in [("accept", true), ("allow", true), ("deny", false)] {
-        for (dst_text, at) in field(v, key).map(strings).unwrap_or_default() {
-            let Ok((host, port)) = split_host_ports(dst_text.trim()) else { return Outcome::Fail };
-            let Ok(port) = port.parse::<u16>() else { return Outcome::Fail };
-            let pairs: Vec<(Device, Device)> = if host == "autogroup:self" {
-                srcs.iter().map(|s| (s.clone(), s.clone())).collect()
-            } else {
-                let Some(dsts) = resolve(policy, host) else { return Outcome::Fail };
-                srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.clone(), d.clone()))).collect()
-            };
-            let verdicts: Vec<_> =
-                pairs.iter().map(|(s, d)| (s, d, policy.allowed(s, d, proto, port, attrs.as_ref()))).collect();
-            let describe = |s: &Device| {
-                if srcs.len() > 1 { format!("{} (member {s})", src_text.trim()) } else { src_text.trim().to_owned() }
-            };
-            // An accept fails on any pair that is denied, a deny on any pair that is allowed;
-            // otherwise a pair that cannot be decided makes the assertion inconclusive.
-            let failure = if want {
-                accept_failed(e, at, &dst_text, &proto_text, &verdicts, describe)
-            } else {
-                deny_failed(policy, e, at, &dst_text, &proto_text, &verdicts, describe)
-            };
-            let outcome = if let Some(f) = failure {
-                findings.push(f);
-                Outcome::Fail
-            } else if let Some(f) = want.then(|| passes_only_until(policy, e, at, &dst_text, &verdicts)).flatten() {
-                findings.push(f);
-                Outcome::Fail
-            } else if let Some((s, d, _)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Unknown) {
-                findings.push(inconclusive(e, at, &dst_text, &describe(s), d));
-                Outcome::Inconclusive
-            } else {
-                Outcome::Pass
-            };
-            if outcome == Outcome::Pass && policy.group_tests_per_member {
-                per_member(policy, e, at, &src_text, &dst_text, host, proto, port, want, attrs.as_ref(), findings);
-            }
-            worst = worst.max(outcome);
+    for (want, dst) in t.assertions() {
+        let Some(target) = &dst.target else { return Outcome::Fail };
+        // What the check refuses as not one port in digits is read as a number here if it
+        // parses as one (`+22`), as it always was: the check's error stops the policy anyway.
+        let Ok(port) = target.port.clone().or_else(|p| p.parse::<u16>()) else { return Outcome::Fail };
+        let pairs: Vec<(Device, Device)> = if target.host == "autogroup:self" {
+            srcs.iter().map(|s| (s.clone(), s.clone())).collect()
+        } else {
+            let Some(dsts) = resolve_sel(policy, &target.sel) else { return Outcome::Fail };
+            srcs.iter().flat_map(|s| dsts.iter().map(move |d| (s.clone(), d.clone()))).collect()
+        };
+        let verdicts: Vec<_> =
+            pairs.iter().map(|(s, d)| (s, d, policy.allowed(s, d, proto, port, attrs.as_ref()))).collect();
+        let describe = |s: &Device| {
+            if srcs.len() > 1 { format!("{} (member {s})", src.text) } else { src.text.clone().into_owned() }
+        };
+        // An accept fails on any pair that is denied, a deny on any pair that is allowed;
+        // otherwise a pair that cannot be decided makes the assertion inconclusive.
+        let (at, dst_text) = (dst.at, dst.raw());
+        let failure = if want {
+            accept_failed(e, at, &dst_text, &proto_text, &verdicts, describe)
+        } else {
+            deny_failed(policy, e, at, &dst_text, &proto_text, &verdicts, describe)
+        };
+        let outcome = if let Some(f) = failure {
+            findings.push(f);
+            Outcome::Fail
+        } else if let Some(f) = want.then(|| passes_only_until(policy, e, at, &dst_text, &verdicts)).flatten() {
+            findings.push(f);
+            Outcome::Fail
+        } else if let Some((s, d, _)) = verdicts.iter().find(|(_, _, v)| v.allowed == Tri::Unknown) {
+            findings.push(inconclusive(e, at, &dst_text, &describe(s), d));
+            Outcome::Inconclusive
+        } else {
+            Outcome::Pass
+        };
+        if outcome == Outcome::Pass && policy.group_tests_per_member {
+            let assertion = Assertion { src, dst, target, proto, port, want };
+            per_member(policy, e, &assertion, attrs.as_ref(), findings);
         }
+        worst = worst.max(outcome);
     }
     worst
 }
@@ -392,43 +422,49 @@ fn deny_failed(
 /// is a warning (`TG307`): the test holds for the group as Tailscale reads it, yet says nothing
 /// about that person (xorkevin/wiki's `group:users deny tag:server:22`, whose only member an
 /// admin group lets through).
-#[allow(clippy::too_many_arguments)]
 fn per_member(
     policy: &Compiled,
     e: Entry<'_>,
-    at: &Value,
-    src: &str,
-    dst: &str,
-    host: &str,
-    proto: Proto,
-    port: u16,
-    want: bool,
+    a: &Assertion<'_, '_>,
     attrs: Option<&Map<String, Json>>,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(members) = policy.groups.get(src.trim()) else { return };
+    let Some(members) = policy.groups.get(&*a.src.text) else { return };
     for m in members {
         let member = Device::User(m.clone());
-        let dsts =
-            if host == "autogroup:self" { vec![member.clone()] } else { resolve(policy, host).unwrap_or_default() };
+        let dsts = if a.target.host == "autogroup:self" {
+            vec![member.clone()]
+        } else {
+            resolve_sel(policy, &a.target.sel).unwrap_or_default()
+        };
         let wrong = dsts.iter().any(|d| {
-            let got = policy.allowed(&member, d, proto, port, attrs).allowed;
-            if want { got == Tri::No } else { got == Tri::Yes }
+            let got = policy.allowed(&member, d, a.proto, a.port, attrs).allowed;
+            if a.want { got == Tri::No } else { got == Tri::Yes }
         });
         if wrong {
-            let (wanted, got) = if want { ("Accept", "Drop") } else { ("Drop", "Accept") };
+            let (wanted, got) = if a.want { ("Accept", "Drop") } else { ("Drop", "Accept") };
             findings.push(Finding::new(
                 Code::GroupMemberDiffers,
-                e.origin.at(at),
+                e.origin.at(a.dst.at),
                 format!(
                     "address {:?} from {m}, a member of {}: want: {wanted}, got: {got}; the test holds for the group, not for {m}",
-                    dst.trim(),
-                    src.trim()
+                    a.dst.raw().trim(),
+                    a.src.text
                 ),
                 "test the member by name too, or narrow the rules that treat them apart from the group",
             ));
         }
     }
+}
+
+/// One assertion of an ACL test, as it was judged.
+struct Assertion<'t, 'a> {
+    src: &'t Sel<'a>,
+    dst: &'t TestDst<'a>,
+    target: &'t Target<'a>,
+    proto: Proto,
+    port: u16,
+    want: bool,
 }
 
 /// An `accept` that holds now only thanks to rules of fragments that expire before the test
@@ -494,46 +530,45 @@ fn inconclusive(e: Entry<'_>, at: &Value, dst: &str, src: &str, d: &Device) -> F
     )
 }
 
-fn ssh_test(policy: &Compiled, e: Entry<'_>, findings: &mut Vec<Finding>) -> Outcome {
-    let v = e.value;
-    let Some(src_at) = field(v, "src") else { return Outcome::Fail };
-    let Some(src_text) = src_at.as_str() else { return Outcome::Fail };
-    let Some(srcs) = resolve_test_source(policy, &src_text) else { return Outcome::Fail };
-    if !shaped(v, crate::model::shape::SSH_TEST, &["accept", "check", "deny"])
-        || field(v, "dst").is_none_or(|d| strings(d).is_empty())
-    {
+fn ssh_test(policy: &Compiled, e: Entry<'_>, t: &SshTest<'_>, findings: &mut Vec<Finding>) -> Outcome {
+    let Some(src) = &t.src.sel else { return Outcome::Fail };
+    let Some(srcs) = source_devices(policy, &src.text, src.selector()) else { return Outcome::Fail };
+    if !shaped(t.known_fields, &[t.accept.len(), t.check.len(), t.deny.len()]) || t.dst.is_empty() {
         return Outcome::Fail; // the rulebook says why (TG003, TG123)
     }
-    without_device(policy, e, src_at, &srcs, findings);
-    empty_group(policy, e, src_at, &src_text, findings);
-    let attrs = super::gates::test_attrs(policy.enforce_expiry, &e, attrs(v));
+    without_device(policy, e, src.at, &srcs, findings);
+    empty_group(policy, e, src.at, &src.text, findings);
+    let attrs = super::gates::test_attrs(policy.enforce_expiry, &e, attrs(t.src_posture_attrs));
     let mut worst = Outcome::Pass;
-    for (dst_text, dst_at) in field(v, "dst").map(strings).unwrap_or_default() {
-        let Some(dsts) = resolve(policy, &dst_text) else { return Outcome::Fail };
-        for (key, want) in [("accept", SshOutcome::Accept), ("check", SshOutcome::Check), ("deny", SshOutcome::Deny)] {
-            for (login, at) in field(v, key).map(strings).unwrap_or_default() {
+    for dst in &t.dst {
+        let Some(dsts) = resolve_sel(policy, dst) else { return Outcome::Fail };
+        let (dst_at, dst_text) = (dst.at, dst.raw());
+        for (logins, want) in
+            [(&t.accept, SshOutcome::Accept), (&t.check, SshOutcome::Check), (&t.deny, SshOutcome::Deny)]
+        {
+            for Written { text: login, at } in logins {
                 let mut outcome = Outcome::Pass;
                 for s in &srcs {
                     for d in &dsts {
-                        let (certain, rule, got) = policy.ssh_outcome(s, d, &login, attrs.as_ref());
+                        let (certain, rule, got) = policy.ssh_outcome(s, d, login, attrs.as_ref());
                         if certain == Tri::Unknown {
                             if outcome == Outcome::Pass {
-                                findings.push(inconclusive(e, dst_at, &dst_text, src_text.trim(), d));
+                                findings.push(inconclusive(e, dst_at, &dst_text, &src.text, d));
                                 outcome = Outcome::Inconclusive;
                             }
                         } else if got != want && outcome != Outcome::Fail {
                             let mut f = Finding::new(
                                 Code::SshTestFailed,
                                 e.origin.at(at),
-                                format!("src {:?}, dst {:?}, ssh user {login:?}: want: \"{want}\" got: \"{got}\"", src_text.trim(), dst_text.trim()),
+                                format!("src {:?}, dst {:?}, ssh user {login:?}: want: \"{want}\" got: \"{got}\"", src.text, dst.text),
                                 match got {
                                     SshOutcome::Deny => "no SSH rule matches this source, destination and login: add one to \"ssh\"".to_owned(),
                                     _ => "the first matching SSH rule (check rules come first) decides: see the place marked \"this rule decides\"".to_owned(),
                                 },
                             );
                             if let Some(r) = rule {
-                                let src = &policy.sources[policy.ssh[r].source];
-                                f = f.related(src.location.clone(), format!("this rule decides ({got})"));
+                                let decides = &policy.sources[policy.ssh[r].source];
+                                f = f.related(decides.location.clone(), format!("this rule decides ({got})"));
                             }
                             findings.push(f);
                             outcome = Outcome::Fail;

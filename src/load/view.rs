@@ -9,7 +9,8 @@ use jiff::Timestamp;
 
 use crate::finding::Location;
 use crate::load::{FragmentFile, Repository};
-use crate::model::rule::{Rule, Section};
+use crate::model::rule::{Rule, Section, Sel, sels};
+use crate::model::test::{AclTest, SshTest};
 use crate::model::{Status, shape};
 use crate::parse::SourceFile;
 use crate::parse::{Node, Value};
@@ -41,6 +42,10 @@ pub struct Named<'a> {
     pub key: &'a Value,
     pub name: String,
     pub value: &'a Value,
+    /// The selectors it holds, trimmed and classified, each with where it is written: a
+    /// group's members, a tag's owners, a host's address (one). IP sets and postures hold none:
+    /// their entries are no selectors.
+    pub sels: Vec<Sel<'a>>,
 }
 
 #[derive(Default)]
@@ -63,6 +68,10 @@ pub struct View<'a> {
     /// The ACLs, grants and SSH rules read as [`Rule`]s, in the order of `acls`, `grants` and
     /// `ssh`: read once, for every reader of this view.
     rules: [Vec<Rule<'a>>; 3],
+    /// The `tests` and `sshTests` entries read as [`AclTest`]s and [`SshTest`]s, in the order
+    /// of `tests` and `ssh_tests`.
+    acl_tests: Vec<AclTest<'a>>,
+    ssh_test_list: Vec<SshTest<'a>>,
     tags: HashSet<String>,
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
@@ -132,17 +141,19 @@ impl<'a> View<'a> {
         let read = |section, entries: &[Entry<'a>]| entries.iter().map(|e| Rule::of(section, e.value)).collect();
         view.rules =
             [read(Section::Acls, &view.acls), read(Section::Grants, &view.grants), read(Section::Ssh, &view.ssh)];
+        view.acl_tests = view.tests.iter().map(|e| AclTest::of(e.value)).collect();
+        view.ssh_test_list = view.ssh_tests.iter().map(|e| SshTest::of(e.value)).collect();
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         for t in &view.tag_owners {
-            owners.entry(t.name.clone()).or_default().extend(strings(t.value).into_iter().map(|(s, _)| s.into_owned()));
+            owners.entry(t.name.clone()).or_default().extend(t.sels.iter().map(|s| s.raw().into_owned()));
         }
         view.tag_owner_index = owners;
         view.group_names = view.groups.iter().map(|n| n.name.clone()).collect();
         let mut index: HashMap<String, Vec<String>> = HashMap::new();
         for g in &view.groups {
             let members = index.entry(g.name.clone()).or_default();
-            for (s, _) in strings(g.value) {
+            for s in g.sels.iter().map(Sel::raw) {
                 if !members.iter().any(|m| *m == s) {
                     members.push(s.into_owned());
                 }
@@ -154,7 +165,7 @@ impl<'a> View<'a> {
             .collect();
         view.group_index = index;
         view.host_values =
-            view.hosts.iter().filter_map(|n| Some((n.name.clone(), n.value.as_str()?.trim().to_owned()))).collect();
+            view.hosts.iter().filter_map(|n| Some((n.name.clone(), n.sels.first()?.text.to_string()))).collect();
         view.ipset_names = view.ipsets.iter().map(|n| n.name.clone()).collect();
         view.posture_names = view.postures.iter().map(|n| n.name.clone()).collect();
         view
@@ -168,14 +179,18 @@ impl<'a> View<'a> {
             let list = |v: &'a Value| -> Vec<Entry<'a>> {
                 v.as_array().map_or(Vec::new(), |a| a.elements.iter().map(|value| Entry { origin, value }).collect())
             };
-            let named = |v: &'a Value| -> Vec<Named<'a>> {
+            let named = |v: &'a Value, read: fn(&'a Value) -> Vec<Sel<'a>>| -> Vec<Named<'a>> {
                 v.as_object().map_or(Vec::new(), |o| {
                     o.members
                         .iter()
-                        .filter_map(|e| Some(Named { origin, key: &e.name, name: e.name.as_str()?, value: &e.value }))
+                        .filter_map(|e| {
+                            let name = e.name.as_str()?;
+                            Some(Named { origin, key: &e.name, name, value: &e.value, sels: read(&e.value) })
+                        })
                         .collect()
                 })
             };
+            let address = |v: &'a Value| Sel::of(v).into_iter().collect();
             match section {
                 "acls" => self.acls.extend(list(&m.value)),
                 "grants" => self.grants.extend(list(&m.value)),
@@ -183,11 +198,11 @@ impl<'a> View<'a> {
                 "nodeAttrs" => self.node_attrs.extend(list(&m.value)),
                 "tests" => self.tests.extend(list(&m.value)),
                 "sshTests" => self.ssh_tests.extend(list(&m.value)),
-                "groups" => self.groups.extend(named(&m.value)),
-                "tagOwners" => self.tag_owners.extend(named(&m.value)),
-                "hosts" => self.hosts.extend(named(&m.value)),
-                "ipsets" => self.ipsets.extend(named(&m.value)),
-                "postures" => self.postures.extend(named(&m.value)),
+                "groups" => self.groups.extend(named(&m.value, sels)),
+                "tagOwners" => self.tag_owners.extend(named(&m.value, sels)),
+                "hosts" => self.hosts.extend(named(&m.value, address)),
+                "ipsets" => self.ipsets.extend(named(&m.value, |_| Vec::new())),
+                "postures" => self.postures.extend(named(&m.value, |_| Vec::new())),
                 "autoApprovers" => self.auto_approvers.push(Entry { origin, value: &m.value }),
                 "defaultSrcPosture" => self.default_src_posture.push(Entry { origin, value: &m.value }),
                 _ => {}
@@ -203,6 +218,16 @@ impl<'a> View<'a> {
             Section::Ssh => (&self.ssh, &self.rules[2]),
         };
         entries.iter().copied().zip(rules)
+    }
+
+    /// The `tests` entries, each read once.
+    pub fn tests(&self) -> impl Iterator<Item = (Entry<'a>, &AclTest<'a>)> {
+        self.tests.iter().copied().zip(&self.acl_tests)
+    }
+
+    /// The `sshTests` entries, each read once.
+    pub fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
+        self.ssh_tests.iter().copied().zip(&self.ssh_test_list)
     }
 
     pub fn tag_defined(&self, tag: &str) -> bool {

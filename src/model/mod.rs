@@ -8,6 +8,7 @@ pub mod people;
 pub mod policy;
 pub mod rule;
 pub mod shape;
+pub mod test;
 
 pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, TailnetConfig, WidestPrefix};
 pub(crate) use fragment::FragmentSchema;

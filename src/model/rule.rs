@@ -32,7 +32,7 @@ impl Section {
     }
 }
 
-fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
+pub(super) fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
     rule.as_object()?.get_ci(key).map(|m| &m.value)
 }
 
@@ -78,11 +78,16 @@ pub fn fragment_sources(tree: &Value) -> Vec<(Cow<'_, str>, &Value)> {
 
 /// The string elements of a list value, decoded (borrowed unless escaped), with the value each
 /// came from; anything else holds none.
-fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
+pub(super) fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
     match v.as_array() {
         Some(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
         None => Vec::new(),
     }
+}
+
+/// The string elements of a list value, each trimmed and classified; anything else holds none.
+pub fn sels(list: &Value) -> Vec<Sel<'_>> {
+    strings(list).into_iter().map(|(s, at)| Sel::new(s, at)).collect()
 }
 
 /// What a selector names, without the name: [`Selector`]'s discriminant, owned, so that a
@@ -138,7 +143,7 @@ pub struct Sel<'a> {
 
 impl<'a> Sel<'a> {
     /// `text` as written at `at`, trimmed and classified.
-    fn new(text: Cow<'a, str>, at: &'a Value) -> Sel<'a> {
+    pub(super) fn new(text: Cow<'a, str>, at: &'a Value) -> Sel<'a> {
         let text = match text {
             Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
             Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
@@ -146,6 +151,11 @@ impl<'a> Sel<'a> {
         };
         let kind = Kind::of(&classify(&text));
         Sel { text, at, kind }
+    }
+
+    /// A string value, trimmed and classified; `None` for any other value.
+    pub fn of(v: &'a Value) -> Option<Sel<'a>> {
+        Some(Sel::new(v.as_cow()?, v))
     }
 
     /// The text as written, spaces and all.
@@ -213,10 +223,11 @@ pub struct Rule<'a> {
 impl<'a> Rule<'a> {
     /// The one place that reads a rule's sources and destinations from the tree.
     pub fn of(section: Section, value: &'a Value) -> Rule<'a> {
-        let list = |v: Option<&'a Value>| v.map(strings).unwrap_or_default();
         let (src_list, dst_list) = (sources(section, value), destinations(section, value));
-        let sources = list(src_list).into_iter().map(|(s, at)| Sel::new(s, at)).collect();
-        let destinations = list(dst_list)
+        let sources = src_list.map(sels).unwrap_or_default();
+        let destinations = dst_list
+            .map(strings)
+            .unwrap_or_default()
             .into_iter()
             .map(|(d, at)| match section {
                 Section::Acls => acl_destination(d, at),
@@ -227,26 +238,25 @@ impl<'a> Rule<'a> {
     }
 }
 
-/// An ACL destination, `host:ports`, split at the last colon (IPv6 in brackets).
+/// An ACL destination, `host:ports`, split at the last colon (IPv6 in brackets). Without a
+/// colon the whole text is the host, and its (empty) ports are invalid.
 fn acl_destination<'a>(d: Cow<'a, str>, at: &'a Value) -> Dst<'a> {
-    fn split(d: &str) -> (&str, DstPorts) {
-        let d = d.trim();
-        match split_host_ports(d) {
-            Ok((host, ports)) => (host, parse_ports(ports).map_or(DstPorts::Invalid, DstPorts::Acl)),
-            Err(_) => (d, DstPorts::Invalid),
-        }
-    }
-    let (host, ports) = match d {
-        Cow::Borrowed(s) => {
-            let (host, ports) = split(s);
-            (Cow::Borrowed(host), ports)
-        }
-        Cow::Owned(s) => {
-            let (host, ports) = split(&s);
-            (Cow::Owned(host.to_owned()), ports)
-        }
-    };
+    let (host, ports) =
+        split_cow(&d, |d| Some(split_host_ports(d.trim()).unwrap_or((d.trim(), "")))).unwrap_or_default();
+    let ports = parse_ports(&ports).map_or(DstPorts::Invalid, DstPorts::Acl);
     Dst { sel: Sel::new(host, at), ports }
+}
+
+/// `split` applied to a decoded string, the parts borrowed from the source text when the
+/// string is.
+pub(super) fn split_cow<'a>(
+    s: &Cow<'a, str>,
+    split: impl for<'x> Fn(&'x str) -> Option<(&'x str, &'x str)>,
+) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+    match s {
+        Cow::Borrowed(s) => split(s).map(|(a, b)| (Cow::Borrowed(a), Cow::Borrowed(b))),
+        Cow::Owned(s) => split(s).map(|(a, b)| (Cow::Owned(a.to_owned()), Cow::Owned(b.to_owned()))),
+    }
 }
 
 /// An ACL test's source: `src`, or its legacy `user`.
@@ -293,6 +303,26 @@ mod tests {
         );
         let who: Vec<_> = fragment_sources(&fragment).into_iter().map(|(s, _)| s.into_owned()).collect();
         assert_eq!(who, ["a@example.com", "b@example.com", "c@example.com"]);
+    }
+
+    #[test]
+    fn a_definitions_selectors_are_its_string_elements_with_where_each_is_written() {
+        let v = rule(r#"[" group:eng", 5, "a\u0040b.com", "tag:x"]"#);
+        let elements = &v.as_array().unwrap().elements;
+        let read: Vec<_> = sels(&v).into_iter().map(|s| (s.raw().into_owned(), s.kind, s.at.span.clone())).collect();
+        assert_eq!(
+            read,
+            [
+                (" group:eng".to_owned(), Kind::Group, elements[0].span.clone()),
+                ("a@b.com".to_owned(), Kind::User, elements[2].span.clone()),
+                ("tag:x".to_owned(), Kind::Tag, elements[3].span.clone()),
+            ]
+        );
+        assert!(sels(&rule(r#""group:eng""#)).is_empty());
+        let host = rule(r#"" 10.0.0.0/8""#);
+        let address = Sel::of(&host).unwrap();
+        assert_eq!((&*address.text, address.kind), ("10.0.0.0/8", Kind::Cidr("10.0.0.0".parse().unwrap(), 8)));
+        assert!(Sel::of(&rule("5")).is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Named, field, strings};
+use crate::model::rule::Kind;
 use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
 use crate::parse::Node;
 
@@ -21,21 +22,21 @@ fn groups(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for g in &view.groups {
         require_prefix(ctx, g, "group", Code::InvalidGroupName);
-        for (member, at) in strings(g.value) {
-            match classify(&member) {
-                Selector::Group(_) => ctx.report(
+        for m in &g.sels {
+            match m.kind {
+                Kind::Group => ctx.report(
                     Code::NestedGroup,
                     g.origin,
-                    at,
-                    format!("groups[{:?}]: {member:?}: group members cannot be recursive", g.name),
+                    m.at,
+                    format!("groups[{:?}]: {:?}: group members cannot be recursive", g.name, m.raw()),
                     "list that group's members here instead, or use both groups in the rules",
                 ),
-                Selector::User(_) => {}
+                Kind::User => {}
                 _ => ctx.report(
                     Code::InvalidGroupMember,
                     g.origin,
-                    at,
-                    format!("group members must be users (user@domain), got: {member:?}"),
+                    m.at,
+                    format!("group members must be users (user@domain), got: {:?}", m.raw()),
                     "tags, autogroups and addresses go in rules, not in groups",
                 ),
             }
@@ -68,20 +69,16 @@ fn tag_owners(ctx: &mut Ctx<'_, '_>) {
                 "tag names are `tag:` then a letter, then letters, digits and dashes",
             );
         }
-        for (owner, at) in strings(t.value) {
-            match classify(owner.trim()) {
-                Selector::User(_)
-                | Selector::Group(_)
-                | Selector::Tag(_)
-                | Selector::Autogroup(_)
-                | Selector::UserDomain(_) => {
-                    selectors::check(ctx, t.origin, at, &owner, Place::TagOwner);
+        for owner in &t.sels {
+            match owner.kind {
+                Kind::User | Kind::Group | Kind::Tag | Kind::Autogroup | Kind::UserDomain => {
+                    selectors::check_sel(ctx, t.origin, owner, Place::TagOwner);
                 }
                 _ => ctx.report(
                     Code::InvalidTagOwner,
                     t.origin,
-                    at,
-                    format!("{owner:?} cannot own a tag"),
+                    owner.at,
+                    format!("{:?} cannot own a tag", owner.raw()),
                     "tag owners are users, groups, tags and autogroups",
                 ),
             }
@@ -101,8 +98,10 @@ fn hosts(ctx: &mut Ctx<'_, '_>) {
                 "names with @ are read as users",
             );
         }
-        let Some(value) = h.value.as_str() else { continue };
-        let ok = value.parse::<std::net::IpAddr>().is_ok() || parse_cidr(&value).is_some();
+        let Some(address) = h.sels.first() else { continue };
+        // One address or prefix, without spaces around it.
+        let value = address.raw();
+        let ok = *value == *address.text && matches!(address.kind, Kind::Ip(_) | Kind::Cidr(..));
         if !ok {
             ctx.report(
                 Code::InvalidHost,

@@ -59,7 +59,19 @@ pub(super) fn check<'s>(
 
 /// [`check`] for a selector of a rule, classified when the rule was read.
 pub(super) fn check_sel<'s>(ctx: &mut Ctx<'_, '_>, origin: Origin<'_>, sel: &'s Sel<'_>, place: Place) -> Selector<'s> {
-    surrounding_whitespace(ctx, origin, sel.at, &sel.raw());
+    check_written(ctx, origin, &sel.raw(), sel, place)
+}
+
+/// [`check_sel`] for a selector cut out of a longer text (an ACL test destination's host),
+/// `written` as it stands there, spaces and all.
+pub(super) fn check_written<'s>(
+    ctx: &mut Ctx<'_, '_>,
+    origin: Origin<'_>,
+    written: &str,
+    sel: &'s Sel<'_>,
+    place: Place,
+) -> Selector<'s> {
+    surrounding_whitespace(ctx, origin, sel.at, written);
     judge(ctx, origin, sel.at, &sel.text, sel.selector(), place)
 }
 

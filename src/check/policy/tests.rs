@@ -2,18 +2,19 @@
 
 use super::{Ctx, Place, selectors};
 use crate::finding::{Code, Finding};
-use crate::load::view::{Entry, field, field_key, strings};
-use crate::model::rule;
-use crate::model::selector::{Selector, classify, parse_cidr, parse_protocol, split_host_ports};
+use crate::load::view::{Entry, field_key};
+use crate::model::rule::{Kind, Sel};
+use crate::model::selector::{Selector, parse_cidr, parse_protocol};
+use crate::model::test::{AclTest, Source, SshTest, Target, TestDst, Written};
 use crate::parse::Value;
 
 pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
-    for e in &view.tests {
-        acl_test(ctx, *e);
+    for (e, t) in view.tests() {
+        acl_test(ctx, e, t);
     }
-    for e in &view.ssh_tests {
-        ssh_test(ctx, *e);
+    for (e, t) in view.ssh_tests() {
+        ssh_test(ctx, e, t);
     }
 }
 
@@ -55,113 +56,103 @@ fn legacy_name(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, key: &Value, legacy: &str, n
 }
 
 /// A test, one check per code.
-fn acl_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn acl_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, t: &AclTest<'_>) {
     legacy_twins(ctx, e, &[("user", "src"), ("allow", "accept")]);
-    if let Some((at, src)) = test_source(ctx, e) {
-        selectors::check(ctx, e.origin, at, &src, Place::TestSrc);
+    if let Some(src) = test_source(ctx, e, &t.src) {
+        selectors::check_sel(ctx, e.origin, src, Place::TestSrc);
     }
-    test_protocol(ctx, e);
-    let lists: Vec<_> = ["accept", "allow", "deny"].into_iter().filter_map(|k| field(e.value, k)).collect();
-    test_without_destinations(ctx, e, &lists);
-    for list in lists {
-        for (dst, at) in strings(list) {
-            let Some(host) = destination_port(ctx, e, at, &dst) else { continue };
-            if destination_range(ctx, e, at, host) {
-                continue;
-            }
-            selectors::check(ctx, e.origin, at, host, Place::TestDst);
+    test_protocol(ctx, e, t);
+    test_without_destinations(ctx, e, t);
+    for (_, dst) in t.assertions() {
+        let Some(target) = destination_port(ctx, e, dst) else { continue };
+        if destination_range(ctx, e, dst.at, target) {
+            continue;
         }
+        selectors::check_written(ctx, e.origin, &target.host, &target.sel, Place::TestDst);
     }
 }
 
 /// TG123 `invalid-test`: a test names its src (or its legacy `user`). Returns it when it does.
-fn test_source<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>) -> Option<(&'v Value, String)> {
-    named(
-        ctx,
-        e,
-        rule::test_source(e.value),
-        "a test needs a src",
-        "name the user, group, tag, host or IP the test is about",
-    )
+fn test_source<'t>(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, src: &'t Source<'_>) -> Option<&'t Sel<'t>> {
+    named(ctx, e, src, "a test needs a src", "name the user, group, tag, host or IP the test is about")
 }
 
-/// The non-blank string a test names at `found`, or a TG123 finding with `message` and `help`
-/// at it (at the test when the field is absent).
-fn named<'v>(
+/// The non-blank source a test names, or a TG123 finding with `message` and `help` at it (at
+/// the test when the field is absent).
+fn named<'t>(
     ctx: &mut Ctx<'_, '_>,
-    e: Entry<'v>,
-    found: Option<&'v Value>,
+    e: Entry<'_>,
+    src: &'t Source<'_>,
     message: &str,
     help: &str,
-) -> Option<(&'v Value, String)> {
-    match found.map(|s| (s, s.as_str())) {
-        Some((at, Some(text))) if !text.trim().is_empty() => Some((at, text)),
-        other => {
-            ctx.report(Code::InvalidTest, e.origin, other.map_or(e.value, |(at, _)| at), message.into(), help);
+) -> Option<&'t Sel<'t>> {
+    match &src.sel {
+        Some(sel) if !sel.text.is_empty() => Some(sel),
+        _ => {
+            ctx.report(Code::InvalidTest, e.origin, src.at.unwrap_or(e.value), message.into(), help);
             None
         }
     }
 }
 
 /// TG114 `invalid-protocol`: a test's `proto` is a protocol name or number.
-fn test_protocol(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
-    if let Some(p) = field(e.value, "proto")
-        && let Some(name) = p.as_str()
-        && let Err(why) = parse_protocol(&name)
+fn test_protocol(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, t: &AclTest<'_>) {
+    if let Some(p) = &t.proto
+        && let Err(why) = parse_protocol(&p.text)
     {
-        ctx.report(Code::InvalidProtocol, e.origin, p, why, "use a protocol name such as tcp or udp, or its number");
+        ctx.report(Code::InvalidProtocol, e.origin, p.at, why, "use a protocol name such as tcp or udp, or its number");
     }
 }
 
 /// TG123 `invalid-test`: a test has destinations to accept or deny.
-fn test_without_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, lists: &[&Value]) {
-    all_empty(
+fn test_without_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, t: &AclTest<'_>) {
+    none_written(
         ctx,
         e,
-        lists,
+        t.accept.is_empty() && t.deny.is_empty(),
         "a test needs accept or deny destinations",
         "add \"accept\": [\"tag:web:443\"] or \"deny\": [...]",
     );
 }
 
-/// A TG123 finding with `message` and `help` on the test when none of its `lists` holds a string.
-fn all_empty(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, lists: &[&Value], message: &str, help: &str) {
-    if lists.iter().all(|l| strings(l).is_empty()) {
+/// A TG123 finding with `message` and `help` on the test when it lists `none` of what it asserts.
+fn none_written(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, none: bool, message: &str, help: &str) {
+    if none {
         ctx.report(Code::InvalidTest, e.origin, e.value, message.into(), help);
     }
 }
 
-/// TG123 `invalid-test`: a test destination is one host and one port. Returns the host when it is.
-fn destination_port<'d>(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, dst: &'d str) -> Option<&'d str> {
-    let Ok((host, port)) = split_host_ports(dst.trim()) else {
+/// TG123 `invalid-test`: a test destination is one host and one port. Returns its host and
+/// port when it is.
+fn destination_port<'d>(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &'d TestDst<'_>) -> Option<&'d Target<'d>> {
+    let Some(target) = &dst.target else {
         ctx.report(
             Code::InvalidTest,
             e.origin,
-            at,
-            format!("test destination {dst:?} has no port"),
+            dst.at,
+            format!("test destination {:?} has no port", dst.raw()),
             "write one host and one port, e.g. tag:web:443",
         );
         return None;
     };
-    // Port 0 is accepted: real policies use it in ICMP tests, where the port means nothing.
-    let single_port = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
-    if !single_port {
+    if let Err(port) = &target.port {
         ctx.report(
             Code::InvalidTest,
             e.origin,
-            at,
-            format!("test destination {dst:?} must name one port, not {port:?}"),
+            dst.at,
+            format!("test destination {:?} must name one port, not {port:?}", dst.raw()),
             "tests check one address and one port at a time: write one entry per port",
         );
         return None;
     }
-    Some(host)
+    Some(target)
 }
 
 /// TG123 `invalid-test`: a test destination is one address, not a CIDR (even a /32) nor a
 /// host alias for a range. Returns whether it was one of those.
-fn destination_range(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, host: &str) -> bool {
-    let (message, help) = match classify(host) {
+fn destination_range(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, target: &Target<'_>) -> bool {
+    let host = &target.host;
+    let (message, help) = match target.sel.selector() {
         Selector::Cidr(..) => (
             format!("test destination {host:?} is a CIDR"),
             "tests name one address: a user, tag, host or IP (even /32 is rejected)",
@@ -185,47 +176,39 @@ fn is_range(value: &str) -> bool {
 }
 
 /// An SSH test, one check per code.
-fn ssh_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
-    if let Some((at, src)) = ssh_test_source(ctx, e)
-        && !ssh_source_not_one_identity(ctx, e, at, &src)
+fn ssh_test(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, t: &SshTest<'_>) {
+    if let Some(src) = named(ctx, e, &t.src, "an SSH test needs a src", "name the user the test is about")
+        && !ssh_source_not_one_identity(ctx, e, src)
     {
-        selectors::check(ctx, e.origin, at, &src, Place::SshTestSrc);
+        selectors::check_sel(ctx, e.origin, src, Place::SshTestSrc);
     }
-    for (dst, at) in field(e.value, "dst").map(strings).unwrap_or_default() {
-        let sel = classify(&dst);
-        if !(ssh_destination_port(ctx, e, at, &dst, &sel)
-            || ssh_destination_ipv6(ctx, e, at, &dst, &sel)
-            || ssh_destination_not_one_device(ctx, e, at, &dst, &sel))
+    for dst in &t.dst {
+        let sel = dst.selector();
+        if !(ssh_destination_port(ctx, e, dst, &sel)
+            || ssh_destination_ipv6(ctx, e, dst, &sel)
+            || ssh_destination_not_one_device(ctx, e, dst, &sel))
         {
-            selectors::check(ctx, e.origin, at, &dst, Place::SshTestDst);
+            selectors::check_sel(ctx, e.origin, dst, Place::SshTestDst);
         }
     }
-    ssh_test_without_destinations(ctx, e);
-    let lists: Vec<_> = ["accept", "check", "deny"].into_iter().filter_map(|k| field(e.value, k)).collect();
-    ssh_test_without_logins(ctx, e, &lists);
-    for list in lists {
-        for (login, at) in strings(list) {
-            empty_login(ctx, e, at, &login);
-        }
+    ssh_test_without_destinations(ctx, e, t);
+    ssh_test_without_logins(ctx, e, t);
+    for login in t.accept.iter().chain(&t.check).chain(&t.deny) {
+        empty_login(ctx, e, login);
     }
-}
-
-/// TG123 `invalid-test`: an SSH test names its src. Returns it when it does.
-fn ssh_test_source<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>) -> Option<(&'v Value, String)> {
-    named(ctx, e, field(e.value, "src"), "an SSH test needs a src", "name the user the test is about")
 }
 
 /// TG123 `invalid-test`: an SSH test's src is one identity, not `*` or an autogroup. Returns
 /// whether it was one of those.
-fn ssh_source_not_one_identity(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, src: &str) -> bool {
-    if !matches!(classify(src), Selector::Autogroup(_) | Selector::Wildcard) {
+fn ssh_source_not_one_identity(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, src: &Sel<'_>) -> bool {
+    if !matches!(src.kind, Kind::Autogroup | Kind::Wildcard) {
         return false;
     }
     ctx.report(
         Code::InvalidTest,
         e.origin,
-        at,
-        format!("SSH tests src contains disallowed element {src:?}"),
+        src.at,
+        format!("SSH tests src contains disallowed element {:?}", src.raw()),
         "name one user, tag, host or IP",
     );
     true
@@ -233,15 +216,15 @@ fn ssh_source_not_one_identity(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, 
 
 /// TG123 `invalid-test`: an SSH test destination has no port; Tailscale reads `tag:x:22` as an
 /// unknown tag. Returns whether it had one.
-fn ssh_destination_port(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, dst: &str, sel: &Selector<'_>) -> bool {
+fn ssh_destination_port(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &Sel<'_>, sel: &Selector<'_>) -> bool {
     if !matches!(sel, Selector::Tag(name) if name.contains(':')) {
         return false;
     }
     ctx.report(
         Code::InvalidTest,
         e.origin,
-        at,
-        format!("SSH tests dst contains unknown tag {dst:?}"),
+        dst.at,
+        format!("SSH tests dst contains unknown tag {:?}", dst.raw()),
         "SSH test destinations have no port: write the tag alone",
     );
     true
@@ -249,15 +232,15 @@ fn ssh_destination_port(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, dst: &s
 
 /// TG123 `invalid-test`: an SSH test destination is not a bare IPv6 address, which Tailscale's
 /// test runner fails. Returns whether it was one.
-fn ssh_destination_ipv6(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, dst: &str, sel: &Selector<'_>) -> bool {
+fn ssh_destination_ipv6(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &Sel<'_>, sel: &Selector<'_>) -> bool {
     if !matches!(sel, Selector::Ip(std::net::IpAddr::V6(_))) {
         return false;
     }
     ctx.report(
         Code::InvalidTest,
         e.origin,
-        at,
-        format!("SSH test destination {dst:?} is a bare IPv6 address, which Tailscale's test runner fails"),
+        dst.at,
+        format!("SSH test destination {:?} is a bare IPv6 address, which Tailscale's test runner fails", dst.raw()),
         "name the device by tag or host alias instead",
     );
     true
@@ -266,34 +249,27 @@ fn ssh_destination_ipv6(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, dst: &s
 /// TG123 `invalid-test`: an SSH test destination is one device, not a CIDR, the internet, or a
 /// host alias for a range (refused like a CIDR: sshtest-malformed-dst-cidr). Returns whether it
 /// was one of those.
-fn ssh_destination_not_one_device(
-    ctx: &mut Ctx<'_, '_>,
-    e: Entry<'_>,
-    at: &Value,
-    dst: &str,
-    sel: &Selector<'_>,
-) -> bool {
+fn ssh_destination_not_one_device(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, dst: &Sel<'_>, sel: &Selector<'_>) -> bool {
     let message = match sel {
         Selector::Cidr(..) | Selector::Autogroup("internet") => {
-            format!("SSH tests dst contains disallowed element {dst:?}")
+            format!("SSH tests dst contains disallowed element {:?}", dst.raw())
         }
         Selector::Host(h) if ctx.view.host(h).is_some_and(is_range) => {
-            format!("SSH tests dst contains disallowed element {dst:?} (a host alias for a range)")
+            format!("SSH tests dst contains disallowed element {:?} (a host alias for a range)", dst.raw())
         }
         _ => return false,
     };
-    ctx.report(Code::InvalidTest, e.origin, at, message, "name one device: a tag, user, host or IP address");
+    ctx.report(Code::InvalidTest, e.origin, dst.at, message, "name one device: a tag, user, host or IP address");
     true
 }
 
 /// TG123 `invalid-test`: an SSH test names the devices it is about.
-fn ssh_test_without_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
-    let dst = field(e.value, "dst");
-    if dst.is_none_or(|d| strings(d).is_empty()) {
+fn ssh_test_without_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, t: &SshTest<'_>) {
+    if t.dst.is_empty() {
         ctx.report(
             Code::InvalidTest,
             e.origin,
-            dst.unwrap_or(e.value),
+            t.dst_list.unwrap_or(e.value),
             "an SSH test needs a dst".into(),
             "name the device the test is about: a tag, user, host or IP",
         );
@@ -301,17 +277,24 @@ fn ssh_test_without_destinations(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
 }
 
 /// TG123 `invalid-test`: an SSH test has logins to accept, check or deny.
-fn ssh_test_without_logins(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, lists: &[&Value]) {
-    all_empty(ctx, e, lists, "an SSH test needs accept, check or deny logins", "add \"accept\": [\"root\"] or similar");
+fn ssh_test_without_logins(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, t: &SshTest<'_>) {
+    let none = t.accept.is_empty() && t.check.is_empty() && t.deny.is_empty();
+    none_written(
+        ctx,
+        e,
+        none,
+        "an SSH test needs accept, check or deny logins",
+        "add \"accept\": [\"root\"] or similar",
+    );
 }
 
 /// TG123 `invalid-test`: an SSH test login is not empty.
-fn empty_login(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, at: &Value, login: &str) {
-    if login.is_empty() {
+fn empty_login(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, login: &Written<'_>) {
+    if login.text.is_empty() {
         ctx.report(
             Code::InvalidTest,
             e.origin,
-            at,
+            login.at,
             "an SSH test login cannot be empty".into(),
             "name the login, e.g. root",
         );
