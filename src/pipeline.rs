@@ -78,6 +78,9 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
         check::fragment(f, at, &repo.config, &mut findings);
     }
 
+    // What the rules check, and what the tests that may break later are judged against:
+    // built once, for both threads.
+    let view = View::build(repo, at);
     // Rendering, the rules and the tests are independent: run them side by side.
     let (merged, (tests, test_results)) = std::thread::scope(|scope| {
         let merged = scope.spawn(move || {
@@ -87,17 +90,20 @@ fn run(repo: &Repository, at: Timestamp, render: bool) -> Report {
                 merge::findings(repo, at).map(|f| (f, None))
             }
         });
-        let tests = scope.spawn(|| {
-            // Tests run against the policy in force: the base and the active fragments.
-            let active = View::active(repo, at);
-            let compiled = evaluate::Compiled::new(&active);
+        let union = &view;
+        let tests = scope.spawn(move || {
             let mut found = Vec::new();
-            let (counts, results) = evaluate::run::run(&active, &compiled, &mut found);
-            evaluate::run::time_bombs(repo, at, &mut found);
+            let (counts, results) = {
+                // Tests run against the policy in force: the base and the active fragments.
+                // Dropped before the next pass, which compiles a policy of its own.
+                let active = View::active(repo, at);
+                let compiled = evaluate::Compiled::new(&active);
+                evaluate::run::run(&active, &compiled, &mut found)
+            };
+            evaluate::run::time_bombs(repo, union, at, &mut found);
             let counts = TestCounts { passed: counts.passed, failed: counts.failed, inconclusive: counts.inconclusive };
             ((counts, results), found)
         });
-        let view = View::build(repo, at);
         check::repository(repo, &view, at, &mut findings);
         let ((tests, test_results), found) = rejoin(tests);
         findings.extend(found);

@@ -69,8 +69,10 @@ fn result(counts: &mut Counts, e: Entry<'_>, section: &'static str, src: Option<
 /// Tests that pass now but will fail on their own: a `deny` (or an SSH outcome) that a pending
 /// fragment's rule breaks once it starts, and a pending fragment's own tests, judged at the
 /// instant it starts. Tailscale refuses a policy whose tests fail, so either would stop every
-/// later `apply` (`TG306`). `already` holds the locations of assertions failing now.
-pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
+/// later `apply` (`TG306`). `already` holds the locations of assertions failing now. `union`
+/// is the base with every fragment active or pending at `at` (`View::build`), the view `check`
+/// reads too, so that one is built for both.
+pub fn time_bombs(repo: &crate::load::Repository, union: &View<'_>, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
     use crate::model::Status;
     let pending: Vec<&crate::load::FragmentFile> =
         repo.fragments.iter().filter(|f| f.fragment.status(at) == Status::Pending).collect();
@@ -87,13 +89,12 @@ pub fn time_bombs(repo: &crate::load::Repository, at: jiff::Timestamp, findings:
     // Active tests against everything in force or pending: rules only add, so what fails there
     // and not now fails once some pending fragment starts. Only a `deny` can start failing when
     // network rules are added, and only an SSH test when SSH rules are.
-    let union = View::build(repo, at);
     let affected = |t: &Test<'_, '_>| match t {
         Test::Acl(t) => net && !t.deny.is_empty(),
         Test::Ssh(_) => ssh,
     };
-    let policy = if tests(&union).any(|(_, t)| affected(&t)) { Some(Compiled::new(&union)) } else { None };
-    for (e, t) in tests(&union).filter(|(_, t)| policy.is_some() && affected(t)) {
+    let policy = if tests(union).any(|(_, t)| affected(&t)) { Some(Compiled::new(union)) } else { None };
+    for (e, t) in tests(union).filter(|(_, t)| policy.is_some() && affected(t)) {
         let Some(policy) = &policy else { break };
         if e.origin.fragment.is_some_and(|f| f.fragment.status(at) == Status::Pending) {
             continue;
