@@ -149,8 +149,24 @@ const FORGE_MIN_KEY: usize = 8;
 /// `tskey-` (any case) and the key characters after it, and forge tokens.
 fn tskeys(b: &[u8], ranges: &mut Vec<(usize, usize)>) {
     const PREFIX: &[u8] = b"tskey-";
+    // The bytes a hit can start with: most of a text starts none, and is skipped at once.
+    const STARTS: [bool; 256] = {
+        let mut t = [false; 256];
+        t[PREFIX[0].to_ascii_lowercase() as usize] = true;
+        t[PREFIX[0].to_ascii_uppercase() as usize] = true;
+        let mut k = 0;
+        while k < FORGE_PREFIXES.len() {
+            t[FORGE_PREFIXES[k][0] as usize] = true;
+            k += 1;
+        }
+        t
+    };
     let mut i = 0;
     while i < b.len() {
+        if !STARTS[b[i] as usize] {
+            i += 1;
+            continue;
+        }
         let word_start = i == 0 || !is_key_byte(b[i - 1]);
         let hit = if b[i..].len() >= PREFIX.len() && b[i..i + PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
             Some((PREFIX.len(), 0))
@@ -182,6 +198,10 @@ fn auth_schemes(b: &[u8], ranges: &mut Vec<(usize, usize)>) {
     for scheme in [&b"bearer"[..], &b"basic"[..]] {
         let mut i = 0;
         while i + scheme.len() < b.len() {
+            if !b[i].eq_ignore_ascii_case(&scheme[0]) {
+                i += 1;
+                continue;
+            }
             let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
             if !(word_start && b[i..i + scheme.len()].eq_ignore_ascii_case(scheme)) {
                 i += 1;
@@ -231,7 +251,15 @@ fn userinfo(b: &[u8], ranges: &mut Vec<(usize, usize)>) {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    let first = *needle.first()?;
+    let mut from = 0;
+    while let Some(p) = hay[from..].iter().position(|&c| c == first) {
+        if hay[from + p..].starts_with(needle) {
+            return Some(from + p);
+        }
+        from += p + 1;
+    }
+    None
 }
 
 #[cfg(test)]

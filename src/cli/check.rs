@@ -89,7 +89,11 @@ fn one(common: &Common, format: Format, tailnet: Option<&str>) -> ExitStatus {
 
 fn print(repo: &tailgrant::load::Repository, report: &tailgrant::pipeline::Report, format: Format) {
     // --quiet keeps the errors and the summary; machine formats always hold everything.
-    let shown: Vec<_> = report.findings.iter().filter(|f| f.is_error() || !super::quiet()).cloned().collect();
+    let shown: std::borrow::Cow<'_, [tailgrant::finding::Finding]> = if super::quiet() {
+        report.findings.iter().filter(|f| f.is_error()).cloned().collect()
+    } else {
+        (&report.findings[..]).into()
+    };
     match format {
         Format::Human => {
             let color = super::color(std::io::stdout().is_terminal());
