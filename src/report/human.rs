@@ -220,7 +220,7 @@ impl<'a> Excerpt<'a> {
             name: one_line(&file.path).into_owned(),
             file,
             start,
-            lines_before: file.line_column(start).0 - 1,
+            lines_before: file.position(start).0 - 1,
             text: same_length_placeholder(&text[start..end]),
             whole: OnceLock::new(),
         }
