@@ -18,20 +18,20 @@ use crate::model::Status;
 #[derive(Debug)]
 pub struct Report {
     pub findings: Vec<Finding>,
-    pub fragments: FragmentCounts,
+    pub(crate) fragments: FragmentCounts,
     pub tests: TestCounts,
     /// Each test entry run, in order (what `tests` counts).
-    pub test_results: Vec<evaluate::run::TestResult>,
+    pub(crate) test_results: Vec<evaluate::run::TestResult>,
     /// The policy rendered at the instant checked, when asked for (`check_and_render`) and
     /// the base loaded.
     pub rendered: Option<Rendered>,
 }
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct FragmentCounts {
-    pub active: usize,
-    pub expired: usize,
-    pub pending: usize,
+pub(crate) struct FragmentCounts {
+    pub(crate) active: usize,
+    pub(crate) expired: usize,
+    pub(crate) pending: usize,
 }
 
 /// Test results, per test entry (a `tests` or `sshTests` item).

@@ -63,130 +63,130 @@ pub enum AuditError {
 #[schemars(title = "tailgrant audit report")]
 pub struct Audit {
     /// The version of this format; changes that break readers increase it.
-    pub format_version: u32,
+    pub(crate) format_version: u32,
     /// The policies directory, as given.
-    pub dir: String,
-    pub revisions: Revisions,
-    pub period: Period,
+    pub(crate) dir: String,
+    pub(crate) revisions: Revisions,
+    pub(crate) period: Period,
     /// The instant the report was made for (`--at`, default now).
-    pub at: Timestamp,
-    pub filter: Filter,
+    pub(crate) at: Timestamp,
+    pub(crate) filter: Filter,
     /// Grant files that existed during the period (and, with a filter, matched it), in the
     /// order they were added.
-    pub grants: Vec<GrantLife>,
-    pub summary: Summary,
+    pub(crate) grants: Vec<GrantLife>,
+    pub(crate) summary: Summary,
 }
 
 /// The commits the report was made from.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Revisions {
+pub(crate) struct Revisions {
     /// The oldest commit that touched the policies directory (none: no commit did).
-    pub first: Option<String>,
+    pub(crate) first: Option<String>,
     /// `HEAD` when the report was made: the history read is `first` up to this commit.
-    pub head: String,
+    pub(crate) head: String,
     /// How many first-parent commits touched the policies directory.
-    pub commits: usize,
+    pub(crate) commits: usize,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Period {
-    pub since: Option<Timestamp>,
-    pub until: Timestamp,
+pub(crate) struct Period {
+    pub(crate) since: Option<Timestamp>,
+    pub(crate) until: Timestamp,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Filter {
-    pub dst: Option<String>,
-    pub src: Option<String>,
+pub(crate) struct Filter {
+    pub(crate) dst: Option<String>,
+    pub(crate) src: Option<String>,
     /// With `tailnets`: the one audited.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tailnet: Option<String>,
+    pub(crate) tailnet: Option<String>,
 }
 
 /// One grant file from the commit that added it to the one that removed it. A file deleted
 /// and later added again at the same path is two lives; a rename continues one.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct GrantLife {
+pub(crate) struct GrantLife {
     /// Its last path (the policies directory joined with the path in the repository).
-    pub path: String,
+    pub(crate) path: String,
     /// Earlier paths, when it was renamed.
-    pub former_paths: Vec<String>,
+    pub(crate) former_paths: Vec<String>,
     /// From the last version that parsed (none parsed: all empty).
-    pub requester: Option<String>,
-    pub approvers: Vec<String>,
-    pub description: Option<String>,
-    pub not_before: Option<Timestamp>,
+    pub(crate) requester: Option<String>,
+    pub(crate) approvers: Vec<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) not_before: Option<Timestamp>,
     /// None: permanent.
-    pub expires: Option<Timestamp>,
+    pub(crate) expires: Option<Timestamp>,
     /// What the last version that parsed opens, as written: each rule's destination hosts
     /// (`tag:prod-db`, `ssh tag:web`) and the groups it adds members to (`group:oncall`).
-    pub destinations: Vec<String>,
-    pub added: CommitRef,
+    pub(crate) destinations: Vec<String>,
+    pub(crate) added: CommitRef,
     /// Every later commit that changed or renamed it, oldest first.
-    pub changes: Vec<ChangeRef>,
+    pub(crate) changes: Vec<ChangeRef>,
     /// None: still present at `HEAD`.
-    pub removed: Option<RemovalRef>,
-    pub removal: Removal,
+    pub(crate) removed: Option<RemovalRef>,
+    pub(crate) removal: Removal,
     /// Versions that did not parse or decode: each is reported, none stops the audit.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
     /// With a filter: `matched`, or `inconclusive` when it could not be decided offline (a
     /// version that does not parse, an address whose device is unknown) — listed, never
     /// hidden.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter_match: Option<FilterMatch>,
+    pub(crate) filter_match: Option<FilterMatch>,
 }
 
 /// A commit, as an auditor needs it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CommitRef {
-    pub sha: String,
+pub(crate) struct CommitRef {
+    pub(crate) sha: String,
     /// When the commit landed on the branch (committer time).
-    pub date: Timestamp,
-    pub author: String,
-    pub author_email: String,
+    pub(crate) date: Timestamp,
+    pub(crate) author: String,
+    pub(crate) author_email: String,
     /// The pull request (`#12`, GitHub) or merge request (`!12`, GitLab) its message names.
-    pub pull_request: Option<String>,
+    pub(crate) pull_request: Option<String>,
     /// The message's first line.
-    pub subject: String,
+    pub(crate) subject: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ChangeRef {
+pub(crate) struct ChangeRef {
     #[serde(flatten)]
-    pub commit: CommitRef,
-    pub kind: ChangeKind,
+    pub(crate) commit: CommitRef,
+    pub(crate) kind: ChangeKind,
     /// The path before a rename.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     Modified,
     Renamed,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RemovalRef {
+pub(crate) struct RemovalRef {
     #[serde(flatten)]
-    pub commit: CommitRef,
-    pub how: RemovedHow,
+    pub(crate) commit: CommitRef,
+    pub(crate) how: RemovedHow,
     /// Where a rename took it (out of the fragment globs).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum RemovedHow {
+pub(crate) enum RemovedHow {
     Deleted,
     /// Renamed to a path the fragment globs do not match.
     RenamedAway,
@@ -197,16 +197,16 @@ pub enum RemovedHow {
 /// Whether the file was removed before or after it expired.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Removal {
-    pub status: RemovalStatus,
+pub(crate) struct Removal {
+    pub(crate) status: RemovalStatus,
     /// How long before expiry it was removed (`beforeExpiry`), how long after
     /// (`afterExpiry`), or how long ago it expired (`presentExpired`, counted to `at`).
-    pub seconds: Option<i64>,
+    pub(crate) seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum RemovalStatus {
+pub(crate) enum RemovalStatus {
     /// Still present at HEAD and not expired at `at` (or permanent).
     Present,
     /// Still present at HEAD although it has expired.
@@ -223,30 +223,30 @@ pub enum RemovalStatus {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Problem {
-    pub sha: String,
-    pub path: String,
+pub(crate) struct Problem {
+    pub(crate) sha: String,
+    pub(crate) path: String,
     /// The finding, as `check` reports it: `TG001 3:5: message`.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub enum FilterMatch {
+pub(crate) enum FilterMatch {
     Matched,
     Inconclusive,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
-    pub grants: usize,
-    pub present: usize,
-    pub present_expired: usize,
-    pub removed_before_expiry: usize,
-    pub removed_after_expiry: usize,
-    pub removed_permanent: usize,
-    pub unparsable_versions: usize,
+pub(crate) struct Summary {
+    pub(crate) grants: usize,
+    pub(crate) present: usize,
+    pub(crate) present_expired: usize,
+    pub(crate) removed_before_expiry: usize,
+    pub(crate) removed_after_expiry: usize,
+    pub(crate) removed_permanent: usize,
+    pub(crate) unparsable_versions: usize,
 }
 
 /// One version of a grant file: the commit that wrote it and the content.

@@ -11,42 +11,42 @@ use crate::load::Repository;
 
 /// What the guardrails say about a fragment's possible approvers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     /// Candidates whose approval never counts, and why.
-    pub conflicts: Vec<Conflict>,
+    pub(crate) conflicts: Vec<Conflict>,
     /// Everything the fragment opens, each with the candidates who own it.
-    pub destinations: Vec<Destination>,
+    pub(crate) destinations: Vec<Destination>,
 }
 
 /// A candidate who gets something from the fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub person: String,
+pub(crate) struct Conflict {
+    pub(crate) person: String,
     /// `requested this access`, `receives this access: bob@example.com is a source of its rules`.
-    pub why: String,
+    pub(crate) why: String,
 }
 
 /// A destination the fragment opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
+pub(crate) struct Destination {
     /// As the policy names it, without ports (`tag:prod-db`, `10.0.0.0/16`).
-    pub dst: String,
+    pub(crate) dst: String,
     /// Where the fragment opens it.
-    pub at: Location,
+    pub(crate) at: Location,
     /// The candidates who own it; empty when none does (or no one can: `check` says `TG212`).
-    pub owners: Vec<String>,
+    pub(crate) owners: Vec<String>,
 }
 
 impl Judgement {
     /// Why `person` may not approve, if they may not.
-    pub fn conflict(&self, person: &str) -> Option<&str> {
+    pub(crate) fn conflict(&self, person: &str) -> Option<&str> {
         self.conflicts.iter().find(|c| c.person.eq_ignore_ascii_case(person)).map(|c| c.why.as_str())
     }
 }
 
 /// Judges `candidates` (logins) as approvers of the fragment at `rel` (relative to the policies
 /// directory) in `repo`, at `at`. `None` when `repo` holds no fragment there that loaded.
-pub fn judge(repo: &Repository, at: Timestamp, rel: &str, candidates: &[String]) -> Option<Judgement> {
+pub(crate) fn judge(repo: &Repository, at: Timestamp, rel: &str, candidates: &[String]) -> Option<Judgement> {
     super::guardrails::judge(repo, at, rel, candidates)
 }
 

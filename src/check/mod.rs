@@ -1,7 +1,7 @@
 //! Check: the rules and guardrails, over one fragment or over the whole policy at an instant.
 //! [`crate::pipeline`] runs them beside the merge and the tests and gathers the findings.
 
-pub mod approvers;
+pub(crate) mod approvers;
 mod config;
 mod expiry;
 mod guardrails;
@@ -9,9 +9,9 @@ mod policy;
 mod posture;
 mod windows;
 
-pub use windows::human_duration;
+pub(crate) use windows::human_duration;
 
-pub use guardrails::{Matcher as GuardrailMatcher, matchers as guardrail_matchers};
+pub(crate) use guardrails::matchers as guardrail_matchers;
 
 use jiff::Timestamp;
 

@@ -60,7 +60,7 @@ fn warn_window(not_before: Option<Timestamp>, expires: Timestamp, config: &Confi
 }
 
 /// `2d 3h`, `5h 10m`, `42m`.
-pub fn human_duration(d: jiff::SignedDuration) -> String {
+pub(crate) fn human_duration(d: jiff::SignedDuration) -> String {
     let mins = d.as_secs().max(0) / 60;
     let (days, hours, mins) = (mins / 1440, mins / 60 % 24, mins % 60);
     match (days, hours) {

@@ -9,35 +9,35 @@ use crate::model::Status;
 use crate::model::rule::{self, Section};
 
 #[derive(Debug, Serialize)]
-pub struct AccessEntry {
-    pub file: String,
-    pub requester: Option<String>,
+pub(crate) struct AccessEntry {
+    pub(crate) file: String,
+    pub(crate) requester: Option<String>,
     /// Why: the fragment's description (a ticket or incident reference).
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// One line per thing granted: `tag:prod-db tcp:5432`, `ssh tag:web as root`,
     /// `member of group:oncall`.
-    pub grants: Vec<String>,
-    pub approvers: Vec<String>,
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
+    pub(crate) grants: Vec<String>,
+    pub(crate) approvers: Vec<String>,
+    pub(crate) since: Option<Timestamp>,
+    pub(crate) until: Option<Timestamp>,
     /// Seconds until expiry (active), or until it starts (pending).
-    pub seconds_left: Option<i64>,
+    pub(crate) seconds_left: Option<i64>,
     /// Posture mode: the control plane ends this access at `until`, whether or not apply runs
     /// again (its rules are gated on a posture attribute that expires then).
-    pub enforced_by_control_plane: bool,
+    pub(crate) enforced_by_control_plane: bool,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Access {
-    pub at: Timestamp,
-    pub active: Vec<AccessEntry>,
-    pub pending: Vec<AccessEntry>,
+    pub(crate) at: Timestamp,
+    pub(crate) active: Vec<AccessEntry>,
+    pub(crate) pending: Vec<AccessEntry>,
 }
 
 /// What a fragment grants, one line per rule, group membership and posture attribute:
 /// `alice@example.com → tag:prod-db tcp:5432`, `ssh tag:web as root`, `carol joins group:oncall`,
 /// `sets custom:managed=true on alice-laptop`.
-pub fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
+pub(crate) fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
     let tree = &f.doc.tree;
     let mut grants = Vec::new();
     let list = |v: Option<&crate::parse::Value>| {

@@ -62,11 +62,11 @@ pub enum Tri {
 }
 
 impl Tri {
-    pub fn from_bool(b: bool) -> Tri {
+    pub(crate) fn from_bool(b: bool) -> Tri {
         if b { Tri::Yes } else { Tri::No }
     }
 
-    pub fn and(self, other: Tri) -> Tri {
+    pub(crate) fn and(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::No, _) | (_, Tri::No) => Tri::No,
             (Tri::Yes, Tri::Yes) => Tri::Yes,
@@ -74,7 +74,7 @@ impl Tri {
         }
     }
 
-    pub fn or(self, other: Tri) -> Tri {
+    pub(crate) fn or(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
             (Tri::No, Tri::No) => Tri::No,
@@ -83,7 +83,7 @@ impl Tri {
     }
 
     /// OR over many.
-    pub fn any(items: impl IntoIterator<Item = Tri>) -> Tri {
+    pub(crate) fn any(items: impl IntoIterator<Item = Tri>) -> Tri {
         items.into_iter().fold(Tri::No, Tri::or)
     }
 }
@@ -101,16 +101,16 @@ pub enum Proto {
 pub struct Verdict {
     pub allowed: Tri,
     /// Indices into `Compiled::rules` of the rules that certainly allow it.
-    pub by: Vec<usize>,
+    pub(crate) by: Vec<usize>,
     /// Rules that would allow it from a device meeting their posture requirement.
-    pub gated: Vec<usize>,
+    pub(crate) gated: Vec<usize>,
     /// Rules that may allow it, depending on what the repository does not hold (who is a
     /// member, which device has an address): why the answer is unknown.
-    pub undecided: Vec<usize>,
+    pub(crate) undecided: Vec<usize>,
 }
 
 /// Addresses of tailnet devices: 100.64.0.0/10 and fd7a:115c:a1e0::/48.
-pub fn in_tailnet(ip: &IpAddr) -> bool {
+pub(crate) fn in_tailnet(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64,
         IpAddr::V6(v6) => v6.segments()[..3] == [0xfd7a, 0x115c, 0xa1e0],
@@ -118,7 +118,7 @@ pub fn in_tailnet(ip: &IpAddr) -> bool {
 }
 
 /// `ip` inside `net/len`.
-pub fn prefix_contains(net: &IpAddr, len: u8, ip: &IpAddr) -> bool {
+pub(crate) fn prefix_contains(net: &IpAddr, len: u8, ip: &IpAddr) -> bool {
     match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) => {
             let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) };
@@ -134,7 +134,7 @@ pub fn prefix_contains(net: &IpAddr, len: u8, ip: &IpAddr) -> bool {
 
 /// The address space Tailscale calls `autogroup:internet`: public addresses, without the
 /// private, CGNAT, link-local and tailnet ranges.
-pub fn in_internet(ip: &IpAddr) -> bool {
+pub(crate) fn in_internet(ip: &IpAddr) -> bool {
     let excluded: &[(&str, u8)] = &[
         ("10.0.0.0", 8),
         ("172.16.0.0", 12),

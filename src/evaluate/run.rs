@@ -24,7 +24,7 @@ pub struct Counts {
 
 /// How one test entry went: the worst of its assertions.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     Inconclusive,
     Fail,
@@ -34,12 +34,12 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct TestResult {
     /// The whole entry: findings about its assertions lie inside this span.
-    pub location: crate::finding::Location,
+    pub(crate) location: crate::finding::Location,
     /// `tests` or `sshTests`.
-    pub section: &'static str,
+    pub(crate) section: &'static str,
     /// The entry's source, as written.
-    pub src: String,
-    pub outcome: Outcome,
+    pub(crate) src: String,
+    pub(crate) outcome: Outcome,
 }
 
 /// Runs every test entry; the counts and each entry's result, in the view's order.
@@ -72,7 +72,12 @@ fn result(counts: &mut Counts, e: Entry<'_>, section: &'static str, src: Option<
 /// later `apply` (`TG306`). `already` holds the locations of assertions failing now. `union`
 /// is the base with every fragment active or pending at `at` (`View::build`), the view `check`
 /// reads too, so that one is built for both.
-pub fn time_bombs(repo: &crate::load::Repository, union: &View<'_>, at: jiff::Timestamp, findings: &mut Vec<Finding>) {
+pub(crate) fn time_bombs(
+    repo: &crate::load::Repository,
+    union: &View<'_>,
+    at: jiff::Timestamp,
+    findings: &mut Vec<Finding>,
+) {
     use crate::model::Status;
     let pending: Vec<&crate::load::FragmentFile> =
         repo.fragments.iter().filter(|f| f.fragment.status(at) == Status::Pending).collect();

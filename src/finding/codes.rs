@@ -23,22 +23,22 @@ macro_rules! codes {
                 match self { $(Code::$variant => $name,)* }
             }
 
-            pub fn default_severity(self) -> Severity {
+            pub(crate) fn default_severity(self) -> Severity {
                 match self { $(Code::$variant => Severity::$severity,)* }
             }
 
             /// The documentation: what it means, why, a bad and a good example.
-            pub fn doc(self) -> &'static str {
+            pub(crate) fn doc(self) -> &'static str {
                 match self { $(Code::$variant => concat!($($doc, "\n",)*),)* }
             }
 
             /// The documentation as plain text, without the doc comments' indentation.
-            pub fn doc_text(self) -> String {
+            pub(crate) fn doc_text(self) -> String {
                 self.doc().lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n").trim().to_owned()
             }
 
             /// The first sentence of the documentation.
-            pub fn summary(self) -> String {
+            pub(crate) fn summary(self) -> String {
                 let text = self.doc_text().replace('\n', " ");
                 match text.find(". ") {
                     Some(i) => text[..=i].to_owned(),

@@ -24,17 +24,17 @@ pub struct Location {
     pub span: Span,
     pub line: usize,
     pub column: usize,
-    pub char_column: usize,
+    pub(crate) char_column: usize,
 }
 
 impl Location {
-    pub fn new(file: &SourceFile, span: Span) -> Self {
+    pub(crate) fn new(file: &SourceFile, span: Span) -> Self {
         let (line, column, char_column) = file.position(span.start);
         Location { file: file.path.clone(), span, line, column, char_column }
     }
 
     /// A location for a whole file, when there is nothing more precise to point at.
-    pub fn file(path: &str) -> Self {
+    pub(crate) fn file(path: &str) -> Self {
         Location { file: path.to_owned(), span: 0..0, line: 1, column: 1, char_column: 1 }
     }
 }
@@ -44,14 +44,14 @@ pub struct Finding {
     pub code: Code,
     pub severity: Severity,
     pub message: String,
-    pub help: String,
+    pub(crate) help: String,
     pub location: Location,
     /// Other places the finding concerns (the base's definition in a conflict, say).
-    pub related: Vec<(Location, String)>,
+    pub(crate) related: Vec<(Location, String)>,
 }
 
 impl Finding {
-    pub fn new(code: Code, location: Location, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub(crate) fn new(code: Code, location: Location, message: impl Into<String>, help: impl Into<String>) -> Self {
         Finding {
             code,
             severity: code.default_severity(),
@@ -62,7 +62,7 @@ impl Finding {
         }
     }
 
-    pub fn related(mut self, location: Location, label: impl Into<String>) -> Self {
+    pub(crate) fn related(mut self, location: Location, label: impl Into<String>) -> Self {
         self.related.push((location, label.into()));
         self
     }
@@ -73,7 +73,7 @@ impl Finding {
 }
 
 /// Sorts findings by file, position and code, so output does not depend on check order.
-pub fn sort(findings: &mut [Finding]) {
+pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.location.file, a.location.span.start, a.code).cmp(&(&b.location.file, b.location.span.start, b.code))
     });

@@ -371,7 +371,7 @@ impl Git {
     }
 
     /// The full commit id `rev` names, or an error saying it is not there.
-    pub fn commit(&self, rev: &str) -> Result<String, GitError> {
+    pub(crate) fn commit(&self, rev: &str) -> Result<String, GitError> {
         if rev.starts_with('-') {
             return Err(GitError::NoCommit(rev.to_owned()));
         }
@@ -388,7 +388,7 @@ impl Git {
     /// Paths (relative to the policies directory) of the files under it that `head` adds or
     /// changes since its merge base with `base` (`git diff base...head`). Renames and copies
     /// count as additions of the new path (`--no-renames`); deleted files are left out.
-    pub fn changed(&self, base: &str, head: &str) -> Result<Vec<String>, GitError> {
+    pub(crate) fn changed(&self, base: &str, head: &str) -> Result<Vec<String>, GitError> {
         let range = format!("{}...{}", self.commit(base)?, self.commit(head)?);
         let out =
             self.git(&["diff", "--name-only", "-z", "--no-renames", "--diff-filter=AMT", &range, "--", self.here()])?;
@@ -396,7 +396,7 @@ impl Git {
     }
 
     /// Whether any of `rels` (relative to the policies directory) differs between two commits.
-    pub fn differ(&self, from: &str, to: &str, rels: &[String]) -> Result<bool, GitError> {
+    pub(crate) fn differ(&self, from: &str, to: &str, rels: &[String]) -> Result<bool, GitError> {
         let (from, to) = (self.commit(from)?, self.commit(to)?);
         let paths: Vec<String> = rels.iter().map(|r| format!("{}{r}", self.prefix)).collect();
         let mut args = vec!["diff", "--name-only", "--no-renames", &from, &to, "--"];
@@ -405,7 +405,7 @@ impl Git {
     }
 
     /// The last commit before or at `rev` that changed `rel` (added or modified it), if any.
-    pub fn last_change(&self, rev: &str, rel: &str) -> Result<Option<String>, GitError> {
+    pub(crate) fn last_change(&self, rev: &str, rel: &str) -> Result<Option<String>, GitError> {
         let path = format!("{}{rel}", self.prefix);
         let out = self.git(&["log", "-1", "--format=%H", &self.commit(rev)?, "--", &path])?;
         Ok(Some(out).filter(|s| !s.is_empty()))
@@ -416,7 +416,7 @@ impl Git {
     /// replacing what it held: a request's branch always holds exactly its one commit. The
     /// commit is made as `tailgrant`; the push uses the checkout's credentials (GitHub
     /// Actions' `actions/checkout` keeps the job's token for it).
-    pub fn publish(&self, rel: &str, branch: &str, message: &str) -> Result<String, GitError> {
+    pub(crate) fn publish(&self, rel: &str, branch: &str, message: &str) -> Result<String, GitError> {
         if branch.starts_with('-') || message.starts_with('-') {
             return Err(GitError::Malformed(format!("{branch:?}")));
         }
@@ -443,34 +443,22 @@ impl Git {
     }
 
     /// Whether `rel` differs in the work tree (or the index) from the commit checked out.
-    pub fn dirty(&self, rel: &str) -> Result<bool, GitError> {
+    pub(crate) fn dirty(&self, rel: &str) -> Result<bool, GitError> {
         let path = format!("{}{rel}", self.prefix);
         let out = self.git(&["status", "--porcelain", "--", &path])?;
         Ok(!out.is_empty())
     }
 
     /// The git blob id of `rel` at `rev`, if it is there.
-    pub fn blob(&self, rev: &str, rel: &str) -> Result<Option<String>, GitError> {
+    pub(crate) fn blob(&self, rev: &str, rel: &str) -> Result<Option<String>, GitError> {
         let spec = format!("{}:{}{rel}", self.commit(rev)?, self.prefix);
         Ok(self.git(&["rev-parse", "--verify", "--quiet", &spec]).ok())
-    }
-
-    /// The policies directory as of `rev`, loaded as a repository whose files are shown under
-    /// `shown` (the directory the user named), not under the temporary copy.
-    pub fn load(&self, rev: &str, shown: &Path) -> Result<Repository, GitError> {
-        let tmp =
-            tempfile::tempdir().map_err(|e| GitError::Spawn(format!("cannot create a temporary directory: {e}")))?;
-        let dir = self.extract(rev, tmp.path())?;
-        let mut repo = Repository::load(&dir)
-            .map_err(|e: LoadError| GitError::Load { rev: rev.to_owned(), why: e.to_string() })?;
-        repo.relabel(shown);
-        Ok(repo)
     }
 
     /// The policies directory as of `rev`, as each tailnet its config runs at that revision
     /// sees it, in the config's order; without `tailnets`, the one view [`Git::load`] gives
     /// (its `tailnet` is `None`). Never empty. Files are shown under `shown`.
-    pub fn views(&self, rev: &str, shown: &Path) -> Result<Vec<Repository>, GitError> {
+    pub(crate) fn views(&self, rev: &str, shown: &Path) -> Result<Vec<Repository>, GitError> {
         let tmp =
             tempfile::tempdir().map_err(|e| GitError::Spawn(format!("cannot create a temporary directory: {e}")))?;
         let dir = self.extract(rev, tmp.path())?;

@@ -40,11 +40,11 @@ pub struct Repository {
     /// Files that were read but did not parse or decode, kept so findings can quote them.
     pub rejected: Vec<SourceFile>,
     /// The config file as written, when there is one and it parses.
-    pub config_doc: Option<Document>,
+    pub(crate) config_doc: Option<Document>,
     /// The devices file, when the config names one and it loads.
-    pub inventory: Option<crate::model::devices::Inventory>,
+    pub(crate) inventory: Option<crate::model::devices::Inventory>,
     /// The users file, when the config names one and it loads.
-    pub directory: Option<crate::model::users::Directory>,
+    pub(crate) directory: Option<crate::model::users::Directory>,
     /// The one of the config's `tailnets` this was loaded for (its `base`, `fragments` and
     /// `tailnet` are in `config`); `None` without `tailnets`.
     pub tailnet: Option<String>,

@@ -17,54 +17,54 @@ use crate::parse::{Node, Value};
 
 /// Where an entry was written.
 #[derive(Clone, Copy)]
-pub struct Origin<'a> {
-    pub file: &'a SourceFile,
-    pub fragment: Option<&'a FragmentFile>,
+pub(crate) struct Origin<'a> {
+    pub(crate) file: &'a SourceFile,
+    pub(crate) fragment: Option<&'a FragmentFile>,
 }
 
 impl Origin<'_> {
-    pub fn at(&self, v: &Value) -> Location {
+    pub(crate) fn at(&self, v: &Value) -> Location {
         Location::new(self.file, v.span.clone())
     }
 }
 
 /// An entry of a list section (an ACL, a grant, a test…).
 #[derive(Clone, Copy)]
-pub struct Entry<'a> {
-    pub origin: Origin<'a>,
-    pub value: &'a Value,
+pub(crate) struct Entry<'a> {
+    pub(crate) origin: Origin<'a>,
+    pub(crate) value: &'a Value,
 }
 
 /// A named definition of a map section (a group, a tag's owners, a host…).
 #[derive(Clone)]
-pub struct Named<'a> {
-    pub origin: Origin<'a>,
-    pub key: &'a Value,
-    pub name: String,
-    pub value: &'a Value,
+pub(crate) struct Named<'a> {
+    pub(crate) origin: Origin<'a>,
+    pub(crate) key: &'a Value,
+    pub(crate) name: String,
+    pub(crate) value: &'a Value,
     /// The selectors it holds, trimmed and classified, each with where it is written: a
     /// group's members, a tag's owners, a host's address (one). IP sets and postures hold none:
     /// their entries are no selectors.
-    pub sels: Vec<Sel<'a>>,
+    pub(crate) sels: Vec<Sel<'a>>,
 }
 
 #[derive(Default)]
 pub struct View<'a> {
-    pub acls: Vec<Entry<'a>>,
-    pub grants: Vec<Entry<'a>>,
-    pub ssh: Vec<Entry<'a>>,
-    pub node_attrs: Vec<Entry<'a>>,
-    pub tests: Vec<Entry<'a>>,
-    pub ssh_tests: Vec<Entry<'a>>,
-    pub groups: Vec<Named<'a>>,
-    pub tag_owners: Vec<Named<'a>>,
-    pub hosts: Vec<Named<'a>>,
-    pub ipsets: Vec<Named<'a>>,
-    pub postures: Vec<Named<'a>>,
+    pub(crate) acls: Vec<Entry<'a>>,
+    pub(crate) grants: Vec<Entry<'a>>,
+    pub(crate) ssh: Vec<Entry<'a>>,
+    pub(crate) node_attrs: Vec<Entry<'a>>,
+    pub(crate) tests: Vec<Entry<'a>>,
+    pub(crate) ssh_tests: Vec<Entry<'a>>,
+    pub(crate) groups: Vec<Named<'a>>,
+    pub(crate) tag_owners: Vec<Named<'a>>,
+    pub(crate) hosts: Vec<Named<'a>>,
+    pub(crate) ipsets: Vec<Named<'a>>,
+    pub(crate) postures: Vec<Named<'a>>,
     /// The `autoApprovers` objects.
-    pub auto_approvers: Vec<Entry<'a>>,
+    pub(crate) auto_approvers: Vec<Entry<'a>>,
     /// The `defaultSrcPosture` lists.
-    pub default_src_posture: Vec<Entry<'a>>,
+    pub(crate) default_src_posture: Vec<Entry<'a>>,
     /// The ACLs, grants and SSH rules read as [`Rule`]s, in the order of `acls`, `grants` and
     /// `ssh`: read once, for every reader of this view.
     rules: [Vec<Rule<'a>>; 3],
@@ -84,22 +84,22 @@ pub struct View<'a> {
     ipset_names: HashSet<String>,
     posture_names: HashSet<String>,
     /// The tailnet's login domains, from the config (empty: unknown).
-    pub domains: Vec<String>,
+    pub(crate) domains: Vec<String>,
     /// Users shared in from outside the tailnet, from the config.
-    pub external_users: Vec<String>,
+    pub(crate) external_users: Vec<String>,
     /// The tailnet's devices, when a devices file is configured.
-    pub inventory: Option<&'a crate::model::devices::Inventory>,
+    pub(crate) inventory: Option<&'a crate::model::devices::Inventory>,
     /// The tailnet's users, when a users file is configured.
-    pub directory: Option<&'a crate::model::users::Directory>,
+    pub(crate) directory: Option<&'a crate::model::users::Directory>,
     /// How time-bounded fragments' access ends: in posture mode their rules are gated.
-    pub enforce_expiry: crate::model::expiry::EnforceExpiry,
+    pub(crate) enforce_expiry: crate::model::expiry::EnforceExpiry,
     /// Config `groupTestsPerMember`.
-    pub group_tests_per_member: bool,
+    pub(crate) group_tests_per_member: bool,
 }
 
 impl<'a> View<'a> {
     /// The base and every fragment active or pending at `at`: what the rules check.
-    pub fn build(repo: &'a Repository, at: Timestamp) -> View<'a> {
+    pub(crate) fn build(repo: &'a Repository, at: Timestamp) -> View<'a> {
         Self::with(repo, |f| f.fragment.status(at) != Status::Expired)
     }
 
@@ -211,7 +211,7 @@ impl<'a> View<'a> {
     }
 
     /// The rules of `section`, each with its entry.
-    pub fn rules(&self, section: Section) -> impl Iterator<Item = (Entry<'a>, &Rule<'a>)> {
+    pub(crate) fn rules(&self, section: Section) -> impl Iterator<Item = (Entry<'a>, &Rule<'a>)> {
         let (entries, rules) = match section {
             Section::Acls => (&self.acls, &self.rules[0]),
             Section::Grants => (&self.grants, &self.rules[1]),
@@ -221,38 +221,38 @@ impl<'a> View<'a> {
     }
 
     /// The `tests` entries, each read once.
-    pub fn tests(&self) -> impl Iterator<Item = (Entry<'a>, &AclTest<'a>)> {
+    pub(crate) fn tests(&self) -> impl Iterator<Item = (Entry<'a>, &AclTest<'a>)> {
         self.tests.iter().copied().zip(&self.acl_tests)
     }
 
     /// The `sshTests` entries, each read once.
-    pub fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
+    pub(crate) fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
         self.ssh_tests.iter().copied().zip(&self.ssh_test_list)
     }
 
-    pub fn tag_defined(&self, tag: &str) -> bool {
+    pub(crate) fn tag_defined(&self, tag: &str) -> bool {
         self.tags.contains(tag)
     }
 
-    pub fn group_defined(&self, group: &str) -> bool {
+    pub(crate) fn group_defined(&self, group: &str) -> bool {
         self.group_names.contains(group)
     }
 
-    pub fn host(&self, name: &str) -> Option<&str> {
+    pub(crate) fn host(&self, name: &str) -> Option<&str> {
         self.host_values.get(name).map(String::as_str)
     }
 
-    pub fn ipset_defined(&self, name: &str) -> bool {
+    pub(crate) fn ipset_defined(&self, name: &str) -> bool {
         self.ipset_names.contains(name)
     }
 
-    pub fn posture_defined(&self, name: &str) -> bool {
+    pub(crate) fn posture_defined(&self, name: &str) -> bool {
         self.posture_names.contains(name)
     }
 
     /// Whether `person` (a login) is a member of `group`, compared as logins are: trimmed and
     /// without regard to ASCII case.
-    pub fn is_member(&self, group: &str, person: &str) -> bool {
+    pub(crate) fn is_member(&self, group: &str, person: &str) -> bool {
         let Some(set) = self.group_sets.get(group) else { return false };
         let person = person.trim();
         if person.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -263,19 +263,19 @@ impl<'a> View<'a> {
     }
 
     /// Members of a group, from the base and every fragment that adds to it.
-    pub fn group_members(&self, group: &str) -> &[String] {
+    pub(crate) fn group_members(&self, group: &str) -> &[String] {
         self.group_index.get(group).map_or(&[], Vec::as_slice)
     }
 
     /// The owners listed for a tag, from every file that defines it.
-    pub fn tag_owner_slice(&self, tag: &str) -> &[String] {
+    pub(crate) fn tag_owner_slice(&self, tag: &str) -> &[String] {
         self.tag_owner_index.get(tag).map_or(&[], Vec::as_slice)
     }
 }
 
 /// The string elements of a list value, decoded (borrowed unless escaped), with the value
 /// each came from.
-pub fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
+pub(crate) fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
     match &v.node {
         Node::Array(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
         _ => Vec::new(),
@@ -283,11 +283,11 @@ pub fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
 }
 
 /// A field of an entry, matched case-insensitively.
-pub fn field<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
+pub(crate) fn field<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
     entry.as_object()?.get_ci(key).map(|m| &m.value)
 }
 
 /// The key of a field, for findings about its presence or absence.
-pub fn field_key<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
+pub(crate) fn field_key<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
     entry.as_object()?.get_ci(key).map(|m| &m.name)
 }

@@ -66,7 +66,7 @@ impl Ranges {
 
 /// A set of IPv4 and IPv6 addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddrSet {
+pub(crate) struct AddrSet {
     v4: Ranges,
     v6: Ranges,
 }
@@ -97,24 +97,24 @@ fn value(ip: IpAddr) -> (bool, u128) {
 
 impl AddrSet {
     /// A CIDR; host bits are ignored.
-    pub fn prefix(net: IpAddr, len: u8) -> AddrSet {
+    pub(crate) fn prefix(net: IpAddr, len: u8) -> AddrSet {
         let mut s = AddrSet::default();
         s.add_prefix(net, len);
         s
     }
 
-    pub fn add_prefix(&mut self, net: IpAddr, len: u8) {
+    pub(crate) fn add_prefix(&mut self, net: IpAddr, len: u8) {
         let (v4, lo, hi) = bounds(net, len);
         self.family(v4).insert(lo, hi);
     }
 
-    pub fn remove_prefix(&mut self, net: IpAddr, len: u8) {
+    pub(crate) fn remove_prefix(&mut self, net: IpAddr, len: u8) {
         let (v4, lo, hi) = bounds(net, len);
         self.family(v4).remove(lo, hi);
     }
 
     /// `a-b` of two addresses of the same family; `false` when they are not.
-    pub fn add_range(&mut self, a: IpAddr, b: IpAddr) -> bool {
+    pub(crate) fn add_range(&mut self, a: IpAddr, b: IpAddr) -> bool {
         let ((fa, lo), (fb, hi)) = (value(a), value(b));
         if fa != fb || lo > hi {
             return false;
@@ -123,14 +123,7 @@ impl AddrSet {
         true
     }
 
-    pub fn remove_range(&mut self, a: IpAddr, b: IpAddr) {
-        let ((fa, lo), (fb, hi)) = (value(a), value(b));
-        if fa == fb && lo <= hi {
-            self.family(fa).remove(lo, hi);
-        }
-    }
-
-    pub fn union(&mut self, other: &AddrSet) {
+    pub(crate) fn union(&mut self, other: &AddrSet) {
         for &(a, b) in &other.v4.0 {
             self.v4.insert(a, b);
         }
@@ -139,7 +132,7 @@ impl AddrSet {
         }
     }
 
-    pub fn subtract(&mut self, other: &AddrSet) {
+    pub(crate) fn subtract(&mut self, other: &AddrSet) {
         for &(a, b) in &other.v4.0 {
             self.v4.remove(a, b);
         }
@@ -152,17 +145,17 @@ impl AddrSet {
         if v4 { &mut self.v4 } else { &mut self.v6 }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.v4.0.is_empty() && self.v6.0.is_empty()
     }
 
     /// How many IPv4 and IPv6 addresses the set holds (IPv6 saturates at 2^128 - 1).
-    pub fn counts(&self) -> (u128, u128) {
+    pub(crate) fn counts(&self) -> (u128, u128) {
         (self.v4.count(), self.v6.count())
     }
 
     /// How many of this set's addresses lie in `net/len`.
-    pub fn count_within(&self, net: IpAddr, len: u8) -> u128 {
+    pub(crate) fn count_within(&self, net: IpAddr, len: u8) -> u128 {
         let (v4, lo, hi) = bounds(net, len);
         let ranges = if v4 { &self.v4 } else { &self.v6 };
         ranges.0.iter().fold(0u128, |n, &(a, b)| {
@@ -172,18 +165,18 @@ impl AddrSet {
     }
 
     /// Whether every address of `other` is in this set.
-    pub fn contains_set(&self, other: &AddrSet) -> bool {
+    pub(crate) fn contains_set(&self, other: &AddrSet) -> bool {
         other.v4.0.iter().all(|&(a, b)| self.v4.covers(a, b)) && other.v6.0.iter().all(|&(a, b)| self.v6.covers(a, b))
     }
 
-    pub fn overlaps(&self, other: &AddrSet) -> bool {
+    pub(crate) fn overlaps(&self, other: &AddrSet) -> bool {
         other.v4.0.iter().any(|&(a, b)| self.v4.overlaps(a, b))
             || other.v6.0.iter().any(|&(a, b)| self.v6.overlaps(a, b))
     }
 
     /// The addresses of tailnet devices: 100.64.0.0/10 and fd7a:115c:a1e0::/48, and the first
     /// as IPv4-mapped IPv6 (`::ffff:100.64.0.0/106`).
-    pub fn tailnet() -> AddrSet {
+    pub(crate) fn tailnet() -> AddrSet {
         let mut s = AddrSet::prefix(IpAddr::from([100, 64, 0, 0]), 10);
         s.add_prefix(IpAddr::from([0xfd7a, 0x115c, 0xa1e0, 0, 0, 0, 0, 0]), 48);
         s.add_prefix(IpAddr::from([0, 0, 0, 0, 0, 0xffff, 0x6440, 0]), 106);
@@ -191,7 +184,8 @@ impl AddrSet {
     }
 
     /// Every address of both families.
-    pub fn everything() -> AddrSet {
+    #[cfg(test)]
+    pub(crate) fn everything() -> AddrSet {
         let mut s = AddrSet::prefix(IpAddr::from([0, 0, 0, 0]), 0);
         s.add_prefix(IpAddr::from([0u16; 8]), 0);
         s
@@ -199,7 +193,7 @@ impl AddrSet {
 
     /// What Tailscale calls `autogroup:internet`: public IPv4, and IPv6 in 2000::/3, without the
     /// private, CGNAT and link-local ranges.
-    pub fn internet() -> AddrSet {
+    pub(crate) fn internet() -> AddrSet {
         let mut s = AddrSet::prefix(IpAddr::from([0, 0, 0, 0]), 0);
         for (net, len) in [
             ([10, 0, 0, 0], 8),
@@ -215,7 +209,7 @@ impl AddrSet {
     }
 
     /// A short description for messages: `N IPv4 addresses`, `2^N IPv6 addresses`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let (v4, v6) = self.counts();
         let mut parts = Vec::new();
         if v4 > 0 {

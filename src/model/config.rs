@@ -11,32 +11,32 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[schemars(title = "tailgrant configuration")]
 pub struct Config {
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
+    pub(crate) schema: Option<String>,
     /// The base policy file, relative to the policies directory.
     pub base: String,
     /// Globs (relative to the policies directory) of the fragment files, merged in path order.
-    pub fragments: Vec<String>,
+    pub(crate) fragments: Vec<String>,
     /// Globs of files the fragment globs match but that are not fragments.
-    pub exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
     /// The tailnet name for the API; `-` is the API key's own tailnet.
     pub tailnet: String,
     /// Rules for fragments whose path matches; every matching rule applies.
-    pub guardrails: Vec<Guardrail>,
+    pub(crate) guardrails: Vec<Guardrail>,
     /// Warn about active fragments that expire within this window (e.g. `72h`, `3d`).
-    pub warn_before: Duration,
+    pub(crate) warn_before: Duration,
     /// Let fragments add groups the base policy does not define.
-    pub allow_new_groups: bool,
+    pub(crate) allow_new_groups: bool,
     /// How a time-bounded fragment's access ends: `schedule` (it drops out of the rendered
     /// policy, and the next `apply` removes it) or `posture` (its rules are gated on a device
     /// posture attribute that `apply` sets with the fragment's expiry, and the control plane
     /// removes it on time, whether or not apply runs again).
-    pub enforce_expiry: super::expiry::EnforceExpiry,
+    pub(crate) enforce_expiry: super::expiry::EnforceExpiry,
     /// The tailnet's own login domains. When set, `user:*@DOMAIN` and `localpart:*@DOMAIN`
     /// must name one of them, as the control plane requires.
-    pub domains: Vec<String>,
+    pub(crate) domains: Vec<String>,
     /// Users who are not members of the tailnet (shared in from elsewhere): tests treat them
     /// as outside `autogroup:member`. Without this, every user named in a test is a member.
-    pub external_users: Vec<String>,
+    pub(crate) external_users: Vec<String>,
     /// A JSON file of the tailnet's devices, as `GET /api/v2/tailnet/-/devices` returns it,
     /// relative to the policies directory. With it, tests naming addresses can be decided.
     pub devices: Option<String>,
@@ -48,7 +48,7 @@ pub struct Config {
     /// Also judge a test whose source is a group for each member the group names, as a user of
     /// their own, and warn (`TG307`) where one would fail it. Tailscale judges such a test for
     /// an unnamed member of the group only.
-    pub group_tests_per_member: bool,
+    pub(crate) group_tests_per_member: bool,
     /// Who may approve access to destinations the policy names no owner for (`tagOwners` covers
     /// tags; users own their own devices): each key is a CIDR or address, a host alias, an
     /// `ipset:`, a `group:` used as a destination, `user:*@DOMAIN`, an `autogroup:`, `*`, a
@@ -56,23 +56,23 @@ pub struct Config {
     /// `section:autoApprovers` for adding people to groups those sections name. Each value lists
     /// logins and groups; groups are expanded from the base and permanent unguarded fragments
     /// only. A destination without owners is refused under `approversMustOwnTags`.
-    pub owners: indexmap::IndexMap<String, Vec<String>>,
+    pub(crate) owners: indexmap::IndexMap<String, Vec<String>>,
     /// Who each tailnet login is on the forge, for `tailgrant approvals`:
     /// `{"alice@example.com": {"github": "alice-gh", "gitlab": "alice"}}`. It is always read
     /// from the pull request's base revision, so a pull request cannot remap its own approvers.
-    pub people: indexmap::IndexMap<String, Accounts>,
+    pub(crate) people: indexmap::IndexMap<String, Accounts>,
     /// What `tailgrant approvals` requires besides an approval from every approver a changed
     /// grant file names.
-    pub approvals: ApprovalPolicy,
+    pub(crate) approvals: ApprovalPolicy,
     /// A URL (the repository): `apply` keeps the tailnet's admin-console policy editor locked
     /// (`aclsExternallyManagedOn`) and pointing at it (`aclsExternalLink`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub console_link: Option<String>,
+    pub(crate) console_link: Option<String>,
     /// Several tailnets from one repository, by a short name of ours (`prod`, `staging`): each
     /// with its own tailnet, base policy and fragment globs. Commands take `--tailnet NAME`.
     /// Absent: one tailnet, from `tailnet`, `base` and `fragments` above.
     #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
-    pub tailnets: indexmap::IndexMap<String, TailnetConfig>,
+    pub(crate) tailnets: indexmap::IndexMap<String, TailnetConfig>,
 }
 
 /// One of several tailnets run from this repository.
@@ -81,20 +81,20 @@ pub struct Config {
 pub struct TailnetConfig {
     /// The tailnet's name for the API (its ID or name; not `-`, so that credentials for
     /// another tailnet are refused by the control plane rather than used).
-    pub tailnet: String,
+    pub(crate) tailnet: String,
     /// Its base policy file, relative to the policies directory.
-    pub base: String,
+    pub(crate) base: String,
     /// Globs of the fragment files that land in this tailnet. A file may land in several.
-    pub fragments: Vec<String>,
+    pub(crate) fragments: Vec<String>,
     /// Globs of files these globs match but that are not fragments (besides the top-level
     /// `exclude`, which holds for every tailnet).
     #[serde(default)]
-    pub exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
 }
 
 impl Config {
     /// The config as seen by one of its `tailnets`: that tailnet's name, base and fragments.
-    pub fn for_tailnet(&self, name: &str) -> Option<Config> {
+    pub(crate) fn for_tailnet(&self, name: &str) -> Option<Config> {
         let t = self.tailnets.get(name)?;
         let mut c = self.clone();
         c.tailnet = t.tailnet.clone();
@@ -112,10 +112,10 @@ impl Config {
 pub struct Accounts {
     /// The GitHub login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub github: Option<String>,
+    pub(crate) github: Option<String>,
     /// The GitLab username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gitlab: Option<String>,
+    pub(crate) gitlab: Option<String>,
 }
 
 /// The approval policy `tailgrant approvals` enforces on every grant file a pull request adds
@@ -125,17 +125,17 @@ pub struct Accounts {
 pub struct ApprovalPolicy {
     /// At least this many people listed in `people` approve the head commit, besides the
     /// pull request's author, its committers and whoever the grant benefits.
-    pub minimum: u32,
+    pub(crate) minimum: u32,
     /// Someone who owns every destination the grant file opens (as the `approversMustOwnTags`
     /// guardrail reads ownership) approves, whether or not the file names them.
-    pub require_owner_approval: bool,
+    pub(crate) require_owner_approval: bool,
     /// An approval of an earlier commit still counts when no grant file changed between that
     /// commit and the head. Off: only approvals of the head commit count.
-    pub accept_earlier_commit: bool,
+    pub(crate) accept_earlier_commit: bool,
     /// `apply` checks, for every active grant file, that the commit which last changed it came
     /// through a pull request whose approvals verify; a file that does not is left inactive.
     /// GitHub only.
-    pub verify_on_apply: bool,
+    pub(crate) verify_on_apply: bool,
 }
 
 impl Default for Config {
@@ -172,35 +172,35 @@ impl Default for Config {
 pub struct Guardrail {
     /// Glob over fragment paths relative to the policies directory, e.g. `grants/**`.
     #[serde(rename = "match")]
-    pub matches: String,
+    pub(crate) matches: String,
     #[serde(default)]
-    pub require_expiry: bool,
+    pub(crate) require_expiry: bool,
     /// Longest allowed window, counted from `max(notBefore, now)` to `expires`.
     #[serde(default)]
-    pub max_duration: Option<Duration>,
+    pub(crate) max_duration: Option<Duration>,
     /// Policy sections a matching fragment may contain (absent: any).
     #[serde(default)]
-    pub allow_sections: Option<Vec<String>>,
+    pub(crate) allow_sections: Option<Vec<String>>,
     #[serde(default)]
-    pub forbid_wildcards: bool,
+    pub(crate) forbid_wildcards: bool,
     #[serde(default)]
-    pub require_approvers: bool,
+    pub(crate) require_approvers: bool,
     #[serde(default)]
-    pub approvers_must_own_tags: bool,
+    pub(crate) approvers_must_own_tags: bool,
     #[serde(default)]
-    pub forbid_self_approval: bool,
+    pub(crate) forbid_self_approval: bool,
     #[serde(default)]
-    pub require_description: bool,
+    pub(crate) require_description: bool,
     /// Under `forbidWildcards`: the widest address range the fragment's sources, and its
     /// destinations, may name together, as a prefix length per family (default `{"ipv4": 16,
     /// "ipv6": 64}`). Unions count together: `0.0.0.0/1` and `128.0.0.0/1` are every address.
     #[serde(default)]
-    pub widest_prefix: WidestPrefix,
+    pub(crate) widest_prefix: WidestPrefix,
     /// Under `forbidWildcards`: the most ports of one protocol (TCP, UDP or SCTP) that a fragment
     /// may open on one destination, counted across its rules and across the fragments that
     /// give the same source access at the same time (default 4096).
     #[serde(default = "Guardrail::default_max_ports")]
-    pub max_ports: u32,
+    pub(crate) max_ports: u32,
 }
 
 /// The widest address range a guarded fragment may name, as prefix lengths.
@@ -210,11 +210,11 @@ pub struct WidestPrefix {
     /// IPv4: at most as many addresses as a prefix of this length holds (0–32).
     #[serde(default = "WidestPrefix::default_v4")]
     #[schemars(range(max = 32))]
-    pub ipv4: u8,
+    pub(crate) ipv4: u8,
     /// IPv6: at most as many addresses as a prefix of this length holds (0–128).
     #[serde(default = "WidestPrefix::default_v6")]
     #[schemars(range(max = 128))]
-    pub ipv6: u8,
+    pub(crate) ipv6: u8,
 }
 
 impl WidestPrefix {
@@ -238,7 +238,7 @@ impl Guardrail {
     }
 
     /// The default for `grants/**`: every guardrail on, at most 30 days.
-    pub fn default_for_grants() -> Self {
+    pub(crate) fn default_for_grants() -> Self {
         Guardrail {
             matches: "grants/**".into(),
             require_expiry: true,

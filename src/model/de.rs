@@ -10,9 +10,9 @@ use crate::parse::{Node, Span, Value};
 
 /// A decode error and the span of the value it concerns.
 #[derive(Debug)]
-pub struct DeError {
-    pub message: String,
-    pub span: Option<Span>,
+pub(crate) struct DeError {
+    pub(crate) message: String,
+    pub(crate) span: Option<Span>,
 }
 
 impl DeError {
@@ -40,10 +40,10 @@ impl de::Error for DeError {
 
 /// Keys to read under another spelling, by the byte offset of the key: Tailscale matches keys
 /// case-insensitively, serde exactly.
-pub type Renames = HashMap<usize, &'static str>;
+pub(crate) type Renames = HashMap<usize, &'static str>;
 
 /// Deserializes `T` from a syntax tree.
-pub fn from_tree<'de, T: de::Deserialize<'de>>(tree: &Value, renames: &Renames) -> Result<T, DeError> {
+pub(crate) fn from_tree<'de, T: de::Deserialize<'de>>(tree: &Value, renames: &Renames) -> Result<T, DeError> {
     T::deserialize(TreeDe { v: tree, renames }).map_err(|e| e.at(&tree.span))
 }
 

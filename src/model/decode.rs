@@ -13,7 +13,7 @@ use crate::parse::{Node, Span, Value};
 
 /// Checks `doc` against `shape` and decodes it. Findings go to `findings`; `None` when the
 /// file cannot be decoded.
-pub fn decode<T: DeserializeOwned>(doc: &Document, shape: Shape, findings: &mut Vec<Finding>) -> Option<T> {
+pub(crate) fn decode<T: DeserializeOwned>(doc: &Document, shape: Shape, findings: &mut Vec<Finding>) -> Option<T> {
     let mut walker = Walker { doc, renames: Vec::new(), findings };
     walker.walk(&doc.tree, shape);
     let renames: super::de::Renames = walker.renames.into_iter().map(|(span, c)| (span.start, c)).collect();

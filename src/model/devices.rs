@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct DeviceList {
-    pub devices: Vec<DeviceRecord>,
+pub(crate) struct DeviceList {
+    pub(crate) devices: Vec<DeviceRecord>,
 }
 
 /// The fields of a device that tests need; the API's other fields are ignored (and not
@@ -19,37 +19,37 @@ pub struct DeviceRecord {
     pub name: String,
     /// The login that registered the device.
     #[serde(default)]
-    pub user: String,
+    pub(crate) user: String,
     /// Absent when the device has no tags.
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<String>,
+    pub(crate) addresses: Vec<String>,
     #[serde(default, rename = "isExternal")]
-    pub is_external: bool,
+    pub(crate) is_external: bool,
     #[serde(default)]
-    pub hostname: String,
+    pub(crate) hostname: String,
     #[serde(default)]
-    pub id: String,
+    pub(crate) id: String,
     #[serde(default, rename = "nodeId")]
     pub node_id: String,
 }
 
 /// Who a device is, for matching: tagged devices are their tags, others their user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceIdentity {
-    pub name: String,
+pub(crate) struct DeviceIdentity {
+    pub(crate) name: String,
     /// The owner (lowercased), for untagged devices.
-    pub user: Option<String>,
-    pub tags: Vec<String>,
+    pub(crate) user: Option<String>,
+    pub(crate) tags: Vec<String>,
 }
 
 /// The devices by address, and which users and tags have any device.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
-    pub by_ip: HashMap<IpAddr, DeviceIdentity>,
-    pub users: HashSet<String>,
-    pub tags: HashSet<String>,
+    pub(crate) by_ip: HashMap<IpAddr, DeviceIdentity>,
+    pub(crate) users: HashSet<String>,
+    pub(crate) tags: HashSet<String>,
     /// Every device with the names a fragment may use for it: node ID, ID, hostname, name.
     named: Vec<(DeviceNames, DeviceIdentity)>,
 }
@@ -91,7 +91,7 @@ impl From<DeviceList> for Inventory {
 
 /// What a device name finds in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found<'a> {
+pub(crate) enum Found<'a> {
     Nothing,
     One(&'a DeviceIdentity),
     Several,
@@ -100,7 +100,7 @@ pub enum Found<'a> {
 impl Inventory {
     /// The device a fragment names, matched as `apply` matches it: node ID or ID exactly, else
     /// hostname, MagicDNS name or its first label, without regard to case.
-    pub fn find(&self, name: &str) -> Found<'_> {
+    pub(crate) fn find(&self, name: &str) -> Found<'_> {
         let name = name.trim();
         if let Some((_, d)) = self.named.iter().find(|(n, _)| n.node_id == name || (!n.id.is_empty() && n.id == name)) {
             return Found::One(d);

@@ -18,7 +18,7 @@ use super::fragment::Fragment;
 /// `enforceExpiry`: what ends a time-bounded fragment's access.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum EnforceExpiry {
+pub(crate) enum EnforceExpiry {
     /// It drops out of the rendered policy, so the next `apply` removes it (apply runs on a
     /// schedule).
     #[default]
@@ -70,13 +70,13 @@ const ID_HEX: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gate {
     /// Lowercase hex, from the fragment's path.
-    pub id: String,
+    pub(crate) id: String,
 }
 
 impl Gate {
     /// The gate of the fragment at `rel` (its path relative to the policies directory), when
     /// the mode is posture and the fragment expires; `None` otherwise.
-    pub fn of(mode: EnforceExpiry, rel: &str, fragment: &Fragment) -> Option<Gate> {
+    pub(crate) fn of(mode: EnforceExpiry, rel: &str, fragment: &Fragment) -> Option<Gate> {
         (mode == EnforceExpiry::Posture && fragment.expires.is_some()).then(|| Gate::for_path(rel))
     }
 
@@ -92,12 +92,12 @@ impl Gate {
     }
 
     /// `custom:tg_<id> == true`.
-    pub fn condition(&self) -> String {
+    pub(crate) fn condition(&self) -> String {
         format!("{} == true", self.key())
     }
 
     /// `posture:tg_<id>`: the posture of a rule that had no posture requirement.
-    pub fn posture(&self) -> String {
+    pub(crate) fn posture(&self) -> String {
         format!("{POSTURE_PREFIX}{}", self.id)
     }
 
@@ -111,7 +111,7 @@ impl Gate {
     /// `conditions_of` gives a posture's conditions; for one that is not defined the generated
     /// posture has none (`None`), so that it matches nothing rather than drop the baseline
     /// (`check` reports the undefined posture).
-    pub fn fold(
+    pub(crate) fn fold(
         &self,
         alternatives: &[String],
         conditions_of: impl Fn(&str) -> Option<Vec<String>>,
@@ -155,12 +155,12 @@ fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 /// Whether `key` is in tailgrant's posture-mode namespace (`custom:tg_…`, any case).
-pub fn is_gate_key(key: &str) -> bool {
+pub(crate) fn is_gate_key(key: &str) -> bool {
     key.get(..KEY_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(KEY_PREFIX))
 }
 
 /// The gate id of a key in tailgrant's namespace, lowercased.
-pub fn gate_id_of_key(key: &str) -> Option<String> {
+pub(crate) fn gate_id_of_key(key: &str) -> Option<String> {
     is_gate_key(key).then(|| key[KEY_PREFIX.len()..].to_ascii_lowercase())
 }
 

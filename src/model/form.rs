@@ -48,7 +48,7 @@ const PROTOCOLS: &[&str] = &["tcp", "udp", "sctp"];
 
 /// How long the access lasts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Window {
+pub(crate) enum Window {
     For(Duration),
     Until(Timestamp),
 }
@@ -57,16 +57,16 @@ pub enum Window {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `HOST:PORTS`, one per line of the form.
-    pub dst: Vec<String>,
-    pub proto: String,
-    pub window: Window,
+    pub(crate) dst: Vec<String>,
+    pub(crate) proto: String,
+    pub(crate) window: Window,
     /// The reason, with the ticket in parentheses when one is given.
-    pub reason: String,
-    pub approvers: Vec<String>,
+    pub(crate) reason: String,
+    pub(crate) approvers: Vec<String>,
     /// A device and the posture attribute to set on it (`true`) while the grant lasts.
-    pub posture: Option<(String, String)>,
+    pub(crate) posture: Option<(String, String)>,
     /// With `tailnets`: which one the access is on, as written, and where.
-    pub tailnet: Option<(String, Span)>,
+    pub(crate) tailnet: Option<(String, Span)>,
 }
 
 impl Request {

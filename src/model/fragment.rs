@@ -53,12 +53,12 @@ pub(crate) struct FragmentSchema {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PostureAttribute {
     /// Device name, hostname or node ID.
-    pub device: String,
+    pub(crate) device: String,
     /// A custom attribute key, `custom:NAME`.
-    pub key: String,
-    pub value: Value,
+    pub(crate) key: String,
+    pub(crate) value: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 /// An RFC 3339 instant with an offset, with an error message that says how to write one.
@@ -75,20 +75,20 @@ fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, 
 /// group additions, and which kinds of rule it holds (the rules themselves are in its tree).
 #[derive(Debug, Clone, Default)]
 pub struct Fragment {
-    pub description: Option<String>,
-    pub requester: Option<String>,
-    pub approvers: Vec<String>,
-    pub not_before: Option<Timestamp>,
+    pub(crate) description: Option<String>,
+    pub(crate) requester: Option<String>,
+    pub(crate) approvers: Vec<String>,
+    pub(crate) not_before: Option<Timestamp>,
     pub expires: Option<Timestamp>,
     /// Members added to groups the base policy defines.
-    pub groups: Option<NamedLists>,
+    pub(crate) groups: Option<NamedLists>,
     /// Device posture attributes that `apply` sets while the fragment is active.
-    pub posture_attributes: Vec<PostureAttribute>,
+    pub(crate) posture_attributes: Vec<PostureAttribute>,
     /// It holds an ACL or a grant.
-    pub has_network_rules: bool,
-    pub has_ssh_rules: bool,
+    pub(crate) has_network_rules: bool,
+    pub(crate) has_ssh_rules: bool,
     /// It holds an ACL test or an SSH test.
-    pub has_tests: bool,
+    pub(crate) has_tests: bool,
 }
 
 impl From<FragmentSchema> for Fragment {

@@ -1,20 +1,20 @@
 //! Model: typed views of the policy, the fragments and the config, and the table of keys
 //! Tailscale knows.
 
-pub mod addrs;
-pub mod config;
-pub mod fragment;
-pub mod people;
-pub mod policy;
+pub(crate) mod addrs;
+pub(crate) mod config;
+pub(crate) mod fragment;
+pub(crate) mod people;
+pub(crate) mod policy;
 pub mod rule;
-pub mod shape;
-pub mod test;
+pub(crate) mod shape;
+pub(crate) mod test;
 
 pub use config::{Accounts, ApprovalPolicy, Config, Duration, Guardrail, TailnetConfig, WidestPrefix};
 pub(crate) use fragment::FragmentSchema;
 pub use fragment::{Fragment, PostureAttribute, Status};
-pub use policy::Policy;
-pub mod decode;
+pub(crate) use policy::Policy;
+pub(crate) mod decode;
 
 /// The JSON Schemas of the files users write, as `(file name, pretty JSON)`. `schemas/` holds
 /// them; a test fails when they are stale.
@@ -25,11 +25,11 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("config.schema.json", pretty(schemars::schema_for!(Config))),
     ]
 }
-pub mod de;
-pub mod devices;
+pub(crate) mod de;
+pub(crate) mod devices;
 pub mod draft;
 pub mod expiry;
 pub mod form;
 pub mod selector;
 pub mod text;
-pub mod users;
+pub(crate) mod users;

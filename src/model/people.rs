@@ -6,14 +6,14 @@ use super::Accounts;
 /// A forge that hosts the policy repository and its pull requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Forge {
+pub(crate) enum Forge {
     GitHub,
     GitLab,
 }
 
 impl Forge {
     /// `GitHub`, `GitLab`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Forge::GitHub => "GitHub",
             Forge::GitLab => "GitLab",
@@ -21,7 +21,7 @@ impl Forge {
     }
 
     /// The key in `people` entries: `github`, `gitlab`.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Forge::GitHub => "github",
             Forge::GitLab => "gitlab",
@@ -29,7 +29,7 @@ impl Forge {
     }
 
     /// The person's account on this forge, if `people` names one.
-    pub fn account(self, accounts: &Accounts) -> Option<&str> {
+    pub(crate) fn account(self, accounts: &Accounts) -> Option<&str> {
         match self {
             Forge::GitHub => accounts.github.as_deref(),
             Forge::GitLab => accounts.gitlab.as_deref(),
@@ -37,7 +37,7 @@ impl Forge {
     }
 
     /// Why `name` cannot be an account on this forge, if it cannot.
-    pub fn account_problem(self, name: &str) -> Option<&'static str> {
+    pub(crate) fn account_problem(self, name: &str) -> Option<&'static str> {
         match self {
             Forge::GitHub => github_login_problem(name),
             Forge::GitLab => gitlab_username_problem(name),
@@ -45,7 +45,7 @@ impl Forge {
     }
 
     /// `pull request`, `merge request`.
-    pub fn request(self) -> &'static str {
+    pub(crate) fn request(self) -> &'static str {
         match self {
             Forge::GitHub => "pull request",
             Forge::GitLab => "merge request",
@@ -53,14 +53,18 @@ impl Forge {
     }
 
     /// Whether two account names are the same account (both forges ignore case).
-    pub fn same(a: &str, b: &str) -> bool {
+    pub(crate) fn same(a: &str, b: &str) -> bool {
         a.eq_ignore_ascii_case(b)
     }
 }
 
 /// The tailnet login that `people` maps `account` on `forge` to, if any (accounts compare
 /// without regard to case, as the forges compare them).
-pub fn login_of<'p>(people: &'p indexmap::IndexMap<String, Accounts>, forge: Forge, account: &str) -> Option<&'p str> {
+pub(crate) fn login_of<'p>(
+    people: &'p indexmap::IndexMap<String, Accounts>,
+    forge: Forge,
+    account: &str,
+) -> Option<&'p str> {
     people
         .iter()
         .find(|(_, a)| forge.account(a).is_some_and(|mine| Forge::same(mine, account)))

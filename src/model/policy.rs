@@ -9,135 +9,135 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// `group:NAME` → members, `tag:NAME` → owners, and the like.
-pub type NamedLists = IndexMap<String, Vec<String>>;
+pub(crate) type NamedLists = IndexMap<String, Vec<String>>;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Policy {
-    pub groups: NamedLists,
-    pub hosts: IndexMap<String, String>,
-    pub tag_owners: NamedLists,
-    pub ipsets: NamedLists,
-    pub postures: NamedLists,
-    pub auto_approvers: Option<AutoApprovers>,
-    pub acls: Vec<Acl>,
-    pub grants: Vec<Grant>,
-    pub ssh: Vec<SshRule>,
-    pub node_attrs: Vec<NodeAttr>,
-    pub tests: Vec<AclTest>,
-    pub ssh_tests: Vec<SshTest>,
-    pub default_src_posture: Vec<String>,
+pub(crate) struct Policy {
+    pub(crate) groups: NamedLists,
+    pub(crate) hosts: IndexMap<String, String>,
+    pub(crate) tag_owners: NamedLists,
+    pub(crate) ipsets: NamedLists,
+    pub(crate) postures: NamedLists,
+    pub(crate) auto_approvers: Option<AutoApprovers>,
+    pub(crate) acls: Vec<Acl>,
+    pub(crate) grants: Vec<Grant>,
+    pub(crate) ssh: Vec<SshRule>,
+    pub(crate) node_attrs: Vec<NodeAttr>,
+    pub(crate) tests: Vec<AclTest>,
+    pub(crate) ssh_tests: Vec<SshTest>,
+    pub(crate) default_src_posture: Vec<String>,
     /// Sections tailgrant passes through without interpreting (derpMap, disableIPv4, …).
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub(crate) other: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct AutoApprovers {
-    pub routes: NamedLists,
-    pub exit_node: Vec<String>,
-    pub services: NamedLists,
+pub(crate) struct AutoApprovers {
+    pub(crate) routes: NamedLists,
+    pub(crate) exit_node: Vec<String>,
+    pub(crate) services: NamedLists,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Acl {
-    pub action: String,
-    pub src: Vec<String>,
-    pub dst: Vec<String>,
+pub(crate) struct Acl {
+    pub(crate) action: String,
+    pub(crate) src: Vec<String>,
+    pub(crate) dst: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub proto: Option<String>,
+    pub(crate) proto: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub src_posture: Vec<String>,
+    pub(crate) src_posture: Vec<String>,
     /// Legacy spelling of `src`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub users: Vec<String>,
+    pub(crate) users: Vec<String>,
     /// Legacy spelling of `dst`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Grant {
-    pub src: Vec<String>,
-    pub dst: Vec<String>,
+pub(crate) struct Grant {
+    pub(crate) src: Vec<String>,
+    pub(crate) dst: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ip: Vec<String>,
+    pub(crate) ip: Vec<String>,
     /// Application capabilities: recorded, they give no network access.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub app: Option<Map<String, Value>>,
+    pub(crate) app: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub src_posture: Vec<String>,
+    pub(crate) src_posture: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub via: Vec<String>,
+    pub(crate) via: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct SshRule {
-    pub action: String,
-    pub src: Vec<String>,
-    pub dst: Vec<String>,
-    pub users: Vec<String>,
+pub(crate) struct SshRule {
+    pub(crate) action: String,
+    pub(crate) src: Vec<String>,
+    pub(crate) dst: Vec<String>,
+    pub(crate) users: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub check_period: Option<String>,
+    pub(crate) check_period: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub accept_env: Vec<String>,
+    pub(crate) accept_env: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub src_posture: Vec<String>,
+    pub(crate) src_posture: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub recorder: Vec<String>,
+    pub(crate) recorder: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforce_recorder: Option<bool>,
+    pub(crate) enforce_recorder: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct NodeAttr {
-    pub target: Vec<String>,
+pub(crate) struct NodeAttr {
+    pub(crate) target: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attr: Vec<String>,
+    pub(crate) attr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub app: Option<Map<String, Value>>,
+    pub(crate) app: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ip_pool: Vec<String>,
+    pub(crate) ip_pool: Vec<String>,
 }
 
 /// An ACL test: may `src` reach each `accept` destination, and not each `deny` one?
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct AclTest {
+pub(crate) struct AclTest {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub src: Option<String>,
+    pub(crate) src: Option<String>,
     /// Legacy spelling of `src`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub proto: Option<String>,
+    pub(crate) proto: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub accept: Vec<String>,
+    pub(crate) accept: Vec<String>,
     /// Legacy spelling of `accept`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allow: Vec<String>,
+    pub(crate) allow: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub deny: Vec<String>,
+    pub(crate) deny: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub src_posture_attrs: Option<Map<String, Value>>,
+    pub(crate) src_posture_attrs: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
-pub struct SshTest {
-    pub src: String,
-    pub dst: Vec<String>,
+pub(crate) struct SshTest {
+    pub(crate) src: String,
+    pub(crate) dst: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub accept: Vec<String>,
+    pub(crate) accept: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub check: Vec<String>,
+    pub(crate) check: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub deny: Vec<String>,
+    pub(crate) deny: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub src_posture_attrs: Option<Map<String, Value>>,
+    pub(crate) src_posture_attrs: Option<Map<String, Value>>,
 }

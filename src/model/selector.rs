@@ -30,7 +30,7 @@ pub enum Selector<'s> {
 }
 
 /// Autogroups Tailscale knows. `members` is the legacy spelling of `member`.
-pub const AUTOGROUPS: &[&str] = &[
+pub(crate) const AUTOGROUPS: &[&str] = &[
     "member",
     "members",
     "tagged",
@@ -48,9 +48,10 @@ pub const AUTOGROUPS: &[&str] = &[
 ];
 
 /// The autogroups that stand for people holding a role.
-pub const ROLE_AUTOGROUPS: &[&str] = &["admin", "owner", "network-admin", "it-admin", "billing-admin", "auditor"];
+pub(crate) const ROLE_AUTOGROUPS: &[&str] =
+    &["admin", "owner", "network-admin", "it-admin", "billing-admin", "auditor"];
 
-pub fn classify(s: &str) -> Selector<'_> {
+pub(crate) fn classify(s: &str) -> Selector<'_> {
     let s = s.trim();
     if s == "*" {
         return Selector::Wildcard;
@@ -93,7 +94,7 @@ pub fn classify(s: &str) -> Selector<'_> {
 /// `local@domain` in plain ASCII, as identity providers issue them (`alice@example.com`,
 /// `alice@github`). Anything looser could carry a newline into a label or look like someone
 /// else's name to a reviewer, so the grammar is deliberately narrow.
-pub fn login_problem(s: &str) -> Option<&'static str> {
+pub(crate) fn login_problem(s: &str) -> Option<&'static str> {
     let Some((local, domain)) = s.split_once('@') else { return Some("has no @") };
     let local_ok = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
     let domain_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
@@ -123,7 +124,7 @@ pub fn login_problem(s: &str) -> Option<&'static str> {
 }
 
 /// `10.0.0.0/8` → (10.0.0.0, 8). Host bits may be set (checked elsewhere).
-pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+pub(crate) fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     let (ip, len) = s.split_once('/')?;
     let ip: IpAddr = ip.parse().ok()?;
     if len.is_empty() || (len.len() > 1 && len.starts_with('0')) {
@@ -136,7 +137,7 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
 
 /// Checks a tag name as Tailscale's `CheckTag` does: `tag:` then a letter, then letters,
 /// digits and dashes.
-pub fn check_tag_name(tag: &str) -> Result<(), &'static str> {
+pub(crate) fn check_tag_name(tag: &str) -> Result<(), &'static str> {
     let Some(name) = tag.strip_prefix("tag:") else { return Err("tags must start with 'tag:'") };
     let mut chars = name.chars();
     match chars.next() {
@@ -150,11 +151,11 @@ pub fn check_tag_name(tag: &str) -> Result<(), &'static str> {
 }
 
 /// An inclusive port range.
-pub type PortRange = (u16, u16);
+pub(crate) type PortRange = (u16, u16);
 
 /// Parses one port range as Tailscale's `tailcfg.parseHostPortRange` does: `*`, `N` or `N-M`,
 /// decimal, the first port above 0 and not above the last. Its messages are Tailscale's.
-pub fn parse_port_range(spec: &str) -> Result<PortRange, String> {
+pub(crate) fn parse_port_range(spec: &str) -> Result<PortRange, String> {
     if spec == "*" {
         return Ok((0, 65535));
     }
@@ -188,7 +189,7 @@ pub fn parse_port_range(spec: &str) -> Result<PortRange, String> {
 
 /// Parses an ACL destination's ports: `*`, or a comma list of port ranges (`22,80-90`), each as
 /// [`parse_port_range`] reads it.
-pub fn parse_ports(spec: &str) -> Result<Vec<PortRange>, String> {
+pub(crate) fn parse_ports(spec: &str) -> Result<Vec<PortRange>, String> {
     if spec == "*" {
         return Ok(vec![(0, 65535)]);
     }
@@ -199,7 +200,7 @@ pub fn parse_ports(spec: &str) -> Result<Vec<PortRange>, String> {
 }
 
 /// A `host:ports` destination of an ACL, split at the last colon (IPv6 in brackets).
-pub fn split_host_ports(dst: &str) -> Result<(&str, &str), String> {
+pub(crate) fn split_host_ports(dst: &str) -> Result<(&str, &str), String> {
     if let Some(rest) = dst.strip_prefix('[') {
         let Some((inside, after)) = rest.split_once(']') else {
             return Err(format!("dst={dst:?}: missing ']'"));
@@ -220,11 +221,11 @@ pub fn split_host_ports(dst: &str) -> Result<(&str, &str), String> {
 }
 
 /// The operators of a posture condition, longest first so that `NOT IN` is not read as `IN`.
-pub const POSTURE_OPERATORS: &[&str] = &[" NOT IN ", " IN ", "==", "!=", "<=", ">=", "<", ">"];
+pub(crate) const POSTURE_OPERATORS: &[&str] = &[" NOT IN ", " IN ", "==", "!=", "<=", ">=", "<", ">"];
 
 /// A posture condition split into attribute, operator and value; a bare attribute (`"is
 /// true"`) has neither operator nor value.
-pub fn split_condition(cond: &str) -> (&str, Option<(&'static str, &str)>) {
+pub(crate) fn split_condition(cond: &str) -> (&str, Option<(&'static str, &str)>) {
     let cond = cond.trim();
     for op in POSTURE_OPERATORS {
         if let Some((attr, value)) = cond.split_once(op) {
@@ -235,7 +236,7 @@ pub fn split_condition(cond: &str) -> (&str, Option<(&'static str, &str)>) {
 }
 
 /// IANA protocol numbers of the names Tailscale accepts (`types/ipproto`'s table).
-pub const PROTOCOLS: &[(&str, u8)] = &[
+pub(crate) const PROTOCOLS: &[(&str, u8)] = &[
     ("icmp", 1),
     ("igmp", 2),
     ("ipv4", 4),
@@ -280,21 +281,21 @@ pub fn parse_protocol(s: &str) -> Result<u8, String> {
 }
 
 /// Only these protocols carry ports; rules for others need `*`.
-pub fn protocol_has_ports(proto: u8) -> bool {
+pub(crate) fn protocol_has_ports(proto: u8) -> bool {
     matches!(proto, 6 | 17 | 132)
 }
 
 /// A grant's `ip` entry: `*`, `PORTS`, `PROTO:PORTS` or `PROTO:*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IpSpec {
+pub(crate) struct IpSpec {
     /// `None`: the default set (TCP, UDP, ICMP).
-    pub proto: Option<u8>,
-    pub ports: Vec<PortRange>,
+    pub(crate) proto: Option<u8>,
+    pub(crate) ports: Vec<PortRange>,
 }
 
 /// Parses a grant's `ip` entry as Tailscale's `tailcfg.parseProtoPortRange` does: lowercased,
 /// `PORTS` meaning `*:PORTS`, split at the last colon, one port range (not a list).
-pub fn parse_ip_spec(s: &str) -> Result<IpSpec, String> {
+pub(crate) fn parse_ip_spec(s: &str) -> Result<IpSpec, String> {
     if s == "*" {
         return Ok(IpSpec { proto: None, ports: vec![(0, 65535)] });
     }

@@ -8,7 +8,7 @@
 
 /// What a JSON value at some place in a file is expected to look like.
 #[derive(Debug, Clone, Copy)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// Not inspected here (serde or later checks look at it).
     Any,
     /// An object with a fixed set of keys, matched case-insensitively.
@@ -21,7 +21,7 @@ pub enum Shape {
 
 impl Shape {
     /// The canonical spelling of `key` among this shape's fields.
-    pub fn field(&self, key: &str) -> Option<(&'static str, Shape)> {
+    pub(crate) fn field(&self, key: &str) -> Option<(&'static str, Shape)> {
         match self {
             Shape::Fields(fields) => fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).copied(),
             _ => None,
@@ -29,7 +29,7 @@ impl Shape {
     }
 
     /// The known key closest to a misspelt one, if any is close enough to be a useful hint.
-    pub fn suggest(&self, key: &str) -> Option<&'static str> {
+    pub(crate) fn suggest(&self, key: &str) -> Option<&'static str> {
         let Shape::Fields(fields) = self else { return None };
         let lower = key.to_ascii_lowercase();
         fields
@@ -43,7 +43,7 @@ impl Shape {
 
 const STRINGS: Shape = Shape::List(&Shape::Any);
 
-pub const ACL: Shape = Shape::Fields(&[
+pub(crate) const ACL: Shape = Shape::Fields(&[
     ("action", Shape::Any),
     ("src", STRINGS),
     ("dst", STRINGS),
@@ -54,7 +54,7 @@ pub const ACL: Shape = Shape::Fields(&[
     ("ports", STRINGS),
 ]);
 
-pub const GRANT: Shape = Shape::Fields(&[
+pub(crate) const GRANT: Shape = Shape::Fields(&[
     ("src", STRINGS),
     ("dst", STRINGS),
     ("ip", STRINGS),
@@ -63,7 +63,7 @@ pub const GRANT: Shape = Shape::Fields(&[
     ("via", STRINGS),
 ]);
 
-pub const SSH: Shape = Shape::Fields(&[
+pub(crate) const SSH: Shape = Shape::Fields(&[
     ("action", Shape::Any),
     ("src", STRINGS),
     ("dst", STRINGS),
@@ -75,10 +75,10 @@ pub const SSH: Shape = Shape::Fields(&[
     ("enforceRecorder", Shape::Any),
 ]);
 
-pub const NODE_ATTR: Shape =
+pub(crate) const NODE_ATTR: Shape =
     Shape::Fields(&[("target", STRINGS), ("attr", STRINGS), ("app", Shape::Any), ("ipPool", STRINGS)]);
 
-pub const TEST: Shape = Shape::Fields(&[
+pub(crate) const TEST: Shape = Shape::Fields(&[
     ("src", Shape::Any),
     ("proto", Shape::Any),
     ("accept", STRINGS),
@@ -89,7 +89,7 @@ pub const TEST: Shape = Shape::Fields(&[
     ("allow", STRINGS),
 ]);
 
-pub const SSH_TEST: Shape = Shape::Fields(&[
+pub(crate) const SSH_TEST: Shape = Shape::Fields(&[
     ("src", Shape::Any),
     ("dst", STRINGS),
     ("accept", STRINGS),
@@ -98,7 +98,7 @@ pub const SSH_TEST: Shape = Shape::Fields(&[
     ("srcPostureAttrs", Shape::Any),
 ]);
 
-pub const AUTO_APPROVERS: Shape =
+pub(crate) const AUTO_APPROVERS: Shape =
     Shape::Fields(&[("routes", Shape::Map(&STRINGS)), ("exitNode", STRINGS), ("services", Shape::Map(&STRINGS))]);
 
 /// The policy sections fragments may carry (written once, used in three tables below); the
@@ -123,9 +123,9 @@ macro_rules! mergeable_sections {
     };
 }
 
-pub const MERGEABLE_SECTIONS: &[(&str, Shape)] = mergeable_sections!();
+pub(crate) const MERGEABLE_SECTIONS: &[(&str, Shape)] = mergeable_sections!();
 
-pub const POLICY: Shape = Shape::Fields(mergeable_sections![
+pub(crate) const POLICY: Shape = Shape::Fields(mergeable_sections![
     ("defaultSrcPosture", STRINGS),
     ("derpMap", Shape::Any),
     ("disableIPv4", Shape::Any),
@@ -136,10 +136,10 @@ pub const POLICY: Shape = Shape::Fields(mergeable_sections![
     ("extraDNSRecords", Shape::Any),
 ]);
 
-pub const POSTURE_ATTRIBUTE: Shape =
+pub(crate) const POSTURE_ATTRIBUTE: Shape =
     Shape::Fields(&[("device", Shape::Any), ("key", Shape::Any), ("value", Shape::Any), ("comment", Shape::Any)]);
 
-pub const FRAGMENT: Shape = Shape::Fields(mergeable_sections![
+pub(crate) const FRAGMENT: Shape = Shape::Fields(mergeable_sections![
     ("$schema", Shape::Any),
     ("description", Shape::Any),
     ("requester", Shape::Any),
@@ -149,7 +149,7 @@ pub const FRAGMENT: Shape = Shape::Fields(mergeable_sections![
     ("postureAttributes", Shape::List(&POSTURE_ATTRIBUTE)),
 ]);
 
-pub const GUARDRAIL: Shape = Shape::Fields(&[
+pub(crate) const GUARDRAIL: Shape = Shape::Fields(&[
     ("match", Shape::Any),
     ("requireExpiry", Shape::Any),
     ("maxDuration", Shape::Any),
@@ -163,7 +163,7 @@ pub const GUARDRAIL: Shape = Shape::Fields(&[
     ("maxPorts", Shape::Any),
 ]);
 
-pub const CONFIG: Shape = Shape::Fields(&[
+pub(crate) const CONFIG: Shape = Shape::Fields(&[
     ("$schema", Shape::Any),
     ("base", Shape::Any),
     ("fragments", STRINGS),
@@ -186,12 +186,12 @@ pub const CONFIG: Shape = Shape::Fields(&[
 ]);
 
 /// One entry of the config's `tailnets`.
-pub const TAILNET: Shape =
+pub(crate) const TAILNET: Shape =
     Shape::Fields(&[("tailnet", Shape::Any), ("base", Shape::Any), ("fragments", STRINGS), ("exclude", STRINGS)]);
 
-pub const ACCOUNTS: Shape = Shape::Fields(&[("github", Shape::Any), ("gitlab", Shape::Any)]);
+pub(crate) const ACCOUNTS: Shape = Shape::Fields(&[("github", Shape::Any), ("gitlab", Shape::Any)]);
 
-pub const APPROVALS: Shape = Shape::Fields(&[
+pub(crate) const APPROVALS: Shape = Shape::Fields(&[
     ("minimum", Shape::Any),
     ("requireOwnerApproval", Shape::Any),
     ("acceptEarlierCommit", Shape::Any),

@@ -12,18 +12,18 @@ use crate::parse::Value;
 
 /// A string a test writes that is no selector (a login, a protocol), as written.
 #[derive(Debug, Clone)]
-pub struct Written<'a> {
-    pub text: Cow<'a, str>,
-    pub at: &'a Value,
+pub(crate) struct Written<'a> {
+    pub(crate) text: Cow<'a, str>,
+    pub(crate) at: &'a Value,
 }
 
 /// The source field of a test: where it is written, and the source when it is a string.
 #[derive(Debug, Clone, Default)]
-pub struct Source<'a> {
+pub(crate) struct Source<'a> {
     /// The field's value, whatever its type; `None` when the test has no source field.
-    pub at: Option<&'a Value>,
+    pub(crate) at: Option<&'a Value>,
     /// The source when the field is a string, trimmed and classified.
-    pub sel: Option<Sel<'a>>,
+    pub(crate) sel: Option<Sel<'a>>,
 }
 
 impl<'a> Source<'a> {
@@ -34,22 +34,22 @@ impl<'a> Source<'a> {
 
 /// An ACL test destination's host and port, split at the last colon (IPv6 in brackets).
 #[derive(Debug, Clone)]
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The host as split off the trimmed destination, spaces before the colon kept: findings
     /// quote it so, and the evaluator compares it as written.
-    pub host: Cow<'a, str>,
+    pub(crate) host: Cow<'a, str>,
     /// The host, trimmed and classified.
-    pub sel: Sel<'a>,
+    pub(crate) sel: Sel<'a>,
     /// The port, or the text after the colon when it is not one port in digits (0–65535).
-    pub port: Result<u16, Cow<'a, str>>,
+    pub(crate) port: Result<u16, Cow<'a, str>>,
 }
 
 /// A destination of an ACL test, `host:port`.
 #[derive(Debug, Clone)]
-pub struct TestDst<'a> {
-    pub at: &'a Value,
+pub(crate) struct TestDst<'a> {
+    pub(crate) at: &'a Value,
     /// `None` when the destination is no `host:port`.
-    pub target: Option<Target<'a>>,
+    pub(crate) target: Option<Target<'a>>,
 }
 
 impl<'a> TestDst<'a> {
@@ -64,36 +64,34 @@ impl<'a> TestDst<'a> {
     }
 
     /// The destination as written, spaces and all.
-    pub fn raw(&self) -> Cow<'a, str> {
+    pub(crate) fn raw(&self) -> Cow<'a, str> {
         self.at.as_cow().unwrap_or_default()
     }
 }
 
 /// An entry of `tests`.
 #[derive(Debug, Clone)]
-pub struct AclTest<'a> {
-    pub value: &'a Value,
+pub(crate) struct AclTest<'a> {
     /// `src`, or without one the legacy `user`.
-    pub src: Source<'a>,
+    pub(crate) src: Source<'a>,
     /// `proto`, when it is a string.
-    pub proto: Option<Written<'a>>,
+    pub(crate) proto: Option<Written<'a>>,
     /// The destinations of `accept`, then those of its legacy spelling `allow`.
-    pub accept: Vec<TestDst<'a>>,
-    pub deny: Vec<TestDst<'a>>,
-    pub src_posture_attrs: Option<&'a Value>,
+    pub(crate) accept: Vec<TestDst<'a>>,
+    pub(crate) deny: Vec<TestDst<'a>>,
+    pub(crate) src_posture_attrs: Option<&'a Value>,
     /// Whether the entry is an object with only fields a test has.
-    pub known_fields: bool,
+    pub(crate) known_fields: bool,
 }
 
 impl<'a> AclTest<'a> {
     /// The one place that reads an ACL test from the tree.
-    pub fn of(value: &'a Value) -> AclTest<'a> {
+    pub(crate) fn of(value: &'a Value) -> AclTest<'a> {
         let dsts = |keys: &[&str]| -> Vec<TestDst<'a>> {
             let lists = keys.iter().filter_map(|k| field(value, k));
             lists.flat_map(strings).map(|(d, at)| TestDst::of(d, at)).collect()
         };
         AclTest {
-            value,
             src: Source::of(field(value, "src").or_else(|| field(value, "user"))),
             proto: field(value, "proto").and_then(|at| Some(Written { text: at.as_cow()?, at })),
             accept: dsts(&["accept", "allow"]),
@@ -104,32 +102,31 @@ impl<'a> AclTest<'a> {
     }
 
     /// Every destination with whether the test wants it accepted, in the order written.
-    pub fn assertions(&self) -> impl Iterator<Item = (bool, &TestDst<'a>)> {
+    pub(crate) fn assertions(&self) -> impl Iterator<Item = (bool, &TestDst<'a>)> {
         self.accept.iter().map(|d| (true, d)).chain(self.deny.iter().map(|d| (false, d)))
     }
 }
 
 /// An entry of `sshTests`.
 #[derive(Debug, Clone)]
-pub struct SshTest<'a> {
-    pub value: &'a Value,
+pub(crate) struct SshTest<'a> {
     /// `src` (SSH tests have no legacy spelling).
-    pub src: Source<'a>,
+    pub(crate) src: Source<'a>,
     /// The `dst` list as written, for findings about the list.
-    pub dst_list: Option<&'a Value>,
-    pub dst: Vec<Sel<'a>>,
+    pub(crate) dst_list: Option<&'a Value>,
+    pub(crate) dst: Vec<Sel<'a>>,
     /// The logins of `accept`, `check` and `deny`.
-    pub accept: Vec<Written<'a>>,
-    pub check: Vec<Written<'a>>,
-    pub deny: Vec<Written<'a>>,
-    pub src_posture_attrs: Option<&'a Value>,
+    pub(crate) accept: Vec<Written<'a>>,
+    pub(crate) check: Vec<Written<'a>>,
+    pub(crate) deny: Vec<Written<'a>>,
+    pub(crate) src_posture_attrs: Option<&'a Value>,
     /// Whether the entry is an object with only fields an SSH test has.
-    pub known_fields: bool,
+    pub(crate) known_fields: bool,
 }
 
 impl<'a> SshTest<'a> {
     /// The one place that reads an SSH test from the tree.
-    pub fn of(value: &'a Value) -> SshTest<'a> {
+    pub(crate) fn of(value: &'a Value) -> SshTest<'a> {
         let logins = |key| -> Vec<Written<'a>> {
             field(value, key)
                 .map(strings)
@@ -140,7 +137,6 @@ impl<'a> SshTest<'a> {
         };
         let dst_list = field(value, "dst");
         SshTest {
-            value,
             src: Source::of(field(value, "src")),
             dst_list,
             dst: dst_list.map(sels).unwrap_or_default(),

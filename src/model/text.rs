@@ -12,7 +12,7 @@ use std::borrow::Cow;
 /// (zero-width spaces and joiners, word joiners, deprecated format controls, the byte-order
 /// mark, soft hyphens, Hangul and Mongolian fillers that render as nothing, shorthand format
 /// controls, the Unicode tag block used to smuggle invisible ASCII).
-pub fn is_deceptive(c: char) -> bool {
+pub(crate) fn is_deceptive(c: char) -> bool {
     matches!(c,
         '\0'..='\x08' | '\x0b'..='\x0c' | '\x0e'..='\x1f' | '\x7f'..='\u{9f}'
         | '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
@@ -25,7 +25,7 @@ pub fn is_deceptive(c: char) -> bool {
 
 /// Whether `s` mixes Latin letters with Greek or Cyrillic ones, the scripts whose letters pass
 /// for Latin (`аlice` with a Cyrillic `а`): in a login or selector, that is a disguise.
-pub fn mixes_lookalike_scripts(s: &str) -> bool {
+pub(crate) fn mixes_lookalike_scripts(s: &str) -> bool {
     let latin = s.chars().any(|c| c.is_ascii_alphabetic());
     let lookalike =
         s.chars().any(|c| matches!(c, '\u{370}'..='\u{3ff}' | '\u{400}'..='\u{52f}' | '\u{1f00}'..='\u{1fff}'));
@@ -33,7 +33,7 @@ pub fn mixes_lookalike_scripts(s: &str) -> bool {
 }
 
 /// Like [`is_deceptive`], and line breaks and tabs too: for text that must stay on one line.
-pub fn breaks_line(c: char) -> bool {
+pub(crate) fn breaks_line(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\t') || is_deceptive(c)
 }
 
@@ -47,7 +47,7 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
 /// `s` with deceptive characters written as `\u{XXXX}`, line breaks and tabs kept: for
 /// multi-line output such as a quoted source snippet or a diff. A carriage return is kept only
 /// before a line feed: alone, it sends a terminal back to overwrite the line.
-pub fn multi_line(s: &str) -> Cow<'_, str> {
+pub(crate) fn multi_line(s: &str) -> Cow<'_, str> {
     let lone_cr = |s: &str| s.match_indices('\r').any(|(i, _)| s.as_bytes().get(i + 1) != Some(&b'\n'));
     if !s.chars().any(is_deceptive) && !lone_cr(s) {
         return Cow::Borrowed(s);
@@ -67,20 +67,20 @@ pub fn multi_line(s: &str) -> Cow<'_, str> {
 /// `s` on one line with `\` doubled and every line-breaking or deceptive character as
 /// `\u{XXXX}`, so that [`unescape`] gives `s` back: for text tailgrant writes into the rendered
 /// policy's comments and reads again (labels, the header's posture lines).
-pub fn escape_reversibly(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape_reversibly(s: &str) -> Cow<'_, str> {
     escape_where(s, breaks_line, true)
 }
 
 /// A path as a label or header shows it: [`escape_reversibly`], and commas too, so that a
 /// file named `x, expires soon.hujson` cannot pass for a label's own `, expires ` field when
 /// the label is read back.
-pub fn escape_path(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape_path(s: &str) -> Cow<'_, str> {
     escape_where(s, |c| breaks_line(c) || c == ',', true)
 }
 
 /// The inverse of [`escape_reversibly`] and [`escape_path`]. A backslash not followed by `\` or a well-formed
 /// `u{...}` is kept as it is.
-pub fn unescape(s: &str) -> Cow<'_, str> {
+pub(crate) fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {
         return Cow::Borrowed(s);
     }
@@ -133,7 +133,7 @@ fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool, backslash: bool) ->
 
 /// `text` with each deceptive character replaced by placeholder bytes of the same length, so
 /// byte offsets into it stay valid: for quoting a file's lines under a finding's span.
-pub fn same_length_placeholder(text: &str) -> Cow<'_, str> {
+pub(crate) fn same_length_placeholder(text: &str) -> Cow<'_, str> {
     let lone_cr = |i: usize| text.as_bytes().get(i + 1) != Some(&b'\n');
     if !text.char_indices().any(|(i, c)| is_deceptive(c) || (c == '\r' && lone_cr(i))) {
         return Cow::Borrowed(text);

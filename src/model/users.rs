@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct UserList {
-    pub users: Vec<UserRecord>,
+pub(crate) struct UserList {
+    pub(crate) users: Vec<UserRecord>,
 }
 
 /// The fields of a user that tests need; the API's other fields are ignored.
@@ -19,12 +19,12 @@ pub struct UserRecord {
     pub login_name: String,
     /// `owner`, `admin`, `member`, `it-admin`, `network-admin`, `billing-admin`, `auditor`.
     #[serde(default)]
-    pub role: String,
+    pub(crate) role: String,
     /// `member` (of this tailnet) or `shared` (shared in from another).
     #[serde(default, rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    pub status: String,
+    pub(crate) status: String,
 }
 
 /// The users by login (lowercased).
@@ -41,23 +41,23 @@ impl From<UserList> for Directory {
 
 impl Directory {
     /// The user with this login, if the tailnet has them.
-    pub fn get(&self, login: &str) -> Option<&UserRecord> {
+    pub(crate) fn get(&self, login: &str) -> Option<&UserRecord> {
         self.users.get(&login.trim().to_ascii_lowercase())
     }
 
     /// Whether the login is a member of the tailnet (not shared in, not absent).
-    pub fn is_member(&self, login: &str) -> bool {
+    pub(crate) fn is_member(&self, login: &str) -> bool {
         self.get(login).is_some_and(|u| u.kind != "shared")
     }
 
     /// Whether the login is shared in from another tailnet.
-    pub fn is_shared(&self, login: &str) -> bool {
+    pub(crate) fn is_shared(&self, login: &str) -> bool {
         self.get(login).is_some_and(|u| u.kind == "shared")
     }
 
     /// Whether the login holds `role` (`admin`, `owner`…). The owner holds no other role here:
     /// which roles an owner matches in rules is not documented.
-    pub fn has_role(&self, login: &str, role: &str) -> bool {
+    pub(crate) fn has_role(&self, login: &str, role: &str) -> bool {
         self.get(login).is_some_and(|u| u.role == role)
     }
 }

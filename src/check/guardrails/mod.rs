@@ -35,13 +35,13 @@ use crate::parse::Value;
 
 /// A guardrail's `match`, compiled. A glob that does not compile covers every fragment, so a
 /// typo in the config tightens rather than silently drops the guardrail (`TG008` reports it).
-pub enum Matcher {
+pub(crate) enum Matcher {
     Glob(GlobMatcher),
     Everything,
 }
 
 impl Matcher {
-    pub fn is_match(&self, rel: &str) -> bool {
+    pub(crate) fn is_match(&self, rel: &str) -> bool {
         match self {
             Matcher::Glob(g) => g.is_match(rel),
             Matcher::Everything => true,
@@ -50,7 +50,7 @@ impl Matcher {
 }
 
 /// The config's guardrails with their compiled `match`.
-pub fn matchers(config: &Config) -> Vec<(Matcher, &Guardrail)> {
+pub(crate) fn matchers(config: &Config) -> Vec<(Matcher, &Guardrail)> {
     config
         .guardrails
         .iter()

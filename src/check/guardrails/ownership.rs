@@ -31,10 +31,10 @@ pub(crate) enum Ownership {
 
 /// The trusted ground approvals are judged on.
 pub(crate) struct Ground<'a> {
-    pub trusted: &'a View<'a>,
+    pub(crate) trusted: &'a View<'a>,
     /// Everything in force or pending, to resolve what an alias or IP set stands for.
-    pub all: &'a View<'a>,
-    pub owners: &'a IndexMap<String, Vec<String>>,
+    pub(crate) all: &'a View<'a>,
+    pub(crate) owners: &'a IndexMap<String, Vec<String>>,
 }
 
 impl Ground<'_> {

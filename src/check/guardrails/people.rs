@@ -17,9 +17,9 @@ use crate::parse::Value;
 /// How an approver benefits from a fragment, and where the fragment says so.
 pub(crate) struct Benefit<'a> {
     /// Certain (`true`), or not ruled out by what the repository holds.
-    pub certain: bool,
-    pub why: String,
-    pub at: &'a Value,
+    pub(crate) certain: bool,
+    pub(crate) why: String,
+    pub(crate) at: &'a Value,
 }
 
 /// Whether a source selector covers `person`: certainly (`true`) or possibly, with why.

@@ -18,8 +18,8 @@ use crate::parse::Value;
 
 /// A wildcard found: where, and what it grants.
 pub(crate) struct Hit<'a> {
-    pub at: &'a Value,
-    pub what: String,
+    pub(crate) at: &'a Value,
+    pub(crate) what: String,
 }
 
 /// Selectors that name many identities at once, by their meaning.

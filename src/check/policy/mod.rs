@@ -24,8 +24,8 @@ pub(super) fn check(view: &View<'_>, findings: &mut Vec<Finding>) {
 
 /// What every rule needs: the view to resolve names in, and where findings go.
 pub(super) struct Ctx<'v, 'a> {
-    pub view: &'v View<'a>,
-    pub findings: &'v mut Vec<Finding>,
+    pub(crate) view: &'v View<'a>,
+    pub(crate) findings: &'v mut Vec<Finding>,
 }
 
 impl Ctx<'_, '_> {
