@@ -20,6 +20,7 @@ use crate::load::FragmentFile;
 use crate::load::git::Object;
 use crate::load::view::View;
 use crate::model::Config;
+use crate::model::rule::Classified;
 use crate::parse::Document;
 
 /// `--src` and `--dst`, checked once.
@@ -131,13 +132,13 @@ impl<'a> Context<'a> {
             }
             (Some(s), None) => {
                 let devices = crate::evaluate::run::resolve(&with, s);
-                let covers = |sel: &String| selector_covers(&with, sel, s, devices.as_deref(), true);
+                let covers = |sel: &Classified| selector_covers(&with, sel, s, devices.as_deref(), true);
                 let by_rules = Tri::any(own_rules(&with).flat_map(|r| r.srcs.iter().map(covers)));
                 let by_ssh = Tri::any(own_ssh(&with).flat_map(|r| r.srcs.iter().map(covers)));
                 // Joining a group counts when the group is a source of some rule.
                 let joined = added_groups(fragment, s);
                 let used = with.rules.iter().flat_map(|r| &r.srcs).chain(with.ssh.iter().flat_map(|r| &r.srcs));
-                let by_groups = Tri::from_bool(used.into_iter().any(|src| joined.iter().any(|g| g == src.trim())));
+                let by_groups = Tri::from_bool(used.into_iter().any(|src| joined.iter().any(|g| **g == *src.text)));
                 Tri::any([by_rules, by_ssh, by_groups])
             }
             (None, None) => Tri::Yes,
@@ -157,12 +158,12 @@ fn gained(with: &Compiled, without: &Compiled, src: &str, dst: &str) -> Tri {
 
 /// Whether a rule's selector covers what was asked: through the evaluator's matching when the
 /// question names devices, by spelling otherwise (`autogroup:internet`, `*`).
-fn selector_covers(policy: &Compiled, sel: &str, asked: &str, devices: Option<&[Device]>, as_src: bool) -> Tri {
-    if sel.trim() == asked {
+fn selector_covers(policy: &Compiled, sel: &Classified, asked: &str, devices: Option<&[Device]>, as_src: bool) -> Tri {
+    if *sel.text == *asked {
         return Tri::Yes;
     }
     match devices {
-        Some(devs) if !devs.is_empty() => Tri::any(devs.iter().map(|d| policy.matches(sel, d, as_src, None))),
+        Some(devs) if !devs.is_empty() => Tri::any(devs.iter().map(|d| policy.matches_sel(sel, d, as_src, None))),
         _ => Tri::No,
     }
 }

@@ -326,10 +326,10 @@ fn access(policy: &Compiled) -> Vec<AccessChange> {
         };
         let source = &policy.sources[r.source];
         for s in &r.srcs {
-            for who in identities(s) {
+            for who in identities(&s.text) {
                 out.insert(AccessChange {
                     who,
-                    what: format!("{}:{ports}{proto}", r.dst),
+                    what: format!("{}:{ports}{proto}", r.dst_written()),
                     until: source.fragment.clone(),
                     rule: format!("{}:{}", source.location.file, source.location.line),
                 });
@@ -340,8 +340,8 @@ fn access(policy: &Compiled) -> Vec<AccessChange> {
         let source = &policy.sources[r.source];
         let action = if r.action == SshAction::Check { " (check)" } else { "" };
         for s in &r.srcs {
-            for who in identities(s) {
-                for d in &r.dsts {
+            for who in identities(&s.text) {
+                for d in r.dsts.iter().map(|d| &d.text) {
                     out.insert(AccessChange {
                         who: who.clone(),
                         what: format!("ssh {d} as {}{action}", r.users.join(", ")),

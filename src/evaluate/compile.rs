@@ -10,11 +10,9 @@ use serde_json::{Map, Value as Json};
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
 use crate::finding::Location;
 use crate::load::view::{Entry, Origin, View, field, strings};
-use crate::model::rule::{DstPorts, Kind, Section, Sel};
+use crate::model::rule::{Classified, DstPorts, Kind, Section, Sel};
 use crate::model::selector::Protos;
-use crate::model::selector::{
-    PortRange, Selector, classify, parse_cidr, parse_ip_spec, parse_protocol, split_host_ports,
-};
+use crate::model::selector::{PortRange, Selector, parse_ip_spec, parse_protocol, split_host_ports};
 
 /// Where a rule was written, for reports.
 #[derive(Debug, Clone)]
@@ -28,12 +26,23 @@ pub struct RuleSource {
 
 #[derive(Debug, Clone)]
 pub struct NetRule {
-    pub srcs: Vec<String>,
-    pub dst: String,
+    pub srcs: Vec<Classified>,
+    /// The destination's host, trimmed and classified when the rule was read.
+    pub dst: Classified,
+    /// An ACL destination's host as written, when that is not `dst`'s text (spaces before
+    /// the colon, TG127): the rule is indexed and shown under it.
+    written: Option<Box<str>>,
     pub protos: Protos,
     pub ports: Vec<PortRange>,
     pub postures: Vec<String>,
     pub source: usize,
+}
+
+impl NetRule {
+    /// The destination's host as written.
+    pub fn dst_written(&self) -> &str {
+        self.written.as_deref().unwrap_or(&self.dst.text)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +54,8 @@ pub enum SshAction {
 #[derive(Debug, Clone)]
 pub struct SshRule {
     pub action: SshAction,
-    pub srcs: Vec<String>,
-    pub dsts: Vec<String>,
+    pub srcs: Vec<Classified>,
+    pub dsts: Vec<Classified>,
     pub users: Vec<String>,
     pub postures: Vec<String>,
     pub source: usize,
@@ -62,8 +71,9 @@ pub struct Compiled {
     /// Rules whose destination is not one tag or user (`*`, autogroups, addresses…).
     generic: Vec<usize>,
     pub groups: Groups,
-    hosts: HashMap<String, String>,
-    ipsets: HashMap<String, Vec<String>>,
+    /// Host aliases' values, trimmed and classified.
+    hosts: HashMap<String, Classified>,
+    ipsets: HashMap<String, Vec<IpsetEntry>>,
     postures: HashMap<String, Vec<String>>,
     external: HashSet<String>,
     pub inventory: Option<crate::model::devices::Inventory>,
@@ -93,11 +103,11 @@ impl Compiled {
             members.extend(strings(g.value).into_iter().map(|(m, _)| m.trim().to_ascii_lowercase()));
         }
         c.hosts =
-            view.hosts.iter().filter_map(|h| Some((h.name.clone(), h.value.as_str()?.trim().to_owned()))).collect();
+            view.hosts.iter().filter_map(|h| Some((h.name.clone(), Classified::new(&h.value.as_str()?)))).collect();
         c.ipsets = view
             .ipsets
             .iter()
-            .map(|s| (s.name.clone(), strings(s.value).into_iter().map(|(e, _)| e.into_owned()).collect()))
+            .map(|s| (s.name.clone(), strings(s.value).into_iter().map(|(e, _)| IpsetEntry::of(&e)).collect()))
             .collect();
         c.postures = view
             .postures
@@ -133,17 +143,18 @@ impl Compiled {
                 let DstPorts::Acl(ports) = &d.ports else { continue };
                 // The host as written: with spaces before the colon (TG127) it is indexed
                 // under a name no tag or user has, and so opens nothing to them (fail closed).
-                let written = d.sel.raw();
-                let host = split_host_ports(written.trim()).map_or(&*d.sel.text, |(host, _)| host);
+                let raw = d.sel.raw();
+                let host = split_host_ports(raw.trim()).map_or(&*d.sel.text, |(host, _)| host);
                 let rule = NetRule {
                     srcs: srcs.clone(),
-                    dst: host.to_owned(),
+                    dst: Classified::from(&d.sel),
+                    written: (host != d.sel.text).then(|| host.into()),
                     protos,
                     ports: ports.clone(),
                     postures: postures_of(&e),
                     source,
                 };
-                c.push(rule, d.sel.kind);
+                c.push(rule);
             }
         }
         for (e, r) in view.rules(Section::Grants) {
@@ -165,13 +176,14 @@ impl Compiled {
                     };
                     let rule = NetRule {
                         srcs: srcs.clone(),
-                        dst: d.sel.text.clone().into_owned(),
+                        dst: Classified::from(&d.sel),
+                        written: None,
                         protos,
                         ports: spec.ports.clone(),
                         postures: postures_of(&e),
                         source,
                     };
-                    c.push(rule, d.sel.kind);
+                    c.push(rule);
                 }
             }
         }
@@ -187,7 +199,7 @@ impl Compiled {
             ssh.push(SshRule {
                 action,
                 srcs: texts(&r.sources),
-                dsts: r.destinations.iter().map(|d| d.sel.text.clone().into_owned()).collect(),
+                dsts: r.destinations.iter().map(|d| Classified::from(&d.sel)).collect(),
                 users: list(e.value, "users").unwrap_or_default(),
                 postures: postures_of(&e),
                 source,
@@ -211,14 +223,15 @@ impl Compiled {
         self.sources.len() - 1
     }
 
-    /// Adds a rule, indexed by what its destination (of kind `kind`) names.
-    fn push(&mut self, rule: NetRule, kind: Kind) {
+    /// Adds a rule, indexed by what its destination names, as written.
+    fn push(&mut self, rule: NetRule) {
         let i = self.rules.len();
-        match kind {
-            Kind::Tag => self.by_tag.entry(rule.dst.clone()).or_default().push(i),
-            Kind::User => self.by_user.entry(rule.dst.to_ascii_lowercase()).or_default().push(i),
-            Kind::Group if self.groups.contains_key(&rule.dst) => {
-                for m in self.groups[&rule.dst].clone() {
+        let dst = rule.dst_written();
+        match rule.dst.kind {
+            Kind::Tag => self.by_tag.entry(dst.to_owned()).or_default().push(i),
+            Kind::User => self.by_user.entry(dst.to_ascii_lowercase()).or_default().push(i),
+            Kind::Group if self.groups.contains_key(dst) => {
+                for m in self.groups[dst].clone() {
                     self.by_user.entry(m).or_default().push(i);
                 }
             }
@@ -229,7 +242,7 @@ impl Compiled {
 
     /// The address a host alias names.
     pub fn host(&self, name: &str) -> Option<&str> {
-        self.hosts.get(name).map(String::as_str)
+        self.hosts.get(name).map(|v| &*v.text)
     }
 
     /// The rules that can concern traffic to `dst`.
@@ -264,11 +277,11 @@ impl Compiled {
             if !opens(r, proto, port) {
                 continue;
             }
-            let d = self.matches(&r.dst, dst, false, Some(src));
+            let d = self.matches_sel(&r.dst, dst, false, Some(src));
             if d == Tri::No {
                 continue;
             }
-            let identity = d.and(Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None))));
+            let identity = d.and(Tri::any(r.srcs.iter().map(|s| self.matches_sel(s, src, true, None))));
             let posture = self.posture_ok(&r.postures, attrs);
             if identity == Tri::Yes && posture == Tri::No {
                 gated.push(i);
@@ -312,16 +325,22 @@ impl Compiled {
         }
     }
 
-    /// Whether selector `sel` covers `dev`. `src_dev` is the source, for `autogroup:self`.
+    /// Whether the selector written `sel` (a question's text) covers `dev`: see
+    /// [`Compiled::matches_sel`].
     pub fn matches(&self, sel: &str, dev: &Device, as_src: bool, src_dev: Option<&Device>) -> Tri {
-        let sel = sel.trim();
+        self.matches_sel(&Classified::new(sel), dev, as_src, src_dev)
+    }
+
+    /// Whether selector `sel` covers `dev`. `src_dev` is the source, for `autogroup:self`.
+    pub fn matches_sel(&self, selector: &Classified, dev: &Device, as_src: bool, src_dev: Option<&Device>) -> Tri {
         if let Device::Known { ip, user, tags } = dev {
-            return self.matches_known(sel, ip, user.as_deref(), tags, as_src, src_dev);
+            return self.matches_known(selector, ip, user.as_deref(), tags, as_src, src_dev);
         }
+        let sel = &*selector.text;
         // Identity selectors cannot say whether an address belongs to them; outside the
         // tailnet's ranges it certainly does not.
         let addr_identity = |ip: &IpAddr| if in_tailnet(ip) { Tri::Unknown } else { Tri::No };
-        match classify(sel) {
+        match selector.selector() {
             Selector::Wildcard => match dev {
                 Device::Addr(ip) if as_src => Tri::from_bool(in_tailnet(ip)),
                 _ => Tri::Yes,
@@ -386,7 +405,7 @@ impl Compiled {
             },
             Selector::Service(_) => Tri::from_bool(matches!(dev, Device::Service(s) if s == sel)),
             Selector::Ip(_) | Selector::Cidr(..) | Selector::Host(_) | Selector::Ipset(_) => {
-                let contains = |ip: &IpAddr| self.address_set_contains(sel, ip, &mut HashSet::new());
+                let contains = |ip: &IpAddr| self.address_set_contains(selector, ip, &mut HashSet::new());
                 match dev {
                     Device::Addr(ip) => Tri::from_bool(contains(ip)),
                     Device::Service(_) => Tri::No,
@@ -395,9 +414,9 @@ impl Compiled {
                     // tailnet's ranges, and otherwise unknown.
                     _ => {
                         let v4: IpAddr = "100.64.0.0".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-                        if self.address_set_covers(sel, &v4, 10) {
+                        if self.address_set_covers(selector, &v4, 10) {
                             Tri::Yes
-                        } else if self.may_hold_tailnet_address(sel) {
+                        } else if self.may_hold_tailnet_address(selector) {
                             Tri::Unknown
                         } else {
                             Tri::No
@@ -413,16 +432,16 @@ impl Compiled {
     /// selector can be decided.
     fn matches_known(
         &self,
-        sel: &str,
+        sel: &Classified,
         ip: &IpAddr,
         user: Option<&str>,
         tags: &[String],
         as_src: bool,
         src_dev: Option<&Device>,
     ) -> Tri {
-        match classify(sel) {
+        match sel.selector() {
             Selector::Wildcard | Selector::Autogroup("danger-all") => Tri::Yes,
-            Selector::Tag(_) => Tri::from_bool(tags.iter().any(|t| t == sel)),
+            Selector::Tag(_) => Tri::from_bool(tags.iter().any(|t| *t == *sel.text)),
             Selector::Autogroup("tagged") => Tri::from_bool(!tags.is_empty()),
             Selector::Autogroup("internet") => Tri::from_bool(in_internet(ip)),
             Selector::Autogroup("self") => match (user, src_dev) {
@@ -436,15 +455,16 @@ impl Compiled {
             Selector::Service(_) => Tri::No,
             // Users, groups, member, roles, user:*@domain: match the owner of an untagged device.
             _ => match (user, tags.is_empty()) {
-                (Some(u), true) => self.matches(sel, &Device::User(u.to_owned()), as_src, src_dev),
+                (Some(u), true) => self.matches_sel(sel, &Device::User(u.to_owned()), as_src, src_dev),
                 _ => Tri::No,
             },
         }
     }
 
-    /// Whether an address selector (IP, CIDR, host, ipset) contains `ip`.
-    fn address_set_contains(&self, sel: &str, ip: &IpAddr, seen: &mut HashSet<String>) -> bool {
-        match classify(sel) {
+    /// Whether an address selector (IP, CIDR, host, ipset) contains `ip`. `seen` holds the IP
+    /// sets being expanded, so that one that contains itself ends.
+    fn address_set_contains<'s>(&'s self, sel: &'s Classified, ip: &IpAddr, seen: &mut HashSet<&'s str>) -> bool {
+        match sel.selector() {
             Selector::Ip(a) => a == *ip,
             Selector::Cidr(n, l) => prefix_contains(&n, l, ip),
             Selector::Host(h) | Selector::HostRef(h) => {
@@ -452,20 +472,19 @@ impl Compiled {
             }
             Selector::Autogroup("internet") => in_internet(ip),
             Selector::Ipset(_) => {
-                if !seen.insert(sel.to_owned()) {
+                if !seen.insert(&sel.text) {
                     return false;
                 }
-                let entries = self.ipsets.get(sel).cloned().unwrap_or_default();
                 let (mut added, mut removed) = (false, false);
-                for e in entries {
-                    let (op, target) = e.split_once(' ').map_or(("add", e.as_str()), |(o, t)| (o, t.trim()));
-                    let hit = match classify(target) {
-                        Selector::Range => range_contains(target, ip),
-                        _ => self.address_set_contains(target, ip, seen),
+                for e in self.ipsets.get(&*sel.text).map_or(&[][..], Vec::as_slice) {
+                    let hit = match e.target.kind {
+                        Kind::Range => range_contains(&e.target.text, ip),
+                        _ => self.address_set_contains(&e.target, ip, seen),
                     };
-                    match op {
-                        "remove" => removed |= hit,
-                        _ => added |= hit,
+                    if e.remove {
+                        removed |= hit;
+                    } else {
+                        added |= hit;
                     }
                 }
                 added && !removed
@@ -475,7 +494,7 @@ impl Compiled {
     }
 
     /// Whether an address selector can contain a tailnet device's own address.
-    fn may_hold_tailnet_address(&self, sel: &str) -> bool {
+    fn may_hold_tailnet_address(&self, sel: &Classified) -> bool {
         let overlaps = |n: &IpAddr, l: u8| {
             let v4: IpAddr = [100, 64, 0, 0].into();
             let v6: IpAddr = "fd7a:115c:a1e0::".parse().unwrap_or(v4);
@@ -484,7 +503,7 @@ impl Compiled {
                 || prefix_contains(n, l, &v6)
                 || prefix_contains(&v6, 48, n)
         };
-        match classify(sel) {
+        match sel.selector() {
             Selector::Ip(ip) => in_tailnet(&ip),
             Selector::Cidr(n, l) => overlaps(&n, l),
             Selector::Host(h) => self.hosts.get(h).is_some_and(|v| self.may_hold_tailnet_address(v)),
@@ -495,14 +514,12 @@ impl Compiled {
 
     /// Whether an address selector covers a whole prefix (checked by its network address and
     /// length, enough for "does this span the tailnet").
-    fn address_set_covers(&self, sel: &str, net: &IpAddr, len: u8) -> bool {
-        match classify(sel) {
-            Selector::Cidr(n, l) => l <= len && prefix_contains(&n, l, net),
-            Selector::Host(h) => self
-                .hosts
-                .get(h)
-                .and_then(|v| parse_cidr(v))
-                .is_some_and(|(n, l)| l <= len && prefix_contains(&n, l, net)),
+    fn address_set_covers(&self, sel: &Classified, net: &IpAddr, len: u8) -> bool {
+        let covers = |kind| matches!(kind, Kind::Cidr(n, l) if l <= len && prefix_contains(&n, l, net));
+        match sel.selector() {
+            Selector::Cidr(..) => covers(sel.kind),
+            // A host's value is a prefix when it classified as one.
+            Selector::Host(h) => self.hosts.get(h).is_some_and(|v| covers(v.kind)),
             _ => false,
         }
     }
@@ -522,8 +539,8 @@ impl Compiled {
             if maps == Tri::No {
                 continue;
             }
-            let s = Tri::any(r.srcs.iter().map(|s| self.matches(s, src, true, None))).and(maps);
-            let d = Tri::any(r.dsts.iter().map(|d| self.matches(d, dst, false, Some(src))));
+            let s = Tri::any(r.srcs.iter().map(|s| self.matches_sel(s, src, true, None))).and(maps);
+            let d = Tri::any(r.dsts.iter().map(|d| self.matches_sel(d, dst, false, Some(src))));
             match s.and(d).and(self.posture_ok(&r.postures, attrs)) {
                 Tri::Yes if !uncertain => {
                     let outcome = if r.action == SshAction::Check { SshOutcome::Check } else { SshOutcome::Accept };
@@ -605,7 +622,97 @@ fn list(v: &crate::parse::Value, key: &str) -> Option<Vec<String>> {
     field(v, key).map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
 }
 
-/// The texts of selectors (trimmed when the rule was read).
-fn texts(sels: &[Sel<'_>]) -> Vec<String> {
-    sels.iter().map(|s| s.text.clone().into_owned()).collect()
+/// Selectors of a rule, with the kinds found when it was read.
+fn texts(sels: &[Sel<'_>]) -> Vec<Classified> {
+    sels.iter().map(Classified::from).collect()
+}
+
+/// An entry of an IP set, read once: `[add|remove] TARGET`, `add` when no operation is written.
+#[derive(Debug, Clone)]
+struct IpsetEntry {
+    remove: bool,
+    target: Classified,
+}
+
+impl IpsetEntry {
+    /// The entry as written: split at the first space (anything before it but `remove` adds);
+    /// without one the whole entry is the target, kept as written.
+    fn of(e: &str) -> IpsetEntry {
+        let (op, target) = e.split_once(' ').map_or(("add", e), |(o, t)| (o, t.trim()));
+        IpsetEntry { remove: op == "remove", target: Classified::as_written(target) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::SourceFile;
+
+    fn compiled(policy: &str) -> Compiled {
+        let file = SourceFile::new("policy.hujson".into(), "policy.hujson".into(), policy.into());
+        let doc = crate::load::parse_document(file).map_err(|(f, _)| f.message).unwrap();
+        Compiled::new(&View::of(&crate::model::Config::default(), Some(&doc), [], None))
+    }
+
+    #[test]
+    fn rules_and_definitions_are_classified_when_compiled() {
+        let c = compiled(
+            r#"{"hosts": {"net": " 10.0.0.0/8 ", "one": "10.1.2.3"},
+                "ipsets": {"ipset:a": ["net", "remove 10.1.2.3", "add 192.168.0.1-192.168.0.9", "junk host:one"]},
+                "acls": [{"action": "accept", "src": [" group:eng", "ipset:a"], "dst": ["tag:db :5432", "net:22"]}],
+                "grants": [{"src": ["*"], "dst": ["autogroup:self"], "ip": ["443"]}],
+                "ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["root"]}]}"#,
+        );
+        let net = |r: &NetRule| (r.srcs.clone(), r.dst.clone(), r.dst_written().to_owned());
+        let sel = |text: &str, kind| Classified { text: text.into(), kind };
+        let v4 = |s: &str| s.parse().unwrap();
+        let srcs = vec![sel("group:eng", Kind::Group), sel("ipset:a", Kind::Ipset)];
+        assert_eq!(
+            c.rules.iter().map(net).collect::<Vec<_>>(),
+            [
+                // Spaces before the colon: classified trimmed, indexed and shown as written.
+                (srcs.clone(), sel("tag:db", Kind::Tag), "tag:db ".to_owned()),
+                (srcs, sel("net", Kind::Host), "net".to_owned()),
+                (vec![sel("*", Kind::Wildcard)], sel("autogroup:self", Kind::Autogroup), "autogroup:self".to_owned()),
+            ]
+        );
+        assert_eq!(c.by_tag.get("tag:db "), Some(&vec![0]));
+        assert_eq!(c.ssh[0].dsts, [sel("autogroup:self", Kind::Autogroup)]);
+        assert_eq!(c.hosts["net"], sel("10.0.0.0/8", Kind::Cidr(v4("10.0.0.0"), 8)));
+        let entries: Vec<_> = c.ipsets["ipset:a"].iter().map(|e| (e.remove, e.target.clone())).collect();
+        assert_eq!(
+            entries,
+            [
+                (false, sel("net", Kind::Host)),
+                (true, sel("10.1.2.3", Kind::Ip(v4("10.1.2.3")))),
+                (false, sel("192.168.0.1-192.168.0.9", Kind::Range)),
+                // Anything before the space but `remove` adds.
+                (false, sel("host:one", Kind::HostRef)),
+            ]
+        );
+        let set = &c.rules[0].srcs[1];
+        let contains = |ip: &str| c.address_set_contains(set, &v4(ip), &mut HashSet::new());
+        assert!(contains("10.9.9.9") && contains("192.168.0.5"));
+        assert!(!contains("10.1.2.3"), "removed, though host:one adds it");
+        assert!(!contains("11.0.0.1"));
+    }
+
+    #[test]
+    fn matching_reads_the_kind_found_when_compiled() {
+        // The kind decides, not the text: a selector is not classified again per question.
+        let mut c = compiled(r#"{"groups": {"group:eng": ["alice@example.com"]}}"#);
+        let alice = Device::User("alice@example.com".into());
+        let as_group = Classified { text: "group:eng".into(), kind: Kind::Group };
+        let as_wildcard = Classified { text: "group:eng".into(), kind: Kind::Wildcard };
+        let as_tag = Classified { text: "group:eng".into(), kind: Kind::Tag };
+        assert_eq!(c.matches_sel(&as_group, &alice, true, None), Tri::Yes);
+        assert_eq!(c.matches_sel(&as_wildcard, &Device::User("bob@example.com".into()), true, None), Tri::Yes);
+        assert_eq!(c.matches_sel(&as_tag, &alice, true, None), Tri::No);
+        // The string form classifies the question's text once.
+        assert_eq!(c.matches(" group:eng ", &alice, true, None), Tri::Yes);
+        // A host's value too: its kind was found when the policy was compiled.
+        let ip: IpAddr = "10.0.0.2".parse().unwrap();
+        c.hosts.insert("h".into(), Classified { text: "10.0.0.1".into(), kind: Kind::Ip(ip) });
+        assert_eq!(c.matches("h", &Device::Addr(ip), false, None), Tri::Yes);
+    }
 }

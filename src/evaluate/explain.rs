@@ -380,11 +380,15 @@ fn one(policy: &Compiled, text: &str) -> Result<Vec<Device>, ExplainError> {
 fn why_unknown(policy: &Compiled, r: usize, s: &Device, d: &Device) -> String {
     let rule = &policy.rules[r];
     let mut parts = Vec::new();
-    if policy.matches(&rule.dst, d, false, Some(s)) == Tri::Unknown {
-        parts.push(format!("whether {d} is {}", rule.dst));
+    if policy.matches_sel(&rule.dst, d, false, Some(s)) == Tri::Unknown {
+        parts.push(format!("whether {d} is {}", rule.dst_written()));
     }
-    let unknown_src: Vec<&str> =
-        rule.srcs.iter().filter(|sel| policy.matches(sel, s, true, None) == Tri::Unknown).map(String::as_str).collect();
+    let unknown_src: Vec<&str> = rule
+        .srcs
+        .iter()
+        .filter(|sel| policy.matches_sel(sel, s, true, None) == Tri::Unknown)
+        .map(|sel| &*sel.text)
+        .collect();
     if !unknown_src.is_empty() {
         parts.push(format!("whether {s} is {}", unknown_src.join(" or ")));
     }

@@ -163,28 +163,67 @@ impl<'a> Sel<'a> {
         self.at.as_cow().unwrap_or_default()
     }
 
-    /// The selector with its name, from the kind found when the rule was read: the name is
-    /// what follows the prefix [`classify`] matched.
+    /// The selector with its name, from the kind found when the rule was read.
     pub fn selector(&self) -> Selector<'_> {
-        let t = &*self.text;
-        let name = || t.split_once(':').map_or("", |(_, name)| name);
-        match self.kind {
-            Kind::Wildcard => Selector::Wildcard,
-            Kind::Ip(ip) => Selector::Ip(ip),
-            Kind::Cidr(ip, len) => Selector::Cidr(ip, len),
-            Kind::Range => Selector::Range,
-            Kind::Tag => Selector::Tag(name()),
-            Kind::Group => Selector::Group(name()),
-            Kind::Autogroup => Selector::Autogroup(name()),
-            Kind::Ipset => Selector::Ipset(name()),
-            Kind::Service => Selector::Service(name()),
-            Kind::Posture => Selector::Posture(name()),
-            Kind::UserDomain => Selector::UserDomain(t.strip_prefix("user:*@").unwrap_or_default()),
-            Kind::HostRef => Selector::HostRef(name()),
-            Kind::Localpart => Selector::Localpart(name()),
-            Kind::User => Selector::User(t),
-            Kind::Host => Selector::Host(t),
-        }
+        named(&self.text, self.kind)
+    }
+}
+
+/// The selector `text` (trimmed) of kind `kind` names: the name is what follows the prefix
+/// [`classify`] matched.
+fn named(t: &str, kind: Kind) -> Selector<'_> {
+    let name = || t.split_once(':').map_or("", |(_, name)| name);
+    match kind {
+        Kind::Wildcard => Selector::Wildcard,
+        Kind::Ip(ip) => Selector::Ip(ip),
+        Kind::Cidr(ip, len) => Selector::Cidr(ip, len),
+        Kind::Range => Selector::Range,
+        Kind::Tag => Selector::Tag(name()),
+        Kind::Group => Selector::Group(name()),
+        Kind::Autogroup => Selector::Autogroup(name()),
+        Kind::Ipset => Selector::Ipset(name()),
+        Kind::Service => Selector::Service(name()),
+        Kind::Posture => Selector::Posture(name()),
+        Kind::UserDomain => Selector::UserDomain(t.strip_prefix("user:*@").unwrap_or_default()),
+        Kind::HostRef => Selector::HostRef(name()),
+        Kind::Localpart => Selector::Localpart(name()),
+        Kind::User => Selector::User(t),
+        Kind::Host => Selector::Host(t),
+    }
+}
+
+/// A selector classified once and owned, for state that outlives the tree it was read from
+/// (the evaluator's rules and definitions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    /// The text as the holder looks it up: trimmed for a rule's selectors and a host's value;
+    /// an IP set entry's target keeps whitespace other than spaces, as written (TG110 refuses
+    /// such an entry).
+    pub text: Box<str>,
+    pub kind: Kind,
+}
+
+impl Classified {
+    /// `text`, trimmed and classified.
+    pub fn new(text: &str) -> Classified {
+        Classified::as_written(text.trim())
+    }
+
+    /// `text` kept as it is, classified (as [`classify`] does, trimmed).
+    pub fn as_written(text: &str) -> Classified {
+        Classified { kind: Kind::of(&classify(text)), text: text.into() }
+    }
+
+    /// The selector with its name, from the kind found when it was classified.
+    pub fn selector(&self) -> Selector<'_> {
+        named(self.text.trim(), self.kind)
+    }
+}
+
+impl From<&Sel<'_>> for Classified {
+    /// A rule's selector, with the kind found when the rule was read.
+    fn from(sel: &Sel<'_>) -> Classified {
+        Classified { text: (*sel.text).into(), kind: sel.kind }
     }
 }
 
@@ -384,6 +423,13 @@ mod tests {
             let v = rule("1");
             let sel = Sel::new(Cow::Borrowed(text), &v);
             assert_eq!(sel.selector(), classify(text), "{text}");
+            // Owned, it keeps the kind the rule was read with.
+            let owned = Classified::from(&sel);
+            assert_eq!((owned.selector(), owned.kind), (classify(text), sel.kind), "{text}");
+            assert_eq!(Classified::new(&format!(" {text}\t")), owned, "{text}");
         }
+        // As written, the text keeps its whitespace and the selector is the trimmed one's.
+        let tab = Classified::as_written("\tipset:a");
+        assert_eq!((&*tab.text, tab.kind, tab.selector()), ("\tipset:a", Kind::Ipset, Selector::Ipset("a")));
     }
 }

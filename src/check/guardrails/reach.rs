@@ -177,7 +177,7 @@ impl<'a> Reach<'a> {
         self.opened.iter().any(|o| matches!(&o.via, Via::Posture { key: k, .. } if k.eq_ignore_ascii_case(key)))
     }
 
-    pub(super) fn of(f: &'a FragmentFile, uses: &Uses<'_>) -> Reach<'a> {
+    pub(super) fn of(f: &'a FragmentFile, uses: &Uses<'a>) -> Reach<'a> {
         let own = |e: &Entry<'_>| std::ptr::eq(e.origin.file, &f.doc.file);
         let tree = &f.doc.tree;
         let mut reach = Reach {
@@ -189,14 +189,22 @@ impl<'a> Reach<'a> {
         };
         for section in RULE_SECTIONS {
             for rule in rule::section(tree, section).unwrap_or_default() {
-                // The fragment's own rules, read from its tree: it may not be in the view.
-                let typed = Rule::of(section, rule);
+                // The fragment's own rules, from its tree: read with the view when it is in
+                // the view, and here when it is not (an expired fragment).
+                let read;
+                let typed = match uses.rule(section, rule) {
+                    Some(typed) => typed,
+                    None => {
+                        read = Rule::of(section, rule);
+                        &read
+                    }
+                };
                 let mut srcs = Vec::new();
                 for s in &typed.sources {
                     srcs.push(s.text.clone().into_owned());
                     reach.sources.push(Source { sel: s.text.clone().into_owned(), at: s.at });
                 }
-                for (dst, ports, at, ports_at) in rule_destinations(&typed) {
+                for (dst, ports, at, ports_at) in rule_destinations(typed) {
                     reach.opened.push(Opened { dst, at, via: Via::Rule, ports, ports_at, srcs: srcs.clone() });
                 }
                 // Routing through a tag's devices is theirs to allow too.
@@ -332,6 +340,9 @@ pub(crate) struct Uses<'v> {
     postures_by_attribute: HashMap<String, Vec<String>>,
     /// Rules by each posture that gates them: their own `srcPosture`, else `defaultSrcPosture`.
     rules_by_posture: HashMap<String, Vec<(Entry<'v>, &'v Rule<'v>)>>,
+    /// Every rule of the view by the address of its value in the tree, so that a fragment's
+    /// own rules are the ones the view read, not read again.
+    rules_by_value: HashMap<usize, &'v Rule<'v>>,
 }
 
 impl<'v> Uses<'v> {
@@ -344,10 +355,12 @@ impl<'v> Uses<'v> {
             auto_approvers: HashMap::new(),
             postures_by_attribute: HashMap::new(),
             rules_by_posture: HashMap::new(),
+            rules_by_value: HashMap::new(),
         };
         let trimmed = |v: &Value| -> Vec<String> { strings(v).into_iter().map(|(s, _)| s.trim().to_owned()).collect() };
         let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
         for (e, r) in RULE_SECTIONS.into_iter().flat_map(|section| view.rules(section)) {
+            uses.rules_by_value.insert(address(r.value), r);
             let mut srcs: Vec<String> = r.sources.iter().map(|s| s.text.clone().into_owned()).collect();
             srcs.dedup();
             for s in srcs {
@@ -403,4 +416,14 @@ impl<'v> Uses<'v> {
         }
         uses
     }
+
+    /// The view's reading of the rule at `value` in `section`, if the view holds it.
+    fn rule(&self, section: Section, value: &Value) -> Option<&'v Rule<'v>> {
+        self.rules_by_value.get(&address(value)).copied().filter(|r| r.section == section)
+    }
+}
+
+/// Where a value of a tree is in memory: a tree is not moved while views of it are alive.
+fn address(v: &Value) -> usize {
+    std::ptr::from_ref(v) as usize
 }
