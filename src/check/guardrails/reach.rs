@@ -188,12 +188,14 @@ impl<'a> Reach<'a> {
             devices: Vec::new(),
         };
         for section in RULE_SECTIONS {
-            for rule in rule::section(tree, section).unwrap_or_default() {
-                // The fragment's own rules, from its tree: read with the view when it is in
-                // the view, and here when it is not (an expired fragment).
+            let written = rule::section(tree, section).unwrap_or_default();
+            // The fragment's own rules as the view read them when it is in the view, and read
+            // here when it is not (an expired fragment, for `approvals`).
+            let viewed = uses.rules_of(&f.doc.file.rel, section).filter(|v| v.len() == written.len());
+            for (i, rule) in written.iter().enumerate() {
                 let read;
-                let typed = match uses.rule(section, rule) {
-                    Some(typed) => typed,
+                let typed = match viewed {
+                    Some(viewed) => viewed[i],
                     None => {
                         read = Rule::of(section, rule);
                         &read
@@ -340,9 +342,9 @@ pub(crate) struct Uses<'v> {
     postures_by_attribute: HashMap<String, Vec<String>>,
     /// Rules by each posture that gates them: their own `srcPosture`, else `defaultSrcPosture`.
     rules_by_posture: HashMap<String, Vec<(Entry<'v>, &'v Rule<'v>)>>,
-    /// Every rule of the view by the address of its value in the tree, so that a fragment's
-    /// own rules are the ones the view read, not read again.
-    rules_by_value: HashMap<usize, &'v Rule<'v>>,
+    /// Each fragment's rules as the view read them, by its path and section, so that a
+    /// fragment's reach does not read them again.
+    rules_by_file: HashMap<&'v str, [Vec<&'v Rule<'v>>; 3]>,
 }
 
 impl<'v> Uses<'v> {
@@ -355,12 +357,15 @@ impl<'v> Uses<'v> {
             auto_approvers: HashMap::new(),
             postures_by_attribute: HashMap::new(),
             rules_by_posture: HashMap::new(),
-            rules_by_value: HashMap::new(),
+            rules_by_file: HashMap::new(),
         };
         let trimmed = |v: &Value| -> Vec<String> { strings(v).into_iter().map(|(s, _)| s.trim().to_owned()).collect() };
         let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
         for (e, r) in RULE_SECTIONS.into_iter().flat_map(|section| view.rules(section)) {
-            uses.rules_by_value.insert(address(r.value), r);
+            if let Some(f) = e.origin.fragment {
+                let i = RULE_SECTIONS.iter().position(|s| *s == r.section).unwrap_or_default();
+                uses.rules_by_file.entry(f.doc.file.rel.as_str()).or_default()[i].push(r);
+            }
             let mut srcs: Vec<String> = r.sources.iter().map(|s| s.text.clone().into_owned()).collect();
             srcs.dedup();
             for s in srcs {
@@ -417,13 +422,10 @@ impl<'v> Uses<'v> {
         uses
     }
 
-    /// The view's reading of the rule at `value` in `section`, if the view holds it.
-    fn rule(&self, section: Section, value: &Value) -> Option<&'v Rule<'v>> {
-        self.rules_by_value.get(&address(value)).copied().filter(|r| r.section == section)
+    /// The view's reading of the rules of `section` of the fragment at `rel`, if the view
+    /// holds that fragment.
+    fn rules_of(&self, rel: &str, section: Section) -> Option<&[&'v Rule<'v>]> {
+        let i = RULE_SECTIONS.iter().position(|s| *s == section)?;
+        self.rules_by_file.get(rel).map(|r| r[i].as_slice())
     }
-}
-
-/// Where a value of a tree is in memory: a tree is not moved while views of it are alive.
-fn address(v: &Value) -> usize {
-    std::ptr::from_ref(v) as usize
 }
