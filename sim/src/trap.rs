@@ -14,10 +14,11 @@ pub struct Trap {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     pub addr: SocketAddr,
-    /// The peer address of every connection accepted, in order, with a signal for each.
-    accepted: Arc<(Mutex<Vec<SocketAddr>>, Condvar)>,
-    /// The trap's own connections, made to settle it: not counted.
-    own: Mutex<Vec<SocketAddr>>,
+    /// Every connection accepted, in order, by its peer's address when the kernel still knows
+    /// it (a peer that reset at once has none, and is counted all the same), with a signal.
+    accepted: Arc<(Mutex<Vec<Option<SocketAddr>>>, Condvar)>,
+    /// How many of those the trap made itself, to settle: not counted.
+    own: Mutex<usize>,
     received: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -37,10 +38,8 @@ impl Trap {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                if let Ok(peer) = conn.peer_addr() {
-                    a.0.lock().unwrap_or_else(|p| p.into_inner()).push(peer);
-                    a.1.notify_all();
-                }
+                a.0.lock().unwrap_or_else(|p| p.into_inner()).push(conn.peer_addr().ok());
+                a.1.notify_all();
                 let r = r.clone();
                 std::thread::spawn(move || record(conn, &r));
             }
@@ -49,7 +48,7 @@ impl Trap {
             url: format!("http://{addr}"),
             addr,
             accepted,
-            own: Mutex::new(Vec::new()),
+            own: Mutex::new(0),
             received,
             stop,
             thread: Some(thread),
@@ -60,20 +59,26 @@ impl Trap {
     /// without waiting a fixed time: the trap connects to itself and waits until the accept
     /// loop has taken that connection, which the kernel queues after every earlier one.
     pub fn connections(&self) -> usize {
-        let own = TcpStream::connect(self.addr)
-            .and_then(|c| c.local_addr())
-            .unwrap_or_else(|e| panic!("the trap cannot connect to itself to settle: {e}"));
-        self.own.lock().unwrap_or_else(|p| p.into_inner()).push(own);
         let (list, signal) = &*self.accepted;
+        // Entries before this one were accepted before the connection below was made: an
+        // earlier connection from the same port (reused on loopback) is not taken for it.
+        let start = list.lock().unwrap_or_else(|p| p.into_inner()).len();
+        // Held open until it is seen, so that the accept loop can read its address.
+        let stream =
+            TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("the trap cannot connect to itself to settle: {e}"));
+        let own = stream.local_addr().unwrap_or_else(|e| panic!("the trap's own connection has no address: {e}"));
+        let mut count = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        *count += 1;
         let mut seen = list.lock().unwrap_or_else(|p| p.into_inner());
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !seen.contains(&own) {
+        while !seen[start..].contains(&Some(own)) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             assert!(!left.is_zero(), "the trap's accept loop did not take its own connection");
             seen = signal.wait_timeout(seen, left).unwrap_or_else(|p| p.into_inner()).0;
         }
-        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
-        seen.iter().filter(|peer| !own.contains(peer)).count()
+        drop(stream);
+        // Every earlier own connection was seen before its call returned, so all are in `seen`.
+        seen.len() - *count
     }
 
     /// Every byte received, from all connections.
@@ -122,5 +127,15 @@ mod tests {
             assert_eq!(trap.connections(), n);
         }
         assert_eq!(trap.connections(), 3, "settling twice counts nothing new");
+        // A connection reset at once, before the accept loop asks who it is, still counts.
+        let c = TcpStream::connect(trap.addr).unwrap();
+        socket_linger_zero(&c);
+        drop(c);
+        assert_eq!(trap.connections(), 4);
+    }
+
+    /// `SO_LINGER` on with a zero timeout: closing sends a reset instead of a FIN.
+    fn socket_linger_zero(c: &TcpStream) {
+        socket2::SockRef::from(c).set_linger(Some(Duration::ZERO)).unwrap();
     }
 }
