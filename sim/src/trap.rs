@@ -64,8 +64,8 @@ impl Trap {
         // earlier connection from the same port (reused on loopback) is not taken for it.
         let start = list.lock().unwrap_or_else(|p| p.into_inner()).len();
         // Held open until it is seen, so that the accept loop can read its address.
-        let stream =
-            TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("the trap cannot connect to itself to settle: {e}"));
+        let stream = TcpStream::connect(self.addr)
+            .unwrap_or_else(|e| panic!("the trap cannot connect to itself to settle: {e}"));
         let own = stream.local_addr().unwrap_or_else(|e| panic!("the trap's own connection has no address: {e}"));
         let mut count = self.own.lock().unwrap_or_else(|p| p.into_inner());
         *count += 1;

@@ -16,76 +16,76 @@ use crate::model::selector::{PortRange, Selector, parse_ip_spec, parse_protocol,
 
 /// Where a rule was written, for reports.
 #[derive(Debug, Clone)]
-pub struct RuleSource {
-    pub location: Location,
+pub(crate) struct RuleSource {
+    pub(crate) location: Location,
     /// `grants/x.hujson, expires 2026-…` when the rule came from a fragment.
-    pub fragment: Option<String>,
+    pub(crate) fragment: Option<String>,
     /// The fragment's window (`notBefore`, `expires`); both open for the base.
-    pub window: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+    pub(crate) window: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
 }
 
 #[derive(Debug, Clone)]
-pub struct NetRule {
-    pub srcs: Vec<Classified>,
+pub(crate) struct NetRule {
+    pub(crate) srcs: Vec<Classified>,
     /// The destination's host, trimmed and classified when the rule was read.
-    pub dst: Classified,
+    pub(crate) dst: Classified,
     /// An ACL destination's host as written, when that is not `dst`'s text (spaces before
     /// the colon, TG127): the rule is indexed and shown under it.
     written: Option<Box<str>>,
-    pub protos: Protos,
-    pub ports: Vec<PortRange>,
-    pub postures: Vec<String>,
-    pub source: usize,
+    pub(crate) protos: Protos,
+    pub(crate) ports: Vec<PortRange>,
+    pub(crate) postures: Vec<String>,
+    pub(crate) source: usize,
 }
 
 impl NetRule {
     /// The destination's host as written.
-    pub fn dst_written(&self) -> &str {
+    pub(crate) fn dst_written(&self) -> &str {
         self.written.as_deref().unwrap_or(&self.dst.text)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SshAction {
+pub(crate) enum SshAction {
     Accept,
     Check,
 }
 
 #[derive(Debug, Clone)]
-pub struct SshRule {
-    pub action: SshAction,
-    pub srcs: Vec<Classified>,
-    pub dsts: Vec<Classified>,
-    pub users: Vec<String>,
-    pub postures: Vec<String>,
-    pub source: usize,
+pub(crate) struct SshRule {
+    pub(crate) action: SshAction,
+    pub(crate) srcs: Vec<Classified>,
+    pub(crate) dsts: Vec<Classified>,
+    pub(crate) users: Vec<String>,
+    pub(crate) postures: Vec<String>,
+    pub(crate) source: usize,
 }
 
 #[derive(Default)]
 pub struct Compiled {
-    pub rules: Vec<NetRule>,
-    pub ssh: Vec<SshRule>,
-    pub sources: Vec<RuleSource>,
+    pub(crate) rules: Vec<NetRule>,
+    pub(crate) ssh: Vec<SshRule>,
+    pub(crate) sources: Vec<RuleSource>,
     by_tag: HashMap<String, Vec<usize>>,
     by_user: HashMap<String, Vec<usize>>,
     /// Rules whose destination is not one tag or user (`*`, autogroups, addresses…).
     generic: Vec<usize>,
-    pub groups: Groups,
+    pub(crate) groups: Groups,
     /// Host aliases' values, trimmed and classified.
     hosts: HashMap<String, Classified>,
     ipsets: HashMap<String, Vec<IpsetEntry>>,
     postures: HashMap<String, Vec<String>>,
     external: HashSet<String>,
-    pub inventory: Option<crate::model::devices::Inventory>,
+    pub(crate) inventory: Option<crate::model::devices::Inventory>,
     /// Who is a member, who is shared in, who holds which role: from the users file.
-    pub directory: Option<crate::model::users::Directory>,
+    pub(crate) directory: Option<crate::model::users::Directory>,
     /// Posture mode: the attribute keys of the gated fragments in force, which apply sets on
     /// their sources' devices while they are active.
-    pub gate_keys: Vec<String>,
+    pub(crate) gate_keys: Vec<String>,
     pub(crate) enforce_expiry: crate::model::expiry::EnforceExpiry,
     /// Whether tests from a group are also judged for each named member (config
     /// `groupTestsPerMember`): a warning where a member would fail them.
-    pub group_tests_per_member: bool,
+    pub(crate) group_tests_per_member: bool,
 }
 
 impl Compiled {
@@ -241,7 +241,7 @@ impl Compiled {
     }
 
     /// The address a host alias names.
-    pub fn host(&self, name: &str) -> Option<&str> {
+    pub(crate) fn host(&self, name: &str) -> Option<&str> {
         self.hosts.get(name).map(|v| &*v.text)
     }
 
@@ -304,7 +304,7 @@ impl Compiled {
         Verdict { allowed, by, gated, undecided }
     }
 
-    pub fn posture_ok(&self, required: &[String], attrs: Option<&Map<String, Json>>) -> Tri {
+    pub(crate) fn posture_ok(&self, required: &[String], attrs: Option<&Map<String, Json>>) -> Tri {
         if required.is_empty() {
             return Tri::Yes;
         }
@@ -332,7 +332,13 @@ impl Compiled {
     }
 
     /// Whether selector `sel` covers `dev`. `src_dev` is the source, for `autogroup:self`.
-    pub fn matches_sel(&self, selector: &Classified, dev: &Device, as_src: bool, src_dev: Option<&Device>) -> Tri {
+    pub(crate) fn matches_sel(
+        &self,
+        selector: &Classified,
+        dev: &Device,
+        as_src: bool,
+        src_dev: Option<&Device>,
+    ) -> Tri {
         if let Device::Known { ip, user, tags } = dev {
             return self.matches_known(selector, ip, user.as_deref(), tags, as_src, src_dev);
         }

@@ -8,21 +8,21 @@ use crate::model::selector::{parse_protocol, split_host_ports};
 
 #[derive(Debug, Serialize)]
 pub struct Explanation {
-    pub src: String,
-    pub dst: String,
-    pub port: Option<u16>,
-    pub proto: String,
+    pub(crate) src: String,
+    pub(crate) dst: String,
+    pub(crate) port: Option<u16>,
+    pub(crate) proto: String,
     /// `allowed`, `denied` or `unknown`.
     pub verdict: &'static str,
     /// Per source and destination device, when a side names several (a group).
-    pub pairs: Vec<PairVerdict>,
-    pub rules: Vec<RuleRef>,
+    pub(crate) pairs: Vec<PairVerdict>,
+    pub(crate) rules: Vec<RuleRef>,
     /// Rules that would allow it from a device meeting their posture (`--attr` supplies
     /// the device's attributes).
-    pub posture_gated: Vec<RuleRef>,
+    pub(crate) posture_gated: Vec<RuleRef>,
     /// When the verdict is `unknown`: the rules that may or may not allow it, each with what
     /// the repository does not say (who is a member, which device has an address).
-    pub undecided: Vec<Undecided>,
+    pub(crate) undecided: Vec<Undecided>,
     /// When it is not allowed: rules that would allow it but are not in force at the instant
     /// asked, their grant file expired or not yet begun (filled by [`out_of_force`]).
     pub out_of_force: Vec<OutOfForce>,
@@ -32,36 +32,36 @@ pub struct Explanation {
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct OutOfForce {
     #[serde(flatten)]
-    pub rule: RuleRef,
+    pub(crate) rule: RuleRef,
     /// `expired` or `pending`.
-    pub status: &'static str,
+    pub(crate) status: &'static str,
     /// When it ended (`expired`) or begins (`pending`).
-    pub when: jiff::Timestamp,
+    pub(crate) when: jiff::Timestamp,
 }
 
 /// A rule whose verdict hangs on live state.
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Undecided {
+pub(crate) struct Undecided {
     #[serde(flatten)]
-    pub rule: RuleRef,
+    pub(crate) rule: RuleRef,
     /// What is not known, e.g. `whether alice@example.com matches autogroup:member`.
-    pub because: String,
+    pub(crate) because: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct PairVerdict {
-    pub src: String,
-    pub dst: String,
-    pub verdict: &'static str,
+pub(crate) struct PairVerdict {
+    pub(crate) src: String,
+    pub(crate) dst: String,
+    pub(crate) verdict: &'static str,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct RuleRef {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
+pub(crate) struct RuleRef {
+    pub(crate) file: String,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
     /// The fragment and its expiry, for rules that come from one.
-    pub fragment: Option<String>,
+    pub(crate) fragment: Option<String>,
 }
 
 /// Why a question could not be asked.

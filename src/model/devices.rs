@@ -46,7 +46,7 @@ pub(crate) struct DeviceIdentity {
 
 /// The devices by address, and which users and tags have any device.
 #[derive(Debug, Clone, Default)]
-pub struct Inventory {
+pub(crate) struct Inventory {
     pub(crate) by_ip: HashMap<IpAddr, DeviceIdentity>,
     pub(crate) users: HashSet<String>,
     pub(crate) tags: HashSet<String>,

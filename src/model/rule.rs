@@ -11,19 +11,14 @@ use crate::parse::Value;
 
 /// The policy sections that hold access rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
+pub(crate) enum Section {
     Acls,
     Grants,
     Ssh,
 }
 
 impl Section {
-    /// The section for a policy key as written (`"acls"`, `"ACLs"`…), if it holds rules.
-    pub fn of(key: &str) -> Option<Section> {
-        [Section::Acls, Section::Grants, Section::Ssh].into_iter().find(|s| s.key().eq_ignore_ascii_case(key))
-    }
-
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Section::Acls => "acls",
             Section::Grants => "grants",
@@ -37,24 +32,24 @@ pub(super) fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
 }
 
 /// The rules of `section` in a policy or fragment tree (keys case-insensitive).
-pub fn section(tree: &Value, section: Section) -> Option<&[Value]> {
+pub(crate) fn section(tree: &Value, section: Section) -> Option<&[Value]> {
     field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..])
 }
 
 /// The rule's sources: `src`, or for an ACL without one its legacy `users`.
-pub fn sources(section: Section, rule: &Value) -> Option<&Value> {
+pub(crate) fn sources(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == Section::Acls))
 }
 
 /// The rule's destinations: `dst`, or for an ACL without one its legacy `ports`.
-pub fn destinations(section: Section, rule: &Value) -> Option<&Value> {
+pub(crate) fn destinations(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "dst").or_else(|| field(rule, "ports").filter(|_| section == Section::Acls))
 }
 
 /// Every destination list the rule writes, in either spelling: with both `dst` and `ports`
 /// (TG002 refuses the pair, since which one Tailscale reads is not documented) either may be
 /// the one read, so what reports what a rule may open names both.
-pub fn every_destination(section: Section, rule: &Value) -> impl Iterator<Item = &Value> {
+pub(crate) fn every_destination(section: Section, rule: &Value) -> impl Iterator<Item = &Value> {
     let legacy = field(rule, "ports").filter(|_| section == Section::Acls);
     field(rule, "dst").into_iter().chain(legacy)
 }
@@ -62,7 +57,7 @@ pub fn every_destination(section: Section, rule: &Value) -> impl Iterator<Item =
 /// Everyone a fragment's tree gives access to: every source of its ACLs, grants and SSH rules
 /// (in either spelling), and every member it adds to a group, each with where it is written.
 /// Posture mode's check and apply both ask this, so that they cannot disagree on who is gated.
-pub fn fragment_sources(tree: &Value) -> Vec<(Cow<'_, str>, &Value)> {
+pub(crate) fn fragment_sources(tree: &Value) -> Vec<(Cow<'_, str>, &Value)> {
     let mut out = Vec::new();
     for section in [Section::Acls, Section::Grants, Section::Ssh] {
         for rule in self::section(tree, section).unwrap_or_default() {
@@ -86,14 +81,14 @@ pub(super) fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
 }
 
 /// The string elements of a list value, each trimmed and classified; anything else holds none.
-pub fn sels(list: &Value) -> Vec<Sel<'_>> {
+pub(crate) fn sels(list: &Value) -> Vec<Sel<'_>> {
     strings(list).into_iter().map(|(s, at)| Sel::new(s, at)).collect()
 }
 
 /// What a selector names, without the name: [`Selector`]'s discriminant, owned, so that a
 /// rule can keep it next to the text it was classified from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Wildcard,
     Ip(IpAddr),
     Cidr(IpAddr, u8),
@@ -135,10 +130,10 @@ impl Kind {
 
 /// One selector of a rule, trimmed and classified once, with where it is written.
 #[derive(Debug, Clone)]
-pub struct Sel<'a> {
-    pub text: Cow<'a, str>,
-    pub at: &'a Value,
-    pub kind: Kind,
+pub(crate) struct Sel<'a> {
+    pub(crate) text: Cow<'a, str>,
+    pub(crate) at: &'a Value,
+    pub(crate) kind: Kind,
 }
 
 impl<'a> Sel<'a> {
@@ -154,17 +149,17 @@ impl<'a> Sel<'a> {
     }
 
     /// A string value, trimmed and classified; `None` for any other value.
-    pub fn of(v: &'a Value) -> Option<Sel<'a>> {
+    pub(crate) fn of(v: &'a Value) -> Option<Sel<'a>> {
         Some(Sel::new(v.as_cow()?, v))
     }
 
     /// The text as written, spaces and all.
-    pub fn raw(&self) -> Cow<'a, str> {
+    pub(crate) fn raw(&self) -> Cow<'a, str> {
         self.at.as_cow().unwrap_or_default()
     }
 
     /// The selector with its name, from the kind found when the rule was read.
-    pub fn selector(&self) -> Selector<'_> {
+    pub(crate) fn selector(&self) -> Selector<'_> {
         named(&self.text, self.kind)
     }
 }
@@ -195,27 +190,27 @@ fn named(t: &str, kind: Kind) -> Selector<'_> {
 /// A selector classified once and owned, for state that outlives the tree it was read from
 /// (the evaluator's rules and definitions).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Classified {
+pub(crate) struct Classified {
     /// The text as the holder looks it up: trimmed for a rule's selectors and a host's value;
     /// an IP set entry's target keeps whitespace other than spaces, as written (TG110 refuses
     /// such an entry).
-    pub text: Box<str>,
-    pub kind: Kind,
+    pub(crate) text: Box<str>,
+    pub(crate) kind: Kind,
 }
 
 impl Classified {
     /// `text`, trimmed and classified.
-    pub fn new(text: &str) -> Classified {
+    pub(crate) fn new(text: &str) -> Classified {
         Classified::as_written(text.trim())
     }
 
     /// `text` kept as it is, classified (as [`classify`] does, trimmed).
-    pub fn as_written(text: &str) -> Classified {
+    pub(crate) fn as_written(text: &str) -> Classified {
         Classified { kind: Kind::of(&classify(text)), text: text.into() }
     }
 
     /// The selector with its name, from the kind found when it was classified.
-    pub fn selector(&self) -> Selector<'_> {
+    pub(crate) fn selector(&self) -> Selector<'_> {
         named(self.text.trim(), self.kind)
     }
 }
@@ -229,7 +224,7 @@ impl From<&Sel<'_>> for Classified {
 
 /// The ports of a destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DstPorts {
+pub(crate) enum DstPorts {
     /// A grant's or SSH rule's destination: its other fields say what it opens.
     Unwritten,
     /// An ACL destination's ports, after the host.
@@ -241,27 +236,27 @@ pub enum DstPorts {
 
 /// A destination of a rule: the host selector and, for an ACL, its ports.
 #[derive(Debug, Clone)]
-pub struct Dst<'a> {
-    pub sel: Sel<'a>,
-    pub ports: DstPorts,
+pub(crate) struct Dst<'a> {
+    pub(crate) sel: Sel<'a>,
+    pub(crate) ports: DstPorts,
 }
 
 /// A rule (an ACL, a grant, an SSH rule) read once: its sources and destinations in the
 /// spellings Tailscale reads, each selector trimmed and classified.
 #[derive(Debug, Clone)]
-pub struct Rule<'a> {
-    pub section: Section,
-    pub value: &'a Value,
+pub(crate) struct Rule<'a> {
+    pub(crate) section: Section,
+    pub(crate) value: &'a Value,
     /// The list of sources as written, in the spelling read, for findings about the list.
-    pub src_list: Option<&'a Value>,
-    pub dst_list: Option<&'a Value>,
-    pub sources: Vec<Sel<'a>>,
-    pub destinations: Vec<Dst<'a>>,
+    pub(crate) src_list: Option<&'a Value>,
+    pub(crate) dst_list: Option<&'a Value>,
+    pub(crate) sources: Vec<Sel<'a>>,
+    pub(crate) destinations: Vec<Dst<'a>>,
 }
 
 impl<'a> Rule<'a> {
     /// The one place that reads a rule's sources and destinations from the tree.
-    pub fn of(section: Section, value: &'a Value) -> Rule<'a> {
+    pub(crate) fn of(section: Section, value: &'a Value) -> Rule<'a> {
         let (src_list, dst_list) = (sources(section, value), destinations(section, value));
         let sources = src_list.map(sels).unwrap_or_default();
         let destinations = dst_list
@@ -299,7 +294,7 @@ pub(super) fn split_cow<'a>(
 }
 
 /// An ACL test's source: `src`, or its legacy `user`.
-pub fn test_source(test: &Value) -> Option<&Value> {
+pub(crate) fn test_source(test: &Value) -> Option<&Value> {
     field(test, "src").or_else(|| field(test, "user"))
 }
 
@@ -331,8 +326,6 @@ mod tests {
         let grant = rule(r#"{"users": ["alice@example.com"], "ports": ["tag:db:5432"]}"#);
         assert!(sources(Section::Grants, &grant).is_none());
         assert!(destinations(Section::Grants, &grant).is_none());
-        assert_eq!(Section::of("ACLs"), Some(Section::Acls));
-        assert_eq!(Section::of("tests"), None);
         let test = rule(r#"{"User": "alice@example.com", "accept": ["tag:db:5432"]}"#);
         assert_eq!(test_source(&test).unwrap().as_str().as_deref(), Some("alice@example.com"));
         let fragment = rule(

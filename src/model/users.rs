@@ -29,7 +29,7 @@ pub struct UserRecord {
 
 /// The users by login (lowercased).
 #[derive(Debug, Clone, Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     users: HashMap<String, UserRecord>,
 }
 

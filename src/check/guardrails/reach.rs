@@ -24,17 +24,17 @@ pub(crate) const AUTO_APPROVERS: &str = "section:autoApprovers";
 pub(crate) struct Opened<'a> {
     /// The destination as the policy names it (`tag:prod-db`, `10.0.0.0/8`, `db`…), without
     /// ports; or one of the `section:` pseudo-destinations.
-    pub dst: String,
+    pub(crate) dst: String,
     /// Where in the fragment it comes from: the rule's destination, the group member added, the
     /// posture attribute set.
-    pub at: &'a Value,
-    pub via: Via,
+    pub(crate) at: &'a Value,
+    pub(crate) via: Via,
     /// The ports opened, for network rules.
-    pub ports: Option<Ports>,
+    pub(crate) ports: Option<Ports>,
     /// Where the ports are written: the ACL destination, or the grant's `ip` entry.
-    pub ports_at: &'a Value,
+    pub(crate) ports_at: &'a Value,
     /// For the fragment's own rules: the rule's sources (trimmed).
-    pub srcs: Vec<String>,
+    pub(crate) srcs: Vec<String>,
 }
 
 /// How a fragment comes to open a destination.
@@ -87,27 +87,27 @@ fn at(l: &Location) -> String {
 /// Protocols and ports a network rule opens on a destination.
 #[derive(Clone)]
 pub(crate) struct Ports {
-    pub protos: Protos,
-    pub ranges: Vec<PortRange>,
+    pub(crate) protos: Protos,
+    pub(crate) ranges: Vec<PortRange>,
 }
 
 /// A source of one of the fragment's own rules.
 pub(crate) struct Source<'a> {
-    pub sel: String,
-    pub at: &'a Value,
+    pub(crate) sel: String,
+    pub(crate) at: &'a Value,
 }
 
 /// Everything a fragment reaches.
 pub(crate) struct Reach<'a> {
-    pub opened: Vec<Opened<'a>>,
-    pub sources: Vec<Source<'a>>,
+    pub(crate) opened: Vec<Opened<'a>>,
+    pub(crate) sources: Vec<Source<'a>>,
     /// Sources of other rules that reach someone this fragment adds to a group those rules name
     /// as a destination: they benefit, though the fragment does not name them.
-    pub exposed_to: Vec<(Source<'a>, String)>,
+    pub(crate) exposed_to: Vec<(Source<'a>, String)>,
     /// People the fragment adds to groups: (member, group, where).
-    pub members_added: Vec<(String, String, &'a Value)>,
+    pub(crate) members_added: Vec<(String, String, &'a Value)>,
     /// Posture attributes the fragment sets: (device, key, where).
-    pub devices: Vec<(String, String, &'a Value)>,
+    pub(crate) devices: Vec<(String, String, &'a Value)>,
 }
 
 /// A rule's destination: the host, its ports, where the host and the ports are written.
