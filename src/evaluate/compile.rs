@@ -100,10 +100,10 @@ impl Compiled {
         };
         for g in &view.groups {
             let members = c.groups.entry(g.name.clone()).or_default();
-            members.extend(strings(g.value).into_iter().map(|(m, _)| m.trim().to_ascii_lowercase()));
+            members.extend(g.sels.iter().map(|m| m.text.to_ascii_lowercase()));
         }
-        c.hosts =
-            view.hosts.iter().filter_map(|h| Some((h.name.clone(), Classified::new(&h.value.as_str()?)))).collect();
+        // A host's one address, as the view classified it (a host that is not a string has none).
+        c.hosts = view.hosts.iter().filter_map(|h| Some((h.name.clone(), Classified::from(h.sels.first()?)))).collect();
         c.ipsets = view
             .ipsets
             .iter()

@@ -217,16 +217,20 @@ impl<'a> View<'a> {
             Section::Grants => (&self.grants, &self.rules[1]),
             Section::Ssh => (&self.ssh, &self.rules[2]),
         };
+        // Read together in `of`: a pairing that stopped short would skip rules silently.
+        debug_assert_eq!(entries.len(), rules.len());
         entries.iter().copied().zip(rules)
     }
 
     /// The `tests` entries, each read once.
     pub(crate) fn tests(&self) -> impl Iterator<Item = (Entry<'a>, &AclTest<'a>)> {
+        debug_assert_eq!(self.tests.len(), self.acl_tests.len());
         self.tests.iter().copied().zip(&self.acl_tests)
     }
 
     /// The `sshTests` entries, each read once.
     pub(crate) fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
+        debug_assert_eq!(self.ssh_tests.len(), self.ssh_test_list.len());
         self.ssh_tests.iter().copied().zip(&self.ssh_test_list)
     }
 

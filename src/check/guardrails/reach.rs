@@ -171,6 +171,15 @@ fn rule_destinations<'v>(rule: &Rule<'v>) -> Vec<Destination<'v>> {
 
 const RULE_SECTIONS: [Section; 3] = [Section::Acls, Section::Grants, Section::Ssh];
 
+/// Where a section's rules sit in a `[_; 3]` ordered as [`RULE_SECTIONS`].
+fn slot(section: Section) -> usize {
+    match section {
+        Section::Acls => 0,
+        Section::Grants => 1,
+        Section::Ssh => 2,
+    }
+}
+
 impl<'a> Reach<'a> {
     /// Whether setting posture attribute `key` opens anything: some posture reads it.
     pub(super) fn posture_opens(&self, key: &str) -> bool {
@@ -190,7 +199,9 @@ impl<'a> Reach<'a> {
         for section in RULE_SECTIONS {
             let written = rule::section(tree, section).unwrap_or_default();
             // The fragment's own rules as the view read them when it is in the view, and read
-            // here when it is not (an expired fragment, for `approvals`).
+            // here when it is not (an expired fragment, for `approvals`). The view holds every
+            // spelling of the section's key (`acls` and `ACLs`), the tree's lookup the first:
+            // only when the counts agree are they the same rules, one for one.
             let viewed = uses.rules_of(&f.doc.file.rel, section).filter(|v| v.len() == written.len());
             for (i, rule) in written.iter().enumerate() {
                 let read;
@@ -363,8 +374,7 @@ impl<'v> Uses<'v> {
         let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
         for (e, r) in RULE_SECTIONS.into_iter().flat_map(|section| view.rules(section)) {
             if let Some(f) = e.origin.fragment {
-                let i = RULE_SECTIONS.iter().position(|s| *s == r.section).unwrap_or_default();
-                uses.rules_by_file.entry(f.doc.file.rel.as_str()).or_default()[i].push(r);
+                uses.rules_by_file.entry(f.doc.file.rel.as_str()).or_default()[slot(r.section)].push(r);
             }
             let mut srcs: Vec<String> = r.sources.iter().map(|s| s.text.clone().into_owned()).collect();
             srcs.dedup();
@@ -425,7 +435,6 @@ impl<'v> Uses<'v> {
     /// The view's reading of the rules of `section` of the fragment at `rel`, if the view
     /// holds that fragment.
     fn rules_of(&self, rel: &str, section: Section) -> Option<&[&'v Rule<'v>]> {
-        let i = RULE_SECTIONS.iter().position(|s| *s == section)?;
-        self.rules_by_file.get(rel).map(|r| r[i].as_slice())
+        self.rules_by_file.get(rel).map(|r| r[slot(section)].as_slice())
     }
 }
