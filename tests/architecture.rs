@@ -143,3 +143,30 @@ fn comments_cite_nothing_outside_the_repository() {
     }
     assert!(found.is_empty(), "cite a public source instead:\n{}", found.join("\n"));
 }
+
+/// A simulator judges with its own logic: if it called tailgrant's parser, formatter or
+/// evaluator, a test against it could not see tailgrant diverge from the real service.
+#[test]
+fn the_simulators_share_no_code_with_tailgrant() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut wrong = Vec::new();
+    for sim in ["sim", "forge-sim"] {
+        let manifest = std::fs::read_to_string(root.join(sim).join("Cargo.toml")).unwrap();
+        if manifest.lines().any(|l| l.trim_start().starts_with("tailgrant")) {
+            wrong.push(format!("{sim}/Cargo.toml depends on tailgrant"));
+        }
+        let mut files = Vec::new();
+        rust_files(&root.join(sim).join("src"), &mut files);
+        assert!(!files.is_empty(), "the scan found {sim}'s sources");
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if code.contains("tailgrant::") || code.contains("use tailgrant") {
+                    wrong.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "a simulator calls tailgrant's code:\n{}", wrong.join("\n"));
+}

@@ -83,7 +83,7 @@ fn ports(spec: &str) -> Ports {
 impl Policy {
     /// Reads a policy's text (HuJSON); `None` if it is not an object.
     pub fn parse(text: &str) -> Option<Policy> {
-        let v: Value = serde_json::from_str(&standardize(text)).ok()?;
+        let v = crate::hujson::parse(text).ok()?;
         let o = v.as_object()?;
         let named = |key: &str| -> HashMap<String, Vec<String>> {
             get(o, key)
@@ -325,69 +325,6 @@ fn any(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
     if unknown { None } else { Some(false) }
 }
 
-/// HuJSON to JSON: comments and trailing commas removed, strings kept.
-pub fn standardize(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(b.len());
-                out.extend_from_slice(&b[start..i]);
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b',' => {
-                // A comma followed only by space and comments before a closing bracket.
-                let mut j = i + 1;
-                loop {
-                    while j < b.len() && b[j].is_ascii_whitespace() {
-                        j += 1;
-                    }
-                    if b.get(j) == Some(&b'/') && b.get(j + 1) == Some(&b'/') {
-                        while j < b.len() && b[j] != b'\n' {
-                            j += 1;
-                        }
-                    } else if b.get(j) == Some(&b'/') && b.get(j + 1) == Some(&b'*') {
-                        j += 2;
-                        while j + 1 < b.len() && !(b[j] == b'*' && b[j + 1] == b'/') {
-                            j += 1;
-                        }
-                        j += 2;
-                    } else {
-                        break;
-                    }
-                }
-                if !matches!(b.get(j), Some(b']' | b'}')) {
-                    out.push(b',');
-                }
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,9 +386,5 @@ mod tests {
         let alice = Source { user: Some("alice@example.com".into()), ..Source::default() };
         assert_eq!(p.allows(&alice, "tag:db", 22), None);
         assert_eq!(p.allows(&alice, "tag:db", 23), Some(false));
-        assert_eq!(
-            standardize("{\"a\": [1, 2, /* x */ ], // y\n \"b\": \"//,]\",}"),
-            "{\"a\": [1, 2  ], \n \"b\": \"//,]\"}"
-        );
     }
 }

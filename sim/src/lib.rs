@@ -3,13 +3,14 @@
 //!
 //! It follows Tailscale's published API reference (README, "What the API client trusts"
 //! lists what tailgrant relies on): state kept in memory, the ETag as the
-//! quoted SHA-256 of the policy formatted by Tailscale's HuJSON formatter, the real error bodies,
+//! quoted SHA-256 of the policy without its layout (as Tailscale's HuJSON formatter would agree), the real error bodies,
 //! scopes checked per endpoint, and faults injected per route on request. It listens on
 //! loopback only. Where the real API's behaviour is unknown the choice made here is marked
 //! `[SIM]`.
 
 mod checks;
 mod faults;
+mod hujson;
 pub mod judge;
 mod routes;
 mod trap;
@@ -280,9 +281,9 @@ impl State {
         Timestamp::now() + self.clock_offset
     }
 
-    /// `"<hex sha256 of the formatted policy>"`, quoted as the header carries it.
+    /// `"<hex sha256 of the policy without its layout>"`, quoted as the header carries it.
     pub(crate) fn etag(&self) -> String {
-        format!("\"{}\"", checks::etag_of(&self.policy))
+        format!("\"{}\"", hujson::etag_of(&self.policy))
     }
 
     /// Drops posture attributes whose expiry has passed ([SIM] with no lag).

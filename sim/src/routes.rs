@@ -215,9 +215,8 @@ fn sorted_json(text: &str) -> String {
             v => v,
         }
     }
-    tailgrant::parse::parse(text.as_bytes())
+    crate::hujson::parse(text)
         .ok()
-        .and_then(|t| serde_json::from_slice::<Value>(&t.to_json()).ok())
         .map(|v| serde_json::to_string_pretty(&sort(v)).unwrap_or_default())
         .unwrap_or_default()
 }
@@ -296,10 +295,7 @@ fn judged(policy: &str) -> Result<(), Refusal> {
 
 /// The stored policy with its `tests` replaced.
 fn with_tests(policy: &str, tests: Vec<Value>) -> String {
-    let mut v = tailgrant::parse::parse(policy.as_bytes())
-        .ok()
-        .and_then(|t| serde_json::from_slice::<Value>(&t.to_json()).ok())
-        .unwrap_or(json!({}));
+    let mut v = crate::hujson::parse(policy).unwrap_or(json!({}));
     if let Some(o) = v.as_object_mut() {
         o.retain(|k, _| !k.eq_ignore_ascii_case("tests"));
         o.insert("tests".into(), Value::Array(tests));
