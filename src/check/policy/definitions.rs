@@ -4,7 +4,7 @@
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
 use crate::load::view::{Named, field, strings};
-use crate::model::rule::Kind;
+use crate::model::rule::{Kind, Section};
 use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
 use crate::parse::Node;
 
@@ -158,42 +158,38 @@ fn postures(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for p in &view.postures {
         require_prefix(ctx, p, "posture", Code::InvalidPosture);
-        for (cond, at) in strings(p.value) {
-            if !posture_condition_ok(&cond) {
+        for cond in &p.conditions {
+            if !posture_condition_ok(&cond.text) {
                 ctx.report(
                     Code::InvalidPosture,
                     p.origin,
-                    at,
-                    format!("posture condition {cond:?} is not `attribute OPERATOR value`"),
+                    cond.at,
+                    format!("posture condition {:?} is not `attribute OPERATOR value`", cond.text),
                     "for example \"node:os IN ['macos', 'linux']\" or \"custom:managed == true\"",
                 );
             }
         }
     }
     // Every srcPosture and defaultSrcPosture reference names a defined posture.
-    let lists = view
-        .acls
-        .iter()
-        .chain(&view.grants)
-        .chain(&view.ssh)
-        .filter_map(|e| Some((e.origin, field(e.value, "srcPosture")?)));
-    let lists: Vec<_> = lists.chain(view.default_src_posture.iter().map(|e| (e.origin, e.value))).collect();
+    let rules = [Section::Acls, Section::Grants, Section::Ssh].into_iter().flat_map(|s| view.rules(s));
+    let lists = rules.filter_map(|(e, r)| Some((e.origin, r.src_posture.as_deref()?)));
+    let lists: Vec<_> = lists.chain(view.default_src_posture.iter().map(|d| (d.origin, &d.postures[..]))).collect();
     for (origin, list) in lists {
-        for (name, at) in strings(list) {
-            match classify(&name) {
-                Selector::Posture(_) if view.posture_defined(name.trim()) => {}
-                Selector::Posture(_) => ctx.report(
+        for p in list {
+            match p.kind {
+                Kind::Posture if view.posture_defined(&p.text) => {}
+                Kind::Posture => ctx.report(
                     Code::InvalidPosture,
                     origin,
-                    at,
-                    format!("posture not found: {name:?}"),
+                    p.at,
+                    format!("posture not found: {:?}", p.raw()),
                     "define it in postures",
                 ),
                 _ => ctx.report(
                     Code::InvalidPosture,
                     origin,
-                    at,
-                    format!("{name:?} is not a posture"),
+                    p.at,
+                    format!("{:?} is not a posture", p.raw()),
                     "srcPosture lists posture:NAME entries",
                 ),
             }
