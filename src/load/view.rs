@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use crate::finding::Location;
 use crate::load::{FragmentFile, Repository};
 use crate::model::posture::{Condition, conditions};
+use crate::model::power::{Approvers, NodeAttr, auto_approvers};
 use crate::model::rule::{Rule, Section, Sel, sels};
 use crate::model::test::{AclTest, SshTest};
 use crate::model::{Status, shape};
@@ -83,6 +84,10 @@ pub struct View<'a> {
     /// of `tests` and `ssh_tests`.
     acl_tests: Vec<AclTest<'a>>,
     ssh_test_list: Vec<SshTest<'a>>,
+    /// The `nodeAttrs` entries read as [`NodeAttr`]s, and the `autoApprovers` objects as their
+    /// lists of [`Approvers`], in the order of `node_attrs` and `auto_approvers`.
+    node_attr_list: Vec<NodeAttr<'a>>,
+    approver_lists: Vec<Vec<Approvers<'a>>>,
     tags: HashSet<String>,
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
@@ -154,6 +159,8 @@ impl<'a> View<'a> {
             [read(Section::Acls, &view.acls), read(Section::Grants, &view.grants), read(Section::Ssh, &view.ssh)];
         view.acl_tests = view.tests.iter().map(|e| AclTest::of(e.value)).collect();
         view.ssh_test_list = view.ssh_tests.iter().map(|e| SshTest::of(e.value)).collect();
+        view.node_attr_list = view.node_attrs.iter().map(|e| NodeAttr::of(e.value)).collect();
+        view.approver_lists = view.auto_approvers.iter().map(|e| auto_approvers(e.value)).collect();
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         for t in &view.tag_owners {
@@ -266,6 +273,18 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The `nodeAttrs` entries, each read once.
+    pub(crate) fn node_attrs(&self) -> impl Iterator<Item = (Entry<'a>, &NodeAttr<'a>)> {
+        debug_assert_eq!(self.node_attrs.len(), self.node_attr_list.len());
+        self.node_attrs.iter().copied().zip(&self.node_attr_list)
+    }
+
+    /// The `autoApprovers` objects, each with its lists of approvers read once.
+    pub(crate) fn auto_approvers(&self) -> impl Iterator<Item = (Entry<'a>, &[Approvers<'a>])> {
+        debug_assert_eq!(self.auto_approvers.len(), self.approver_lists.len());
+        self.auto_approvers.iter().copied().zip(self.approver_lists.iter().map(Vec::as_slice))
+    }
+
     pub(crate) fn tag_defined(&self, tag: &str) -> bool {
         self.tags.contains(tag)
     }
@@ -357,5 +376,23 @@ mod tests {
         assert_eq!(required(Section::Acls), [vec!["posture:c".to_owned()]]);
         let conditions: Vec<_> = view.postures[0].conditions.iter().map(|c| c.text.to_string()).collect();
         assert_eq!(conditions, [" custom:x == 1"]);
+    }
+
+    #[test]
+    fn node_attrs_and_auto_approvers_are_read_with_their_entries() {
+        let doc = base(
+            r#"{"nodeAttrs": [{"target": ["group:a"]}, "x"], "NodeAttrs": [{"target": [" tag:b"]}],
+                "autoApprovers": {"exitNode": ["group:c"]}}"#,
+        );
+        let view = View::of(&crate::model::Config::default(), Some(&doc), [], None);
+        let targets: Vec<Vec<String>> =
+            view.node_attrs().map(|(_, na)| na.targets.iter().map(|t| t.text.to_string()).collect()).collect();
+        assert_eq!(targets, [vec!["group:a".to_owned()], vec![], vec!["tag:b".to_owned()]]);
+        let approvers: Vec<_> = view
+            .auto_approvers()
+            .flat_map(|(_, l)| l.iter().flat_map(|l| &l.approvers))
+            .map(|a| a.text.to_string())
+            .collect();
+        assert_eq!(approvers, ["group:c"]);
     }
 }

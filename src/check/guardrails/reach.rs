@@ -399,24 +399,18 @@ impl<'v> Uses<'v> {
                 uses.tags_by_owner.entry(o).or_default().push(t.name.clone());
             }
         }
-        for e in &view.node_attrs {
-            if let Some(target) = field(e.value, "target") {
-                for sel in trimmed(target) {
-                    uses.node_attrs.entry(sel).or_default().push((e.origin, target));
-                }
+        for (e, na) in view.node_attrs() {
+            let Some(list) = na.target_list else { continue };
+            for t in &na.targets {
+                uses.node_attrs.entry(t.text.clone().into_owned()).or_default().push((e.origin, list));
             }
         }
-        for e in &view.auto_approvers {
-            let Some(aa) = e.value.as_object() else { continue };
-            for sub in &aa.members {
-                let lists: Vec<&Value> = match &sub.value.as_object() {
-                    Some(map) => map.members.iter().map(|m| &m.value).collect(),
-                    None => vec![&sub.value],
-                };
-                for list in lists {
-                    for sel in trimmed(list) {
-                        uses.auto_approvers.entry(sel).or_default().push((e.origin, list));
-                    }
+        // Every list of approvers, under any key and in any spelling: what one approves is not
+        // judged here, only who is named.
+        for (e, lists) in view.auto_approvers() {
+            for l in lists {
+                for a in &l.approvers {
+                    uses.auto_approvers.entry(a.text.clone().into_owned()).or_default().push((e.origin, l.list));
                 }
             }
         }
