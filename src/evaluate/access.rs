@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::load::Repository;
 use crate::load::view::{field, strings};
 use crate::model::Status;
-use crate::model::rule::{self, Section};
+use crate::model::rule::{Rule, Section};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct AccessEntry {
@@ -45,15 +45,17 @@ pub(crate) fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
     };
     for section in [Section::Grants, Section::Acls, Section::Ssh] {
         for rule in field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
-            let src = list(rule::sources(section, rule)).join(", ");
-            let dst = list(rule::destinations(section, rule)).join(", ");
+            // As written (untrimmed): the summary quotes the file.
+            let read = Rule::of(section, rule);
+            let src = list(read.src_list).join(", ");
+            let dst = list(read.dst_list).join(", ");
             grants.push(match section {
                 Section::Grants => {
                     let mut what = list(field(rule, "ip"));
                     if let Some(app) = field(rule, "app").and_then(|a| a.as_object()) {
                         what.extend(app.members.iter().filter_map(|m| m.name.as_str()).map(|c| format!("app {c}")));
                     }
-                    let via = list(field(rule, "via"));
+                    let via: Vec<_> = read.via.iter().map(|v| v.raw()).collect();
                     let via = if via.is_empty() { String::new() } else { format!(" via {}", via.join(", ")) };
                     format!("{src} → {dst} {}{via}", what.join(", ")).trim_end().to_owned()
                 }

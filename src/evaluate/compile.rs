@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
 use crate::finding::Location;
 use crate::load::view::{Entry, Origin, View, field, strings};
-use crate::model::rule::{Classified, DstPorts, Kind, Section, Sel};
+use crate::model::rule::{Classified, DstPorts, Kind, Rule, Section, Sel};
 use crate::model::selector::Protos;
 use crate::model::selector::{PortRange, Selector, parse_ip_spec, parse_protocol, split_host_ports};
 
@@ -112,23 +112,14 @@ impl Compiled {
         c.postures = view
             .postures
             .iter()
-            .map(|p| (p.name.clone(), strings(p.value).into_iter().map(|(e, _)| e.into_owned()).collect()))
+            .map(|p| (p.name.clone(), p.conditions.iter().map(|c| c.text.to_string()).collect()))
             .collect();
-        let default_posture: Vec<String> = view
-            .default_src_posture
-            .iter()
-            .flat_map(|e| strings(e.value).into_iter().map(|(p, _)| p.trim().to_owned()))
-            .collect();
-        let required = |e: &Entry<'_>| -> Vec<String> {
-            match field(e.value, "srcPosture") {
-                Some(p) => strings(p).into_iter().map(|(s, _)| s.trim().to_owned()).collect(),
-                None => default_posture.clone(),
-            }
-        };
+        let required =
+            |r: &Rule<'_>| -> Vec<String> { view.required_postures(r).iter().map(|p| p.text.to_string()).collect() };
         // Posture mode: a time-bounded fragment's rules need its gate too (`super::gates`).
         c.gate_keys = super::gates::register(view, &required, &mut c.postures);
         let defined = c.postures.clone();
-        let postures_of = |e: &Entry<'_>| super::gates::postures(view, e, required(e), &defined);
+        let postures_of = |e: &Entry<'_>, r: &Rule<'_>| super::gates::postures(view, e, required(r), &defined);
         for (e, r) in view.rules(Section::Acls) {
             let source = c.source(e.origin, e.value);
             let srcs = texts(&r.sources);
@@ -151,7 +142,7 @@ impl Compiled {
                     written: (host != d.sel.text).then(|| host.into()),
                     protos,
                     ports: ports.clone(),
-                    postures: postures_of(&e),
+                    postures: postures_of(&e, r),
                     source,
                 };
                 c.push(rule);
@@ -180,7 +171,7 @@ impl Compiled {
                         written: None,
                         protos,
                         ports: spec.ports.clone(),
-                        postures: postures_of(&e),
+                        postures: postures_of(&e, r),
                         source,
                     };
                     c.push(rule);
@@ -201,7 +192,7 @@ impl Compiled {
                 srcs: texts(&r.sources),
                 dsts: r.destinations.iter().map(|d| Classified::from(&d.sel)).collect(),
                 users: list(e.value, "users").unwrap_or_default(),
-                postures: postures_of(&e),
+                postures: postures_of(&e, r),
                 source,
             });
         }

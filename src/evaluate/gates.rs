@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use crate::load::FragmentFile;
 use crate::load::view::{Entry, View};
 use crate::model::expiry::{EnforceExpiry, Gate};
+use crate::model::rule::{Rule, Section};
 
 /// Whether a fragment's rules are gated.
 pub(crate) fn gated(mode: EnforceExpiry, f: &FragmentFile) -> bool {
@@ -24,13 +25,14 @@ fn gate(mode: EnforceExpiry, f: Option<&FragmentFile>) -> Option<Gate> {
 /// the gates' attribute keys.
 pub(crate) fn register(
     view: &View<'_>,
-    required: &dyn Fn(&Entry<'_>) -> Vec<String>,
+    required: &dyn Fn(&Rule<'_>) -> Vec<String>,
     postures: &mut HashMap<String, Vec<String>>,
 ) -> Vec<String> {
     let mut keys = Vec::new();
-    for e in view.acls.iter().chain(&view.grants).chain(&view.ssh) {
+    let rules = [Section::Acls, Section::Grants, Section::Ssh].into_iter().flat_map(|s| view.rules(s));
+    for (e, r) in rules {
         let Some(g) = gate(view.enforce_expiry, e.origin.fragment) else { continue };
-        let folded = g.fold(&required(e), |p| postures.get(p).cloned());
+        let folded = g.fold(&required(r), |p| postures.get(p).cloned());
         for (name, conditions) in folded {
             if let Some(c) = conditions {
                 postures.entry(name).or_insert(c);

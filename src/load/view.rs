@@ -9,6 +9,8 @@ use jiff::Timestamp;
 
 use crate::finding::Location;
 use crate::load::{FragmentFile, Repository};
+use crate::model::posture::{Condition, conditions};
+use crate::model::power::{Approvers, NodeAttr, auto_approvers};
 use crate::model::rule::{Rule, Section, Sel, sels};
 use crate::model::test::{AclTest, SshTest};
 use crate::model::{Status, shape};
@@ -46,6 +48,16 @@ pub(crate) struct Named<'a> {
     /// group's members, a tag's owners, a host's address (one). IP sets and postures hold none:
     /// their entries are no selectors.
     pub(crate) sels: Vec<Sel<'a>>,
+    /// A posture's conditions, as written; every other definition holds none.
+    pub(crate) conditions: Vec<Condition<'a>>,
+}
+
+/// A `defaultSrcPosture` list: the postures a rule without its own `srcPosture` requires.
+#[derive(Clone)]
+pub(crate) struct DefaultPosture<'a> {
+    pub(crate) origin: Origin<'a>,
+    /// Its posture names, trimmed and classified, each with where it is written.
+    pub(crate) postures: Vec<Sel<'a>>,
 }
 
 #[derive(Default)]
@@ -63,8 +75,8 @@ pub struct View<'a> {
     pub(crate) postures: Vec<Named<'a>>,
     /// The `autoApprovers` objects.
     pub(crate) auto_approvers: Vec<Entry<'a>>,
-    /// The `defaultSrcPosture` lists.
-    pub(crate) default_src_posture: Vec<Entry<'a>>,
+    /// The `defaultSrcPosture` lists, read once.
+    pub(crate) default_src_posture: Vec<DefaultPosture<'a>>,
     /// The ACLs, grants and SSH rules read as [`Rule`]s, in the order of `acls`, `grants` and
     /// `ssh`: read once, for every reader of this view.
     rules: [Vec<Rule<'a>>; 3],
@@ -72,6 +84,10 @@ pub struct View<'a> {
     /// of `tests` and `ssh_tests`.
     acl_tests: Vec<AclTest<'a>>,
     ssh_test_list: Vec<SshTest<'a>>,
+    /// The `nodeAttrs` entries read as [`NodeAttr`]s, and the `autoApprovers` objects as their
+    /// lists of [`Approvers`], in the order of `node_attrs` and `auto_approvers`.
+    node_attr_list: Vec<NodeAttr<'a>>,
+    approver_lists: Vec<Vec<Approvers<'a>>>,
     tags: HashSet<String>,
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
@@ -143,6 +159,8 @@ impl<'a> View<'a> {
             [read(Section::Acls, &view.acls), read(Section::Grants, &view.grants), read(Section::Ssh, &view.ssh)];
         view.acl_tests = view.tests.iter().map(|e| AclTest::of(e.value)).collect();
         view.ssh_test_list = view.ssh_tests.iter().map(|e| SshTest::of(e.value)).collect();
+        view.node_attr_list = view.node_attrs.iter().map(|e| NodeAttr::of(e.value)).collect();
+        view.approver_lists = view.auto_approvers.iter().map(|e| auto_approvers(e.value)).collect();
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         for t in &view.tag_owners {
@@ -185,12 +203,20 @@ impl<'a> View<'a> {
                         .iter()
                         .filter_map(|e| {
                             let name = e.name.as_str()?;
-                            Some(Named { origin, key: &e.name, name, value: &e.value, sels: read(&e.value) })
+                            let sels = read(&e.value);
+                            Some(Named { origin, key: &e.name, name, value: &e.value, sels, conditions: Vec::new() })
                         })
                         .collect()
                 })
             };
             let address = |v: &'a Value| Sel::of(v).into_iter().collect();
+            let postures = |v: &'a Value| -> Vec<Named<'a>> {
+                let mut defs = named(v, |_| Vec::new());
+                for d in &mut defs {
+                    d.conditions = conditions(d.value);
+                }
+                defs
+            };
             match section {
                 "acls" => self.acls.extend(list(&m.value)),
                 "grants" => self.grants.extend(list(&m.value)),
@@ -202,9 +228,11 @@ impl<'a> View<'a> {
                 "tagOwners" => self.tag_owners.extend(named(&m.value, sels)),
                 "hosts" => self.hosts.extend(named(&m.value, address)),
                 "ipsets" => self.ipsets.extend(named(&m.value, |_| Vec::new())),
-                "postures" => self.postures.extend(named(&m.value, |_| Vec::new())),
+                "postures" => self.postures.extend(postures(&m.value)),
                 "autoApprovers" => self.auto_approvers.push(Entry { origin, value: &m.value }),
-                "defaultSrcPosture" => self.default_src_posture.push(Entry { origin, value: &m.value }),
+                "defaultSrcPosture" => {
+                    self.default_src_posture.push(DefaultPosture { origin, postures: sels(&m.value) });
+                }
                 _ => {}
             }
         }
@@ -232,6 +260,29 @@ impl<'a> View<'a> {
     pub(crate) fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
         debug_assert_eq!(self.ssh_tests.len(), self.ssh_test_list.len());
         self.ssh_tests.iter().copied().zip(&self.ssh_test_list)
+    }
+
+    /// The postures `rule` requires, any one of them: its own `srcPosture`, or else those of
+    /// every `defaultSrcPosture` list (a rule's own list replaces the default, device posture
+    /// docs). The evaluator (posture mode's gates too) and the guardrails ask here, so that
+    /// they cannot disagree on what gates a rule.
+    pub(crate) fn required_postures<'s>(&'s self, rule: &'s Rule<'a>) -> Vec<&'s Sel<'a>> {
+        match &rule.src_posture {
+            Some(own) => own.iter().collect(),
+            None => self.default_src_posture.iter().flat_map(|d| &d.postures).collect(),
+        }
+    }
+
+    /// The `nodeAttrs` entries, each read once.
+    pub(crate) fn node_attrs(&self) -> impl Iterator<Item = (Entry<'a>, &NodeAttr<'a>)> {
+        debug_assert_eq!(self.node_attrs.len(), self.node_attr_list.len());
+        self.node_attrs.iter().copied().zip(&self.node_attr_list)
+    }
+
+    /// The `autoApprovers` objects, each with its lists of approvers read once.
+    pub(crate) fn auto_approvers(&self) -> impl Iterator<Item = (Entry<'a>, &[Approvers<'a>])> {
+        debug_assert_eq!(self.auto_approvers.len(), self.approver_lists.len());
+        self.auto_approvers.iter().copied().zip(self.approver_lists.iter().map(Vec::as_slice))
     }
 
     pub(crate) fn tag_defined(&self, tag: &str) -> bool {
@@ -294,4 +345,54 @@ pub(crate) fn field<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
 /// The key of a field, for findings about its presence or absence.
 pub(crate) fn field_key<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
     entry.as_object()?.get_ci(key).map(|m| &m.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Document;
+
+    fn base(text: &str) -> Document {
+        let file = SourceFile::new("policy.hujson".into(), "policy.hujson".into(), text.into());
+        let tree = crate::parse::parse(text.as_bytes()).unwrap();
+        Document { file, tree }
+    }
+
+    #[test]
+    fn a_rule_requires_its_own_postures_or_else_every_default_list() {
+        let doc = base(
+            r#"{"defaultSrcPosture": [" posture:a"], "DefaultSrcPosture": ["posture:b"],
+                "postures": {"posture:a": [" custom:x == 1", 2]},
+                "grants": [{"src": ["*"], "dst": ["*"], "ip": ["*"]}, {"src": ["*"], "dst": ["*"], "srcPosture": []}],
+                "acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"], "srcPosture": ["posture:c"]}]}"#,
+        );
+        let view = View::of(&crate::model::Config::default(), Some(&doc), [], None);
+        let required = |section| -> Vec<Vec<String>> {
+            view.rules(section)
+                .map(|(_, r)| view.required_postures(r).iter().map(|p| p.text.to_string()).collect())
+                .collect()
+        };
+        assert_eq!(required(Section::Grants), [vec!["posture:a".to_owned(), "posture:b".to_owned()], vec![]]);
+        assert_eq!(required(Section::Acls), [vec!["posture:c".to_owned()]]);
+        let conditions: Vec<_> = view.postures[0].conditions.iter().map(|c| c.text.to_string()).collect();
+        assert_eq!(conditions, [" custom:x == 1"]);
+    }
+
+    #[test]
+    fn node_attrs_and_auto_approvers_are_read_with_their_entries() {
+        let doc = base(
+            r#"{"nodeAttrs": [{"target": ["group:a"]}, "x"], "NodeAttrs": [{"target": [" tag:b"]}],
+                "autoApprovers": {"exitNode": ["group:c"]}}"#,
+        );
+        let view = View::of(&crate::model::Config::default(), Some(&doc), [], None);
+        let targets: Vec<Vec<String>> =
+            view.node_attrs().map(|(_, na)| na.targets.iter().map(|t| t.text.to_string()).collect()).collect();
+        assert_eq!(targets, [vec!["group:a".to_owned()], vec![], vec!["tag:b".to_owned()]]);
+        let approvers: Vec<_> = view
+            .auto_approvers()
+            .flat_map(|(_, l)| l.iter().flat_map(|l| &l.approvers))
+            .map(|a| a.text.to_string())
+            .collect();
+        assert_eq!(approvers, ["group:c"]);
+    }
 }

@@ -7,9 +7,11 @@
 
 use std::collections::HashMap;
 
-use crate::load::view::{field, strings};
+use crate::load::view::field;
 use crate::load::{FragmentFile, Repository};
 use crate::model::expiry::{EnforceExpiry, Gate};
+use crate::model::posture::conditions;
+use crate::model::rule::{sels, src_posture};
 use crate::model::text::escape_reversibly;
 use crate::parse::{Array, Member, Node, Object, Value};
 
@@ -29,11 +31,11 @@ impl Context {
         let trees = repo.base.iter().map(|b| &b.tree).chain(active.iter().map(|&i| &repo.fragments[i].doc.tree));
         for tree in trees {
             if let Some(d) = field(tree, "defaultSrcPosture") {
-                ctx.default_src_posture.extend(strings(d).into_iter().map(|(s, _)| s.trim().to_owned()));
+                ctx.default_src_posture.extend(sels(d).into_iter().map(|s| s.text.into_owned()));
             }
             for p in field(tree, "postures").and_then(|p| p.as_object()).map_or(&[][..], |o| &o.members[..]) {
                 let Some(name) = p.name.as_str() else { continue };
-                let conditions = strings(&p.value).into_iter().map(|(c, _)| c.into_owned()).collect();
+                let conditions = conditions(&p.value).into_iter().map(|c| c.text.into_owned()).collect();
                 ctx.postures.entry(name).or_insert(conditions);
             }
         }
@@ -60,7 +62,7 @@ impl FragmentGate<'_> {
     pub(super) fn entry(&mut self, section: &str, e: &Value) -> (Value, Option<Vec<u8>>) {
         match section {
             "acls" | "grants" | "ssh" => {
-                let own = field(e, "srcPosture").map(|p| strings(p).into_iter().map(|(s, _)| s.trim().to_owned()));
+                let own = src_posture(e).map(|p| p.into_iter().map(|s| s.text.into_owned()));
                 let (alternatives, whose) = match own {
                     Some(own) => (own.collect::<Vec<_>>(), "its own srcPosture"),
                     None => (self.ctx.default_src_posture.clone(), "defaultSrcPosture"),

@@ -6,6 +6,8 @@ pub(crate) mod config;
 pub(crate) mod fragment;
 pub(crate) mod people;
 pub(crate) mod policy;
+pub(crate) mod posture;
+pub(crate) mod power;
 pub(crate) mod rule;
 pub(crate) mod shape;
 pub(crate) mod test;

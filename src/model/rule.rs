@@ -252,6 +252,13 @@ pub(crate) struct Rule<'a> {
     pub(crate) dst_list: Option<&'a Value>,
     pub(crate) sources: Vec<Sel<'a>>,
     pub(crate) destinations: Vec<Dst<'a>>,
+    /// Its own `srcPosture`, when written: the postures a device must meet, any one of them. A
+    /// rule's own list replaces `defaultSrcPosture` rather than adding to it (device posture
+    /// docs), so a list written empty or as something else (TG004) still stands, holding none.
+    pub(crate) src_posture: Option<Vec<Sel<'a>>>,
+    /// Its `via`: the tags whose devices route its traffic. Read in every section, since the
+    /// guardrails count a router wherever the key is written; only a grant may have one (TG003).
+    pub(crate) via: Vec<Sel<'a>>,
 }
 
 impl<'a> Rule<'a> {
@@ -268,7 +275,9 @@ impl<'a> Rule<'a> {
                 Section::Grants | Section::Ssh => Dst { sel: Sel::new(d, at), ports: DstPorts::Unwritten },
             })
             .collect();
-        Rule { section, value, src_list, dst_list, sources, destinations }
+        let src_posture = src_posture(value);
+        let via = field(value, "via").map(sels).unwrap_or_default();
+        Rule { section, value, src_list, dst_list, sources, destinations, src_posture, via }
     }
 }
 
@@ -291,6 +300,12 @@ pub(super) fn split_cow<'a>(
         Cow::Borrowed(s) => split(s).map(|(a, b)| (Cow::Borrowed(a), Cow::Borrowed(b))),
         Cow::Owned(s) => split(s).map(|(a, b)| (Cow::Owned(a.to_owned()), Cow::Owned(b.to_owned()))),
     }
+}
+
+/// A rule's own `srcPosture`, when written, its names trimmed and classified: for
+/// [`Rule::of`], and for posture mode's merge, which rewrites the list in the tree.
+pub(crate) fn src_posture(rule: &Value) -> Option<Vec<Sel<'_>>> {
+    field(rule, "srcPosture").map(sels)
 }
 
 /// An ACL test's source: `src`, or its legacy `user`.
@@ -355,6 +370,22 @@ mod tests {
         let address = Sel::of(&host).unwrap();
         assert_eq!((&*address.text, address.kind), ("10.0.0.0/8", Kind::Cidr("10.0.0.0".parse().unwrap(), 8)));
         assert!(Sel::of(&rule("5")).is_none());
+    }
+
+    #[test]
+    fn a_rules_own_posture_and_via_are_read_in_any_case_and_stand_when_empty() {
+        let grant = rule(r#"{"src": ["*"], "dst": ["*"], "SrcPosture": [" posture:a", 5], "Via": ["tag:exit ", []]}"#);
+        let r = Rule::of(Section::Grants, &grant);
+        let postures: Vec<_> = r.src_posture.iter().flatten().map(|p| (&*p.text, p.kind)).collect();
+        assert_eq!(postures, [("posture:a", Kind::Posture)]);
+        assert_eq!(r.via.iter().map(|v| (&*v.text, v.kind)).collect::<Vec<_>>(), [("tag:exit", Kind::Tag)]);
+        // Written, even as an empty list or a string, it replaces the default: it requires none.
+        for written in [r#"{"srcPosture": []}"#, r#"{"srcPosture": "posture:a"}"#] {
+            assert_eq!(Rule::of(Section::Acls, &rule(written)).src_posture.map(|p| p.len()), Some(0), "{written}");
+        }
+        let bare = rule(r#"{"action": "accept"}"#);
+        let bare = Rule::of(Section::Ssh, &bare);
+        assert!(bare.src_posture.is_none() && bare.via.is_empty());
     }
 
     #[test]

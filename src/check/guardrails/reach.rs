@@ -12,7 +12,7 @@ use crate::load::FragmentFile;
 use crate::load::view::{Entry, Origin, View, field, strings};
 use crate::model::rule::{self, DstPorts, Rule, Section};
 use crate::model::selector::Protos;
-use crate::model::selector::{PortRange, parse_ip_spec, parse_protocol, split_condition};
+use crate::model::selector::{PortRange, parse_ip_spec, parse_protocol};
 use crate::parse::Value;
 
 /// The pseudo-destination for being named in `nodeAttrs` (node capabilities such as funnel).
@@ -221,9 +221,10 @@ impl<'a> Reach<'a> {
                     reach.opened.push(Opened { dst, at, via: Via::Rule, ports, ports_at, srcs: srcs.clone() });
                 }
                 // Routing through a tag's devices is theirs to allow too.
-                for (t, at) in field(rule, "via").map(strings).unwrap_or_default() {
+                for t in &typed.via {
+                    let at = t.at;
                     reach.opened.push(Opened {
-                        dst: t.trim().to_owned(),
+                        dst: t.text.clone().into_owned(),
                         at,
                         via: Via::Router,
                         ports: None,
@@ -371,7 +372,6 @@ impl<'v> Uses<'v> {
             rules_by_file: HashMap::new(),
         };
         let trimmed = |v: &Value| -> Vec<String> { strings(v).into_iter().map(|(s, _)| s.trim().to_owned()).collect() };
-        let default: Vec<String> = view.default_src_posture.iter().flat_map(|e| trimmed(e.value)).collect();
         for (e, r) in RULE_SECTIONS.into_iter().flat_map(|section| view.rules(section)) {
             if let Some(f) = e.origin.fragment {
                 uses.rules_by_file.entry(f.doc.file.rel.as_str()).or_default()[slot(r.section)].push(r);
@@ -390,9 +390,8 @@ impl<'v> Uses<'v> {
             for g in groups {
                 uses.rules_by_destination.entry(g).or_default().push((e, r));
             }
-            let postures = field(e.value, "srcPosture").map(trimmed).unwrap_or_else(|| default.clone());
-            for p in postures {
-                uses.rules_by_posture.entry(p).or_default().push((e, r));
+            for p in view.required_postures(r) {
+                uses.rules_by_posture.entry(p.text.clone().into_owned()).or_default().push((e, r));
             }
         }
         for t in &view.tag_owners {
@@ -400,30 +399,24 @@ impl<'v> Uses<'v> {
                 uses.tags_by_owner.entry(o).or_default().push(t.name.clone());
             }
         }
-        for e in &view.node_attrs {
-            if let Some(target) = field(e.value, "target") {
-                for sel in trimmed(target) {
-                    uses.node_attrs.entry(sel).or_default().push((e.origin, target));
-                }
+        for (e, na) in view.node_attrs() {
+            let Some(list) = na.target_list else { continue };
+            for t in &na.targets {
+                uses.node_attrs.entry(t.text.clone().into_owned()).or_default().push((e.origin, list));
             }
         }
-        for e in &view.auto_approvers {
-            let Some(aa) = e.value.as_object() else { continue };
-            for sub in &aa.members {
-                let lists: Vec<&Value> = match &sub.value.as_object() {
-                    Some(map) => map.members.iter().map(|m| &m.value).collect(),
-                    None => vec![&sub.value],
-                };
-                for list in lists {
-                    for sel in trimmed(list) {
-                        uses.auto_approvers.entry(sel).or_default().push((e.origin, list));
-                    }
+        // Every list of approvers, under any key and in any spelling: what one approves is not
+        // judged here, only who is named.
+        for (e, lists) in view.auto_approvers() {
+            for l in lists {
+                for a in &l.approvers {
+                    uses.auto_approvers.entry(a.text.clone().into_owned()).or_default().push((e.origin, l.list));
                 }
             }
         }
         for p in &view.postures {
-            for (c, _) in strings(p.value) {
-                let names = uses.postures_by_attribute.entry(split_condition(&c).0.to_ascii_lowercase()).or_default();
+            for c in &p.conditions {
+                let names = uses.postures_by_attribute.entry(c.attribute().to_ascii_lowercase()).or_default();
                 if !names.contains(&p.name) {
                     names.push(p.name.clone());
                 }

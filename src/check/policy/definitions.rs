@@ -3,10 +3,10 @@
 
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
-use crate::load::view::{Named, field, strings};
-use crate::model::rule::Kind;
+use crate::load::view::{Named, strings};
+use crate::model::power::Approves;
+use crate::model::rule::{Kind, Section};
 use crate::model::selector::{Selector, check_tag_name, classify, parse_cidr};
-use crate::parse::Node;
 
 pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
     groups(ctx);
@@ -158,42 +158,38 @@ fn postures(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
     for p in &view.postures {
         require_prefix(ctx, p, "posture", Code::InvalidPosture);
-        for (cond, at) in strings(p.value) {
-            if !posture_condition_ok(&cond) {
+        for cond in &p.conditions {
+            if !posture_condition_ok(&cond.text) {
                 ctx.report(
                     Code::InvalidPosture,
                     p.origin,
-                    at,
-                    format!("posture condition {cond:?} is not `attribute OPERATOR value`"),
+                    cond.at,
+                    format!("posture condition {:?} is not `attribute OPERATOR value`", cond.text),
                     "for example \"node:os IN ['macos', 'linux']\" or \"custom:managed == true\"",
                 );
             }
         }
     }
     // Every srcPosture and defaultSrcPosture reference names a defined posture.
-    let lists = view
-        .acls
-        .iter()
-        .chain(&view.grants)
-        .chain(&view.ssh)
-        .filter_map(|e| Some((e.origin, field(e.value, "srcPosture")?)));
-    let lists: Vec<_> = lists.chain(view.default_src_posture.iter().map(|e| (e.origin, e.value))).collect();
+    let rules = [Section::Acls, Section::Grants, Section::Ssh].into_iter().flat_map(|s| view.rules(s));
+    let lists = rules.filter_map(|(e, r)| Some((e.origin, r.src_posture.as_deref()?)));
+    let lists: Vec<_> = lists.chain(view.default_src_posture.iter().map(|d| (d.origin, &d.postures[..]))).collect();
     for (origin, list) in lists {
-        for (name, at) in strings(list) {
-            match classify(&name) {
-                Selector::Posture(_) if view.posture_defined(name.trim()) => {}
-                Selector::Posture(_) => ctx.report(
+        for p in list {
+            match p.kind {
+                Kind::Posture if view.posture_defined(&p.text) => {}
+                Kind::Posture => ctx.report(
                     Code::InvalidPosture,
                     origin,
-                    at,
-                    format!("posture not found: {name:?}"),
+                    p.at,
+                    format!("posture not found: {:?}", p.raw()),
                     "define it in postures",
                 ),
                 _ => ctx.report(
                     Code::InvalidPosture,
                     origin,
-                    at,
-                    format!("{name:?} is not a posture"),
+                    p.at,
+                    format!("{:?} is not a posture", p.raw()),
                     "srcPosture lists posture:NAME entries",
                 ),
             }
@@ -215,34 +211,31 @@ fn posture_condition_ok(cond: &str) -> bool {
 
 fn auto_approvers(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
-    for e in &view.auto_approvers {
-        if let Some(routes) = field(e.value, "routes").and_then(|r| r.as_object()) {
-            for r in &routes.members {
-                let Some(route) = r.name.as_str() else { continue };
-                if parse_cidr(&route).is_none() {
-                    ctx.report(
-                        Code::InvalidAutoApprover,
-                        e.origin,
-                        &r.name,
-                        format!("route {route:?} is not a CIDR"),
-                        "write routes as CIDRs, e.g. 10.0.0.0/8",
-                    );
-                }
-                for (approver, at) in strings(&r.value) {
-                    selectors::check(ctx, e.origin, at, &approver, Place::AutoApprover);
-                }
+    for (e, lists) in view.auto_approvers() {
+        // The first spelling of each key, as the shape check reads it: routes and services are
+        // maps of lists, exitNode a list. Routes first, then exit nodes, then services.
+        let read = |approves: Approves, map: bool| {
+            lists.iter().filter(move |l| l.approves == approves && l.first && l.entry.is_some() == map)
+        };
+        for r in read(Approves::Routes, true) {
+            let Some(key) = r.entry else { continue };
+            let Some(route) = key.as_str() else { continue };
+            if parse_cidr(&route).is_none() {
+                ctx.report(
+                    Code::InvalidAutoApprover,
+                    e.origin,
+                    key,
+                    format!("route {route:?} is not a CIDR"),
+                    "write routes as CIDRs, e.g. 10.0.0.0/8",
+                );
+            }
+            for approver in &r.approvers {
+                selectors::check_sel(ctx, e.origin, approver, Place::AutoApprover);
             }
         }
-        if let Some(exit) = field(e.value, "exitNode") {
-            for (approver, at) in strings(exit) {
-                selectors::check(ctx, e.origin, at, &approver, Place::AutoApprover);
-            }
-        }
-        if let Some(services) = field(e.value, "services").and_then(|r| r.as_object()) {
-            for s in &services.members {
-                for (approver, at) in strings(&s.value) {
-                    selectors::check(ctx, e.origin, at, &approver, Place::AutoApprover);
-                }
+        for l in read(Approves::ExitNode, false).chain(read(Approves::Services, true)) {
+            for approver in &l.approvers {
+                selectors::check_sel(ctx, e.origin, approver, Place::AutoApprover);
             }
         }
     }
@@ -250,43 +243,36 @@ fn auto_approvers(ctx: &mut Ctx<'_, '_>) {
 
 fn node_attrs(ctx: &mut Ctx<'_, '_>) {
     let view = ctx.view;
-    for e in &view.node_attrs {
-        if let Some(targets) = field(e.value, "target") {
-            for (t, at) in strings(targets) {
-                selectors::check(ctx, e.origin, at, &t, Place::NodeAttrTarget);
+    for (e, na) in view.node_attrs() {
+        for t in &na.targets {
+            selectors::check_sel(ctx, e.origin, t, Place::NodeAttrTarget);
+        }
+        for (cidr, at) in &na.ip_pool {
+            let at = *at;
+            let Some((ip, len)) = parse_cidr(cidr) else {
+                ctx.report(
+                    Code::InvalidNodeAttr,
+                    e.origin,
+                    at,
+                    format!("ipPool {cidr:?} is not a CIDR"),
+                    "write it like 100.80.0.0/16",
+                );
+                continue;
+            };
+            let inside_cgnat = matches!(ip, std::net::IpAddr::V4(v4) if (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64) && len >= 10);
+            let reserved = matches!(ip, std::net::IpAddr::V4(v4) if v4.octets()[0] == 100 && v4.octets()[1] == 100 && v4.octets()[2] == 100);
+            if !inside_cgnat || reserved {
+                ctx.report(
+                    Code::InvalidNodeAttr,
+                    e.origin,
+                    at,
+                    format!("IPPool({cidr}): network must lie in 100.64.0.0/10, outside the reserved 100.100.100.0/24"),
+                    "choose a range such as 100.80.0.0/16",
+                );
             }
         }
-        if let Some(pool) = field(e.value, "ipPool") {
-            for (cidr, at) in strings(pool) {
-                let Some((ip, len)) = parse_cidr(&cidr) else {
-                    ctx.report(
-                        Code::InvalidNodeAttr,
-                        e.origin,
-                        at,
-                        format!("ipPool {cidr:?} is not a CIDR"),
-                        "write it like 100.80.0.0/16",
-                    );
-                    continue;
-                };
-                let inside_cgnat = matches!(ip, std::net::IpAddr::V4(v4) if (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64) && len >= 10);
-                let reserved = matches!(ip, std::net::IpAddr::V4(v4) if v4.octets()[0] == 100 && v4.octets()[1] == 100 && v4.octets()[2] == 100);
-                if !inside_cgnat || reserved {
-                    ctx.report(
-                        Code::InvalidNodeAttr,
-                        e.origin,
-                        at,
-                        format!(
-                            "IPPool({cidr}): network must lie in 100.64.0.0/10, outside the reserved 100.100.100.0/24"
-                        ),
-                        "choose a range such as 100.80.0.0/16",
-                    );
-                }
-            }
-        }
-        if let Some(app) = field(e.value, "app")
-            && let Node::Object(o) = &app.node
-        {
-            super::network::check_capabilities(ctx, e.origin, o, false);
+        if let Some(app) = na.app {
+            super::network::check_capabilities(ctx, e.origin, app, false);
         }
     }
 }

@@ -156,10 +156,8 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     grant_ip(ctx, e);
     grant_app(ctx, e, internet);
     grant_without_access(ctx, e);
-    if let Some(via) = field(e.value, "via") {
-        for (t, at) in strings(via) {
-            selectors::check(ctx, e.origin, at, &t, Place::Via);
-        }
+    for t in &r.via {
+        selectors::check_sel(ctx, e.origin, t, Place::Via);
     }
     if has_self {
         self_sources(ctx, e, &r.sources, false);
