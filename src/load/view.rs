@@ -60,6 +60,19 @@ pub(crate) struct DefaultPosture<'a> {
     pub(crate) postures: Vec<Sel<'a>>,
 }
 
+/// The typed readings of a view's entries, each list in the order of the entries it reads, so
+/// that a spelling (a legacy key, a key in another case) is normalised in one place.
+#[derive(Default)]
+struct Readings<'a> {
+    /// The ACLs, grants and SSH rules, in the order of `acls`, `grants` and `ssh`.
+    rules: [Vec<Rule<'a>>; 3],
+    tests: Vec<AclTest<'a>>,
+    ssh_tests: Vec<SshTest<'a>>,
+    node_attrs: Vec<NodeAttr<'a>>,
+    /// Each `autoApprovers` object's lists of approvers.
+    auto_approvers: Vec<Vec<Approvers<'a>>>,
+}
+
 #[derive(Default)]
 pub struct View<'a> {
     pub(crate) acls: Vec<Entry<'a>>,
@@ -77,17 +90,8 @@ pub struct View<'a> {
     pub(crate) auto_approvers: Vec<Entry<'a>>,
     /// The `defaultSrcPosture` lists, read once.
     pub(crate) default_src_posture: Vec<DefaultPosture<'a>>,
-    /// The ACLs, grants and SSH rules read as [`Rule`]s, in the order of `acls`, `grants` and
-    /// `ssh`: read once, for every reader of this view.
-    rules: [Vec<Rule<'a>>; 3],
-    /// The `tests` and `sshTests` entries read as [`AclTest`]s and [`SshTest`]s, in the order
-    /// of `tests` and `ssh_tests`.
-    acl_tests: Vec<AclTest<'a>>,
-    ssh_test_list: Vec<SshTest<'a>>,
-    /// The `nodeAttrs` entries read as [`NodeAttr`]s, and the `autoApprovers` objects as their
-    /// lists of [`Approvers`], in the order of `node_attrs` and `auto_approvers`.
-    node_attr_list: Vec<NodeAttr<'a>>,
-    approver_lists: Vec<Vec<Approvers<'a>>>,
+    /// The entries above read once, for every reader of this view (`rules()`, `tests()`, …).
+    read: Readings<'a>,
     tags: HashSet<String>,
     group_names: HashSet<String>,
     /// Members of each group, from the base and every fragment that adds to it, in order.
@@ -155,12 +159,17 @@ impl<'a> View<'a> {
             view.add(Origin { file: &f.doc.file, fragment: Some(f) }, &f.doc.tree);
         }
         let read = |section, entries: &[Entry<'a>]| entries.iter().map(|e| Rule::of(section, e.value)).collect();
-        view.rules =
-            [read(Section::Acls, &view.acls), read(Section::Grants, &view.grants), read(Section::Ssh, &view.ssh)];
-        view.acl_tests = view.tests.iter().map(|e| AclTest::of(e.value)).collect();
-        view.ssh_test_list = view.ssh_tests.iter().map(|e| SshTest::of(e.value)).collect();
-        view.node_attr_list = view.node_attrs.iter().map(|e| NodeAttr::of(e.value)).collect();
-        view.approver_lists = view.auto_approvers.iter().map(|e| auto_approvers(e.value)).collect();
+        view.read = Readings {
+            rules: [
+                read(Section::Acls, &view.acls),
+                read(Section::Grants, &view.grants),
+                read(Section::Ssh, &view.ssh),
+            ],
+            tests: view.tests.iter().map(|e| AclTest::of(e.value)).collect(),
+            ssh_tests: view.ssh_tests.iter().map(|e| SshTest::of(e.value)).collect(),
+            node_attrs: view.node_attrs.iter().map(|e| NodeAttr::of(e.value)).collect(),
+            auto_approvers: view.auto_approvers.iter().map(|e| auto_approvers(e.value)).collect(),
+        };
         view.tags = view.tag_owners.iter().map(|n| n.name.clone()).collect();
         let mut owners: HashMap<String, Vec<String>> = HashMap::new();
         for t in &view.tag_owners {
@@ -241,9 +250,9 @@ impl<'a> View<'a> {
     /// The rules of `section`, each with its entry.
     pub(crate) fn rules(&self, section: Section) -> impl Iterator<Item = (Entry<'a>, &Rule<'a>)> {
         let (entries, rules) = match section {
-            Section::Acls => (&self.acls, &self.rules[0]),
-            Section::Grants => (&self.grants, &self.rules[1]),
-            Section::Ssh => (&self.ssh, &self.rules[2]),
+            Section::Acls => (&self.acls, &self.read.rules[0]),
+            Section::Grants => (&self.grants, &self.read.rules[1]),
+            Section::Ssh => (&self.ssh, &self.read.rules[2]),
         };
         // Read together in `of`: a pairing that stopped short would skip rules silently.
         debug_assert_eq!(entries.len(), rules.len());
@@ -252,14 +261,14 @@ impl<'a> View<'a> {
 
     /// The `tests` entries, each read once.
     pub(crate) fn tests(&self) -> impl Iterator<Item = (Entry<'a>, &AclTest<'a>)> {
-        debug_assert_eq!(self.tests.len(), self.acl_tests.len());
-        self.tests.iter().copied().zip(&self.acl_tests)
+        debug_assert_eq!(self.tests.len(), self.read.tests.len());
+        self.tests.iter().copied().zip(&self.read.tests)
     }
 
     /// The `sshTests` entries, each read once.
     pub(crate) fn ssh_tests(&self) -> impl Iterator<Item = (Entry<'a>, &SshTest<'a>)> {
-        debug_assert_eq!(self.ssh_tests.len(), self.ssh_test_list.len());
-        self.ssh_tests.iter().copied().zip(&self.ssh_test_list)
+        debug_assert_eq!(self.ssh_tests.len(), self.read.ssh_tests.len());
+        self.ssh_tests.iter().copied().zip(&self.read.ssh_tests)
     }
 
     /// The postures `rule` requires, any one of them: its own `srcPosture`, or else those of
@@ -275,14 +284,14 @@ impl<'a> View<'a> {
 
     /// The `nodeAttrs` entries, each read once.
     pub(crate) fn node_attrs(&self) -> impl Iterator<Item = (Entry<'a>, &NodeAttr<'a>)> {
-        debug_assert_eq!(self.node_attrs.len(), self.node_attr_list.len());
-        self.node_attrs.iter().copied().zip(&self.node_attr_list)
+        debug_assert_eq!(self.node_attrs.len(), self.read.node_attrs.len());
+        self.node_attrs.iter().copied().zip(&self.read.node_attrs)
     }
 
     /// The `autoApprovers` objects, each with its lists of approvers read once.
     pub(crate) fn auto_approvers(&self) -> impl Iterator<Item = (Entry<'a>, &[Approvers<'a>])> {
-        debug_assert_eq!(self.auto_approvers.len(), self.approver_lists.len());
-        self.auto_approvers.iter().copied().zip(self.approver_lists.iter().map(Vec::as_slice))
+        debug_assert_eq!(self.auto_approvers.len(), self.read.auto_approvers.len());
+        self.auto_approvers.iter().copied().zip(self.read.auto_approvers.iter().map(Vec::as_slice))
     }
 
     pub(crate) fn tag_defined(&self, tag: &str) -> bool {
