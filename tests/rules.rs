@@ -115,6 +115,7 @@ fixtures! {
     TG211,
     TG212,
     TG213,
+    TG214,
     TG301,
     TG302,
     TG303,

@@ -629,6 +629,22 @@ codes! {
     /// Good: configure a devices file (`devices` in `tailgrant.hujson`), refreshed by
     /// `tailgrant import --devices`.
     DeviceOwnerUnverified = "TG213", "device-owner-unverified", Warning;
+    /// A guarded fragment's rule writes its own `srcPosture` while the policy has a
+    /// `defaultSrcPosture`. A rule's own list replaces the default rather than adding to it
+    /// (device posture docs), so the rule would no longer require the tailnet's baseline: a
+    /// grant file could reach its destination from unmanaged devices by naming a weaker
+    /// posture, or by an empty list. Refused unless every posture the rule lists is one of
+    /// the default's (a device meeting any of them meets the baseline); an empty list is
+    /// refused too, since what it requires is not recorded.
+    ///
+    /// Bad: `"srcPosture": []` or `"srcPosture": ["posture:any-os"]` with
+    /// `"defaultSrcPosture": ["posture:managed"]` in the base
+    ///
+    /// Good: no `srcPosture` (the default applies), or `"srcPosture": ["posture:managed"]`
+    ///
+    /// Evidence (tailgrant): a guardrail of tailgrant's; the replacement is Tailscale's (device
+    /// posture docs: a rule's `srcPosture` is used instead of `defaultSrcPosture`).
+    PostureBaselineDropped = "TG214", "posture-baseline-dropped", Error;
     /// An ACL test fails: an `accept` destination the policy does not allow, or a `deny`
     /// destination it does (the finding lists every rule that allows it, with file and line).
     /// Tailscale would reject the whole policy with `test(s) failed`.

@@ -256,6 +256,8 @@ pub(crate) struct Rule<'a> {
     /// rule's own list replaces `defaultSrcPosture` rather than adding to it (device posture
     /// docs), so a list written empty or as something else (TG004) still stands, holding none.
     pub(crate) src_posture: Option<Vec<Sel<'a>>>,
+    /// That `srcPosture` as written, for findings about the list.
+    pub(crate) src_posture_list: Option<&'a Value>,
     /// Its `via`: the tags whose devices route its traffic. Read in every section, since the
     /// guardrails count a router wherever the key is written; only a grant may have one (TG003).
     pub(crate) via: Vec<Sel<'a>>,
@@ -275,9 +277,10 @@ impl<'a> Rule<'a> {
                 Section::Grants | Section::Ssh => Dst { sel: Sel::new(d, at), ports: DstPorts::Unwritten },
             })
             .collect();
-        let src_posture = src_posture(value);
+        let src_posture_list = field(value, "srcPosture");
+        let src_posture = src_posture_list.map(sels);
         let via = field(value, "via").map(sels).unwrap_or_default();
-        Rule { section, value, src_list, dst_list, sources, destinations, src_posture, via }
+        Rule { section, value, src_list, dst_list, sources, destinations, src_posture, src_posture_list, via }
     }
 }
 

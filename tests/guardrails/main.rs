@@ -4,6 +4,7 @@
 //! class of attack (README, "Security model").
 mod support;
 
+mod baseline;
 mod config;
 mod injection;
 mod outside;

@@ -9,6 +9,7 @@
 //! allowed, the guardrail refuses or says a reviewer must decide; it never passes silently.
 
 mod addresses;
+mod baseline;
 mod ownership;
 mod people;
 mod reach;
@@ -324,6 +325,7 @@ impl<'a> Guard<'a, '_> {
         }
         self.sections();
         self.people();
+        self.posture_baseline();
         if self.g.forbid_wildcards {
             self.wildcards();
         }
