@@ -25,11 +25,14 @@ pub(crate) enum Bytes {
     Heap(ThinVec<u8>),
 }
 
+// Inlined: the parser and the formatter call these for every value.
 impl Bytes {
+    #[inline]
     pub(crate) const fn new() -> Bytes {
         Bytes::Inline { len: 0, buf: [0; INLINE] }
     }
 
+    #[inline]
     pub(crate) fn from_slice(s: &[u8]) -> Bytes {
         if s.len() <= INLINE {
             let mut buf = [0; INLINE];
@@ -45,6 +48,7 @@ impl Bytes {
         Bytes::from_slice(&v)
     }
 
+    #[inline]
     pub(crate) fn as_slice(&self) -> &[u8] {
         match self {
             Bytes::Inline { len, buf } => &buf[..usize::from(*len)],
@@ -52,6 +56,7 @@ impl Bytes {
         }
     }
 
+    #[inline]
     pub(crate) fn clear(&mut self) {
         *self = Bytes::new();
     }
@@ -65,6 +70,7 @@ impl Bytes {
         }
     }
 
+    #[inline]
     pub(crate) fn extend_from_slice(&mut self, s: &[u8]) {
         match self {
             Bytes::Inline { len, buf } if usize::from(*len) + s.len() <= INLINE => {
@@ -82,6 +88,7 @@ impl Bytes {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, b: u8) {
         self.extend_from_slice(&[b]);
     }
@@ -102,6 +109,7 @@ impl Default for Bytes {
 impl Deref for Bytes {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
         self.as_slice()
     }
