@@ -58,7 +58,7 @@ pub async fn verify_merged(
     let git = Git::open(&repo.dir)?;
     for f in grants {
         if let Some(why) = unverified(&git, &gh, &client, repo, f, at).await? {
-            let top = Location::new(&f.doc.file, f.doc.tree.span.start..f.doc.tree.span.start + 1);
+            let top = Location::new(&f.doc.file, f.doc.tree.span().start..f.doc.tree.span().start + 1);
             out.findings.push(Finding::new(
                 Code::UnverifiedGrant,
                 top,

@@ -401,7 +401,7 @@ impl Lands {
                 "change `tailnets` in its own pull request, without grant files in it",
             )
         };
-        let top = Location::new(&f.doc.file, f.doc.tree.span.start..f.doc.tree.span.start + 1);
+        let top = Location::new(&f.doc.file, f.doc.tree.span().start..f.doc.tree.span().start + 1);
         Finding::new(Code::ApprovalsUnbound, top, message, help)
     }
 }
@@ -501,8 +501,8 @@ impl Judge<'_> {
         bases: &mut [Repository],
         findings: &mut Vec<Finding>,
     ) -> FileVerdict {
-        let loc = |v: &Value| Location::new(&f.doc.file, v.span.clone());
-        let top = Location::new(&f.doc.file, f.doc.tree.span.start..f.doc.tree.span.start + 1);
+        let loc = |v: &Value| Location::new(&f.doc.file, v.span());
+        let top = Location::new(&f.doc.file, f.doc.tree.span().start..f.doc.tree.span().start + 1);
         let named: Vec<(String, &Value)> = field(&f.doc.tree, "approvers")
             .map(strings)
             .unwrap_or_default()
@@ -672,7 +672,7 @@ impl Judge<'_> {
         let minimum = self.policy().minimum as usize;
         if approved_by.len() < minimum {
             let at = crate::load::view::field_key(&f.doc.tree, "approvers")
-                .map_or(top, |k| Location::new(&f.doc.file, k.span.clone()));
+                .map_or(top, |k| Location::new(&f.doc.file, k.span()));
             findings.push(Finding::new(
                 Code::TooFewApprovals,
                 at,

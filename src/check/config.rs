@@ -15,7 +15,7 @@ use crate::parse::Value;
 
 pub(super) fn check(repo: &Repository, view: &View<'_>, findings: &mut Vec<Finding>) {
     let Some(doc) = &repo.config_doc else { return };
-    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    let at = |v: &Value| Location::new(&doc.file, v.span());
     let mut report = |code: Code, v: &Value, message: String, help: &str| {
         findings.push(Finding::new(code, at(v), message, help));
     };
@@ -108,7 +108,7 @@ fn enforce_expiry(doc: &Document, findings: &mut Vec<Finding>) {
     if !matches!(mode.as_str(), "schedule" | "posture") {
         findings.push(Finding::new(
             Code::InvalidValue,
-            Location::new(&doc.file, v.span.clone()),
+            Location::new(&doc.file, v.span()),
             format!("enforceExpiry {mode:?} is neither \"schedule\" nor \"posture\""),
             "\"schedule\": the next apply after a grant expires removes it; \"posture\": the control plane ends it on time (README, Posture mode)",
         ));
@@ -120,7 +120,7 @@ fn enforce_expiry(doc: &Document, findings: &mut Vec<Finding>) {
 /// named once, each glob one that compiles.
 fn tailnets(doc: &Document, findings: &mut Vec<Finding>) {
     let Some(map) = field(&doc.tree, "tailnets").and_then(|o| o.as_object()) else { return };
-    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    let at = |v: &Value| Location::new(&doc.file, v.span());
     let mut seen: Vec<String> = Vec::new();
     for m in &map.members {
         let Some(name) = m.name.as_str() else { continue };
@@ -181,7 +181,7 @@ fn console_link(doc: &Document, findings: &mut Vec<Finding>) {
     if !ok {
         findings.push(Finding::new(
             Code::InvalidValue,
-            Location::new(&doc.file, v.span.clone()),
+            Location::new(&doc.file, v.span()),
             format!("consoleLink {:?} is not an https:// URL", crate::model::text::one_line(&link)),
             "write the repository's address, e.g. https://github.com/example/policies",
         ));
@@ -198,7 +198,7 @@ fn guardrails(doc: &Document) -> Vec<&Value> {
 /// the base policy defines (groups only confer ownership from trusted files).
 fn owners(doc: &Document, view: &View<'_>, findings: &mut Vec<Finding>) {
     let Some(map) = field(&doc.tree, "owners").and_then(|o| o.as_object()) else { return };
-    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    let at = |v: &Value| Location::new(&doc.file, v.span());
     for m in &map.members {
         let Some(key) = m.name.as_str() else { continue };
         let problem = match classify(&key) {
@@ -252,7 +252,7 @@ fn owners(doc: &Document, view: &View<'_>, findings: &mut Vec<Finding>) {
 /// account mapped to two logins (one approval would then count as two people's).
 fn people(doc: &Document, findings: &mut Vec<Finding>) {
     let Some(map) = field(&doc.tree, "people").and_then(|o| o.as_object()) else { return };
-    let at = |v: &Value| Location::new(&doc.file, v.span.clone());
+    let at = |v: &Value| Location::new(&doc.file, v.span());
     const HELP: &str = "people maps tailnet logins to forge accounts: {\"alice@example.com\": {\"github\": \"alice-gh\", \"gitlab\": \"alice\"}}";
     let mut logins: Vec<String> = Vec::new();
     let mut accounts: Vec<(Forge, String, String)> = Vec::new();

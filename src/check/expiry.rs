@@ -118,7 +118,7 @@ fn sources(f: &FragmentFile, view: &View<'_>, findings: &mut Vec<Finding>) {
     let mut report = |v: &Value, why: String| {
         findings.push(Finding::new(
             Code::PostureBypassingSource,
-            Location::new(&f.doc.file, v.span.clone()),
+            Location::new(&f.doc.file, v.span()),
             why,
             BYPASS_HELP,
         ));
@@ -213,7 +213,7 @@ fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: 
             if let Some(first) = outside(name) {
                 findings.push(Finding::new(
                     Code::UngatedAccess,
-                    Location::new(&f.doc.file, d.name.span.clone()),
+                    Location::new(&f.doc.file, d.name.span()),
                     message(name, first),
                     help,
                 ));
@@ -227,7 +227,7 @@ fn ungated(f: &FragmentFile, references: &HashMap<String, Vec<&str>>, findings: 
         if matches!(section, "nodeAttrs" | "tagOwners" | "autoApprovers") {
             findings.push(Finding::new(
                 Code::UngatedAccess,
-                Location::new(&f.doc.file, m.name.span.clone()),
+                Location::new(&f.doc.file, m.name.span()),
                 format!("{section} take no posture: what this grants lasts until the next apply after expiry"),
                 "move it to a permanent, reviewed file, or use \"enforceExpiry\": \"schedule\"",
             ));

@@ -12,8 +12,7 @@ pub(super) fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
     };
     for (entry, attr) in list.elements.iter().zip(&f.fragment.posture_attributes) {
         let at = |field: &str| {
-            let span =
-                entry.as_object().and_then(|o| o.get(field)).map_or(entry.span.clone(), |m| m.value.span.clone());
+            let span = entry.as_object().and_then(|o| o.get(field)).map_or(entry.span(), |m| m.value.span());
             Location::new(&f.doc.file, span)
         };
         let mut report = |field: &str, message: String, help: &str| {
@@ -70,7 +69,7 @@ pub(super) fn across(repo: &crate::load::Repository, at: jiff::Timestamp, findin
             {
                 findings.push(Finding::new(
                     Code::InvalidPostureAttribute,
-                    Location::new(&f.doc.file, entry.span.clone()),
+                    Location::new(&f.doc.file, entry.span()),
                     format!(
                         "device {:?} is not in the devices file, so apply cannot set {} on it",
                         attr.device, attr.key
@@ -79,7 +78,7 @@ pub(super) fn across(repo: &crate::load::Repository, at: jiff::Timestamp, findin
                 ));
             }
             let slot = (attr.device.trim().to_ascii_lowercase(), attr.key.trim().to_ascii_lowercase());
-            by_slot.entry(slot).or_default().push((f, attr, entry.span.clone()));
+            by_slot.entry(slot).or_default().push((f, attr, entry.span()));
         }
     }
     let overlap = |a: &FragmentFile, b: &FragmentFile| a.fragment.overlaps(&b.fragment);

@@ -11,7 +11,7 @@ use crate::parse::Span;
 pub(super) fn check(f: &FragmentFile, at: Timestamp, config: &Config, findings: &mut Vec<Finding>) {
     let frag = &f.fragment;
     let at_key = |key: &str| -> Location {
-        let span: Span = f.doc.tree.as_object().and_then(|o| o.get_ci(key)).map_or(0..0, |m| m.value.span.clone());
+        let span: Span = f.doc.tree.as_object().and_then(|o| o.get_ci(key)).map_or(0..0, |m| m.value.span());
         Location::new(&f.doc.file, span)
     };
     if let (Some(nb), Some(exp)) = (frag.not_before, frag.expires)

@@ -468,7 +468,7 @@ pub fn parse_document(file: SourceFile) -> Result<Document, (Box<Finding>, Sourc
     if !matches!(tree.node, Node::Object(_)) {
         let finding = Finding::new(
             Code::NotAnObject,
-            Location::new(&file, tree.span.clone()),
+            Location::new(&file, tree.span()),
             format!("the top level is {}, not an object", tree.kind_name()),
             "wrap the content in `{ ... }`; a fragment's rules go in sections such as `\"grants\": [...]`",
         );

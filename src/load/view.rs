@@ -26,7 +26,7 @@ pub(crate) struct Origin<'a> {
 
 impl Origin<'_> {
     pub(crate) fn at(&self, v: &Value) -> Location {
-        Location::new(self.file, v.span.clone())
+        Location::new(self.file, v.span())
     }
 }
 

@@ -142,7 +142,10 @@ fn with_attribute(e: &Value, key: &str) -> Value {
             if let Some(o) = a.as_object_mut() {
                 match o.get_ci_mut(key) {
                     Some(m) => {
-                        m.value = Value { before: m.value.before.clone(), after: m.value.after.clone(), ..truth }
+                        let mut value = truth;
+                        value.before = std::mem::take(&mut m.value.before);
+                        value.after = std::mem::take(&mut m.value.after);
+                        m.value = value;
                     }
                     None => o.members.push(Member { name: Value::string(key), value: truth }),
                 }

@@ -239,10 +239,7 @@ impl<'f> Prepared<'f> {
                     entries.push(match lists {
                         Lists::Formatted => {
                             let text = parse::format_nested(Value::new(e.node.clone()), ENTRY_DEPTH);
-                            let node = Node::Literal(Bytes::from_vec(text));
-                            let v =
-                                Value { before: e.before.clone(), span: e.span.clone(), node, after: e.after.clone() };
-                            labelled(v, label)
+                            labelled(e.with_node(Node::Literal(Bytes::from_vec(text))), label)
                         }
                         _ => labelled(e.into_owned(), label),
                     });
@@ -324,7 +321,7 @@ impl Merger<'_> {
         let Some(map) = target.as_object_mut() else { return };
         for e in &entries.members {
             let Some(key) = e.name.as_str() else { continue };
-            let here = Location::new(&f.doc.file, e.name.span.clone());
+            let here = Location::new(&f.doc.file, e.name.span());
             let origin_key = (path.join("."), key.clone());
             match map.get(&key) {
                 Some(existing) if existing.value.to_json() == e.value.to_json() => {}
@@ -333,7 +330,7 @@ impl Merger<'_> {
                         .origins
                         .get(&origin_key)
                         .cloned()
-                        .unwrap_or_else(|| Location::new(base_file, existing.name.span.clone()));
+                        .unwrap_or_else(|| Location::new(base_file, existing.name.span()));
                     self.findings.push(
                         Finding::new(
                             Code::ConflictingDefinition,
@@ -363,7 +360,7 @@ impl Merger<'_> {
             if defined.and_then(|d| d.get(&name)).is_none() && !self.allow_new_groups {
                 self.findings.push(Finding::new(
                     Code::UnknownGroup,
-                    Location::new(&f.doc.file, g.name.span.clone()),
+                    Location::new(&f.doc.file, g.name.span()),
                     format!("{name} is not defined in the base policy; a fragment can only add members to it"),
                     "define the group in the base policy first, or set \"allowNewGroups\": true in tailgrant.hujson",
                 ));

@@ -44,7 +44,7 @@ pub(crate) type Renames = HashMap<usize, &'static str>;
 
 /// Deserializes `T` from a syntax tree.
 pub(crate) fn from_tree<'de, T: de::Deserialize<'de>>(tree: &Value, renames: &Renames) -> Result<T, DeError> {
-    T::deserialize(TreeDe { v: tree, renames }).map_err(|e| e.at(&tree.span))
+    T::deserialize(TreeDe { v: tree, renames }).map_err(|e| e.at(&tree.span()))
 }
 
 #[derive(Clone, Copy)]
@@ -57,7 +57,7 @@ impl<'de> Deserializer<'de> for TreeDe<'_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let span = &self.v.span;
+        let span = &self.v.span();
         let r = match &self.v.node {
             Node::Literal(l) => match l.first() {
                 Some(b'n') => visitor.visit_unit(),
@@ -154,16 +154,16 @@ impl<'de> MapAccess<'de> for Members<'_> {
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         let Some(m) = self.iter.next() else { return Ok(None) };
         self.value = Some(&m.value);
-        let key = match self.renames.get(&m.name.span.start) {
+        let key = match self.renames.get(&m.name.span().start) {
             Some(canonical) => std::borrow::Cow::Borrowed(*canonical),
             None => m.name.as_cow().unwrap_or_default(),
         };
-        seed.deserialize(key.as_ref().into_deserializer()).map(Some).map_err(|e: DeError| e.at(&m.name.span))
+        seed.deserialize(key.as_ref().into_deserializer()).map(Some).map_err(|e: DeError| e.at(&m.name.span()))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let v = self.value.take().ok_or_else(|| de::Error::custom("value without a key"))?;
-        seed.deserialize(TreeDe { v, renames: self.renames }).map_err(|e| e.at(&v.span))
+        seed.deserialize(TreeDe { v, renames: self.renames }).map_err(|e| e.at(&v.span()))
     }
 }
 
@@ -177,7 +177,7 @@ impl<'de> SeqAccess<'de> for Elements<'_> {
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
         let Some(v) = self.iter.next() else { return Ok(None) };
-        seed.deserialize(TreeDe { v, renames: self.renames }).map(Some).map_err(|e| e.at(&v.span))
+        seed.deserialize(TreeDe { v, renames: self.renames }).map(Some).map_err(|e| e.at(&v.span()))
     }
 }
 

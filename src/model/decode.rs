@@ -22,7 +22,7 @@ pub(crate) fn decode<T: DeserializeOwned>(doc: &Document, shape: Shape, findings
         Err(e) => {
             // The walk has already reported unknown and duplicate keys, with better hints.
             if !e.message.starts_with("unknown field") && !e.message.starts_with("duplicate field") {
-                let span = e.span.unwrap_or(doc.tree.span.clone());
+                let span = e.span.unwrap_or(doc.tree.span());
                 findings.push(Finding::new(
                     Code::InvalidValue,
                     Location::new(&doc.file, span),
@@ -58,7 +58,7 @@ impl Walker<'_> {
                     }
                     seen.push((canonical, &m.name));
                     if canonical != name {
-                        self.renames.push((m.name.span.clone(), canonical));
+                        self.renames.push((m.name.span(), canonical));
                     }
                     self.walk(&m.value, sub);
                 }
@@ -92,7 +92,7 @@ impl Walker<'_> {
         };
         self.findings.push(Finding::new(
             Code::UnknownKey,
-            Location::new(&self.doc.file, key.span.clone()),
+            Location::new(&self.doc.file, key.span()),
             format!("unknown key \"{name}\""),
             help,
         ));
@@ -102,11 +102,11 @@ impl Walker<'_> {
         self.findings.push(
             Finding::new(
                 Code::DuplicateKey,
-                Location::new(&self.doc.file, key.span.clone()),
+                Location::new(&self.doc.file, key.span()),
                 format!("duplicate key \"{name}\": Tailscale would silently keep only this one"),
                 "merge the two entries into one (keys match without regard to case)",
             )
-            .related(Location::new(&self.doc.file, first.span.clone()), "first defined here"),
+            .related(Location::new(&self.doc.file, first.span()), "first defined here"),
         );
     }
 }

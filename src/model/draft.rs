@@ -97,11 +97,11 @@ pub fn renewal(doc: &Document, not_before: Timestamp, expires: Timestamp) -> Res
     // Splices from the end, so that earlier spans stay valid.
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let expires_member = top.get_ci("expires").ok_or("the file has no `expires`: permanent access is not renewed")?;
-    edits.push((expires_member.value.span.clone(), quoted(expires)));
+    edits.push((expires_member.value.span(), quoted(expires)));
     match top.get_ci("notBefore") {
-        Some(m) => edits.push((m.value.span.clone(), quoted(not_before))),
+        Some(m) => edits.push((m.value.span(), quoted(not_before))),
         None => {
-            let at = expires_member.name.span.start;
+            let at = expires_member.name.span().start;
             edits.push((at..at, format!("\"notBefore\": {},\n", quoted(not_before))));
         }
     }

@@ -327,14 +327,17 @@ mod tests {
     #[test]
     fn acls_read_their_legacy_spellings() {
         let legacy = rule(r#"{"action": "accept", "Users": ["alice@example.com"], "Ports": ["tag:db:5432"]}"#);
-        assert_eq!(sources(Section::Acls, &legacy).unwrap().span, legacy.as_object().unwrap().members[1].value.span);
         assert_eq!(
-            destinations(Section::Acls, &legacy).unwrap().span,
-            legacy.as_object().unwrap().members[2].value.span
+            sources(Section::Acls, &legacy).unwrap().span(),
+            legacy.as_object().unwrap().members[1].value.span()
+        );
+        assert_eq!(
+            destinations(Section::Acls, &legacy).unwrap().span(),
+            legacy.as_object().unwrap().members[2].value.span()
         );
         // `src` wins over `users` when both are written (TG1xx reports the pair).
         let both = rule(r#"{"src": ["a@example.com"], "users": ["b@example.com"], "dst": ["*:*"]}"#);
-        assert_eq!(sources(Section::Acls, &both).unwrap().span, both.as_object().unwrap().members[0].value.span);
+        assert_eq!(sources(Section::Acls, &both).unwrap().span(), both.as_object().unwrap().members[0].value.span());
     }
 
     #[test]
@@ -359,13 +362,13 @@ mod tests {
     fn a_definitions_selectors_are_its_string_elements_with_where_each_is_written() {
         let v = rule(r#"[" group:eng", 5, "a\u0040b.com", "tag:x"]"#);
         let elements = &v.as_array().unwrap().elements;
-        let read: Vec<_> = sels(&v).into_iter().map(|s| (s.raw().into_owned(), s.kind, s.at.span.clone())).collect();
+        let read: Vec<_> = sels(&v).into_iter().map(|s| (s.raw().into_owned(), s.kind, s.at.span())).collect();
         assert_eq!(
             read,
             [
-                (" group:eng".to_owned(), Kind::Group, elements[0].span.clone()),
-                ("a@b.com".to_owned(), Kind::User, elements[2].span.clone()),
-                ("tag:x".to_owned(), Kind::Tag, elements[3].span.clone()),
+                (" group:eng".to_owned(), Kind::Group, elements[0].span()),
+                ("a@b.com".to_owned(), Kind::User, elements[2].span()),
+                ("tag:x".to_owned(), Kind::Tag, elements[3].span()),
             ]
         );
         assert!(sels(&rule(r#""group:eng""#)).is_empty());
@@ -394,9 +397,9 @@ mod tests {
     #[test]
     fn every_destination_names_both_spellings_of_an_acl() {
         let both = rule(r#"{"action": "accept", "src": ["a@example.com"], "Ports": ["tag:b:2"], "dst": ["tag:a:1"]}"#);
-        let spans: Vec<_> = every_destination(Section::Acls, &both).map(|v| v.span.clone()).collect();
+        let spans: Vec<_> = every_destination(Section::Acls, &both).map(|v| v.span()).collect();
         let members = &both.as_object().unwrap().members;
-        assert_eq!(spans, [members[3].value.span.clone(), members[2].value.span.clone()]);
+        assert_eq!(spans, [members[3].value.span(), members[2].value.span()]);
         // A grant's `ports` is no spelling of anything.
         assert_eq!(every_destination(Section::Grants, &both).count(), 1);
     }

@@ -174,17 +174,17 @@ mod tests {
         let t = AclTest::of(&legacy);
         let src = t.src.sel.as_ref().unwrap();
         assert_eq!((&*src.text, src.kind), ("alice@example.com", Kind::User));
-        assert_eq!(src.at.span, member(&legacy, 1).span);
-        assert_eq!(t.src.at.unwrap().span, member(&legacy, 1).span);
+        assert_eq!(src.at.span(), member(&legacy, 1).span());
+        assert_eq!(t.src.at.unwrap().span(), member(&legacy, 1).span());
         let both = parse(r#"{"user": "bob@example.com", "src": "alice@example.com", "accept": ["tag:db:1"]}"#);
         let t = AclTest::of(&both);
         assert_eq!(&*t.src.sel.as_ref().unwrap().text, "alice@example.com");
-        assert_eq!(t.src.at.unwrap().span, member(&both, 1).span);
+        assert_eq!(t.src.at.unwrap().span(), member(&both, 1).span());
         // A source that is no string is written, and names nothing.
         let number = parse(r#"{"src": 5, "accept": ["tag:db:1"]}"#);
         let t = AclTest::of(&number);
         assert!(t.src.sel.is_none());
-        assert_eq!(t.src.at.unwrap().span, member(&number, 0).span);
+        assert_eq!(t.src.at.unwrap().span(), member(&number, 0).span());
         assert!(AclTest::of(&parse(r#"{"accept": ["tag:db:1"]}"#)).src.at.is_none());
     }
 
@@ -210,14 +210,14 @@ mod tests {
                 (false, "10.0.0.0/8:22".to_owned()),
             ]
         );
-        assert_eq!(t.accept[1].at.span, accept.elements[2].span);
+        assert_eq!(t.accept[1].at.span(), accept.elements[2].span());
         let target = |i: usize| t.accept[i].target.as_ref();
         let escaped = target(0).unwrap();
         assert_eq!(
             (&*escaped.host, &*escaped.sel.text, escaped.sel.kind, escaped.port.clone()),
             ("tag:db", "tag:db", Kind::Tag, Ok(5432))
         );
-        assert_eq!(escaped.sel.at.span, accept.elements[0].span);
+        assert_eq!(escaped.sel.at.span(), accept.elements[0].span());
         let v6 = target(1).unwrap();
         assert_eq!((&*v6.sel.text, v6.port.clone()), ("fd7a::1", Ok(22)));
         // Split at the tag's colon: a host "tag" and the port "db", which is none.
@@ -249,12 +249,12 @@ mod tests {
         let dst: Vec<_> = t.dst.iter().map(|d| (&*d.text, d.kind, d.raw().into_owned())).collect();
         let ip = Kind::Ip("100.64.0.1".parse().unwrap());
         assert_eq!(dst, [("tag:web", Kind::Tag, " tag:web".to_owned()), ("100.64.0.1", ip, "100.64.0.1".to_owned())]);
-        assert_eq!(t.dst[1].at.span, member(&v, 1).as_array().unwrap().elements[2].span);
-        assert_eq!(t.dst_list.unwrap().span, member(&v, 1).span);
+        assert_eq!(t.dst[1].at.span(), member(&v, 1).as_array().unwrap().elements[2].span());
+        assert_eq!(t.dst_list.unwrap().span(), member(&v, 1).span());
         let logins: Vec<_> = t.accept.iter().chain(&t.check).chain(&t.deny).map(|l| &*l.text).collect();
         assert_eq!(logins, [" root", "", "admin"]);
-        assert_eq!(t.accept[1].at.span, member(&v, 2).as_array().unwrap().elements[1].span);
-        assert_eq!(t.src_posture_attrs.unwrap().span, member(&v, 5).span);
+        assert_eq!(t.accept[1].at.span(), member(&v, 2).as_array().unwrap().elements[1].span());
+        assert_eq!(t.src_posture_attrs.unwrap().span(), member(&v, 5).span());
         let v = parse(r#"{"Src": "group:eng", "dst": ["tag:web"], "accept": ["root"]}"#);
         let src = SshTest::of(&v);
         assert_eq!(src.src.sel.unwrap().kind, Kind::Group);

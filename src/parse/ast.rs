@@ -8,19 +8,21 @@
 
 use std::ops::Range;
 
+pub(crate) use super::bytes::Bytes;
+
 /// Byte range of a value in the source it was parsed from. Synthesised values have an empty
 /// span at 0.
 pub(crate) type Span = Range<usize>;
 
-/// The bytes of a literal or of the extra around a value. Most are short (a space, a newline
-/// and tabs, a login in quotes), so they live inline rather than in an allocation each: a
-/// policy has hundreds of thousands of them.
-pub(crate) type Bytes = smallvec::SmallVec<[u8; 16]>;
-
+// A policy tree has hundreds of thousands of values, most of them small, so a value is kept
+// small: 56 bytes (extras and literals in 16 bytes each, offsets in 32 bits).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Value {
     pub(crate) before: Bytes,
-    pub(crate) span: Span,
+    /// Where the value is, as [`Value::span`] gives it. The parser refuses files of 4 GiB and
+    /// more, so offsets fit.
+    start: u32,
+    end: u32,
     pub(crate) node: Node,
     pub(crate) after: Bytes,
 }
@@ -61,7 +63,23 @@ pub struct Array {
 impl Value {
     /// A value with no surrounding extra, for values built by tailgrant rather than parsed.
     pub(crate) fn new(node: Node) -> Self {
-        Value { before: Bytes::new(), span: 0..0, node, after: Bytes::new() }
+        Value { before: Bytes::new(), start: 0, end: 0, node, after: Bytes::new() }
+    }
+
+    /// A value parsed at `span` of its source (whose length the parser has checked).
+    pub(super) fn parsed(before: Bytes, span: Span, node: Node, after: Bytes) -> Self {
+        let offset = |n: usize| u32::try_from(n).expect("the parser refuses sources of 4 GiB and more");
+        Value { before, start: offset(span.start), end: offset(span.end), node, after }
+    }
+
+    /// This value's place and extras around another node.
+    pub(crate) fn with_node(&self, node: Node) -> Self {
+        Value { before: self.before.clone(), start: self.start, end: self.end, node, after: self.after.clone() }
+    }
+
+    /// Byte range of the value in the source it was parsed from.
+    pub(crate) fn span(&self) -> Span {
+        self.start as usize..self.end as usize
     }
 
     pub(crate) fn string(s: &str) -> Self {

@@ -18,7 +18,7 @@ const PUNCH_CARD_WIDTH: usize = 80;
 pub fn format(v: &mut Value) {
     format_extra(&mut v.before, 0, Opts::default());
     let ws = whitespace_len(&v.before);
-    v.before.drain(..ws);
+    v.before = Bytes::from_slice(&v.before[ws..]);
     let standard = v.is_standard();
     normalize(v);
     let mut expand = Vec::new();

@@ -2,6 +2,7 @@
 //! and back (pack, standardise, format).
 
 pub(crate) mod ast;
+mod bytes;
 pub(crate) mod format;
 pub(crate) mod parser;
 mod source;

@@ -19,6 +19,10 @@ pub struct SyntaxError {
 
 /// Parses a whole HuJSON document. Offsets in spans are byte offsets into `src`.
 pub fn parse(src: &[u8]) -> Result<Value, SyntaxError> {
+    // Values keep 32-bit offsets. No policy comes near this (Tailscale's limit is a megabyte).
+    if u32::try_from(src.len()).is_err() {
+        return Err(SyntaxError { offset: 0, reason: "the file is 4 GiB or larger".to_owned() });
+    }
     let mut p = Parser { b: src, depth: 0 };
     let (v, n) = p.value_with_extra(0).map_err(|e| e.into_syntax())?;
     if n < src.len() {
@@ -64,7 +68,7 @@ impl Parser<'_> {
             Err(e) => return Err(e),
         };
         let m = self.extra(end)?;
-        Ok((Value { before, span: n..end, node, after: Bytes::from_slice(&self.b[end..m]) }, m))
+        Ok((Value::parsed(before, n..end, node, Bytes::from_slice(&self.b[end..m])), m))
     }
 
     fn trimmed(&mut self, n: usize) -> Result<(Node, usize), Fail> {
@@ -139,7 +143,10 @@ impl Parser<'_> {
                 Err(e) => return Err(e),
             };
             if !matches!(&name.node, Node::Literal(l) if l.first() == Some(&b'"')) {
-                return Err(err(name.span.start, invalid_character(&b[name.span.start..], "at start of object name")));
+                return Err(err(
+                    name.span().start,
+                    invalid_character(&b[name.span().start..], "at start of object name"),
+                ));
             }
             n = m;
             match b.get(n) {
@@ -330,7 +337,7 @@ mod tests {
         let src = b"{\n  \"a\": \"tag:x\",\n}";
         let v = parse(src).unwrap();
         let m = &v.as_object().unwrap().members[0];
-        assert_eq!(&src[m.value.span.clone()], b"\"tag:x\"");
-        assert_eq!(line_column(src, m.value.span.start), (2, 8));
+        assert_eq!(&src[m.value.span()], b"\"tag:x\"");
+        assert_eq!(line_column(src, m.value.span().start), (2, 8));
     }
 }

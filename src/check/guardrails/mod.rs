@@ -150,7 +150,7 @@ impl<'v> Across<'v> {
             let names: Vec<&str> = others.iter().map(|&j| judged[j].0.doc.file.rel.as_str()).collect();
             findings.push(Finding::new(
                 Code::WildcardForbidden,
-                Location::new(&f.doc.file, at.span.clone()),
+                Location::new(&f.doc.file, at.span()),
                 format!(
                     "together with {}, in force at the same time, this fragment grants {what} (guardrail for {})",
                     names.join(", "),
@@ -238,7 +238,7 @@ pub(crate) fn judge(repo: &Repository, at: Timestamp, rel: &str, candidates: &[S
             continue;
         }
         let owners = candidates.iter().filter(|c| ground.owns(c, &o.dst) == Ownership::Owns).cloned().collect();
-        let at = Location::new(&f.doc.file, o.at.span.clone());
+        let at = Location::new(&f.doc.file, o.at.span());
         destinations.push(Destination { dst: o.dst.clone(), at, owners });
     }
     Some(Judgement { conflicts, destinations })
@@ -263,12 +263,12 @@ impl<'a> Guard<'a, '_> {
     }
 
     fn loc(&self, v: &Value) -> Location {
-        Location::new(&self.f.doc.file, v.span.clone())
+        Location::new(&self.f.doc.file, v.span())
     }
 
     /// The opening brace: for findings about something missing.
     fn top(&self) -> Location {
-        let s = self.f.doc.tree.span.start;
+        let s = self.f.doc.tree.span().start;
         Location::new(&self.f.doc.file, s..s + 1)
     }
 

@@ -28,8 +28,8 @@ pub(crate) fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
     let mut escaped = Vec::new();
     strings(&f.doc.tree, &mut escaped);
     for (v, c) in escaped {
-        if !raw.iter().any(|s| s.start >= v.span.start && s.end <= v.span.end) {
-            findings.push(finding(f, v.span.clone(), c));
+        if !raw.iter().any(|s| s.start >= v.span().start && s.end <= v.span().end) {
+            findings.push(finding(f, v.span(), c));
         }
     }
     // A login or selector that mixes Latin with lookalike letters (the description is prose);
@@ -41,7 +41,7 @@ pub(crate) fn check(f: &FragmentFile, findings: &mut Vec<Finding>) {
     for v in disguised {
         findings.push(Finding::new(
             Code::DeceptiveText,
-            Location::new(&f.doc.file, v.span.clone()),
+            Location::new(&f.doc.file, v.span()),
             "this mixes Latin letters with Greek or Cyrillic ones that look the same, so it may not be who or what it reads as".to_owned(),
             "write logins and selectors in one script (retype the name rather than pasting it)",
         ));
