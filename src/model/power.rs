@@ -105,7 +105,7 @@ mod tests {
         let na = NodeAttr::of(&v);
         let targets: Vec<_> = na.targets.iter().map(|t| (&*t.text, t.kind)).collect();
         assert_eq!(targets, [("group:eng", super::super::rule::Kind::Group), ("tag:x", super::super::rule::Kind::Tag)]);
-        assert_eq!(na.target_list.map(|l| l.span.clone()), Some(v.as_object().unwrap().members[0].value.span.clone()));
+        assert_eq!(na.target_list.map(|l| l.span()), Some(v.as_object().unwrap().members[0].value.span()));
         assert_eq!(na.ip_pool.iter().map(|(p, _)| &**p).collect::<Vec<_>>(), ["100.80.0.0/16"]);
         assert!(na.app.is_some());
         let bare = parse(r#"{"target": "group:eng", "app": "x"}"#);

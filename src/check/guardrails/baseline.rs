@@ -28,7 +28,7 @@ impl Guard<'_, '_> {
                     continue;
                 }
                 let (Some(own), Some(list)) = (&rule.src_posture, rule.src_posture_list) else { continue };
-                let at = Location::new(&self.f.doc.file, list.span.clone());
+                let at = Location::new(&self.f.doc.file, list.span());
                 let outside: Vec<&str> = own.iter().map(|p| &*p.text).filter(|p| !baseline.contains(p)).collect();
                 let why = if own.is_empty() {
                     "lists no posture".to_owned()
