@@ -27,9 +27,14 @@ const BASE_WITH_BASELINE: &str = r#"// Test base policy.
 }
 "#;
 
+/// The grant file's second rule trades the baseline for a posture of its own, which the default
+/// guardrail refuses (TG214, below); here no guardrail covers the file, as for a trusted
+/// directory, so that what posture mode renders for such a rule can be seen.
+const POSTURE_CONFIG_UNGUARDED: &str = "{\n\t\"enforceExpiry\": \"posture\",\n\t\"guardrails\": [],\n}\n";
+
 fn repo_with_baseline() -> TestRepo {
     let r = TestRepo::new();
-    r.write("policies/tailgrant.hujson", POSTURE_CONFIG);
+    r.write("policies/tailgrant.hujson", POSTURE_CONFIG_UNGUARDED);
     r.write("policies/policy.hujson", BASE_WITH_BASELINE);
     r.write(
         "policies/grants/alice.hujson",
@@ -94,6 +99,13 @@ fn check_evaluates_the_generated_postures() {
     let run = r.run(&["check", AT]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(run.transcript().contains("tests: 2 passed, 0 failed"), "{}", run.transcript());
+    // Under the default guardrail the same grant file is refused: its own posture:corp would
+    // stand in for the baseline.
+    let guarded = repo_with_baseline();
+    guarded.write("policies/tailgrant.hujson", POSTURE_CONFIG);
+    let run = guarded.run(&["check", AT]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.contains("TG214: this rule's own srcPosture names posture:corp"), "{}", run.transcript());
     // Without the baseline's attribute the fragment's own test fails, as on the control plane:
     // the gate does not replace the baseline.
     r.write(
