@@ -63,8 +63,11 @@ fn reserved_postures(view: &View<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Why a source cannot be held to its fragment's expiry by a posture condition, if it cannot.
-fn bypass(view: &View<'_>, src: &str) -> Option<String> {
+/// Why traffic from `src` is held to no posture at all, if it is not: posture conditions "are
+/// only applied to src devices within your tailnet", and a device shared in "will be able to
+/// connect regardless of their posture" (device posture management, tailscale.com/kb/1288).
+/// Posture mode's gate (TG056) and the baseline guardrail (TG214) both rest on this.
+pub(in crate::check) fn outside_posture(view: &View<'_>, src: &str) -> Option<String> {
     let src = src.trim();
     let shared = |login: &str| {
         let lower = login.to_ascii_lowercase();
@@ -90,12 +93,9 @@ fn bypass(view: &View<'_>, src: &str) -> Option<String> {
         Selector::Autogroup("shared") => Some(
             "autogroup:shared is users shared in from other tailnets, whose devices posture does not apply to".into(),
         ),
-        Selector::Autogroup(a) if ROLE_AUTOGROUPS.contains(&a) => {
-            Some(format!("{src} is whoever holds a role, which apply cannot list, so it could not mark their devices"))
-        }
-        Selector::Group(g) if g.contains('@') => Some(format!(
-            "{src} is synced from the identity provider: apply cannot list its members to mark their devices"
-        )),
+        // A synced group's members are not in the repository (posture mode refuses it for
+        // that reason, below).
+        Selector::Group(g) if g.contains('@') => None,
         Selector::Group(_) => view.group_members(src).iter().find(|m| shared(m.trim())).map(|m| {
             format!(
                 "{src} holds {}, who is shared in from another tailnet: posture does not apply to their devices",
@@ -107,6 +107,23 @@ fn bypass(view: &View<'_>, src: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Why a source cannot be held to its fragment's expiry by a posture condition, if it cannot:
+/// it is held to no posture, or apply cannot list its devices to mark them.
+fn bypass(view: &View<'_>, src: &str) -> Option<String> {
+    outside_posture(view, src).or_else(|| {
+        let src = src.trim();
+        match classify(src) {
+            Selector::Autogroup(a) if ROLE_AUTOGROUPS.contains(&a) => Some(format!(
+                "{src} is whoever holds a role, which apply cannot list, so it could not mark their devices"
+            )),
+            Selector::Group(g) if g.contains('@') => Some(format!(
+                "{src} is synced from the identity provider: apply cannot list its members to mark their devices"
+            )),
+            _ => None,
+        }
+    })
 }
 
 const BYPASS_HELP: &str = "name the people (logins), tags or groups of the tailnet who need the access; \

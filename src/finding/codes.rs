@@ -629,21 +629,28 @@ codes! {
     /// Good: configure a devices file (`devices` in `tailgrant.hujson`), refreshed by
     /// `tailgrant import --devices`.
     DeviceOwnerUnverified = "TG213", "device-owner-unverified", Warning;
-    /// A guarded fragment's rule writes its own `srcPosture` while the policy has a
-    /// `defaultSrcPosture`. A rule's own list replaces the default rather than adding to it
-    /// (device posture docs), so the rule would no longer require the tailnet's baseline: a
+    /// A guarded fragment would escape the policy's `defaultSrcPosture`. A rule's own
+    /// `srcPosture` replaces the default rather than adding to it (device posture docs), so a
     /// grant file could reach its destination from unmanaged devices by naming a weaker
-    /// posture, or by an empty list. Refused unless every posture the rule lists is one of
-    /// the default's (a device meeting any of them meets the baseline); an empty list is
-    /// refused too, since what it requires is not recorded.
+    /// posture, or an empty list. Refused unless every posture the rule lists is one of the
+    /// default's, or one defined in trusted ground that requires all the conditions of one of
+    /// them (an empty list is refused too: what it requires is not recorded). And some sources
+    /// no posture holds at all: addresses, CIDRs, host aliases and IP sets (traffic through a
+    /// subnet router), `*`, `autogroup:danger-all`, `autogroup:shared` and users shared in from
+    /// another tailnet, as a rule's source or as a member the fragment adds to a group. A
+    /// posture the fragment defines with a baseline posture's name but for case or blanks is
+    /// refused as well (where a config lets grant files define postures at all).
     ///
-    /// Bad: `"srcPosture": []` or `"srcPosture": ["posture:any-os"]` with
-    /// `"defaultSrcPosture": ["posture:managed"]` in the base
+    /// Bad: `"srcPosture": []` or `"srcPosture": ["posture:any-os"]`, or `"src":
+    /// ["192.168.1.20"]`, with `"defaultSrcPosture": ["posture:managed"]` in the base
     ///
-    /// Good: no `srcPosture` (the default applies), or `"srcPosture": ["posture:managed"]`
+    /// Good: no `srcPosture` (the default applies), `"srcPosture": ["posture:managed"]`, or a
+    /// base posture with the conditions of `posture:managed` and more
     ///
-    /// Evidence (tailgrant): a guardrail of tailgrant's; the replacement is Tailscale's (device
-    /// posture docs: a rule's `srcPosture` is used instead of `defaultSrcPosture`).
+    /// Evidence (doc): device posture management (tailscale.com/kb/1288): a rule's
+    /// `srcPosture` is used instead of `defaultSrcPosture`; posture conditions "are only
+    /// applied to src devices within your tailnet"; a device shared in "will be able to
+    /// connect regardless of their posture". The guardrail itself is tailgrant's.
     PostureBaselineDropped = "TG214", "posture-baseline-dropped", Error;
     /// An ACL test fails: an `accept` destination the policy does not allow, or a `deny`
     /// destination it does (the finding lists every rule that allows it, with file and line).
