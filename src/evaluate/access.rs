@@ -51,8 +51,8 @@ pub(crate) fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
             let dst = list(read.dst_list).join(", ");
             grants.push(match section {
                 Section::Grants => {
-                    let mut what = list(field(rule, "ip"));
-                    if let Some(app) = field(rule, "app").and_then(|a| a.as_object()) {
+                    let mut what = list(read.ip);
+                    if let Some(app) = read.app.and_then(|a| a.as_object()) {
                         what.extend(app.members.iter().filter_map(|m| m.name.as_str()).map(|c| format!("app {c}")));
                     }
                     let via: Vec<_> = read.via.iter().map(|v| v.raw()).collect();
@@ -60,7 +60,7 @@ pub(crate) fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
                     format!("{src} → {dst} {}{via}", what.join(", ")).trim_end().to_owned()
                 }
                 Section::Acls => format!("{src} → {dst}"),
-                Section::Ssh => format!("{src} → ssh {dst} as {}", list(field(rule, "users")).join(", ")),
+                Section::Ssh => format!("{src} → ssh {dst} as {}", list(read.logins).join(", ")),
             });
         }
     }

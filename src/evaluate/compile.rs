@@ -123,7 +123,7 @@ impl Compiled {
         for (e, r) in view.rules(Section::Acls) {
             let source = c.source(e.origin, e.value);
             let srcs = texts(&r.sources);
-            let protos = match field(e.value, "proto").and_then(|p| p.as_str()) {
+            let protos = match r.proto.and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
                     Err(_) => continue,
@@ -181,7 +181,7 @@ impl Compiled {
         // Check rules are evaluated before accept rules, each group in file order.
         let mut ssh = Vec::new();
         for (e, r) in view.rules(Section::Ssh) {
-            let action = match field(e.value, "action").and_then(|a| a.as_str()).as_deref().map(str::trim) {
+            let action = match r.action.and_then(|a| a.as_str()).as_deref().map(str::trim) {
                 Some("accept") => SshAction::Accept,
                 Some("check") => SshAction::Check,
                 _ => continue,

@@ -246,7 +246,6 @@ pub(crate) struct Dst<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Rule<'a> {
     pub(crate) section: Section,
-    pub(crate) value: &'a Value,
     /// The list of sources as written, in the spelling read, for findings about the list.
     pub(crate) src_list: Option<&'a Value>,
     pub(crate) dst_list: Option<&'a Value>,
@@ -258,6 +257,14 @@ pub(crate) struct Rule<'a> {
     pub(crate) src_posture: Option<Vec<Sel<'a>>>,
     /// That `srcPosture` as written, for findings about the list.
     pub(crate) src_posture_list: Option<&'a Value>,
+    /// Fields more than one stage reads, found once (keys in any case), as written: `action`,
+    /// an ACL's `proto`, a grant's `ip` and `app`, and an SSH rule's logins (its `users`, which
+    /// in an ACL is the legacy spelling of `src` instead).
+    pub(crate) action: Option<&'a Value>,
+    pub(crate) proto: Option<&'a Value>,
+    pub(crate) ip: Option<&'a Value>,
+    pub(crate) app: Option<&'a Value>,
+    pub(crate) logins: Option<&'a Value>,
     /// Its `via`: the tags whose devices route its traffic. Read in every section, since the
     /// guardrails count a router wherever the key is written; only a grant may have one (TG003).
     pub(crate) via: Vec<Sel<'a>>,
@@ -280,7 +287,21 @@ impl<'a> Rule<'a> {
         let src_posture_list = field(value, "srcPosture");
         let src_posture = src_posture_list.map(sels);
         let via = field(value, "via").map(sels).unwrap_or_default();
-        Rule { section, value, src_list, dst_list, sources, destinations, src_posture, src_posture_list, via }
+        Rule {
+            section,
+            src_list,
+            dst_list,
+            sources,
+            destinations,
+            src_posture,
+            src_posture_list,
+            action: field(value, "action"),
+            proto: field(value, "proto"),
+            ip: field(value, "ip"),
+            app: field(value, "app"),
+            logins: if section == Section::Ssh { field(value, "users") } else { None },
+            via,
+        }
     }
 }
 

@@ -119,7 +119,7 @@ fn rule_destinations<'v>(rule: &Rule<'v>) -> Vec<Destination<'v>> {
     let mut out = Vec::new();
     match rule.section {
         Section::Acls => {
-            let protos = match field(rule.value, "proto").and_then(|p| p.as_str()) {
+            let protos = match rule.proto.and_then(|p| p.as_str()) {
                 Some(p) => match parse_protocol(p.trim()) {
                     Ok(n) => Protos::One(n),
                     Err(_) => return out, // TG114 says why; the rule opens nothing
@@ -135,7 +135,8 @@ fn rule_destinations<'v>(rule: &Rule<'v>) -> Vec<Destination<'v>> {
             }
         }
         Section::Grants => {
-            let specs: Vec<(Ports, &Value)> = field(rule.value, "ip")
+            let specs: Vec<(Ports, &Value)> = rule
+                .ip
                 .map(strings)
                 .unwrap_or_default()
                 .into_iter()

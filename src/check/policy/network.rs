@@ -2,7 +2,7 @@
 
 use super::{Ctx, Place, selectors};
 use crate::finding::Code;
-use crate::load::view::{Entry, field, strings};
+use crate::load::view::{Entry, strings};
 use crate::model::rule::{Rule, Section, Sel};
 use crate::model::selector::{
     Selector, parse_ip_spec, parse_ports, parse_protocol, protocol_has_ports, split_host_ports,
@@ -21,10 +21,10 @@ pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
 
 /// An ACL, one check per code.
 fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
-    acl_action(ctx, e);
+    acl_action(ctx, e, r);
     super::tests::legacy_twins(ctx, e, &[("users", "src"), ("ports", "dst")]);
     sources(ctx, e, r, Place::Src);
-    let proto = acl_protocol(ctx, e);
+    let proto = acl_protocol(ctx, e, r);
     let Some(dst) = r.dst_list else { return };
     // As written: TG113 and TG127 quote the `host:ports` text, spaces and all.
     let dsts = strings(dst);
@@ -46,9 +46,9 @@ fn acl(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
 }
 
 /// TG115 `invalid-action`: an ACL's action is `accept`, in lower case.
-fn acl_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn acl_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     let v = e.value;
-    match field(v, "action").map(|a| (a, a.as_str())) {
+    match r.action.map(|a| (a, a.as_str())) {
         Some((_, Some(a))) if a == "accept" => {}
         Some((at, Some(a))) => {
             let help = if a.eq_ignore_ascii_case("accept") {
@@ -72,8 +72,8 @@ fn acl_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
 type Proto<'v> = (&'v Value, String, Option<u8>);
 
 /// TG114 `invalid-protocol`: `proto` is a protocol name or an IANA number.
-fn acl_protocol<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>) -> Option<Proto<'v>> {
-    let (at, p) = field(e.value, "proto").and_then(|p| Some((p, p.as_str()?)))?;
+fn acl_protocol<'v>(ctx: &mut Ctx<'_, '_>, e: Entry<'v>, r: &Rule<'v>) -> Option<Proto<'v>> {
+    let (at, p) = r.proto.and_then(|p| Some((p, p.as_str()?)))?;
     let number = match parse_protocol(&p) {
         Ok(n) => Some(n),
         Err(why) => {
@@ -153,9 +153,9 @@ fn grant(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
             internet |= sel == Selector::Autogroup("internet");
         }
     }
-    grant_ip(ctx, e);
-    grant_app(ctx, e, internet);
-    grant_without_access(ctx, e);
+    grant_ip(ctx, e, r);
+    grant_app(ctx, e, r, internet);
+    grant_without_access(ctx, e, r);
     for t in &r.via {
         selectors::check_sel(ctx, e.origin, t, Place::Via);
     }
@@ -189,8 +189,8 @@ fn all_addresses_cidr(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, d: &Sel<'_>) -> bool 
 
 /// TG113 `invalid-port` and TG114 `invalid-protocol`: each `ip` entry is `*`, `PORTS`,
 /// `PROTO:PORTS` or `PROTO:*`.
-fn grant_ip(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
-    for (spec, at) in field(e.value, "ip").map(strings).unwrap_or_default() {
+fn grant_ip(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
+    for (spec, at) in r.ip.map(strings).unwrap_or_default() {
         if let Err(why) = parse_ip_spec(&spec) {
             let code = if why.contains("port") && !why.contains("protocol does not") {
                 Code::InvalidPort
@@ -208,8 +208,8 @@ fn grant_ip(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
     }
 }
 
-fn app_object(v: &Value) -> Option<(&Value, &Object)> {
-    let app = field(v, "app")?;
+fn app_object<'v>(r: &Rule<'v>) -> Option<(&'v Value, &'v Object)> {
+    let app = r.app?;
     match &app.node {
         Node::Object(o) => Some((app, o)),
         _ => None,
@@ -217,8 +217,8 @@ fn app_object(v: &Value) -> Option<(&Value, &Object)> {
 }
 
 /// TG118 `invalid-app-capability`: capability names, and no app grants to the internet.
-fn grant_app(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, internet: bool) {
-    let Some((app, o)) = app_object(e.value) else { return };
+fn grant_app(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>, internet: bool) {
+    let Some((app, o)) = app_object(r) else { return };
     check_capabilities(ctx, e.origin, o, true);
     if internet && !o.members.is_empty() {
         ctx.report(
@@ -232,13 +232,13 @@ fn grant_app(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, internet: bool) {
 }
 
 /// TG116 `grant-without-access`: a grant needs `ip` or `app`.
-fn grant_without_access(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn grant_without_access(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     let v = e.value;
-    let ip = field(v, "ip");
+    let ip = r.ip;
     let no_ip = ip.map(strings).unwrap_or_default().is_empty();
-    let no_app = app_object(v).is_none_or(|(_, o)| o.members.is_empty());
+    let no_app = app_object(r).is_none_or(|(_, o)| o.members.is_empty());
     if no_ip && no_app {
-        let at = ip.or(field(v, "app")).unwrap_or(v);
+        let at = ip.or(r.app).unwrap_or(v);
         ctx.report(
             Code::GrantWithoutAccess,
             e.origin,

@@ -15,7 +15,7 @@ pub(super) fn check(ctx: &mut Ctx<'_, '_>) {
 
 /// An SSH rule, one check per code.
 fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
-    invalid_action(ctx, e);
+    invalid_action(ctx, e, r);
     let dst: Vec<&Sel<'_>> = r.destinations.iter().map(|d| &d.sel).collect();
     for s in &r.sources {
         selectors::check_sel(ctx, e.origin, s, Place::SshSrc);
@@ -25,14 +25,14 @@ fn rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     }
     empty_rule(ctx, e, r.sources.is_empty(), dst.is_empty());
     pairing(ctx, e, &r.sources, &dst);
-    invalid_users(ctx, e);
+    invalid_users(ctx, e, r);
     invalid_check_period(ctx, e);
 }
 
 /// TG115 `invalid-action`: an SSH rule's action is `accept` or `check`, written in lower case.
-fn invalid_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn invalid_action(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     let v = e.value;
-    match field(v, "action").map(|a| (a, a.as_str().unwrap_or_default())) {
+    match r.action.map(|a| (a, a.as_str().unwrap_or_default())) {
         Some((_, a)) if matches!(a.trim(), "accept" | "check") => {}
         Some((at, a)) if !a.trim().is_empty() => {
             let help = if matches!(a.trim().to_ascii_lowercase().as_str(), "accept" | "check") {
@@ -72,9 +72,9 @@ fn empty_rule(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, no_src: bool, no_dst: bool) {
 
 /// TG120 `invalid-ssh-users`: logins to allow must be listed, none empty or `*`; `acceptEnv` names
 /// cannot be empty.
-fn invalid_users(ctx: &mut Ctx<'_, '_>, e: Entry<'_>) {
+fn invalid_users(ctx: &mut Ctx<'_, '_>, e: Entry<'_>, r: &Rule<'_>) {
     let v = e.value;
-    match field(v, "users") {
+    match r.logins {
         Some(users) if !strings(users).is_empty() => {
             for (u, at) in strings(users) {
                 if matches!(u.trim(), "" | "*") {
