@@ -12,9 +12,11 @@ use sha2::{Digest, Sha256};
 enum Piece<'t> {
     /// A string literal, quotes and escapes included (an unterminated one runs to the end).
     Str(&'t str),
-    /// A `//` comment (without its newline) or a `/* */` comment.
-    Comment(&'t str),
-    /// A comma, and whether only space and comments stand between it and a closing bracket.
+    /// A `//` comment (without its newline) or a `/* */` comment, and whether it is closed (a
+    /// `//` by a newline, as Go's HuJSON parser wants it too).
+    Comment { text: &'t str, closed: bool },
+    /// A comma, and whether it is trailing: after a value, with only space and comments
+    /// between it and a closing bracket (`[,]` has none, and is an error).
     Comma { trailing: bool },
     /// A run of white space.
     Space(&'t str),
@@ -22,12 +24,15 @@ enum Piece<'t> {
     Other(&'t str),
 }
 
-fn comment_end(b: &[u8], i: usize) -> Option<usize> {
+/// Where the comment at `i` ends, and whether it is closed; `None` when none starts there.
+fn comment_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
     match (b.get(i), b.get(i + 1)) {
-        (Some(b'/'), Some(b'/')) => Some(b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| i + n)),
+        (Some(b'/'), Some(b'/')) => {
+            Some(b[i..].iter().position(|&c| c == b'\n').map_or((b.len(), false), |n| (i + n, true)))
+        }
         (Some(b'/'), Some(b'*')) => {
             let rest = &b[i + 2..];
-            Some(rest.windows(2).position(|w| w == b"*/").map_or(b.len(), |n| i + 2 + n + 2))
+            Some(rest.windows(2).position(|w| w == b"*/").map_or((b.len(), false), |n| (i + 2 + n + 2, true)))
         }
         _ => None,
     }
@@ -36,6 +41,8 @@ fn comment_end(b: &[u8], i: usize) -> Option<usize> {
 fn scan<'t>(text: &'t str, mut piece: impl FnMut(Piece<'t>)) {
     let b = text.as_bytes();
     let mut i = 0;
+    // Whether the last token was a value (or the end of one), which a comma may trail.
+    let mut after_value = false;
     while i < b.len() {
         let start = i;
         if b[i] == b'"' {
@@ -44,10 +51,11 @@ fn scan<'t>(text: &'t str, mut piece: impl FnMut(Piece<'t>)) {
                 i += if b[i] == b'\\' { 2 } else { 1 };
             }
             i = (i + 1).min(b.len());
+            after_value = true;
             piece(Piece::Str(&text[start..i]));
-        } else if let Some(end) = comment_end(b, i) {
+        } else if let Some((end, closed)) = comment_end(b, i) {
             i = end;
-            piece(Piece::Comment(&text[start..i]));
+            piece(Piece::Comment { text: &text[start..i], closed });
         } else if b[i] == b',' {
             let mut j = i + 1;
             loop {
@@ -55,12 +63,13 @@ fn scan<'t>(text: &'t str, mut piece: impl FnMut(Piece<'t>)) {
                     j += 1;
                 }
                 match comment_end(b, j) {
-                    Some(end) => j = end,
+                    Some((end, _)) => j = end,
                     None => break,
                 }
             }
             i += 1;
-            piece(Piece::Comma { trailing: matches!(b.get(j), Some(b']' | b'}')) });
+            piece(Piece::Comma { trailing: after_value && matches!(b.get(j), Some(b']' | b'}')) });
+            after_value = false;
         } else if b[i].is_ascii_whitespace() {
             while i < b.len() && b[i].is_ascii_whitespace() {
                 i += 1;
@@ -72,6 +81,7 @@ fn scan<'t>(text: &'t str, mut piece: impl FnMut(Piece<'t>)) {
             }
             // A lone `/` that starts no comment is a byte of its own (and a syntax error).
             i = i.max(start + 1);
+            after_value = !matches!(b[i - 1], b'[' | b'{' | b':');
             piece(Piece::Other(&text[start..i]));
         }
     }
@@ -85,7 +95,9 @@ pub fn standardize(text: &str) -> String {
     let blank = |out: &mut String, s: &str| out.extend(s.bytes().map(|c| if c == b'\n' { '\n' } else { ' ' }));
     scan(text, |p| match p {
         Piece::Str(s) | Piece::Space(s) | Piece::Other(s) => out.push_str(s),
-        Piece::Comment(s) => blank(&mut out, s),
+        Piece::Comment { text, closed: true } => blank(&mut out, text),
+        // Left as it is, so that the JSON parser fails where it starts.
+        Piece::Comment { text, closed: false } => out.push_str(text),
         Piece::Comma { trailing: true } => out.push(' '),
         Piece::Comma { trailing: false } => out.push(','),
     });
@@ -99,11 +111,11 @@ fn layout_free(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     scan(text, |p| match p {
         Piece::Str(s) | Piece::Other(s) => out.push_str(s),
-        Piece::Comment(s) if s.starts_with("//") => {
-            out.push_str(s.trim_end());
+        Piece::Comment { text, .. } if text.starts_with("//") => {
+            out.push_str(text.trim_end());
             out.push('\n');
         }
-        Piece::Comment(s) => out.push_str(s),
+        Piece::Comment { text, .. } => out.push_str(text),
         Piece::Comma { trailing } => {
             if !trailing {
                 out.push(',');
@@ -114,8 +126,8 @@ fn layout_free(text: &str) -> String {
     out
 }
 
-/// The policy parsed, or where and why it does not parse, as the control plane words it
-/// (`hujson: line N, column M: …`, with serde_json's reason).
+/// The policy parsed, or where and why it does not parse: `hujson: line N, column M: …` as the
+/// control plane words it, with serde_json's reason after it ([SIM]: Tailscale's differ).
 pub fn parse(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(&standardize(text))
         .map_err(|e| format!("hujson: line {}, column {}: {}", e.line(), e.column(), reason(&e)))
@@ -157,6 +169,18 @@ mod tests {
         assert!(parse("{\"a\": [1, 2,], // fine\n}").is_ok());
         assert!(parse("{\"a\": 1,,}").is_err());
         assert!(parse("{\"a\": / 1}").is_err());
+        // What Go's HuJSON parser refuses too: a comma after no value, an unclosed comment.
+        for bad in [
+            "{\"a\": [,]}",
+            "{,}",
+            "{\"a\": [ /* c */ , ]}",
+            "{\"a\": 1} /* open",
+            "{\"a\": 1} // no newline",
+            "{\"a\": [1,,]}",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert!(parse("{\"a\": [1, /* c */ ], \"b\": {\"c\": 2,},} // end\n").is_ok());
     }
 
     #[test]
