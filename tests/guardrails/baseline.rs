@@ -120,6 +120,8 @@ fn a_source_no_posture_holds_escapes_the_baseline_and_is_refused() {
         ("office-pc", "office-pc is a host alias"),
         ("ipset:office", "ipset:office is a set of addresses"),
         ("autogroup:shared", "autogroup:shared is users shared in"),
+        ("*", "`*` matches every address"),
+        ("autogroup:danger-all", "autogroup:danger-all matches every address"),
     ] {
         let body = format!(r#""grants": [{{"src": ["{src}"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}}],"#);
         let hits = refused(&granting(&base, "grants/g.hujson", &body), Code::PostureBaselineDropped);
@@ -170,7 +172,16 @@ fn a_posture_named_like_the_baselines_is_refused_where_postures_may_be_written()
         let r = granting(&base(), "grants/g.hujson", &body);
         r.write("tailgrant.hujson", config);
         let hits = refused(&r, Code::PostureBaselineDropped);
-        says(&hits, "a posture of the baseline");
+        says(&hits, "named like a trusted posture");
+    }
+    // Nor like a posture that may stand in for the baseline.
+    for name in ["posture:Managed-Linux", "posture:managed-linux "] {
+        let body = format!(
+            r#""postures": {{"{name}": ["node:os == 'linux'"]}}, "grants": [{{{TO_DB}, "srcPosture": ["posture:managed-linux"]}}],"#
+        );
+        let r = granting(&base(), "grants/g.hujson", &body);
+        r.write("tailgrant.hujson", config);
+        says(&refused(&r, Code::PostureBaselineDropped), "named like a trusted posture");
     }
     // A posture of another name, under the same config, is judged by what the rule lists.
     let body = format!(
@@ -179,4 +190,22 @@ fn a_posture_named_like_the_baselines_is_refused_where_postures_may_be_written()
     let r = granting(&base(), "grants/g.hujson", &body);
     r.write("tailgrant.hujson", config);
     assert!(!r.findings().iter().any(|f| f.code == Code::PostureBaselineDropped));
+}
+
+#[test]
+fn in_posture_mode_a_time_bounded_fragment_is_refused_once_and_a_permanent_one_by_this_rule() {
+    let body = r#""grants": [{"src": ["192.168.1.20"], "dst": ["tag:prod-db"], "ip": ["tcp:5432"]}],"#;
+    let r = granting(&base(), "grants/g.hujson", body);
+    r.write("tailgrant.hujson", "{\"enforceExpiry\": \"posture\"}\n");
+    // The gate's own check says why (TG056), and TG214 does not say it again.
+    refused(&r, Code::PostureBypassingSource);
+    assert!(!r.findings().iter().any(|f| f.code == Code::PostureBaselineDropped));
+    // A permanent grant file is not gated, so TG214 judges it.
+    let r = Repo::with_base(&base());
+    r.write("tailgrant.hujson", "{\"enforceExpiry\": \"posture\"}\n");
+    r.write(
+        "grants/g.hujson",
+        format!("{{\n\t\"description\": \"Test access (T-1)\",\n\t\"requester\": \"alice@example.com\",\n\t\"approvers\": [\"bob@example.com\"],\n\t{body}\n}}\n"),
+    );
+    says(&refused(&r, Code::PostureBaselineDropped), "192.168.1.20 is an address");
 }

@@ -83,18 +83,17 @@ impl Guard<'_, '_> {
                 found.push((at, why, POSTURE_HELP));
             }
         }
-        // A posture of the fragment's own whose name is a baseline posture's but for case or
-        // blanks: whichever of the two the control plane takes for a rule's reference, the
-        // baseline's meaning is no longer the repository's to prove.
+        // A posture of the fragment's own whose name is a trusted posture's but for case or
+        // blanks (one of the baseline's, or one that may stand in for it): whichever of the two
+        // the control plane takes for a rule's reference, what it requires is no longer the
+        // repository's to prove.
         for p in self.view.postures.iter().filter(|p| p.origin.file.rel == *rel) {
             let name = p.name.trim();
-            if baseline.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+            let like = |t: &str| t.trim().eq_ignore_ascii_case(name);
+            if baseline.iter().any(|b| like(b)) || trusted.postures.iter().any(|t| like(&t.name)) {
                 let at = Location::new(&self.f.doc.file, p.key.span());
-                found.push((
-                    at,
-                    format!("this fragment defines {:?}, a posture of the baseline", p.name),
-                    POSTURE_HELP,
-                ));
+                let why = format!("this fragment defines {:?}, named like a trusted posture", p.name);
+                found.push((at, why, POSTURE_HELP));
             }
         }
         // Posture mode refuses these sources in a time-bounded fragment already (TG056).
