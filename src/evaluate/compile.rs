@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{Device, Groups, Proto, Tri, Verdict, in_internet, in_tailnet, prefix_contains, same_user, user_domain};
 use crate::finding::Location;
-use crate::load::view::{Entry, Origin, View, field, strings};
+use crate::load::view::{Entry, Origin, View, strings};
 use crate::model::rule::{Classified, DstPorts, Kind, Rule, Section, Sel};
 use crate::model::selector::Protos;
 use crate::model::selector::{PortRange, Selector, parse_ip_spec, parse_protocol, split_host_ports};
@@ -152,7 +152,7 @@ impl Compiled {
             let source = c.source(e.origin, e.value);
             let srcs = texts(&r.sources);
             // Grants with only `app` give no network access.
-            let specs: Vec<_> = list(e.value, "ip")
+            let specs: Vec<_> = trimmed(r.ip)
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|s| Some((s == "*", parse_ip_spec(s).ok()?)))
@@ -191,7 +191,7 @@ impl Compiled {
                 action,
                 srcs: texts(&r.sources),
                 dsts: r.destinations.iter().map(|d| Classified::from(&d.sel)).collect(),
-                users: list(e.value, "users").unwrap_or_default(),
+                users: trimmed(r.logins).unwrap_or_default(),
                 postures: postures_of(&e, r),
                 source,
             });
@@ -615,8 +615,9 @@ fn range_contains(range: &str, ip: &IpAddr) -> bool {
     }
 }
 
-fn list(v: &crate::parse::Value, key: &str) -> Option<Vec<String>> {
-    field(v, key).map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
+/// A list's string items, trimmed.
+fn trimmed(list: Option<&crate::parse::Value>) -> Option<Vec<String>> {
+    list.map(|l| strings(l).into_iter().map(|(s, _)| s.trim().to_owned()).collect())
 }
 
 /// Selectors of a rule, with the kinds found when it was read.

@@ -257,9 +257,9 @@ pub(crate) struct Rule<'a> {
     pub(crate) src_posture: Option<Vec<Sel<'a>>>,
     /// That `srcPosture` as written, for findings about the list.
     pub(crate) src_posture_list: Option<&'a Value>,
-    /// Fields more than one stage reads, found once (keys in any case), as written: `action`,
-    /// an ACL's `proto`, a grant's `ip` and `app`, and an SSH rule's logins (its `users`, which
-    /// in an ACL is the legacy spelling of `src` instead).
+    /// Fields more than one stage reads, found once (keys in any case), as written, in every
+    /// section (a check refuses them where they do not belong): `action`, `proto`, `ip`, `app`,
+    /// and an SSH rule's logins (its `users`; in an ACL that key is the legacy `src`).
     pub(crate) action: Option<&'a Value>,
     pub(crate) proto: Option<&'a Value>,
     pub(crate) ip: Option<&'a Value>,
