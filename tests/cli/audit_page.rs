@@ -46,6 +46,8 @@ fn browse(browser: &Path, page: &Path, args: &[&str]) -> String {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
+        // Nothing inherited: a browser left behind must not read or write the test's streams.
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
