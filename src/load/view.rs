@@ -53,7 +53,6 @@ pub(crate) struct Named<'a> {
 }
 
 /// A `defaultSrcPosture` list: the postures a rule without its own `srcPosture` requires.
-#[derive(Clone)]
 pub(crate) struct DefaultPosture<'a> {
     pub(crate) origin: Origin<'a>,
     /// Its posture names, trimmed and classified, each with where it is written.

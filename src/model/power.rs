@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use super::rule::{Sel, field, sels, strings};
 use crate::model::shape;
-use crate::parse::{Node, Object, Value};
+use crate::parse::{Object, Value};
 
 /// A `nodeAttrs` entry.
 #[derive(Debug, Clone)]
@@ -29,10 +29,7 @@ impl<'a> NodeAttr<'a> {
             target_list,
             targets: target_list.map(sels).unwrap_or_default(),
             ip_pool: field(entry, "ipPool").map(strings).unwrap_or_default(),
-            app: field(entry, "app").and_then(|a| match &a.node {
-                Node::Object(o) => Some(&**o),
-                _ => None,
-            }),
+            app: field(entry, "app").and_then(Value::as_object),
         }
     }
 }
@@ -55,8 +52,9 @@ pub(crate) struct Approvers<'a> {
     pub(crate) approves: Approves,
     /// Whether its key is the first spelling of that key in the object (`routes` before a
     /// later `Routes`): the one the checks judge. TG002 refuses the others, and the guardrails
-    /// count them all.
-    pub(crate) first: bool,
+    /// count them all. A key the schema does not know is always its own first spelling (TG003
+    /// refuses it).
+    pub(crate) first_spelling: bool,
     /// For an entry of a map: its key (the route, the service). `None` for a list written
     /// directly under the key, as `exitNode`'s is.
     pub(crate) entry: Option<&'a Value>,
@@ -79,13 +77,14 @@ pub(crate) fn auto_approvers(value: &Value) -> Vec<Approvers<'_>> {
             Some("services") => Approves::Services,
             _ => Approves::Unknown,
         };
-        let first = known.is_none_or(|key| object.members.iter().position(|m| m.name.key_eq_ci(key)) == Some(i));
+        let first_spelling =
+            known.is_none_or(|key| object.members.iter().position(|m| m.name.key_eq_ci(key)) == Some(i));
         let lists: Vec<(Option<&Value>, &Value)> = match sub.value.as_object() {
             Some(map) => map.members.iter().map(|m| (Some(&m.name), &m.value)).collect(),
             None => vec![(None, &sub.value)],
         };
         for (entry, list) in lists {
-            out.push(Approvers { approves, first, entry, list, approvers: sels(list) });
+            out.push(Approvers { approves, first_spelling, entry, list, approvers: sels(list) });
         }
     }
     out
@@ -123,7 +122,12 @@ mod tests {
             .into_iter()
             .map(|a| {
                 let entry = a.entry.and_then(|e| e.as_str());
-                (a.approves, a.first, entry, a.approvers.iter().map(|s| s.text.to_string()).collect::<Vec<_>>())
+                (
+                    a.approves,
+                    a.first_spelling,
+                    entry,
+                    a.approvers.iter().map(|s| s.text.to_string()).collect::<Vec<_>>(),
+                )
             })
             .collect();
         let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -37,12 +37,12 @@ pub(crate) fn section(tree: &Value, section: Section) -> Option<&[Value]> {
 }
 
 /// The rule's sources: `src`, or for an ACL without one its legacy `users`.
-pub(crate) fn sources(section: Section, rule: &Value) -> Option<&Value> {
+fn sources(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "src").or_else(|| field(rule, "users").filter(|_| section == Section::Acls))
 }
 
 /// The rule's destinations: `dst`, or for an ACL without one its legacy `ports`.
-pub(crate) fn destinations(section: Section, rule: &Value) -> Option<&Value> {
+fn destinations(section: Section, rule: &Value) -> Option<&Value> {
     field(rule, "dst").or_else(|| field(rule, "ports").filter(|_| section == Section::Acls))
 }
 

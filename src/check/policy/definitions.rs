@@ -215,7 +215,7 @@ fn auto_approvers(ctx: &mut Ctx<'_, '_>) {
         // The first spelling of each key, as the shape check reads it: routes and services are
         // maps of lists, exitNode a list. Routes first, then exit nodes, then services.
         let read = |approves: Approves, map: bool| {
-            lists.iter().filter(move |l| l.approves == approves && l.first && l.entry.is_some() == map)
+            lists.iter().filter(move |l| l.approves == approves && l.first_spelling && l.entry.is_some() == map)
         };
         for r in read(Approves::Routes, true) {
             let Some(key) = r.entry else { continue };
