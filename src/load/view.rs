@@ -15,7 +15,7 @@ use crate::model::rule::{Rule, Section, Sel, sels};
 use crate::model::test::{AclTest, SshTest};
 use crate::model::{Status, shape};
 use crate::parse::SourceFile;
-use crate::parse::{Node, Value};
+use crate::parse::Value;
 
 /// Where an entry was written.
 #[derive(Clone, Copy)]
@@ -336,19 +336,8 @@ impl<'a> View<'a> {
     }
 }
 
-/// The string elements of a list value, decoded (borrowed unless escaped), with the value
-/// each came from.
-pub(crate) fn strings(v: &Value) -> Vec<(std::borrow::Cow<'_, str>, &Value)> {
-    match &v.node {
-        Node::Array(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// A field of an entry, matched case-insensitively.
-pub(crate) fn field<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {
-    entry.as_object()?.get_ci(key).map(|m| &m.value)
-}
+// The tree readers every stage uses, defined once with the typed rule.
+pub(crate) use crate::model::rule::{field, strings};
 
 /// The key of a field, for findings about its presence or absence.
 pub(crate) fn field_key<'v>(entry: &'v Value, key: &str) -> Option<&'v Value> {

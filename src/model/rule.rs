@@ -27,7 +27,8 @@ impl Section {
     }
 }
 
-pub(super) fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
+/// A field of an entry, matched case-insensitively.
+pub(crate) fn field<'v>(rule: &'v Value, key: &str) -> Option<&'v Value> {
     rule.as_object()?.get_ci(key).map(|m| &m.value)
 }
 
@@ -73,7 +74,7 @@ pub(crate) fn fragment_sources(tree: &Value) -> Vec<(Cow<'_, str>, &Value)> {
 
 /// The string elements of a list value, decoded (borrowed unless escaped), with the value each
 /// came from; anything else holds none.
-pub(super) fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
+pub(crate) fn strings(v: &Value) -> Vec<(Cow<'_, str>, &Value)> {
     match v.as_array() {
         Some(a) => a.elements.iter().filter_map(|e| Some((e.as_cow()?, e))).collect(),
         None => Vec::new(),
