@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::load::Repository;
 use crate::load::view::{field, strings};
 use crate::model::Status;
-use crate::model::rule::{Rule, Section};
+use crate::model::rule::{self, Rule, Section};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct AccessEntry {
@@ -44,7 +44,7 @@ pub(crate) fn summary(f: &crate::load::FragmentFile) -> Vec<String> {
         v.map(strings).unwrap_or_default().into_iter().map(|(s, _)| s.into_owned()).collect::<Vec<_>>()
     };
     for section in [Section::Grants, Section::Acls, Section::Ssh] {
-        for rule in field(tree, section.key()).and_then(|v| v.as_array()).map(|a| &a.elements[..]).unwrap_or_default() {
+        for rule in rule::section(tree, section).unwrap_or_default() {
             // As written (untrimmed): the summary quotes the file.
             let read = Rule::of(section, rule);
             let src = list(read.src_list).join(", ");
